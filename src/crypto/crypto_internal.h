@@ -1,0 +1,120 @@
+/* Internal interface of the crypto layer: one thin file per primitive over PQClean and
+ * OpenSSL libcrypto, with signature and KEM algorithms behind const tables chosen by suite. */
+#ifndef PQCOAP_CRYPTO_INTERNAL_H
+#define PQCOAP_CRYPTO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pqcoap/error.h"
+#include "pqcoap/rng.h"
+
+/** A borrowed piece of a longer input; inputs given as pieces are processed as if the pieces
+ *  were concatenated in order. */
+typedef struct pqcoap_span {
+    const uint8_t *p;
+    size_t n;
+} pqcoap_span;
+
+#define PQCOAP_SHA256_LEN 32
+#define PQCOAP_AEAD_KEY_LEN 32
+#define PQCOAP_AEAD_NONCE_LEN 12
+#define PQCOAP_AEAD_TAG_LEN 16
+#define PQCOAP_X25519_LEN 32
+#define PQCOAP_SIG_PK_MAX 1793   /* Falcon-1024 */
+#define PQCOAP_SIG_SK_MAX 2305
+#define PQCOAP_SIG_MAX 1462
+#define PQCOAP_KEM_PK_MAX 1568   /* ML-KEM-1024 */
+#define PQCOAP_KEM_SK_MAX 3168
+#define PQCOAP_KEM_CT_MAX 1568
+#define PQCOAP_KEM_SS_LEN 32
+
+/* ---- signatures (sig_falcon.c) ---- */
+
+/** A signature algorithm. Buffers are caller-owned and sized by the table's lengths. */
+typedef struct pqcoap_sig_alg {
+    const char *name;        /* "falcon-512" */
+    size_t pk_len, sk_len, sig_max;
+    /** Generates a key pair into pk[pk_len], sk[sk_len]. */
+    pqcoap_err (*keygen)(const pqcoap_rng *rng, uint8_t *pk, uint8_t *sk);
+    /** Signs the concatenation of msg[0..n). sig must hold sig_max bytes. */
+    pqcoap_err (*sign)(const pqcoap_rng *rng, const uint8_t *sk, const pqcoap_span *msg,
+                       size_t n, uint8_t *sig, size_t *sig_len);
+    /** PQCOAP_OK if sig is valid for the concatenation of msg[0..n) under pk, else
+     *  PQCOAP_ERR_AUTH. */
+    pqcoap_err (*verify)(const uint8_t *pk, const pqcoap_span *msg, size_t n,
+                         const uint8_t *sig, size_t sig_len);
+} pqcoap_sig_alg;
+
+extern const pqcoap_sig_alg pqcoap_sig_falcon512;
+extern const pqcoap_sig_alg pqcoap_sig_falcon1024;
+
+/* ---- KEMs (kem_mlkem.c) ---- */
+
+/** A key encapsulation mechanism. Buffers are caller-owned, sized by the table. */
+typedef struct pqcoap_kem_alg {
+    const char *name;        /* "ml-kem-768" */
+    size_t pk_len, sk_len, ct_len, ss_len;
+    pqcoap_err (*keygen)(const pqcoap_rng *rng, uint8_t *pk, uint8_t *sk);
+    pqcoap_err (*encaps)(const pqcoap_rng *rng, const uint8_t *pk, uint8_t *ct, uint8_t *ss);
+    pqcoap_err (*decaps)(const uint8_t *sk, const uint8_t *ct, uint8_t *ss);
+} pqcoap_kem_alg;
+
+extern const pqcoap_kem_alg pqcoap_kem_mlkem768;
+extern const pqcoap_kem_alg pqcoap_kem_mlkem1024;
+
+/* ---- suites (suite.c) ---- */
+
+#define PQCOAP_SUITE_DEFAULT 0x01
+/** A suite: the algorithms named by the suite byte of PROTOCOL.md. */
+typedef struct pqcoap_suite {
+    uint8_t id;
+    const pqcoap_sig_alg *sig;
+    const pqcoap_kem_alg *kem;
+} pqcoap_suite;
+
+/** The suite with byte `id`, or NULL if unsupported. 0x01 = Falcon-512 + ML-KEM-768. */
+const pqcoap_suite *pqcoap_suite_find(uint8_t id);
+
+/* ---- X25519 (x25519.c) ---- */
+
+/** New X25519 key pair from rng. */
+pqcoap_err pqcoap_x25519_keygen(const pqcoap_rng *rng, uint8_t pk[32], uint8_t sk[32]);
+/** Public key of secret key sk. */
+pqcoap_err pqcoap_x25519_public(const uint8_t sk[32], uint8_t pk[32]);
+/** Shared secret of sk and peer_pk; PQCOAP_ERR_AUTH if it is all zero (RFC 7748 section 6.1). */
+pqcoap_err pqcoap_x25519_derive(const uint8_t sk[32], const uint8_t peer_pk[32], uint8_t ss[32]);
+
+/* ---- AES-256-GCM (aead.c) ---- */
+
+/** Encrypts pt[0..pt_len) with AAD = concatenation of aad[0..naad); writes ciphertext then
+ *  16-byte tag to out (pt_len + 16 bytes). out may equal pt. */
+pqcoap_err pqcoap_aead_seal(const uint8_t key[32], const uint8_t nonce[12],
+                            const pqcoap_span *aad, size_t naad,
+                            const uint8_t *pt, size_t pt_len, uint8_t *out);
+/** Decrypts ct[0..ct_len) (ciphertext || tag); writes ct_len - 16 bytes to out. Returns
+ *  PQCOAP_ERR_AUTH on a bad tag (out is then wiped), PQCOAP_ERR_MALFORMED if ct_len < 16. */
+pqcoap_err pqcoap_aead_open(const uint8_t key[32], const uint8_t nonce[12],
+                            const pqcoap_span *aad, size_t naad,
+                            const uint8_t *ct, size_t ct_len, uint8_t *out);
+
+/* ---- SHA-256, HMAC, HKDF (hash.c) ---- */
+
+pqcoap_err pqcoap_sha256(const pqcoap_span *in, size_t n, uint8_t out[32]);
+pqcoap_err pqcoap_hmac_sha256(const uint8_t *key, size_t key_len,
+                              const pqcoap_span *in, size_t n, uint8_t out[32]);
+/** RFC 5869 Extract: PRK = HMAC(salt, IKM) with IKM the concatenation of ikm[0..n). */
+pqcoap_err pqcoap_hkdf_extract(const uint8_t *salt, size_t salt_len,
+                               const pqcoap_span *ikm, size_t n, uint8_t prk[32]);
+/** RFC 5869 Expand: out_len <= 255*32 bytes of OKM. */
+pqcoap_err pqcoap_hkdf_expand(const uint8_t *prk, size_t prk_len,
+                              const uint8_t *info, size_t info_len,
+                              uint8_t *out, size_t out_len);
+
+/* ---- wiping and constant-time compare (util.c) ---- */
+
+/** Overwrites n bytes at p with zeros in a way the compiler keeps (OPENSSL_cleanse). */
+void pqcoap_wipe(void *p, size_t n);
+/** 1 if a and b are equal over n bytes, else 0; time depends only on n. */
+int pqcoap_ct_equal(const void *a, const void *b, size_t n);
+
+#endif
