@@ -1,0 +1,205 @@
+/* Fault-injecting UDP relay on loopback for the hardening tests (see udp_proxy.h). */
+#include "udp_proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 16
+#define MAX_QUEUED 256
+#define MAX_DGRAM 2048
+
+typedef struct queued {
+    uint64_t due_ms;
+    int fd;                       /* socket to send from */
+    struct sockaddr_in to;
+    size_t len;
+    uint8_t data[MAX_DGRAM];
+} queued;
+
+typedef struct client {
+    struct sockaddr_in addr;      /* the client's address, as seen on the listening socket */
+    int upstream;                 /* socket connected to the target for this client */
+} client;
+
+struct udp_proxy {
+    udp_proxy_cfg cfg;
+    int listen_fd;
+    struct sockaddr_in target;
+    client clients[MAX_CLIENTS];
+    size_t n_clients;
+    queued *queue;                /* MAX_QUEUED entries, len 0 = free */
+    uint64_t rng;
+    volatile int stop;
+    pthread_t thread;
+    udp_proxy_stats stats;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* xorshift64*: deterministic fault decisions from the seed */
+static uint32_t rnd(udp_proxy *p)
+{
+    p->rng ^= p->rng >> 12;
+    p->rng ^= p->rng << 25;
+    p->rng ^= p->rng >> 27;
+    return (uint32_t)((p->rng * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+static int chance(udp_proxy *p, unsigned pct) { return pct && rnd(p) % 100 < pct; }
+
+static void enqueue(udp_proxy *p, int fd, const struct sockaddr_in *to, const uint8_t *d,
+                    size_t len, uint64_t due)
+{
+    for (size_t i = 0; i < MAX_QUEUED; i++) {
+        if (p->queue[i].len == 0) {
+            p->queue[i].due_ms = due;
+            p->queue[i].fd = fd;
+            p->queue[i].to = *to;
+            memcpy(p->queue[i].data, d, len);
+            p->queue[i].len = len;
+            return;
+        }
+    }
+    p->stats.dropped++; /* queue full: behaves like a congested link */
+}
+
+/* Applies the configured faults to one datagram and queues what survives. */
+static void relay(udp_proxy *p, int fd, const struct sockaddr_in *to, uint8_t *d, size_t len)
+{
+    if (chance(p, p->cfg.drop_pct)) {
+        p->stats.dropped++;
+        return;
+    }
+    if (chance(p, p->cfg.corrupt_pct) && len > 0) {
+        d[rnd(p) % len] ^= (uint8_t)(1u << (rnd(p) % 8));
+        p->stats.corrupted++;
+    }
+    uint64_t delay = p->cfg.delay_max_ms ? rnd(p) % (p->cfg.delay_max_ms + 1) : 0;
+    if (chance(p, p->cfg.reorder_pct)) {
+        delay += p->cfg.delay_max_ms + 20; /* behind everything sent meanwhile */
+        p->stats.reordered++;
+    }
+    uint64_t due = now_ms() + delay;
+    enqueue(p, fd, to, d, len, due);
+    if (chance(p, p->cfg.dup_pct)) {
+        enqueue(p, fd, to, d, len, due + 1 + rnd(p) % 20);
+        p->stats.duplicated++;
+    }
+    p->stats.forwarded++;
+}
+
+static client *client_for(udp_proxy *p, const struct sockaddr_in *from)
+{
+    for (size_t i = 0; i < p->n_clients; i++)
+        if (p->clients[i].addr.sin_port == from->sin_port &&
+            p->clients[i].addr.sin_addr.s_addr == from->sin_addr.s_addr)
+            return &p->clients[i];
+    if (p->n_clients == MAX_CLIENTS)
+        return NULL;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0)
+        return NULL;
+    client *c = &p->clients[p->n_clients++];
+    c->addr = *from;
+    c->upstream = fd;
+    return c;
+}
+
+static void *run(void *arg)
+{
+    udp_proxy *p = arg;
+    uint8_t buf[MAX_DGRAM];
+    while (!p->stop) {
+        struct pollfd pfd[1 + MAX_CLIENTS];
+        size_t n = 0;
+        pfd[n++] = (struct pollfd){.fd = p->listen_fd, .events = POLLIN};
+        for (size_t i = 0; i < p->n_clients; i++)
+            pfd[n++] = (struct pollfd){.fd = p->clients[i].upstream, .events = POLLIN};
+        uint64_t t = now_ms(), next = t + 20;
+        for (size_t i = 0; i < MAX_QUEUED; i++)
+            if (p->queue[i].len && p->queue[i].due_ms < next)
+                next = p->queue[i].due_ms;
+        poll(pfd, n, next > t ? (int)(next - t) : 0);
+
+        for (size_t i = 0; i < n; i++) {
+            if (!(pfd[i].revents & POLLIN))
+                continue;
+            struct sockaddr_in from;
+            socklen_t fl = sizeof from;
+            ssize_t len = recvfrom(pfd[i].fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+            if (len <= 0)
+                continue;
+            if (i == 0) {
+                client *c = client_for(p, &from);
+                if (c)
+                    relay(p, c->upstream, &p->target, buf, (size_t)len);
+            } else {
+                client *c = &p->clients[i - 1];
+                relay(p, p->listen_fd, &c->addr, buf, (size_t)len);
+            }
+        }
+        t = now_ms();
+        for (size_t i = 0; i < MAX_QUEUED; i++) {
+            queued *q = &p->queue[i];
+            if (q->len && q->due_ms <= t) {
+                sendto(q->fd, q->data, q->len, 0, (const struct sockaddr *)&q->to, sizeof q->to);
+                q->len = 0;
+            }
+        }
+    }
+    return NULL;
+}
+
+udp_proxy *udp_proxy_start(const udp_proxy_cfg *cfg, uint16_t target_port, uint16_t *port)
+{
+    udp_proxy *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->queue = calloc(MAX_QUEUED, sizeof *p->queue);
+    p->cfg = *cfg;
+    p->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
+    p->target.sin_family = AF_INET;
+    p->target.sin_port = htons(target_port);
+    p->target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    p->listen_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (!p->queue || p->listen_fd < 0 || bind(p->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(p->listen_fd, (struct sockaddr *)&a, &al) != 0 ||
+        pthread_create(&p->thread, NULL, run, p) != 0) {
+        if (p->listen_fd >= 0)
+            close(p->listen_fd);
+        free(p->queue);
+        free(p);
+        return NULL;
+    }
+    *port = ntohs(a.sin_port);
+    return p;
+}
+
+void udp_proxy_stop(udp_proxy *p, udp_proxy_stats *stats)
+{
+    if (!p)
+        return;
+    p->stop = 1;
+    pthread_join(p->thread, NULL);
+    if (stats)
+        *stats = p->stats;
+    for (size_t i = 0; i < p->n_clients; i++)
+        close(p->clients[i].upstream);
+    close(p->listen_fd);
+    free(p->queue);
+    free(p);
+}

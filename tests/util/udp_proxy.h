@@ -1,0 +1,32 @@
+/* A loopback UDP proxy for fault-injection tests: drops, duplicates, reorders, delays and
+ * corrupts datagrams in both directions, deterministically from a seed. */
+#ifndef PQCOAP_TEST_UDP_PROXY_H
+#define PQCOAP_TEST_UDP_PROXY_H
+
+#include <stdint.h>
+
+/** Fault probabilities in percent (0..100) and delays; all zero = a transparent relay. */
+typedef struct udp_proxy_cfg {
+    unsigned drop_pct;       /* datagram silently lost */
+    unsigned dup_pct;        /* datagram delivered twice */
+    unsigned reorder_pct;    /* datagram held back behind later ones */
+    unsigned corrupt_pct;    /* one random bit flipped */
+    unsigned delay_max_ms;   /* each datagram delayed uniformly in [0, delay_max_ms] */
+    uint64_t seed;
+} udp_proxy_cfg;
+
+/** Counters of what the proxy did, read after udp_proxy_stop. */
+typedef struct udp_proxy_stats {
+    unsigned long forwarded, dropped, duplicated, reordered, corrupted;
+} udp_proxy_stats;
+
+typedef struct udp_proxy udp_proxy;
+
+/** Starts a proxy thread listening on 127.0.0.1 (ephemeral port, returned in *port) that
+ *  relays to 127.0.0.1:target_port. Returns NULL on failure. */
+udp_proxy *udp_proxy_start(const udp_proxy_cfg *cfg, uint16_t target_port, uint16_t *port);
+
+/** Stops the thread, frees the proxy and returns its counters in *stats (may be NULL). */
+void udp_proxy_stop(udp_proxy *p, udp_proxy_stats *stats);
+
+#endif
