@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pqcoap/error.h"
+#include "pqcoap/keys.h"
 #include "pqcoap/msg.h"
 #include "pqcoap/replay.h"
 #include "pqcoap/rng.h"
@@ -35,22 +36,25 @@ typedef enum pqcoap_sign_policy {
     PQCOAP_SIGN_V1_AND_V2 = 2  /**< both, each verified by its own rules */
 } pqcoap_sign_policy;
 
-/** kid = first 8 bytes of SHA-256(pk) (PROTOCOL.md Mode A v2). Returns PQCOAP_ERR_ARG on
- *  NULL or pk_len 0, PQCOAP_ERR_CRYPTO on a hash failure. */
-pqcoap_err pqcoap_sign_kid(const uint8_t *pk, size_t pk_len, uint8_t kid[8]);
-
 /** A sender's identity. Set it up with pqcoap_signer_init; `sk` and `rng` are borrowed and
  *  must outlive the signer. */
 typedef struct pqcoap_signer {
     const uint8_t *sk;              /**< Falcon-512 secret key, PQCOAP_SIGN_SK_LEN bytes */
-    uint8_t kid[8];                 /**< kid of the matching public key */
+    uint8_t kid[PQCOAP_KID_LEN];    /**< kid of the matching public key */
     const pqcoap_rng *rng;          /**< randomness for signing; NULL = system RNG */
 } pqcoap_signer;
 
-/** Fills `s` with the borrowed secret key `sk` and the kid of its public key `pk`.
- *  Returns PQCOAP_ERR_ARG on NULL or a key of the wrong length, PQCOAP_ERR_CRYPTO. */
+/** Fills `s` with the borrowed Falcon-512 secret key `sk` and the kid of its public key
+ *  `pk` (pqcoap_kid). Returns PQCOAP_ERR_ARG on NULL or a key of the wrong length,
+ *  PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_signer_init(pqcoap_signer *s, const uint8_t *sk, size_t sk_len,
                               const uint8_t *pk, size_t pk_len, const pqcoap_rng *rng);
+
+/** Fills `s` from an identity (include/pqcoap/keys.h), borrowing its secret key: `id` must
+ *  outlive `s`. Returns PQCOAP_ERR_UNSUPPORTED if the identity is not Falcon-512,
+ *  PQCOAP_ERR_ARG on NULL. */
+pqcoap_err pqcoap_signer_from_identity(pqcoap_signer *s, const pqcoap_identity *id,
+                                       const pqcoap_rng *rng);
 
 /* ---- v1 ---- */
 

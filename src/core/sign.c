@@ -17,25 +17,26 @@ static const uint8_t LABEL_RESP[] = "pqcoap v2 resp";
 /* kid || u64 seq [|| request_kid || u64 request_seq] */
 #define TBS_TAIL_MAX (2 * (8 + 8))
 
-pqcoap_err pqcoap_sign_kid(const uint8_t *pk, size_t pk_len, uint8_t kid[8])
-{
-    if (!pk || pk_len == 0 || !kid)
-        return PQCOAP_ERR_ARG;
-    /* PROTOCOL.md v2: kid = first 8 bytes of SHA-256(sender public key). */
-    pqcoap_span in = {pk, pk_len};
-    uint8_t h[PQCOAP_SHA256_LEN];
-    PQCOAP_TRY(pqcoap_sha256(&in, 1, h));
-    memcpy(kid, h, 8);
-    return PQCOAP_OK;
-}
-
 pqcoap_err pqcoap_signer_init(pqcoap_signer *s, const uint8_t *sk, size_t sk_len,
                               const uint8_t *pk, size_t pk_len, const pqcoap_rng *rng)
 {
     if (!s || !sk || !pk || sk_len != SIG_ALG->sk_len || pk_len != SIG_ALG->pk_len)
         return PQCOAP_ERR_ARG;
-    PQCOAP_TRY(pqcoap_sign_kid(pk, pk_len, s->kid));
+    PQCOAP_TRY(pqcoap_kid(pk, pk_len, s->kid));
     s->sk = sk;
+    s->rng = rng;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_signer_from_identity(pqcoap_signer *s, const pqcoap_identity *id,
+                                       const pqcoap_rng *rng)
+{
+    if (!s || !id)
+        return PQCOAP_ERR_ARG;
+    if (id->pub.alg != SIG_ALG)
+        return PQCOAP_ERR_UNSUPPORTED;
+    s->sk = id->sk;
+    memcpy(s->kid, id->pub.kid, sizeof s->kid);
     s->rng = rng;
     return PQCOAP_OK;
 }
