@@ -36,8 +36,8 @@ typedef enum pqcoap_sign_policy {
     PQCOAP_SIGN_V1_AND_V2 = 2  /**< both, each verified by its own rules */
 } pqcoap_sign_policy;
 
-/** A sender's identity. Set it up with pqcoap_signer_init; `sk` and `rng` are borrowed and
- *  must outlive the signer. */
+/** A sender's identity. Set it up with pqcoap_signer_init or pqcoap_signer_from_identity;
+ *  `sk` and `rng` are borrowed and must outlive the signer. */
 typedef struct pqcoap_signer {
     const uint8_t *sk;              /**< Falcon-512 secret key, PQCOAP_SIGN_SK_LEN bytes */
     uint8_t kid[PQCOAP_KID_LEN];    /**< kid of the matching public key */
