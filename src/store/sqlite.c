@@ -203,6 +203,9 @@ static pqcoap_err check_structure(sqlite3 *db, const char *path, char *msg, size
     char res[160];
     pqcoap_err err = query_text(db, "PRAGMA quick_check(1)", res, sizeof res);
     if (!err && strcmp(res, "ok") != 0) {
+        for (char *c = res; *c; c++)        /* the message is one line */
+            if ((unsigned char)*c < 0x20)
+                *c = ' ';
         set_msg(msg, cap, "%s: pqcoap store is corrupt (%s)", path, res);
         err = PQCOAP_ERR_STORE_CORRUPT;
     }
