@@ -260,6 +260,58 @@ static pqcoap_err sync_parent_dir(const char *path)
     return err;
 }
 
+/* Reads only: decides whether the file is an intact pqcoap store (*version >= 1) or an
+ * empty database (*version = 0). One read transaction, so that the header fields and the
+ * schema come from one snapshot even while another process is creating the file. */
+static pqcoap_err inspect(sqlite3 *db, const char *path, char *msg, size_t cap,
+                          int64_t *version)
+{
+    identity id;
+    pqcoap_err err = exec(db, "BEGIN");
+    if (!err)
+        err = read_identity(db, &id);
+    if (!err)
+        err = classify(&id, path, msg, cap, version);
+    if (!err && *version > 0)
+        err = check_structure(db, path, msg, cap);
+    if (!err)
+        err = exec(db, "COMMIT");
+    if (err)
+        rollback(db);
+    return err;
+}
+
+/* Puts the file in WAL mode, which lets a reader process and a writer work side by side.
+ * Switching a file to WAL needs every other connection to be idle and SQLite reports
+ * SQLITE_BUSY at once rather than through the busy handler, so this retries for up to the
+ * busy timeout (only when several processes create the same file at once). */
+static pqcoap_err use_wal(sqlite3 *db, const char *path, char *msg, size_t cap)
+{
+    char mode[16] = "";
+    int rc = SQLITE_BUSY;
+    for (int waited = 0; (rc & 0xff) == SQLITE_BUSY && waited <= BUSY_TIMEOUT_MS;
+         waited += 10) {
+        if (waited)
+            sqlite3_sleep(10);
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const unsigned char *t = sqlite3_column_text(st, 0);
+            snprintf(mode, sizeof mode, "%s", t ? (const char *)t : "");
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc != SQLITE_ROW)
+        return unexpected(rc);
+    if (strcmp(mode, "wal") != 0) {
+        set_msg(msg, cap, "%s: cannot use WAL journal mode (journal_mode is %s)", path, mode);
+        return PQCOAP_ERR_STORE;
+    }
+    return PQCOAP_OK;
+}
+
 static const pqcoap_store_ops sq_ops;
 
 pqcoap_err pqcoap_store_open_sqlite_msg(const char *path, char *msg, size_t msg_cap,
@@ -282,25 +334,14 @@ pqcoap_err pqcoap_store_open_sqlite_msg(const char *path, char *msg, size_t msg_
         sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
         sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
     }
-    /* Reads only, until the file is known to be an intact pqcoap store or empty. */
-    identity id;
+    /* Nothing is written to the file before inspect() has accepted it. */
     int64_t version = 0;
     if (!err)
-        err = read_identity(db, &id);
+        err = inspect(db, path, msg, msg_cap, &version);
+    /* Ours from here on. synchronous=FULL makes every commit (floors, reservations)
+     * durable before it returns. */
     if (!err)
-        err = classify(&id, path, msg, msg_cap, &version);
-    if (!err && version > 0)
-        err = check_structure(db, path, msg, msg_cap);
-    /* Ours: WAL lets a reader process and a writer work side by side; synchronous=FULL
-     * makes every commit (floors, reservations) durable before it returns. */
-    char mode[16] = "";
-    if (!err)
-        err = query_text(db, "PRAGMA journal_mode=WAL", mode, sizeof mode);
-    if (!err && strcmp(mode, "wal") != 0) {
-        set_msg(msg, msg_cap, "%s: cannot use WAL journal mode (journal_mode is %s)", path,
-                mode);
-        err = PQCOAP_ERR_STORE;
-    }
+        err = use_wal(db, path, msg, msg_cap);
     if (!err)
         err = exec(db, "PRAGMA synchronous=FULL");
     if (!err && version < SCHEMA_VERSION)
