@@ -265,6 +265,40 @@ static void test_newer(void)
     pqcoap_store_close(&s);
 }
 
+static pqcoap_err ignore_peer(void *arg, const pqcoap_peer *peer)
+{
+    (void)arg;
+    (void)peer;
+    return PQCOAP_OK;
+}
+
+static void test_bad_rows(void)
+{
+    /* rows written behind pqcoap's back that do not fit its types are reported as
+     * corruption, not copied out */
+    char path[320];
+    path_of(path, sizeof path, "rows.db");
+    make_valid(path);
+    CHECK_EQ_INT(sql_run(path, "INSERT INTO peers VALUES('short-kid', 'falcon-512', x'0102',"
+                               " x'00', 0);"
+                               "INSERT INTO floors VALUES('c', 1, x'0102');"
+                               "INSERT INTO counters VALUES('n', 'abc');"
+                               "INSERT INTO counters VALUES('z', 0);"), SQLITE_OK);
+    pqcoap_store s;
+    pqcoap_peer got;
+    pqcoap_floor f;
+    uint64_t next;
+    CHECK_EQ_INT(pqcoap_store_open_sqlite(path, &s), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_store_peer_by_id(&s, "short-kid", &got), PQCOAP_ERR_STORE_CORRUPT);
+    CHECK_EQ_INT(pqcoap_store_peer_list(&s, ignore_peer, NULL), PQCOAP_ERR_STORE_CORRUPT);
+    CHECK_EQ_INT(pqcoap_store_peer_by_id(&s, "peer-00003", &got), PQCOAP_OK);
+    CHECK(peer_intact(&got));
+    CHECK_EQ_INT(pqcoap_store_floor_get(&s, "c", &f), PQCOAP_ERR_STORE_CORRUPT);
+    CHECK_EQ_INT(pqcoap_store_seq_peek(&s, "n", &next), PQCOAP_ERR_STORE_CORRUPT);
+    CHECK_EQ_INT(pqcoap_store_seq_reserve(&s, "z", 1, &next), PQCOAP_ERR_STORE_CORRUPT);
+    pqcoap_store_close(&s);
+}
+
 static void test_cannot_open(void)
 {
     char path[320], msg[512];
@@ -288,6 +322,7 @@ int main(void)
     test_not_sqlite();
     test_foreign();
     test_newer();
+    test_bad_rows();
     test_cannot_open();
     tmpdir_remove(dir);
     return check_done();
