@@ -1,0 +1,97 @@
+/* Identity keys: signature key pairs, their key id (kid), and the text key files the CLI
+ * reads and writes (format in docs/KEYS.md). */
+#ifndef PQCOAP_KEYS_H
+#define PQCOAP_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pqcoap/error.h"
+#include "pqcoap/rng.h"
+#include "pqcoap/store.h" /* PQCOAP_PK_MAX, PQCOAP_KID_LEN */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PQCOAP_SK_MAX 2305          /**< largest secret key of any supported algorithm */
+#define PQCOAP_KEYFILE_MAX 8192     /**< no valid key file is larger */
+
+struct pqcoap_sig_alg;
+
+/** A public signature key. `alg` is a library-owned static table (never freed). */
+typedef struct pqcoap_pubkey {
+    const struct pqcoap_sig_alg *alg;
+    uint8_t pk[PQCOAP_PK_MAX];
+    size_t pk_len;
+    uint8_t kid[PQCOAP_KID_LEN];    /**< first 8 bytes of SHA-256(pk) */
+} pqcoap_pubkey;
+
+/** An identity: a key pair. The secret key has the algorithm's fixed length. Wipe it with
+ *  pqcoap_identity_wipe when done. */
+typedef struct pqcoap_identity {
+    pqcoap_pubkey pub;
+    uint8_t sk[PQCOAP_SK_MAX];
+} pqcoap_identity;
+
+/** Computes kid = first 8 bytes of SHA-256(pk[0..pk_len)) (PROTOCOL.md Mode A v2).
+ *  Returns PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_CRYPTO on a backend failure. */
+pqcoap_err pqcoap_kid(const uint8_t *pk, size_t pk_len, uint8_t kid[PQCOAP_KID_LEN]);
+
+/** Generates a key pair of signature algorithm `alg` ("falcon-512" or "falcon-1024") from
+ *  `rng` (NULL = system RNG) into *out. Returns PQCOAP_ERR_UNSUPPORTED for an unknown
+ *  algorithm, PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_CRYPTO on failure (*out is then wiped). */
+pqcoap_err pqcoap_identity_generate(const char *alg, const pqcoap_rng *rng,
+                                    pqcoap_identity *out);
+
+/** Wipes the whole identity (secret key included). NULL is allowed. */
+void pqcoap_identity_wipe(pqcoap_identity *id);
+
+/** Fills *out from a raw public key of algorithm `alg` and computes its kid. Returns
+ *  PQCOAP_ERR_UNSUPPORTED for an unknown algorithm, PQCOAP_ERR_MALFORMED if pk_len is not
+ *  the algorithm's length, PQCOAP_ERR_ARG on NULL. */
+pqcoap_err pqcoap_pubkey_set(const char *alg, const uint8_t *pk, size_t pk_len,
+                             pqcoap_pubkey *out);
+
+/** Name of the key's algorithm ("falcon-512"), a static string; NULL if pk or its alg is NULL. */
+const char *pqcoap_pubkey_alg(const pqcoap_pubkey *pk);
+
+/** Writes the secret key file text of `id` into out[0..cap) and sets *out_len (no NUL is
+ *  written). The text holds the secret key: wipe it after use. Returns PQCOAP_ERR_BUFFER if
+ *  cap is too small (PQCOAP_KEYFILE_MAX always suffices), PQCOAP_ERR_ARG on NULL. */
+pqcoap_err pqcoap_identity_encode(const pqcoap_identity *id, uint8_t *out, size_t cap,
+                                  size_t *out_len);
+
+/** Writes the public key file text of `pk` into out[0..cap) and sets *out_len. Errors as
+ *  pqcoap_identity_encode. */
+pqcoap_err pqcoap_pubkey_encode(const pqcoap_pubkey *pk, uint8_t *out, size_t cap,
+                                size_t *out_len);
+
+/** Parses a secret key file held in in[0..len) into *out. The text must be exactly in the
+ *  format of docs/KEYS.md, the kid must match the public key and the secret key must sign
+ *  for the public key. Returns PQCOAP_ERR_KEYFILE for anything else (wrong, truncated or
+ *  public key file; *out is then wiped), PQCOAP_ERR_ARG on NULL. */
+pqcoap_err pqcoap_identity_parse(const uint8_t *in, size_t len, pqcoap_identity *out);
+
+/** Parses a public key file held in in[0..len) into *out. Returns PQCOAP_ERR_KEYFILE for a
+ *  wrong, truncated or secret key file, PQCOAP_ERR_ARG on NULL. */
+pqcoap_err pqcoap_pubkey_parse(const uint8_t *in, size_t len, pqcoap_pubkey *out);
+
+/** Writes the secret key file of `id` to `path` with mode 0600, atomically. An existing file
+ *  is replaced only if `overwrite` is non-zero, else PQCOAP_ERR_EXISTS. Returns
+ *  PQCOAP_ERR_IO if the file cannot be written. */
+pqcoap_err pqcoap_identity_save(const pqcoap_identity *id, const char *path, int overwrite);
+
+/** Writes the public key file of `pk` to `path` with mode 0644; as pqcoap_identity_save. */
+pqcoap_err pqcoap_pubkey_save(const pqcoap_pubkey *pk, const char *path, int overwrite);
+
+/** Reads and parses the secret key file at `path`. Returns PQCOAP_ERR_NOT_FOUND if it does
+ *  not exist, PQCOAP_ERR_IO if it cannot be read, else as pqcoap_identity_parse. */
+pqcoap_err pqcoap_identity_load(const char *path, pqcoap_identity *out);
+
+/** Reads and parses the public key file at `path`; errors as pqcoap_identity_load. */
+pqcoap_err pqcoap_pubkey_load(const char *path, pqcoap_pubkey *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

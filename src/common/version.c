@@ -1,0 +1,30 @@
+/* Library version and build information (pqcoap_version, pqcoap_build_info). */
+#include "pqcoap/pqcoap.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <openssl/crypto.h>
+
+static char build_info[256];
+static pthread_once_t build_info_once = PTHREAD_ONCE_INIT;
+
+const char *pqcoap_version(void)
+{
+    return PQCOAP_VERSION_STRING;
+}
+
+static void build_info_init(void)
+{
+    /* The OpenSSL version is the one loaded at run time; the others are fixed at build. */
+    snprintf(build_info, sizeof build_info,
+             "pqcoap %s (suite: Falcon-512, ML-KEM-768, X25519, AES-256-GCM, HKDF-SHA256; "
+             "%s, libcoap %s, PQClean %s)",
+             PQCOAP_VERSION_STRING, OpenSSL_version(OPENSSL_VERSION), PQCOAP_LIBCOAP_VERSION,
+             PQCOAP_PQCLEAN_VERSION);
+}
+
+const char *pqcoap_build_info(void)
+{
+    pthread_once(&build_info_once, build_info_init);
+    return build_info;
+}
