@@ -326,8 +326,7 @@ pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, si
 static pqcoap_err trusted_key(const pqcoap_responder *r, const char *id,
                               const pqcoap_suite *suite, pqcoap_peer *peer)
 {
-    const pqcoap_store *store = r->cfg.store;
-    pqcoap_err err = store->ops->peer_by_id(store->ctx, id, peer);
+    pqcoap_err err = pqcoap_store_peer_by_id(r->cfg.store, id, peer);
     if (err == PQCOAP_ERR_NOT_FOUND)
         return PQCOAP_ERR_UNKNOWN_PEER;
     if (err != PQCOAP_OK)
@@ -421,7 +420,7 @@ static pqcoap_err new_session(pqcoap_responder *r, const pqcoap_init_view *v,
         /* the raised floor is durable before the RESP leaves */
         pqcoap_floor floor = {.session_seq = v->session_seq};
         memcpy(floor.init_hash, init_hash, 32);
-        err = r->cfg.store->ops->floor_set(r->cfg.store->ctx, peer_id, &floor);
+        err = pqcoap_store_floor_set(r->cfg.store, peer_id, &floor);
     }
     if (err == PQCOAP_OK) {
         pqcoap_session *s = &r->slots[slot];
@@ -463,7 +462,7 @@ pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, 
     uint8_t init_hash[PQCOAP_SHA256_LEN];
     PQCOAP_TRY(sha256_of(init, init_len, init_hash));
     pqcoap_floor floor;
-    pqcoap_err err = r->cfg.store->ops->floor_get(r->cfg.store->ctx, peer_id, &floor);
+    pqcoap_err err = pqcoap_store_floor_get(r->cfg.store, peer_id, &floor);
     if (err == PQCOAP_ERR_NOT_FOUND)
         floor.session_seq = 0; /* no floor yet: every session_seq >= 1 is above it */
     else if (err != PQCOAP_OK)
