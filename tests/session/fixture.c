@@ -162,10 +162,3 @@ pqcoap_msg fx_response(uint8_t code, const uint8_t *token, size_t token_len,
     pqcoap_msg m = {code, token, token_len, RESP_OPTS, 1, payload, payload_len};
     return m;
 }
-
-void fx_hex_write(FILE *f, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        fprintf(f, "%02x", p[i]);
-    fputc('\n', f);
-}

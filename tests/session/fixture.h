@@ -53,7 +53,4 @@ pqcoap_msg fx_request(uint8_t code, const uint8_t *token, size_t token_len,
 pqcoap_msg fx_response(uint8_t code, const uint8_t *token, size_t token_len,
                        const uint8_t *payload, size_t payload_len);
 
-/* Writes len bytes as lowercase hex and a newline to f. */
-void fx_hex_write(FILE *f, const uint8_t *p, size_t len);
-
 #endif
