@@ -7,7 +7,8 @@
 
 /** The fetched algorithms; NULL members mean the fetch failed (callers return
  *  PQCOAP_ERR_CRYPTO). `hmac` is an HMAC-SHA256 context carrying the digest but no key:
- *  duplicate it with EVP_MAC_CTX_dup and key the copy with EVP_MAC_init. */
+ *  duplicate it with EVP_MAC_CTX_dup and key the copy with EVP_MAC_init. All members are
+ *  read-only after the first call, so threads may share them. */
 typedef struct pqcoap_ossl {
     EVP_MD *sha256;
     EVP_CIPHER *aes256gcm;

@@ -16,17 +16,17 @@ typedef struct falcon_impl {
                      const uint8_t *sk);
     int (*verify)(const uint8_t *sig, size_t siglen, const uint8_t *m, size_t mlen,
                   const uint8_t *pk);
-    size_t pk_len, sk_len, sig_max;
+    size_t sk_len, sig_max;
 } falcon_impl;
 
 static const falcon_impl f512 = {
     PQCLEAN_FALCON512_CLEAN_crypto_sign_keypair, PQCLEAN_FALCON512_CLEAN_crypto_sign_signature,
-    PQCLEAN_FALCON512_CLEAN_crypto_sign_verify, PQCLEAN_FALCON512_CLEAN_CRYPTO_PUBLICKEYBYTES,
+    PQCLEAN_FALCON512_CLEAN_crypto_sign_verify,
     PQCLEAN_FALCON512_CLEAN_CRYPTO_SECRETKEYBYTES, PQCLEAN_FALCON512_CLEAN_CRYPTO_BYTES,
 };
 static const falcon_impl f1024 = {
     PQCLEAN_FALCON1024_CLEAN_crypto_sign_keypair, PQCLEAN_FALCON1024_CLEAN_crypto_sign_signature,
-    PQCLEAN_FALCON1024_CLEAN_crypto_sign_verify, PQCLEAN_FALCON1024_CLEAN_CRYPTO_PUBLICKEYBYTES,
+    PQCLEAN_FALCON1024_CLEAN_crypto_sign_verify,
     PQCLEAN_FALCON1024_CLEAN_CRYPTO_SECRETKEYBYTES, PQCLEAN_FALCON1024_CLEAN_CRYPTO_BYTES,
 };
 
