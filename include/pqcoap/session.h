@@ -199,7 +199,11 @@ typedef struct pqcoap_resp_cache {
 
 /** The responder: configuration, identity key, the caller's session table and the RESP
  *  cache. The session table is an array of `n_slots` pqcoap_session owned by the caller;
- *  n_slots is the limit of live sessions. */
+ *  n_slots is the limit of live sessions (look-ups scan it). A responder, like every
+ *  object here, is used by one thread at a time. The RESP of the identical INIT is served
+ *  again only while it is among the last PQCOAP_RESP_CACHE_SLOTS RESPs and its session is
+ *  live; otherwise that INIT is refused as a rollback (the initiator starts anew with a
+ *  higher session_seq). */
 typedef struct pqcoap_responder {
     pqcoap_responder_cfg cfg;
     char id[PQCOAP_ID_MAX + 1];
