@@ -1,7 +1,7 @@
 /* Mode B handshake (PROTOCOL.md "Handshake"): INIT and RESP as a table of message handlers
  * (encode / decode / verify), the initiator's start and finish, and the responder's side. */
 #include "core/session_internal.h"
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* Mode B key schedule and symmetric KDF chains (PROTOCOL.md "Key schedule"). */
 #include "core/session_internal.h"
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* Mode B sessions (PROTOCOL.md "Protected message", "Receive rules", "Errors"): protected
  * requests and responses on both sides, the responder's session table, the error mapping. */
 #include "core/session_internal.h"
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 
 #include <string.h>
 

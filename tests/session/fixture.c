@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 
 static void must(pqcoap_err err, const char *what)
 {

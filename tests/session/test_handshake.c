@@ -5,7 +5,7 @@
 
 #include "check.h"
 #include "fixture.h"
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 
 static fixture fx;
 static uint8_t init[PQCOAP_INIT_MAX], resp[PQCOAP_RESP_MAX], resp2[PQCOAP_RESP_MAX];

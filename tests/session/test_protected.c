@@ -6,7 +6,7 @@
 
 #include "check.h"
 #include "fixture.h"
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 
 #define T0 5000000
 #define MAXMSG 200
