@@ -1,0 +1,159 @@
+#!/bin/sh
+# Turns the "key value" lines of one bench/run.sh run into results.json, results.md and the
+# chart data. A key recorded several times (one per round) counts by its median.
+# Usage: bench/assemble.sh RAW_FILE OUT_DIR CHART_DATA
+set -eu
+RAW=${1:?usage: assemble.sh RAW OUT_DIR CHART_DATA}
+OUT=${2:?}
+DAT=${3:?}
+
+awk -v out="$OUT" -v dat="$DAT" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    -v cores="$(nproc)" -v cpu="$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
+    -v libcoap="$(pkg-config --modversion libcoap-3-openssl 2>/dev/null || echo '?')" '
+function median(k,    n, i, j, t, a) {
+    n = cnt[k]
+    for (i = 1; i <= n; i++) a[i] = vals[k, i]
+    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function has(k) { return k in v }
+function us(op) { return has("prim_" op) && v["prim_" op] > 0 ? 1e6 / v["prim_" op] : 0 }
+function fmt(x) { return x == int(x) && x < 1e9 ? sprintf("%d", x) : (x >= 100 ? sprintf("%.0f", x) : sprintf("%.3g", x)) }
+# metric NAME VALUE-KEY OP TARGET UNIT TEXT: a target row (value missing -> "not measured")
+function metric(name, op, target, unit, text,    val, met) {
+    nm++
+    mname[nm] = name; mop[nm] = op; mtarget[nm] = target; munit[nm] = unit; mtext[nm] = text
+    if (has(name)) {
+        val = v[name]
+        met = op == "<=" ? val <= target : val >= target
+        mval[nm] = val; mmet[nm] = met ? "yes" : "no"
+    } else {
+        mval[nm] = ""; mmet[nm] = "not measured"
+    }
+}
+{ cnt[$1]++; vals[$1, cnt[$1]] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++nk] = $1 } }
+END {
+    for (i = 1; i <= nk; i++) v[order[i]] = median(order[i])
+
+    # primitive sums each handshake side must run (PROTOCOL.md "Handshake", "Key schedule"):
+    # both hash INIT and INIT || RESP (about two 4 KiB SHA-256 passes) and run HKDF
+    # (one extract, two expands).
+    kdf = us("hkdf_extract_64") + 2 * us("hkdf_expand_32") + 2 * us("sha256_4096")
+    if (has("prim_falcon512_sign")) {
+        v["prim_sum_initiator_us"] = us("mlkem768_keygen") + us("mlkem768_decaps") + us("x25519_keygen_derive") + us("falcon512_sign") + us("falcon512_verify") + kdf
+        v["prim_sum_responder_us"] = us("falcon512_verify") + us("falcon512_sign") + us("mlkem768_encaps") + us("x25519_keygen_derive") + kdf
+    }
+    if (has("hs_client_cpu_us") && has("prim_sum_initiator_us"))
+        v["handshake_cpu_ratio_client"] = v["hs_client_cpu_us"] / v["prim_sum_initiator_us"]
+    if (has("hs_server_cpu_us") && has("prim_sum_responder_us"))
+        v["handshake_cpu_ratio_server"] = v["hs_server_cpu_us"] / v["prim_sum_responder_us"]
+    if (has("tp_session_req_bytes") && has("tp_plain_req_bytes")) {
+        v["overhead_request_bytes"] = v["tp_session_req_bytes"] - v["tp_plain_req_bytes"]
+        v["overhead_response_bytes"] = v["tp_session_resp_bytes"] - v["tp_plain_resp_bytes"]
+    }
+    for (m = 1; m <= 2; m++)
+        if (has("tp_sign" m "_req_bytes") && has("tp_plain_req_bytes")) {
+            v["overhead_sign_v" m "_request_bytes"] = v["tp_sign" m "_req_bytes"] - v["tp_plain_req_bytes"]
+            v["overhead_sign_v" m "_response_bytes"] = v["tp_sign" m "_resp_bytes"] - v["tp_plain_resp_bytes"]
+        }
+
+    metric("session_vs_plain_throughput", ">=", 0.85, "x", "Mode B requests/s over plain CoAP on our server")
+    metric("plain_vs_libcoap_throughput", ">=", 0.95, "x", "plain CoAP on our server over libcoap coap-server")
+    metric("handshake_cpu_ratio_client", "<=", 1.15, "x", "initiator CPU per handshake over its primitive sum")
+    metric("handshake_cpu_ratio_server", "<=", 1.15, "x", "responder CPU per handshake over its primitive sum")
+    metric("overhead_request_bytes", "<=", 21, "B", "Mode B request datagram minus plain request datagram")
+    metric("overhead_response_bytes", "<=", 19, "B", "Mode B response datagram minus plain response datagram")
+    metric("handshake_framing_bytes", "<=", 64, "B", "handshake bytes per message beyond the crypto objects")
+    metric("bytes_per_idle_session", "<=", 4096, "B", "server RSS growth per live idle Mode B session (W=64)")
+    metric("flood_p99_ratio", "<=", 3, "x", "p99 of protected requests during a handshake flood over p99 without")
+
+    # ---- results.json ----
+    js = out "/results.json"
+    printf "{\n  \"date\": \"%s\",\n  \"cores\": %d,\n  \"cpu\": \"%s\",\n  \"libcoap\": \"%s\",\n", date, cores, cpu, libcoap > js
+    printf "  \"targets\": {\n" > js
+    for (i = 1; i <= nm; i++)
+        printf "    \"%s\": {\"value\": %s, \"target\": \"%s %s\", \"met\": %s}%s\n", mname[i],
+            mval[i] == "" ? "null" : sprintf("%.6g", mval[i]), mop[i], mtarget[i],
+            mmet[i] == "yes" ? "true" : mmet[i] == "no" ? "false" : "null", i < nm ? "," : "" > js
+    printf "  },\n  \"measurements\": {\n" > js
+    nv = 0
+    for (k in v) keys[++nv] = k
+    for (i = 2; i <= nv; i++) { t = keys[i]; for (j = i - 1; j >= 1 && keys[j] > t; j--) keys[j + 1] = keys[j]; keys[j + 1] = t }
+    for (i = 1; i <= nv; i++)
+        printf "    \"%s\": %.6g%s\n", keys[i], v[keys[i]], i < nv ? "," : "" > js
+    printf "  }\n}\n" > js
+
+    # ---- chart data: label, requests/s ----
+    split("tp_plain:plain (pqcoap),tp_libcoap:plain (libcoap),tp_session:Mode B,tp_sign1:Mode A v1,tp_sign2:Mode A v2", rows, ",")
+    for (i = 1; i <= 5; i++) {
+        split(rows[i], kv, ":")
+        if (has(kv[1] "_rps")) printf "\"%s\" %.1f\n", kv[2], v[kv[1] "_rps"] > dat
+    }
+
+    # ---- results.md ----
+    md = out "/results.md"
+    print "# pqcoap benchmark results\n" > md
+    printf "Produced by `make bench` (bench/run.sh) on %s: %d cores (%s), libcoap %s, loopback only. ", date, cores, cpu, libcoap > md
+    printf "Load average of the machine at start / end: %s / %s (other work on the machine slows everything; ratios are measured side by side in one run).\n\n", v["loadavg_start"], v["loadavg_end"] > md
+    print "## Targets\n" > md
+    print "| metric | value | target | met | meaning |" > md
+    print "|---|---|---|---|---|" > md
+    for (i = 1; i <= nm; i++)
+        printf "| %s | %s | %s %s %s | %s | %s |\n", mname[i], mval[i] == "" ? "-" : fmt(mval[i]), mop[i], mtarget[i], munit[i] == "x" ? "x" : munit[i], mmet[i], mtext[i] > md
+
+    print "\n## 1. Primitives (the floor)\n" > md
+    print "Operations per CPU second of one thread (CLOCK_THREAD_CPUTIME_ID), PQClean clean implementations and OpenSSL 3.\n" > md
+    print "| primitive | ops/s | us/op |" > md
+    print "|---|---|---|" > md
+    for (i = 1; i <= nk; i++)
+        if (order[i] ~ /^prim_/) printf "| %s | %s | %.2f |\n", substr(order[i], 6), fmt(v[order[i]]), 1e6 / v[order[i]] > md
+    if (has("prim_sum_initiator_us"))
+        printf "\nPrimitive sum per handshake: initiator %.0f us (ML-KEM keygen + decaps, X25519 keygen + derive, Falcon sign + verify, HKDF, SHA-256), responder %.0f us (Falcon verify + sign, ML-KEM encaps, X25519 keygen + derive, HKDF, SHA-256).\n", v["prim_sum_initiator_us"], v["prim_sum_responder_us"] > md
+
+    print "\n## 2. Handshake (Mode B)\n" > md
+    if (has("hs_latency_p50_us")) {
+        printf "%d sequential handshakes (POST pqc/session/init, block-wise as libcoap needs) from one client.\n\n", v["hs_count"] > md
+        print "| | value |" > md
+        print "|---|---|" > md
+        printf "| latency median | %.2f ms |\n| latency p99 | %.2f ms |\n", v["hs_latency_p50_us"] / 1000, v["hs_latency_p99_us"] / 1000 > md
+        printf "| initiator CPU per handshake (thread CPU time, includes the client endpoint) | %.0f us (%.2f x primitive sum) |\n", v["hs_client_cpu_us"], v["handshake_cpu_ratio_client"] > md
+        printf "| responder CPU per handshake (server process CPU time / handshakes) | %.0f us (%.2f x primitive sum) |\n", v["hs_server_cpu_us"], v["handshake_cpu_ratio_server"] > md
+        printf "| INIT / RESP payload | %d / %d B, crypto objects %d / %d B |\n", v["hs_init_bytes"], v["hs_resp_bytes"], v["hs_init_crypto_bytes"], v["hs_resp_crypto_bytes"] > md
+        printf "| datagrams per handshake (both directions) | %d, %d B on the wire |\n", v["hs_datagrams"], v["hs_wire_bytes"] > md
+        printf "| framing per handshake message: payload / on the wire | %.1f / %.1f B |\n", v["handshake_payload_framing_bytes"], v["handshake_framing_bytes"] > md
+    } else print "Not measured: the Mode B server (session endpoint) is not available in this build.\n" > md
+
+    print "\n## 3. Throughput\n" > md
+    printf "Load generator: raw UDP, one socket, %s CON GET requests in flight, timed phase of %s s after 0.3 s of warm-up, median of the rounds. ", v["window"] ? v["window"] : "32", v["seconds"] ? v["seconds"] : "2" > md
+    print "The resource is `time` on every server: libcoap'"'"'s coap-server-notls built-in resource (2.05, Content-Format 0, Max-Age 1, \"Mon DD HH:MM:SS\"), and the same on our server (bench/server.c). Server CPU is the server process'"'"'s share of one core over the run.\n" > md
+    print "| server | requests/s | p50 ms | p99 ms | server CPU | request B | response B |" > md
+    print "|---|---|---|---|---|---|---|" > md
+    split("tp_plain:plain CoAP on pqcoap_server,tp_libcoap:plain CoAP on libcoap coap-server-notls,tp_session:Mode B (sessions),tp_sign1:Mode A v1,tp_sign2:Mode A v2 (requests presigned)", rows, ",")
+    for (i = 1; i <= 5; i++) {
+        split(rows[i], kv, ":"); p = kv[1]
+        if (has(p "_rps"))
+            printf "| %s | %s | %.3f | %.3f | %.0f%% | %s | %s |\n", kv[2], fmt(v[p "_rps"]), v[p "_p50_us"] / 1000, v[p "_p99_us"] / 1000, 100 * v[p "_server_cpu"], fmt(v[p "_req_bytes"]), fmt(v[p "_resp_bytes"]) > md
+        else printf "| %s | not measured | | | | | |\n", kv[2] > md
+    }
+    print "\nRatios: " > md
+    split("session_vs_plain_throughput sign_v1_vs_plain_throughput sign_v2_vs_plain_throughput plain_vs_libcoap_throughput", rr, " ")
+    for (i = 1; i <= 4; i++) printf "%s = %s; ", rr[i], has(rr[i]) ? sprintf("%.3f", v[rr[i]]) : "not measured" > md
+    print "\n\n![throughput](results.png)\n" > md
+
+    print "## 4. Bytes on the wire\n" > md
+    print "Real datagram sizes seen by the generator (4-byte token, Uri-Path \"time\"). The plain GET has no payload, so a protected request also pays the payload marker (1 B).\n" > md
+    printf "| mode | request overhead B | response overhead B |\n|---|---|---|\n" > md
+    printf "| Mode B | %s | %s |\n", has("overhead_request_bytes") ? fmt(v["overhead_request_bytes"]) : "-", has("overhead_response_bytes") ? fmt(v["overhead_response_bytes"]) : "-" > md
+    for (m = 1; m <= 2; m++)
+        printf "| Mode A v%d | %s | %s |\n", m, has("overhead_sign_v" m "_request_bytes") ? fmt(v["overhead_sign_v" m "_request_bytes"]) : "-", has("overhead_sign_v" m "_response_bytes") ? fmt(v["overhead_sign_v" m "_response_bytes"]) : "-" > md
+
+    print "\n## 5. Memory per idle session (Mode B)\n" > md
+    if (has("bytes_per_idle_session"))
+        printf "%d sessions made by real handshakes (%d distinct initiator ids sharing one key), then left idle: server RSS %.1f MiB -> %.1f MiB, %.0f B per session. %s\n", v["mem_sessions"], v["mem_sessions"], v["mem_rss_before"] / 1048576, v["mem_rss_after"] / 1048576, v["bytes_per_idle_session"], v["mem_sessions"] < 10000 ? "Fewer than 10,000 sessions to stay within the time budget (each costs a Falcon signature on both sides); RSS growth is linear in the number of sessions, so the per-session figure scales." : "" > md
+    else print "Not measured (Mode B server not available).\n" > md
+
+    print "\n## 6. Handshake flood (Mode B)\n" > md
+    if (has("flood_p99_ratio"))
+        printf "p99 of protected GETs on an existing session: %.3f ms without, %.3f ms while a flood client keeps the server busy with handshakes (%.0f handshakes/s, server CPU %.0f%%): ratio %.2f.\n", v["flood_base_p99_us"] / 1000, v["flood_p99_us"] / 1000, v["flood_hs_rate"], 100 * v["flood_server_cpu"], v["flood_p99_ratio"] > md
+    else print "Not measured (Mode B server not available).\n" > md
+}' "$RAW"

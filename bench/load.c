@@ -1,0 +1,473 @@
+/* Load generator: keeps a window of CON GET "time" requests in flight over one UDP socket
+ * (raw datagrams, so that the generator costs little next to the server), for plain CoAP
+ * or a security mode, and prints requests/s, latency percentiles, datagram sizes and the
+ * server's CPU use during the timed phase.
+ * Usage: bench_load MODE PORT SERVER_PID SECONDS WINDOW LABEL [PRESIGNED [PACE_US]]
+ *   MODE plain | sign1 | sign2 | session; PRESIGNED = number of Mode A v2 requests signed
+ *   before the timed phase (the generator could not sign them as fast as the server
+ *   answers: both sides pay one Falcon signature per message), 0 = not needed; PACE_US =
+ *   least time between two sends (a fixed request rate for latency measurements). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+
+#define RING 65536u                 /* request records, indexed by token mod RING */
+#define MAX_WINDOW 1024
+#define MAX_LAT (1u << 21)
+#define DGRAM_MAX 2048
+#define WARMUP_NS 300000000ull
+#define TIMEOUT_NS 2000000000ull
+#define DRAIN_NS 2000000000ull
+
+typedef struct rec {
+    uint32_t token;                 /* request number i, also the 4-byte token */
+    int busy;
+    uint64_t sent_ns;
+    size_t req_len;
+    uint64_t request_n;             /* Mode B: number of the request in its chain */
+    uint64_t seq;                   /* Mode A v2: seq the request was signed with */
+} rec;
+
+typedef struct gen gen;
+
+/* One mode of the generator: optional set-up, building request i, checking its answer. */
+typedef struct mode_ops {
+    const char *name;
+    pqcoap_err (*setup)(gen *g);
+    pqcoap_err (*make)(gen *g, rec *r, const pqcoap_msg *req, uint8_t *out, size_t *out_len);
+    pqcoap_err (*check)(gen *g, rec *r, const pqcoap_msg *resp);
+} mode_ops;
+
+struct gen {
+    const mode_ops *mode;
+    int fd;
+    uint16_t port;
+    size_t window, presigned;
+    uint64_t pace_ns, next_send;
+    uint32_t next_i;
+    uint16_t next_mid;
+    size_t in_flight;
+    rec *ring;
+    double *lat;
+    size_t n_lat;
+    uint64_t measure_start, measure_end;
+    unsigned long done, errors, lost;
+    uint64_t req_bytes, resp_bytes;
+    pqcoap_identity server, me;     /* the fixed benchmark identities */
+    /* Mode A */
+    pqcoap_signer signer;
+    uint8_t *signed_dgrams;         /* v2: presigned request datagrams, DGRAM_MAX apart */
+    size_t *signed_lens;
+    uint64_t seq0;                  /* v2: seq of presigned request 0 */
+    uint8_t v1_payload[PQCOAP_SIGN_OVERHEAD_MAX]; /* v1: the signed empty message */
+    size_t v1_len;
+    pqcoap_verifier verifier;
+    pqcoap_replay_table replay;
+    pqcoap_replay_entry replay_entries[4];
+    /* Mode B */
+    pqcoap_client *hs;              /* plain client for the handshakes */
+    pqcoap_session session;
+    int rehandshake;                /* the session is used up: renew once nothing is in flight */
+    unsigned long handshakes;
+};
+
+static const uint8_t path_time[] = "time";
+
+/* The request every mode sends: CON GET time, token = i (4 bytes), no payload. */
+static void base_request(uint32_t i, uint8_t token[4], pqcoap_opt opts[1], pqcoap_msg *m)
+{
+    token[0] = (uint8_t)(i >> 24);
+    token[1] = (uint8_t)(i >> 16);
+    token[2] = (uint8_t)(i >> 8);
+    token[3] = (uint8_t)i;
+    opts[0].number = PQCOAP_OPT_URI_PATH;
+    opts[0].value = path_time;
+    opts[0].len = 4;
+    memset(m, 0, sizeof *m);
+    m->code = PQCOAP_GET;
+    m->token = token;
+    m->token_len = 4;
+    m->opts = opts;
+    m->n_opts = 1;
+}
+
+/* ---- plain ---- */
+
+static pqcoap_err plain_make(gen *g, rec *r, const pqcoap_msg *req, uint8_t *out,
+                             size_t *out_len)
+{
+    (void)g;
+    (void)r;
+    return bench_encode(BENCH_CON, 0, req, out, DGRAM_MAX, out_len);
+}
+
+static pqcoap_err plain_check(gen *g, rec *r, const pqcoap_msg *resp)
+{
+    (void)g;
+    (void)r;
+    return resp->code == PQCOAP_CODE(2, 5) && resp->payload_len > 0 ? PQCOAP_OK
+                                                                     : PQCOAP_ERR_COAP;
+}
+
+/* ---- Mode A (PROTOCOL.md "Mode A"): the server signs every response ---- */
+
+/* Key look-up of the verifier: the server's key is the only one the generator knows. */
+static pqcoap_err server_key(void *ctx, const uint8_t kid[8], const uint8_t **pk,
+                             size_t *pk_len)
+{
+    const pqcoap_pubkey *server = ctx;
+    if (memcmp(kid, server->kid, 8) != 0)
+        return PQCOAP_ERR_UNKNOWN_PEER;
+    *pk = server->pk;
+    *pk_len = server->pk_len;
+    return PQCOAP_OK;
+}
+
+static pqcoap_err sign_setup_common(gen *g)
+{
+    PQCOAP_TRY(pqcoap_signer_from_identity(&g->signer, &g->me, NULL));
+    PQCOAP_TRY(pqcoap_replay_table_init(&g->replay, g->replay_entries, 4));
+    g->verifier.policy = PQCOAP_SIGN_V1_AND_V2;
+    g->verifier.v1_pk = g->server.pub.pk;
+    g->verifier.v1_pk_len = g->server.pub.pk_len;
+    g->verifier.lookup = server_key;
+    g->verifier.lookup_ctx = &g->server.pub;
+    g->verifier.replay = &g->replay;
+    return PQCOAP_OK;
+}
+
+/* v1 binds nothing but the message, so one signed empty message serves every request (the
+ * property PROTOCOL.md names for v1: no anti-replay). */
+static pqcoap_err sign1_setup(gen *g)
+{
+    PQCOAP_TRY(sign_setup_common(g));
+    return pqcoap_sign_v1(&g->signer, (const uint8_t *)"", 0, g->v1_payload,
+                          sizeof g->v1_payload, &g->v1_len);
+}
+
+static pqcoap_err sign1_make(gen *g, rec *r, const pqcoap_msg *req, uint8_t *out,
+                             size_t *out_len)
+{
+    (void)r;
+    pqcoap_msg m = *req;
+    m.payload = g->v1_payload;
+    m.payload_len = g->v1_len;
+    return bench_encode(BENCH_CON, 0, &m, out, DGRAM_MAX, out_len);
+}
+
+/* v2: each request is bound to its token and a fresh seq, so they are signed ahead. */
+static pqcoap_err sign2_setup(gen *g)
+{
+    PQCOAP_TRY(sign_setup_common(g));
+    g->signed_dgrams = malloc(g->presigned * DGRAM_MAX);
+    g->signed_lens = calloc(g->presigned, sizeof *g->signed_lens);
+    if (!g->signed_dgrams || !g->signed_lens)
+        return PQCOAP_ERR_NOMEM;
+    g->seq0 = bench_wall_ms() * 1000u; /* above any seq an earlier run used */
+    for (uint32_t i = 0; i < g->presigned; i++) {
+        uint8_t token[4], optval[PQCOAP_SIG_OPT_LEN], payload[PQCOAP_SIGN_OVERHEAD_MAX];
+        pqcoap_opt opts[2];
+        pqcoap_msg m;
+        size_t plen;
+        base_request(i, token, opts, &m);
+        PQCOAP_TRY(pqcoap_sign_v2(&g->signer, g->seq0 + i, &m, NULL, optval, payload,
+                                  sizeof payload, &plen));
+        opts[1].number = PQCOAP_OPT_PQ_SIG;
+        opts[1].value = optval;
+        opts[1].len = sizeof optval;
+        m.n_opts = 2;
+        m.payload = payload;
+        m.payload_len = plen;
+        PQCOAP_TRY(bench_encode(BENCH_CON, 0, &m, g->signed_dgrams + (size_t)i * DGRAM_MAX,
+                                DGRAM_MAX, &g->signed_lens[i]));
+    }
+    return PQCOAP_OK;
+}
+
+static pqcoap_err sign2_make(gen *g, rec *r, const pqcoap_msg *req, uint8_t *out,
+                             size_t *out_len)
+{
+    (void)req;
+    if (r->token >= g->presigned)
+        return PQCOAP_ERR_LIMIT;
+    r->seq = g->seq0 + r->token;
+    *out_len = g->signed_lens[r->token];
+    memcpy(out, g->signed_dgrams + (size_t)r->token * DGRAM_MAX, *out_len);
+    return PQCOAP_OK;
+}
+
+static pqcoap_err sign_check(gen *g, rec *r, const pqcoap_msg *resp)
+{
+    uint8_t token[4];
+    pqcoap_opt opts[1];
+    pqcoap_msg m;
+    base_request(r->token, token, opts, &m);
+    pqcoap_sig_req sreq = {token, 4, {0}, r->seq};
+    memcpy(sreq.kid, g->signer.kid, 8);
+    const uint8_t *message;
+    size_t mlen;
+    if (resp->code != PQCOAP_CODE(2, 5))
+        return PQCOAP_ERR_COAP;
+    return pqcoap_verify_msg(&g->verifier, resp, &sreq, NULL, &message, &mlen);
+}
+
+/* ---- Mode B (PROTOCOL.md "Mode B"): a session from one handshake, renewed when used up ---- */
+
+static pqcoap_err session_handshake(gen *g)
+{
+    pqcoap_session_wipe(&g->session);
+    g->handshakes++;
+    return bench_handshake(g->hs, BENCH_CLIENT_ID, &g->me, &g->server.pub,
+                           bench_wall_ms() * 1000u + g->handshakes, &g->session, NULL);
+}
+
+static pqcoap_err session_setup(gen *g)
+{
+    PQCOAP_TRY(bench_client(g->port, 1, &g->hs));
+    return session_handshake(g);
+}
+
+static pqcoap_err session_make(gen *g, rec *r, const pqcoap_msg *req, uint8_t *out,
+                               size_t *out_len)
+{
+    uint8_t payload[64];
+    size_t plen;
+    pqcoap_err err = pqcoap_session_protect_request(&g->session, req, bench_now_ns() / 1000000u,
+                                                    payload, sizeof payload, &plen,
+                                                    &r->request_n);
+    if (err == PQCOAP_ERR_EXPIRED)
+        g->rehandshake = 1;
+    PQCOAP_TRY(err);
+    pqcoap_msg m = *req;
+    m.payload = payload;
+    m.payload_len = plen;
+    return bench_encode(BENCH_CON, 0, &m, out, DGRAM_MAX, out_len);
+}
+
+static pqcoap_err session_check(gen *g, rec *r, const pqcoap_msg *resp)
+{
+    uint8_t plain[64];
+    size_t plen;
+    if (resp->code != PQCOAP_CODE(2, 5))
+        return PQCOAP_ERR_COAP;
+    return pqcoap_session_unprotect_response(&g->session, r->request_n, resp,
+                                             bench_now_ns() / 1000000u, plain, sizeof plain,
+                                             &plen);
+}
+
+static const mode_ops modes[] = {
+    {"plain", NULL, plain_make, plain_check},
+    {"sign1", sign1_setup, sign1_make, sign_check},
+    {"sign2", sign2_setup, sign2_make, sign_check},
+    {"session", session_setup, session_make, session_check},
+};
+
+/* ---- the window loop ---- */
+
+static void send_one(gen *g)
+{
+    uint32_t i = g->next_i++;
+    rec *r = &g->ring[i % RING];
+    uint8_t token[4], dgram[DGRAM_MAX];
+    pqcoap_opt opts[1];
+    pqcoap_msg req;
+    size_t len = 0;
+    base_request(i, token, opts, &req);
+    memset(r, 0, sizeof *r);
+    r->token = i;
+    if (g->mode->make(g, r, &req, dgram, &len) != PQCOAP_OK) {
+        if (!g->rehandshake)
+            g->errors++;
+        return;
+    }
+    uint16_t mid = g->next_mid++;
+    dgram[2] = (uint8_t)(mid >> 8);
+    dgram[3] = (uint8_t)mid;
+    r->sent_ns = bench_now_ns();
+    r->req_len = len;
+    if (send(g->fd, dgram, len, 0) != (ssize_t)len) {
+        g->errors++;
+        return;
+    }
+    r->busy = 1;
+    g->in_flight++;
+}
+
+static void on_datagram(gen *g, const uint8_t *p, size_t len)
+{
+    bench_dgram d;
+    if (bench_decode(p, len, &d) != PQCOAP_OK || d.msg.token_len != 4 || d.msg.code == 0)
+        return;
+    if (d.type == BENCH_CON) { /* a separate response: acknowledge it (RFC 7252 5.2.2) */
+        uint8_t ack[4] = {0x60, 0, (uint8_t)(d.mid >> 8), (uint8_t)d.mid};
+        (void)!send(g->fd, ack, sizeof ack, 0);
+    }
+    uint32_t i = (uint32_t)d.msg.token[0] << 24 | (uint32_t)d.msg.token[1] << 16 |
+                 (uint32_t)d.msg.token[2] << 8 | d.msg.token[3];
+    rec *r = &g->ring[i % RING];
+    if (!r->busy || r->token != i)
+        return; /* a duplicate or an answer after the timeout */
+    uint64_t now = bench_now_ns();
+    r->busy = 0;
+    g->in_flight--;
+    if (g->mode->check(g, r, &d.msg) != PQCOAP_OK) {
+        g->errors++;
+        return;
+    }
+    if (r->sent_ns < g->measure_start || now > g->measure_end)
+        return;
+    g->done++;
+    g->req_bytes += r->req_len;
+    g->resp_bytes += len;
+    if (g->n_lat < MAX_LAT)
+        g->lat[g->n_lat++] = (double)(now - r->sent_ns) / 1000.0;
+}
+
+static void expire(gen *g, uint64_t now)
+{
+    for (uint32_t k = 0; k < RING && g->in_flight; k++) {
+        rec *r = &g->ring[k];
+        if (r->busy && now - r->sent_ns > TIMEOUT_NS) {
+            r->busy = 0;
+            g->in_flight--;
+            g->lost++;
+        }
+    }
+}
+
+static int can_send(const gen *g)
+{
+    return !g->presigned || g->next_i < g->presigned;
+}
+
+static int open_socket(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int big = 1 << 20;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big) != 0 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        perror("bench_load: socket");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void run(gen *g, double seconds)
+{
+    uint64_t start = bench_now_ns(), last_expire = start;
+    g->measure_start = start + WARMUP_NS;
+    g->measure_end = g->measure_start + (uint64_t)(seconds * 1e9);
+    uint64_t stop_sending = g->measure_end;
+    for (;;) {
+        uint64_t now = bench_now_ns();
+        if (now >= stop_sending && (!g->in_flight || now >= stop_sending + DRAIN_NS))
+            break;
+        if (g->rehandshake && !g->in_flight) {
+            if (session_handshake(g) != PQCOAP_OK)
+                break;
+            g->rehandshake = 0;
+        }
+        while (now < stop_sending && g->in_flight < g->window && can_send(g) &&
+               !g->rehandshake && now >= g->next_send) {
+            send_one(g);
+            g->next_send = g->pace_ns ? now + g->pace_ns : 0;
+        }
+        if (!can_send(g) && now < stop_sending) {
+            /* presigned requests used up: the timed phase ends here */
+            g->measure_end = now;
+            stop_sending = now;
+        }
+        struct pollfd pfd = {g->fd, POLLIN, 0};
+        int wait_ms = g->pace_ns && g->in_flight < g->window
+                          ? (int)((g->next_send > now ? g->next_send - now + 999999u : 0) / 1000000u)
+                          : 5;
+        if (poll(&pfd, 1, wait_ms > 5 ? 5 : wait_ms) < 0 && errno != EINTR)
+            break;
+        uint8_t buf[DGRAM_MAX];
+        ssize_t n;
+        while ((n = recv(g->fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+            on_datagram(g, buf, (size_t)n);
+        now = bench_now_ns();
+        if (now - last_expire > 100000000ull) {
+            expire(g, now);
+            last_expire = now;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 7) {
+        fprintf(stderr, "usage: bench_load MODE PORT SERVER_PID SECONDS WINDOW LABEL "
+                        "[PRESIGNED [PACE_US]]\n");
+        return 2;
+    }
+    static gen g;
+    for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++)
+        if (strcmp(argv[1], modes[k].name) == 0)
+            g.mode = &modes[k];
+    g.port = (uint16_t)atoi(argv[2]);
+    pid_t server_pid = (pid_t)atoi(argv[3]);
+    double seconds = atof(argv[4]);
+    g.window = (size_t)atoi(argv[5]);
+    const char *label = argv[6];
+    g.presigned = argc > 7 ? (size_t)atoi(argv[7]) : 0;
+    g.pace_ns = argc > 8 ? (uint64_t)atoi(argv[8]) * 1000u : 0;
+    if (!g.mode || !g.port || seconds <= 0 || g.window < 1 || g.window > MAX_WINDOW) {
+        fprintf(stderr, "bench_load: bad arguments (mode %s)\n", argv[1]);
+        return 2;
+    }
+    g.ring = calloc(RING, sizeof *g.ring);
+    g.lat = calloc(MAX_LAT, sizeof *g.lat);
+    g.fd = open_socket(g.port);
+    if (!g.ring || !g.lat || g.fd < 0)
+        return 1;
+    g.next_mid = (uint16_t)getpid();
+    if (bench_identity(BENCH_SERVER_ID, &g.server) != PQCOAP_OK ||
+        bench_identity(BENCH_CLIENT_ID, &g.me) != PQCOAP_OK)
+        return 1;
+    if (g.mode->setup && g.mode->setup(&g) != PQCOAP_OK) {
+        fprintf(stderr, "bench_load: %s set-up failed\n", g.mode->name);
+        return 1;
+    }
+    uint64_t cpu0 = bench_proc_cpu_ns(server_pid), self0 = bench_thread_cpu_ns();
+    run(&g, seconds);
+    uint64_t cpu1 = bench_proc_cpu_ns(server_pid), self1 = bench_thread_cpu_ns();
+    double span = (double)(g.measure_end - g.measure_start) / 1e9;
+    /* the generator's and the server's CPU are over the whole run (warm-up and drain too) */
+    double whole = (double)(bench_now_ns() - (g.measure_start - WARMUP_NS)) / 1e9;
+    char key[128];
+#define OUT(name, v) (snprintf(key, sizeof key, "%s_%s", label, name), bench_out(key, v))
+    OUT("rps", span > 0 ? (double)g.done / span : 0);
+    OUT("requests", (double)g.done);
+    OUT("errors", (double)g.errors);
+    OUT("lost", (double)g.lost);
+    OUT("p50_us", bench_quantile(g.lat, g.n_lat, 0.50));
+    OUT("p99_us", bench_quantile(g.lat, g.n_lat, 0.99));
+    OUT("req_bytes", g.done ? (double)g.req_bytes / (double)g.done : 0);
+    OUT("resp_bytes", g.done ? (double)g.resp_bytes / (double)g.done : 0);
+    OUT("server_cpu", whole > 0 ? (double)(cpu1 - cpu0) / 1e9 / whole : 0);
+    OUT("handshakes", (double)g.handshakes);
+    OUT("generator_cpu", whole > 0 ? (double)(self1 - self0) / 1e9 / whole : 0);
+#undef OUT
+    close(g.fd);
+    pqcoap_client_free(g.hs);
+    pqcoap_session_wipe(&g.session);
+    pqcoap_identity_wipe(&g.me);
+    return g.done ? 0 : 1;
+}

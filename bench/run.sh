@@ -1,0 +1,203 @@
+#!/bin/sh
+# make bench: runs every benchmark on 127.0.0.1 only and writes bench/results.md,
+# bench/results.json and bench/results.png. Servers run on free ports and are always
+# stopped on exit. Usage: bench/run.sh BUILD_DIR (the Release build holding bench/bench_*).
+# Knobs (environment): BENCH_SECONDS timed phase per throughput round (2), BENCH_ROUNDS
+# rounds of the plain/libcoap/Mode B comparison (3), BENCH_WINDOW requests in flight (32),
+# BENCH_HANDSHAKES (100), BENCH_SESSIONS idle sessions for the memory section (2000).
+set -eu
+
+BUILD=${1:?usage: bench/run.sh BUILD_DIR}
+BIN=$(cd "$BUILD/bench" && pwd)
+DIR=$(cd "$(dirname "$0")" && pwd)
+SECS=${BENCH_SECONDS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
+WINDOW=${BENCH_WINDOW:-32}
+HANDSHAKES=${BENCH_HANDSHAKES:-100}
+SESSIONS=${BENCH_SESSIONS:-2000}
+
+TMP=$(mktemp -d)
+RAW=$TMP/raw.txt
+: >"$RAW"
+RUNNING=""   # pids of the servers this script started and has not stopped yet
+
+cleanup() {
+    for p in $RUNNING; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+note() { echo "bench: $*" >&2; }
+record() { tee -a "$RAW" >&2; }     # result lines go to the raw file and the terminal
+value() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$RAW"; }
+
+# start_server NAME MODE: starts bench_server MODE, sets <NAME>_PID and <NAME>_PORT.
+start_server() {
+    out=$TMP/$1.out
+    "$BIN/bench_server" "$2" >"$out" 2>"$TMP/$1.err" &
+    pid=$!
+    RUNNING="$RUNNING $pid"
+    i=0
+    while [ $i -lt 100 ]; do
+        port=$(awk '$1 == "port" { print $2 }' "$out")
+        if [ -n "$port" ]; then
+            eval "$1_PID=$pid $1_PORT=$port"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    note "server $2 did not start: $(cat "$TMP/$1.err")"
+    stop_pid "$pid"
+    return 1
+}
+
+# libcoap's example server on a port below the ephemeral range (so no test's ephemeral
+# socket holds it); a few candidates in case one is taken.
+start_libcoap() {
+    base=$((20000 + $$ % 9000))
+    for k in 0 1 2 3 4 5 6 7; do
+        port=$((base + k * 97))
+        coap-server-notls -A 127.0.0.1 -p "$port" -v 0 >/dev/null 2>&1 &
+        pid=$!
+        RUNNING="$RUNNING $pid"
+        sleep 0.3
+        if kill -0 "$pid" 2>/dev/null; then
+            libcoap_PID=$pid
+            libcoap_PORT=$port
+            return 0
+        fi
+        stop_pid "$pid"
+    done
+    note "coap-server-notls did not start"
+    return 1
+}
+
+stop_pid() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    keep=""
+    for p in $RUNNING; do [ "$p" = "$1" ] || keep="$keep $p"; done
+    RUNNING=$keep
+}
+
+# load NAME MODE LABEL [PRESIGNED]: one throughput round against server NAME.
+load() {
+    eval "port=\$$1_PORT pid=\$$1_PID"
+    "$BIN/bench_load" "$2" "$port" "$pid" "$SECS" "$WINDOW" "$3" ${4:-} | record ||
+        note "load $3 failed"
+}
+
+# ratio KEY A B: records KEY = A / B from the last values of A and B.
+ratio() {
+    a=$(value "$2")
+    b=$(value "$3")
+    [ -n "$a" ] && [ -n "$b" ] && awk -v k="$1" -v a="$a" -v b="$b" \
+        'BEGIN { if (b > 0) printf "%s %.4f\n", k, a / b }' | record
+    return 0
+}
+
+have_mode() { "$BIN/bench_server" "$1" --probe >/dev/null 2>&1; }
+
+note "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "loadavg_start $(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
+printf "window %s\nseconds %s\n" "$WINDOW" "$SECS" >>"$RAW"
+
+# 1. primitives (ops per CPU second)
+note "primitives"
+"$BIN/bench_crypto" 0.5 | awk '{ printf "prim_%s %s\n", $1, $2 }' | record
+
+# 2-4. throughput, bytes on the wire
+start_server plain plain
+start_libcoap
+MODES_B=""
+if have_mode session && start_server session session; then MODES_B=session; fi
+r=1
+while [ $r -le "$ROUNDS" ]; do
+    note "throughput round $r/$ROUNDS"
+    load plain plain tp_plain
+    load libcoap plain tp_libcoap
+    ratio plain_vs_libcoap_throughput tp_plain_rps tp_libcoap_rps
+    if [ -n "$MODES_B" ]; then
+        load session session tp_session
+        ratio session_vs_plain_throughput tp_session_rps tp_plain_rps
+    fi
+    r=$((r + 1))
+done
+for v in 1 2; do
+    m=sign$v
+    if have_mode "$m" && start_server "$m" "$m"; then
+        note "throughput Mode A v$v"
+        presigned=""
+        if [ "$v" = 2 ]; then
+            # v2 requests are signed before the timed phase (the generator would otherwise
+            # be the bottleneck: each side pays one Falcon signature per message): enough
+            # for the server's signing rate over warm-up and phase, with a margin.
+            presigned=$(awk -v s="$(value prim_falcon512_sign)" -v t="$SECS" -v w="$WINDOW" \
+                'BEGIN { printf "%d", s * (t + 0.3) * 1.3 + w }')
+        fi
+        load "$m" "$m" "tp_$m" $presigned
+        ratio "sign_v${v}_vs_plain_throughput" "tp_${m}_rps" tp_plain_rps
+        eval "stop_pid \$${m}_PID"
+    else
+        note "Mode A v$v server not available: section skipped"
+    fi
+done
+stop_pid "$libcoap_PID"
+stop_pid "$plain_PID"
+
+# 5-6. handshakes, idle sessions, flood (Mode B)
+if [ -n "$MODES_B" ]; then
+    note "handshakes"
+    "$BIN/bench_session" handshake "$session_PORT" "$session_PID" "$HANDSHAKES" | record ||
+        note "handshake section failed"
+    stop_pid "$session_PID"
+    start_server session session
+    note "idle sessions"
+    "$BIN/bench_session" memory "$session_PORT" "$session_PID" "$SESSIONS" | record ||
+        note "memory section failed"
+    stop_pid "$session_PID"
+    start_server session session
+    note "handshake flood"
+    # p99 of protected GETs at a fixed rate (one every PACE us) without, then with, a
+    # flood of handshakes from presigned INITs of distinct initiators.
+    pace=2000
+    flood_secs=$(awk -v t="$SECS" 'BEGIN { print t + 2 }')
+    inits=$(awk -v s="$(value prim_falcon512_sign)" -v t="$flood_secs" \
+        'BEGIN { printf "%d", s * t * 1.3 + 8 }')
+    "$BIN/bench_load" session "$session_PORT" "$session_PID" "$SECS" 1 flood_base 0 "$pace" |
+        record || note "flood baseline failed"
+    "$BIN/bench_session" flood "$session_PORT" "$session_PID" "$flood_secs" "$inits" \
+        >"$TMP/flood.out" 2>"$TMP/flood.err" &
+    flood_pid=$!
+    RUNNING="$RUNNING $flood_pid"
+    i=0
+    while [ $i -lt 1200 ] && ! grep -q ready "$TMP/flood.out" && kill -0 "$flood_pid" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    sleep 0.5
+    "$BIN/bench_load" session "$session_PORT" "$session_PID" "$SECS" 1 flood 0 "$pace" |
+        record || note "flood measurement failed"
+    wait "$flood_pid" || note "flood client failed: $(cat "$TMP/flood.err")"
+    stop_pid "$flood_pid"
+    grep -v ready "$TMP/flood.out" | record
+    ratio flood_p99_ratio flood_p99_us flood_base_p99_us
+    stop_pid "$session_PID"
+else
+    note "Mode B server not available: handshake, memory and flood sections skipped"
+fi
+
+echo "loadavg_end $(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
+sh "$DIR/assemble.sh" "$RAW" "$DIR" "$TMP/chart.dat"
+if command -v gnuplot >/dev/null 2>&1; then
+    gnuplot -e "datafile='$TMP/chart.dat'; outfile='$DIR/results.png'" "$DIR/plot.gp"
+else
+    note "gnuplot not found: no chart"
+fi
+note "wrote $DIR/results.md, $DIR/results.json, $DIR/results.png"
