@@ -272,17 +272,10 @@ static void test_window(test_server *ts)
 /* Nothing listens: PQCOAP_ERR_TIMEOUT, well within a generous bound. */
 static void test_timeout(void)
 {
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a;
-    socklen_t alen = sizeof(a);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
-    CHECK(getsockname(s, (struct sockaddr *)&a, &alen) == 0);
-    close(s);
+    uint16_t port = test_free_port();
+    CHECK(port != 0);
     char uri[64];
-    snprintf(uri, sizeof(uri), "coap://127.0.0.1:%u/x", ntohs(a.sin_port));
+    snprintf(uri, sizeof(uri), "coap://127.0.0.1:%u/x", port);
     pqcoap_client_config cfg = PQCOAP_CLIENT_CONFIG_INIT;
     cfg.timeout_ms = 2000;
     pqcoap_client *cl = test_client(uri, &cfg);
