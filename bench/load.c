@@ -59,7 +59,7 @@ struct gen {
     double *lat;
     size_t n_lat;
     uint64_t measure_start, measure_end;
-    unsigned long done, errors, lost;
+    unsigned long done, errors, lost, all_ok;
     uint64_t req_bytes, resp_bytes;
     pqcoap_identity server, me;     /* the fixed benchmark identities */
     /* Mode A */
@@ -322,6 +322,7 @@ static void on_datagram(gen *g, const uint8_t *p, size_t len)
         g->errors++;
         return;
     }
+    g->all_ok++;
     if (r->sent_ns < g->measure_start || now > g->measure_end)
         return;
     g->done++;
@@ -462,6 +463,7 @@ int main(int argc, char **argv)
     OUT("req_bytes", g.done ? (double)g.req_bytes / (double)g.done : 0);
     OUT("resp_bytes", g.done ? (double)g.resp_bytes / (double)g.done : 0);
     OUT("server_cpu", whole > 0 ? (double)(cpu1 - cpu0) / 1e9 / whole : 0);
+    OUT("server_cpu_us_per_req", g.all_ok ? (double)(cpu1 - cpu0) / 1000.0 / (double)g.all_ok : 0);
     OUT("handshakes", (double)g.handshakes);
     OUT("generator_cpu", whole > 0 ? (double)(self1 - self0) / 1e9 / whole : 0);
 #undef OUT

@@ -693,7 +693,14 @@ pqcoap_err pqcoap_server_step(pqcoap_server *srv, int timeout_ms)
     int n = epoll_wait(srv->poll_fd, ev, 4, timeout_ms < 0 ? -1 : timeout_ms);
     if (n < 0 && errno != EINTR)
         return PQCOAP_ERR_IO;
-    drain_completions(srv);
+    /* The eventfd is read only when it fired, so that a request costs no extra system call;
+     * pqcoap_server_complete writes it after queueing, so a queued completion makes it fire. */
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.fd == srv->wake_fd) {
+            drain_completions(srv);
+            break;
+        }
+    }
     if (coap_io_process(srv->ctx, COAP_IO_NO_WAIT) < 0)
         return PQCOAP_ERR_IO;
     return atomic_load(&srv->stop) ? PQCOAP_ERR_STATE : PQCOAP_OK;
