@@ -191,7 +191,8 @@ typedef struct pqcoap_responder_cfg {
 
 /** A RESP kept for retransmissions of the identical INIT. */
 typedef struct pqcoap_resp_cache {
-    uint64_t serial;                /* session it created; 0 = empty */
+    uint32_t sid;                   /* sid of the session it created */
+    uint64_t serial;                /* serial of that session; 0 = empty */
     uint8_t init_hash[32];
     uint8_t resp[PQCOAP_RESP_MAX];
     size_t resp_len;

@@ -347,7 +347,7 @@ static pqcoap_err resend_cached(pqcoap_responder *r, const pqcoap_floor *floor,
     for (size_t i = 0; i < PQCOAP_RESP_CACHE_SLOTS; i++) {
         const pqcoap_resp_cache *c = &r->cache[i];
         if (c->serial == 0 || !pqcoap_ct_equal(c->init_hash, init_hash, 32)
-            || !pqcoap_responder_by_serial(r, c->serial))
+            || !pqcoap_responder_find(r, c->sid, c->serial))
             continue;
         if (cap < c->resp_len)
             return PQCOAP_ERR_BUFFER;
@@ -360,19 +360,20 @@ static pqcoap_err resend_cached(pqcoap_responder *r, const pqcoap_floor *floor,
 
 /* Keeps a RESP for retransmissions of its INIT: in an empty entry, else in one whose
  * session has ended, else in place of the oldest. */
-static void cache_resp(pqcoap_responder *r, uint64_t serial, const uint8_t init_hash[32],
-                       const uint8_t *resp, size_t resp_len)
+static void cache_resp(pqcoap_responder *r, uint32_t sid, uint64_t serial,
+                       const uint8_t init_hash[32], const uint8_t *resp, size_t resp_len)
 {
     pqcoap_resp_cache *pick = &r->cache[0];
     for (size_t i = 0; i < PQCOAP_RESP_CACHE_SLOTS; i++) {
         pqcoap_resp_cache *c = &r->cache[i];
-        if (c->serial == 0 || !pqcoap_responder_by_serial(r, c->serial)) {
+        if (c->serial == 0 || !pqcoap_responder_find(r, c->sid, c->serial)) {
             pick = c;
             break;
         }
         if (c->serial < pick->serial)
             pick = c;
     }
+    pick->sid = sid;
     pick->serial = serial;
     memcpy(pick->init_hash, init_hash, 32);
     memcpy(pick->resp, resp, resp_len);
@@ -386,9 +387,9 @@ static pqcoap_err new_session(pqcoap_responder *r, const pqcoap_init_view *v,
                               const char *peer_id, uint64_t now_ms, uint8_t *out, size_t cap,
                               size_t *out_len)
 {
-    size_t slot;
+    size_t slot, replaced;
     uint32_t sid;
-    PQCOAP_TRY(pqcoap_responder_reserve(r, peer_id, now_ms, &slot, &sid));
+    PQCOAP_TRY(pqcoap_responder_reserve(r, peer_id, now_ms, &slot, &sid, &replaced));
 
     const pqcoap_suite *suite = v->suite;
     const pqcoap_rng *rng = r->cfg.rng;
@@ -429,7 +430,9 @@ static pqcoap_err new_session(pqcoap_responder *r, const pqcoap_init_view *v,
         s->serial = ++r->next_serial;
         s->last_used_ms = now_ms;
         memcpy(s->peer_id, peer_id, sizeof s->peer_id);
-        cache_resp(r, s->serial, init_hash, resp, resp_len);
+        cache_resp(r, s->sid, s->serial, init_hash, resp, resp_len);
+        if (replaced != SIZE_MAX && replaced != slot)
+            pqcoap_session_wipe(&r->slots[replaced]); /* the initiator's old session ends */
         memcpy(out, resp, resp_len);
         *out_len = resp_len;
     }

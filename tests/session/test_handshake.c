@@ -257,6 +257,20 @@ static void test_limits(void)
     CHECK_EQ_INT(fx_handshake(&fx, &fx.other, "other", 4, NOW, &b), PQCOAP_OK);
     CHECK_EQ_INT(a.sid, 1);
     CHECK_EQ_INT(b.sid, 2);
+    /* three slots: repeated re-handshakes keep sids small (1-byte varint) and the old
+     * session ends each time, its sid not reused by the session that replaces it */
+    fx_restart_responder(&fx, 3);
+    pqcoap_session_wipe(&a);
+    uint32_t prev = 0;
+    for (uint64_t seq = 400; seq < 406; seq++) {
+        CHECK_EQ_INT(fx_handshake(&fx, &fx.client, "client", seq, NOW, &a), PQCOAP_OK);
+        CHECK(a.sid >= 1 && a.sid <= 2 && a.sid != prev);
+        CHECK(fx_server_session(&fx, a.sid) != NULL);
+        CHECK(prev == 0 || fx_server_session(&fx, prev) == NULL);
+        CHECK_EQ_INT(pqcoap_responder_live(&fx.responder), 1);
+        prev = a.sid;
+        pqcoap_session_wipe(&a);
+    }
     fx_restart_responder(&fx, FX_SLOTS);
     pqcoap_session_wipe(&a);
     pqcoap_session_wipe(&b);
