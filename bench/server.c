@@ -5,6 +5,7 @@
  * Usage: bench_server plain|sign1|sign2|session [--probe]
  * (--probe: only checks that the mode is available, exit status 0 if so). */
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +37,215 @@ static pqcoap_err get_time(void *arg, pqcoap_server_req *rq, const pqcoap_msg *r
     return pqcoap_msgbuf_set_payload(resp, (const uint8_t *)text, n);
 }
 
+/* ---- trust store: a memory store that also trusts every "bench-client-<k>" id ----
+ * The memory and flood benchmarks need thousands of initiators; a store refuses two ids
+ * with one key, and a Falcon key pair per initiator would cost more than the measurement,
+ * so these ids resolve to the benchmark client's key here. Everything else is the memory
+ * store's. */
+
+typedef struct bench_store {
+    pqcoap_store inner;
+    pqcoap_peer client;
+} bench_store;
+
+static pqcoap_err bs_add(void *c, const pqcoap_peer *p)
+{
+    bench_store *b = c;
+    return b->inner.ops->peer_add(b->inner.ctx, p);
+}
+static pqcoap_err bs_remove(void *c, const char *id)
+{
+    bench_store *b = c;
+    return b->inner.ops->peer_remove(b->inner.ctx, id);
+}
+static pqcoap_err bs_by_id(void *c, const char *id, pqcoap_peer *out)
+{
+    bench_store *b = c;
+    if (strncmp(id, "bench-client-", 13) != 0)
+        return b->inner.ops->peer_by_id(b->inner.ctx, id, out);
+    *out = b->client;
+    snprintf(out->id, sizeof out->id, "%s", id);
+    return PQCOAP_OK;
+}
+static pqcoap_err bs_by_kid(void *c, const uint8_t kid[PQCOAP_KID_LEN], pqcoap_peer *out)
+{
+    bench_store *b = c;
+    return b->inner.ops->peer_by_kid(b->inner.ctx, kid, out);
+}
+static pqcoap_err bs_list(void *c, pqcoap_err (*cb)(void *arg, const pqcoap_peer *peer), void *arg)
+{
+    bench_store *b = c;
+    return b->inner.ops->peer_list(b->inner.ctx, cb, arg);
+}
+static pqcoap_err bs_floor_get(void *c, const char *id, pqcoap_floor *out)
+{
+    bench_store *b = c;
+    return b->inner.ops->floor_get(b->inner.ctx, id, out);
+}
+static pqcoap_err bs_floor_set(void *c, const char *id, const pqcoap_floor *f)
+{
+    bench_store *b = c;
+    return b->inner.ops->floor_set(b->inner.ctx, id, f);
+}
+static pqcoap_err bs_reserve(void *c, const char *name, uint64_t count, uint64_t *first)
+{
+    bench_store *b = c;
+    return b->inner.ops->seq_reserve(b->inner.ctx, name, count, first);
+}
+static pqcoap_err bs_peek(void *c, const char *name, uint64_t *next)
+{
+    bench_store *b = c;
+    return b->inner.ops->seq_peek(b->inner.ctx, name, next);
+}
+static void bs_close(void *c)
+{
+    bench_store *b = c;
+    pqcoap_store_close(&b->inner);
+}
+
+static const pqcoap_store_ops bench_store_ops = {
+    bs_add, bs_remove, bs_by_id, bs_by_kid, bs_list, bs_floor_get, bs_floor_set,
+    bs_reserve, bs_peek, bs_close};
+
+static bench_store g_bstore;
+static pqcoap_identity g_server_id, g_client_id;
+
+/* Opens the trust store of the secured modes: the client pinned as BENCH_CLIENT_ID. */
+static pqcoap_err open_store(pqcoap_store *out)
+{
+    PQCOAP_TRY(bench_identity(BENCH_SERVER_ID, &g_server_id));
+    PQCOAP_TRY(bench_identity(BENCH_CLIENT_ID, &g_client_id));
+    PQCOAP_TRY(pqcoap_store_open_memory(&g_bstore.inner));
+    pqcoap_peer *p = &g_bstore.client;
+    memset(p, 0, sizeof *p);
+    snprintf(p->id, sizeof p->id, "%s", BENCH_CLIENT_ID);
+    snprintf(p->alg, sizeof p->alg, "%s", "falcon-512");
+    memcpy(p->kid, g_client_id.pub.kid, PQCOAP_KID_LEN);
+    memcpy(p->pk, g_client_id.pub.pk, g_client_id.pub.pk_len);
+    p->pk_len = g_client_id.pub.pk_len;
+    PQCOAP_TRY(pqcoap_store_peer_add(&g_bstore.inner, p));
+    out->ops = &bench_store_ops;
+    out->ctx = &g_bstore;
+    return PQCOAP_OK;
+}
+
+/* ---- Mode B over the sans-I/O responder (include/pqcoap/session.h) ---- */
+
+/* Session table size: BENCH_SLOTS from the environment, else this. */
+#define BENCH_MAX_SESSIONS 16384
+
+static pqcoap_responder g_resp;
+static pqcoap_session *g_slots;
+
+typedef struct sess_state {
+    int is_protected;
+    pqcoap_req_ctx ctx;
+} sess_state;
+
+static uint64_t now_ms(void)
+{
+    return bench_now_ns() / 1000000u;
+}
+
+static int is_handshake(const pqcoap_msg *m)
+{
+    static const char *const seg[] = {"pqc", "session", "init"};
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_opts; i++) {
+        const pqcoap_opt *o = &m->opts[i];
+        if (o->number != PQCOAP_OPT_URI_PATH)
+            continue;
+        if (k == 3 || o->len != strlen(seg[k]) || memcmp(o->value, seg[k], o->len) != 0)
+            return 0;
+        k++;
+    }
+    return k == 3;
+}
+
+static pqcoap_err answer_error(pqcoap_err err, pqcoap_err_where where, pqcoap_msgbuf *out,
+                               pqcoap_layer_verdict *verdict)
+{
+    pqcoap_coap_error ce;
+    PQCOAP_TRY(pqcoap_error_to_coap(err, where, &ce));
+    pqcoap_msgbuf_error(out, ce.code, ce.diagnostic);
+    if (ce.max_age_s)
+        pqcoap_msgbuf_add_uint(out, PQCOAP_OPT_MAX_AGE, ce.max_age_s);
+    *verdict = PQCOAP_LAYER_ANSWER;
+    return PQCOAP_OK;
+}
+
+static pqcoap_err sess_check(void *ctx, void *state, const pqcoap_exchange *x,
+                             const pqcoap_msg *wire, pqcoap_msgbuf *out,
+                             pqcoap_layer_verdict *verdict)
+{
+    (void)ctx;
+    (void)x;
+    sess_state *st = state;
+    *verdict = PQCOAP_LAYER_HANDLE;
+    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(out, wire));
+    if (is_handshake(wire))
+        return pqcoap_msgbuf_set_payload(out, wire->payload, wire->payload_len);
+    pqcoap_err err = pqcoap_responder_unprotect(&g_resp, wire, now_ms(), out->payload,
+                                                out->payload_cap, &out->payload_len, &st->ctx);
+    if (err != PQCOAP_OK)
+        return answer_error(err, PQCOAP_WHERE_PROTECTED, out, verdict);
+    st->is_protected = 1;
+    return PQCOAP_OK;
+}
+
+static pqcoap_err sess_protect(void *ctx, void *state, const pqcoap_exchange *x,
+                               const pqcoap_msg *resp, pqcoap_msgbuf *wire)
+{
+    (void)ctx;
+    (void)x;
+    const sess_state *st = state;
+    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(wire, resp));
+    if (!st->is_protected)
+        return pqcoap_msgbuf_set_payload(wire, resp->payload, resp->payload_len);
+    return pqcoap_responder_protect(&g_resp, &st->ctx, resp, now_ms(), wire->payload,
+                                    wire->payload_cap, &wire->payload_len);
+}
+
+static pqcoap_err post_init(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
+                            pqcoap_msgbuf *resp)
+{
+    (void)arg;
+    (void)rq;
+    pqcoap_err err = pqcoap_responder_handshake(&g_resp, req->payload, req->payload_len,
+                                                now_ms(), resp->payload, resp->payload_cap,
+                                                &resp->payload_len);
+    if (err != PQCOAP_OK) {
+        pqcoap_layer_verdict v;
+        return answer_error(err, PQCOAP_WHERE_HANDSHAKE, resp, &v);
+    }
+    return pqcoap_msgbuf_add_uint(resp, PQCOAP_OPT_CONTENT_FORMAT, 42);
+}
+
+static pqcoap_layer g_sess_layer = {NULL, sizeof(sess_state), PQCOAP_PROTECTED_RESP_OVERHEAD_MAX,
+                                    NULL, 0, NULL, NULL, sess_check, sess_protect, NULL};
+static pqcoap_store g_store;
+
+static pqcoap_err make_session_server(pqcoap_server_config *cfg, pqcoap_server **out, char *msg,
+                                      size_t cap)
+{
+    pqcoap_responder_cfg rc = PQCOAP_RESPONDER_CFG_INIT;
+    const char *env = getenv("BENCH_SLOTS");
+    size_t n_slots = env && atol(env) > 0 ? (size_t)atol(env) : BENCH_MAX_SESSIONS;
+    g_slots = calloc(n_slots, sizeof *g_slots);
+    if (!g_slots || open_store(&g_store) != PQCOAP_OK) {
+        snprintf(msg, cap, "cannot set up the session store");
+        return PQCOAP_ERR_NOMEM;
+    }
+    rc.id = BENCH_SERVER_ID;
+    rc.sk = g_server_id.sk;
+    rc.sk_len = PQCOAP_SIGN_SK_LEN;
+    rc.store = &g_store;
+    PQCOAP_TRY(pqcoap_responder_init(&g_resp, &rc, g_slots, n_slots));
+    cfg->layer = &g_sess_layer;
+    PQCOAP_TRY(pqcoap_server_create(cfg, out, msg, cap));
+    return pqcoap_server_handle(*out, "pqc/session/init", PQCOAP_POST, post_init, NULL);
+}
+
 /* Creates the server of `mode` on 127.0.0.1, ephemeral port. */
 static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, size_t cap)
 {
@@ -44,6 +254,8 @@ static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, 
     cfg.port = 0;
     if (strcmp(mode, "plain") == 0)
         return pqcoap_server_create(&cfg, out, msg, cap);
+    if (strcmp(mode, "session") == 0)
+        return make_session_server(&cfg, out, msg, cap);
     snprintf(msg, cap, "unknown or unavailable mode '%s'", mode);
     return PQCOAP_ERR_ARG;
 }

@@ -2,7 +2,7 @@
  * bytes on the wire (through a counting UDP relay), server memory per idle session, and a
  * handshake flood that keeps the server busy while bench_load measures request latency.
  * Usage: bench_session handshake PORT SERVER_PID N
- *        bench_session memory PORT SERVER_PID N
+ *        bench_session memory PORT SERVER_PID N BASE_PORT BASE_PID
  *        bench_session flood PORT SERVER_PID SECONDS N_INITS
  * Initiator ids: handshake uses BENCH_CLIENT_ID, memory and flood "bench-client-<k>" (the
  * benchmark server trusts these ids with the client key). flood prints "ready" once its
@@ -221,27 +221,35 @@ static int many_sessions(pqcoap_client *cl, size_t window, unsigned first, size_
     return 0;
 }
 
-static int cmd_memory(uint16_t port, pid_t pid, size_t n)
+/* RSS of a server with a table for n sessions and n live idle sessions, against the RSS of
+ * the same server with a minimal table (base_pid), both after the same warm-up. */
+static int cmd_memory(uint16_t port, pid_t pid, size_t n, uint16_t base_port, pid_t base_pid)
 {
-    pqcoap_client *cl = NULL;
+    pqcoap_client *cl = NULL, *base = NULL;
     hs_batch warm = {0, 0}, b = {0, 0};
-    enum { WARM = 32, WINDOW = 8 };
+    enum { WARM = 16, WINDOW = 8 };
     if (bench_client(port, WINDOW, &cl) != PQCOAP_OK ||
+        bench_client(base_port, WINDOW, &base) != PQCOAP_OK ||
+        many_sessions(base, WINDOW, 0, WARM, &warm) != 0 ||
         many_sessions(cl, WINDOW, 0, WARM, &warm) != 0)
         return 1;
     pause_ms(200);
-    uint64_t rss0 = bench_proc_rss(pid);
+    uint64_t rss_base = bench_proc_rss(base_pid), rss0 = bench_proc_rss(pid);
     if (many_sessions(cl, WINDOW, WARM, n, &b) != 0)
         return 1;
     pause_ms(200);
     uint64_t rss1 = bench_proc_rss(pid);
     pqcoap_client_free(cl);
-    bench_out("mem_sessions", (double)b.ok);
+    pqcoap_client_free(base);
+    unsigned long live = b.ok + warm.ok / 2;
+    bench_out("mem_sessions", (double)live);
     bench_out("mem_failed", (double)(b.failed + warm.failed));
+    bench_out("mem_rss_base", (double)rss_base);
     bench_out("mem_rss_before", (double)rss0);
     bench_out("mem_rss_after", (double)rss1);
-    if (b.ok)
-        bench_out("bytes_per_idle_session", ((double)rss1 - (double)rss0) / (double)b.ok);
+    bench_out("mem_growth_per_session", b.ok ? ((double)rss1 - (double)rss0) / (double)b.ok : 0);
+    if (live)
+        bench_out("bytes_per_idle_session", ((double)rss1 - (double)rss_base) / (double)live);
     return b.ok ? 0 : 1;
 }
 
@@ -292,7 +300,8 @@ static int cmd_flood(uint16_t port, pid_t pid, double seconds, size_t n)
 int main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: bench_session handshake|memory PORT SERVER_PID N\n"
+        fprintf(stderr, "usage: bench_session handshake PORT SERVER_PID N\n"
+                        "       bench_session memory PORT SERVER_PID N BASE_PORT BASE_PID\n"
                         "       bench_session flood PORT SERVER_PID SECONDS N_INITS\n");
         return 2;
     }
@@ -304,8 +313,9 @@ int main(int argc, char **argv)
     int rc = 2;
     if (strcmp(argv[1], "handshake") == 0)
         rc = cmd_handshake(port, pid, (size_t)atoi(argv[4]));
-    else if (strcmp(argv[1], "memory") == 0)
-        rc = cmd_memory(port, pid, (size_t)atoi(argv[4]));
+    else if (strcmp(argv[1], "memory") == 0 && argc == 7)
+        rc = cmd_memory(port, pid, (size_t)atoi(argv[4]), (uint16_t)atoi(argv[5]),
+                        (pid_t)atoi(argv[6]));
     else if (strcmp(argv[1], "flood") == 0 && argc == 6)
         rc = cmd_flood(port, pid, atof(argv[4]), (size_t)atoi(argv[5]));
     pqcoap_identity_wipe(&g_me);
