@@ -4,7 +4,7 @@
 # stopped on exit. Usage: bench/run.sh BUILD_DIR (the Release build holding bench/bench_*).
 # Knobs (environment): BENCH_SECONDS timed phase per throughput round (2), BENCH_ROUNDS
 # rounds of the plain/libcoap/Mode B comparison (3), BENCH_WINDOW requests in flight (32),
-# BENCH_HANDSHAKES (100), BENCH_SESSIONS idle sessions for the memory section (2000).
+# BENCH_HANDSHAKES (100), BENCH_SESSIONS idle sessions for the memory section (10000).
 set -eu
 
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
@@ -14,7 +14,7 @@ SECS=${BENCH_SECONDS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 WINDOW=${BENCH_WINDOW:-32}
 HANDSHAKES=${BENCH_HANDSHAKES:-100}
-SESSIONS=${BENCH_SESSIONS:-2000}
+SESSIONS=${BENCH_SESSIONS:-10000}
 
 TMP=$(mktemp -d)
 RAW=$TMP/raw.txt
@@ -103,6 +103,11 @@ ratio() {
 }
 
 have_mode() { "$BIN/bench_server" "$1" --probe >/dev/null 2>&1; }
+# slots N: session table size of the Mode B servers started next (bench_server reads it).
+slots() {
+    BENCH_SLOTS=$1
+    export BENCH_SLOTS
+}
 
 note "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "loadavg_start $(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
@@ -116,6 +121,7 @@ note "primitives"
 start_server plain plain
 start_libcoap
 MODES_B=""
+slots 1024
 if have_mode session && start_server session session; then MODES_B=session; fi
 r=1
 while [ $r -le "$ROUNDS" ]; do
@@ -157,12 +163,17 @@ if [ -n "$MODES_B" ]; then
     "$BIN/bench_session" handshake "$session_PORT" "$session_PID" "$HANDSHAKES" | record ||
         note "handshake section failed"
     stop_pid "$session_PID"
+
+    note "idle sessions ($SESSIONS)"
+    slots 64
+    start_server base session
+    slots $((SESSIONS + 64))
     start_server session session
-    note "idle sessions"
-    "$BIN/bench_session" memory "$session_PORT" "$session_PID" "$SESSIONS" | record ||
-        note "memory section failed"
+    "$BIN/bench_session" memory "$session_PORT" "$session_PID" "$SESSIONS" "$base_PORT" "$base_PID" |
+        record || note "memory section failed"
     stop_pid "$session_PID"
-    start_server session session
+    stop_pid "$base_PID"
+
     note "handshake flood"
     # p99 of protected GETs at a fixed rate (one every PACE us) without, then with, a
     # flood of handshakes from presigned INITs of distinct initiators.
@@ -170,6 +181,8 @@ if [ -n "$MODES_B" ]; then
     flood_secs=$(awk -v t="$SECS" 'BEGIN { print t + 2 }')
     inits=$(awk -v s="$(value prim_falcon512_sign)" -v t="$flood_secs" \
         'BEGIN { printf "%d", s * t * 1.3 + 8 }')
+    slots $((inits + 64))
+    start_server session session
     "$BIN/bench_load" session "$session_PORT" "$session_PID" "$SECS" 1 flood_base 0 "$pace" |
         record || note "flood baseline failed"
     "$BIN/bench_session" flood "$session_PORT" "$session_PID" "$flood_secs" "$inits" \

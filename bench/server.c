@@ -246,6 +246,33 @@ static pqcoap_err make_session_server(pqcoap_server_config *cfg, pqcoap_server *
     return pqcoap_server_handle(*out, "pqc/session/init", PQCOAP_POST, post_init, NULL);
 }
 
+/* ---- Mode A: the signing server layer (include/pqcoap/sign_endpoint.h) ---- */
+#if __has_include("pqcoap/sign_endpoint.h")
+#include "pqcoap/sign_endpoint.h"
+#define BENCH_HAVE_SIGN 1
+
+static pqcoap_sign_server *g_sign;
+
+/* v1: the client key pinned for v1; v2: the client trusted by kid in the store. */
+static pqcoap_err make_sign_server(int version, pqcoap_server_config *cfg, pqcoap_server **out,
+                                   char *msg, size_t cap)
+{
+    pqcoap_sign_server_config sc = PQCOAP_SIGN_SERVER_CONFIG_INIT;
+    if (open_store(&g_store) != PQCOAP_OK) {
+        snprintf(msg, cap, "cannot set up the trust store");
+        return PQCOAP_ERR_NOMEM;
+    }
+    if (version == 1) {
+        sc.policy = PQCOAP_SIGN_V1_ONLY;
+        sc.v1_keys = &g_client_id.pub;
+        sc.n_v1_keys = 1;
+    }
+    PQCOAP_TRY(pqcoap_sign_server_new(&g_server_id, &g_store, &sc, &g_sign));
+    cfg->layer = pqcoap_sign_server_layer(g_sign);
+    return pqcoap_server_create(cfg, out, msg, cap);
+}
+#endif
+
 /* Creates the server of `mode` on 127.0.0.1, ephemeral port. */
 static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, size_t cap)
 {
@@ -256,6 +283,10 @@ static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, 
         return pqcoap_server_create(&cfg, out, msg, cap);
     if (strcmp(mode, "session") == 0)
         return make_session_server(&cfg, out, msg, cap);
+#ifdef BENCH_HAVE_SIGN
+    if (strcmp(mode, "sign1") == 0 || strcmp(mode, "sign2") == 0)
+        return make_sign_server(mode[4] - '0', &cfg, out, msg, cap);
+#endif
     snprintf(msg, cap, "unknown or unavailable mode '%s'", mode);
     return PQCOAP_ERR_ARG;
 }

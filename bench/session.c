@@ -41,10 +41,25 @@ typedef struct relay {
     struct sockaddr_in client;
     int have_client;
     atomic_int stop;
+    int verbose;
     unsigned long dgrams;
     uint64_t bytes;
     pthread_t thread;
 } relay;
+
+/* With BENCH_VERBOSE set: one line per datagram on stderr (direction, size, CoAP header
+ * and options as decoded), to see where handshake bytes go. */
+static void relay_log(const relay *r, const char *dir, const uint8_t *p, size_t len)
+{
+    bench_dgram d;
+    if (!r->verbose || bench_decode(p, len, &d) != PQCOAP_OK)
+        return;
+    fprintf(stderr, "%s %4zu B: type %u code %u.%02u token %zu B, options", dir, len, d.type,
+            d.msg.code >> 5, d.msg.code & 31, d.msg.token_len);
+    for (size_t i = 0; i < d.msg.n_opts; i++)
+        fprintf(stderr, " %u(%zu B)", d.opts[i].number, d.opts[i].len);
+    fprintf(stderr, ", payload %zu B\n", d.msg.payload_len);
+}
 
 static void *relay_main(void *arg)
 {
@@ -59,11 +74,13 @@ static void *relay_main(void *arg)
         if (p[0].revents & POLLIN &&
             (n = recvfrom(r->front, buf, sizeof buf, 0, (struct sockaddr *)&r->client, &len)) > 0) {
             r->have_client = 1;
+            relay_log(r, "c->s", buf, (size_t)n);
             r->dgrams++;
             r->bytes += (uint64_t)n;
             (void)!send(r->back, buf, (size_t)n, 0);
         }
         if (p[1].revents & POLLIN && (n = recv(r->back, buf, sizeof buf, 0)) > 0 && r->have_client) {
+            relay_log(r, "s->c", buf, (size_t)n);
             r->dgrams++;
             r->bytes += (uint64_t)n;
             (void)!sendto(r->front, buf, (size_t)n, 0, (struct sockaddr *)&r->client,
@@ -91,6 +108,7 @@ static int relay_start(relay *r, uint16_t server_port)
     if (connect(r->back, (struct sockaddr *)&sa, sizeof sa) != 0)
         return -1;
     atomic_init(&r->stop, 0);
+    r->verbose = getenv("BENCH_VERBOSE") != NULL;
     return pthread_create(&r->thread, NULL, relay_main, r) == 0 ? 0 : -1;
 }
 
@@ -176,10 +194,14 @@ static int collect(pqcoap_client *cl, uint32_t wait_ms, hs_batch *b)
     int done = 0;
     if (pqcoap_client_poll(cl, wait_ms, &c, &done) != PQCOAP_OK || !done)
         return 0;
-    if (c.err == PQCOAP_OK && c.reply.msg.code >> 5 == 2)
+    if (c.err == PQCOAP_OK && c.reply.msg.code >> 5 == 2) {
         b->ok++;
-    else
+    } else {
         b->failed++;
+        if (getenv("BENCH_VERBOSE"))
+            fprintf(stderr, "bench_session: handshake failed: %s, code %u.%02u\n",
+                    pqcoap_strerror(c.err), c.reply.msg.code >> 5, c.reply.msg.code & 31);
+    }
     pqcoap_reply_free(&c.reply);
     return 1;
 }
@@ -197,9 +219,10 @@ static pqcoap_err send_init(pqcoap_client *cl, const uint8_t *init, size_t len)
     return pqcoap_client_send(cl, &req, NULL, &id);
 }
 
-/* Makes sessions for initiators first..first+n-1, signing each INIT while the server works
- * on the previous ones. */
-static int many_sessions(pqcoap_client *cl, size_t window, unsigned first, size_t n, hs_batch *b)
+/* Makes sessions for initiators first..first+n-1 over clients cl[0..n_cl) in turn, one
+ * handshake in flight on each (the client endpoint is used with one block-wise transfer at
+ * a time), signing each INIT while the server works on the previous ones. */
+static int many_sessions(pqcoap_client **cl, size_t n_cl, unsigned first, size_t n, hs_batch *b)
 {
     static uint8_t init[PQCOAP_INIT_MAX];
     uint64_t seq = bench_wall_ms() * 1000u;
@@ -209,15 +232,18 @@ static int many_sessions(pqcoap_client *cl, size_t window, unsigned first, size_
         snprintf(id, sizeof id, "bench-client-%u", first + (unsigned)k);
         if (bench_make_init(id, &g_me, &g_server.pub, seq, init, sizeof init, &len) != PQCOAP_OK)
             return -1;
-        while (pqcoap_client_pending(cl) >= window)
-            collect(cl, 1000, b);
-        if (send_init(cl, init, len) != PQCOAP_OK)
+        pqcoap_client *c = cl[k % n_cl];
+        for (int guard = 0; pqcoap_client_pending(c) && guard < 100; guard++)
+            collect(c, 1000, b);
+        if (send_init(c, init, len) != PQCOAP_OK)
             return -1;
-        while (collect(cl, 0, b))
-            ;
+        for (size_t j = 0; j < n_cl; j++)
+            while (collect(cl[j], 0, b))
+                ;
     }
-    for (int guard = 0; pqcoap_client_pending(cl) && guard < 100; guard++)
-        collect(cl, 1000, b);
+    for (size_t j = 0; j < n_cl; j++)
+        for (int guard = 0; pqcoap_client_pending(cl[j]) && guard < 100; guard++)
+            collect(cl[j], 1000, b);
     return 0;
 }
 
@@ -225,24 +251,28 @@ static int many_sessions(pqcoap_client *cl, size_t window, unsigned first, size_
  * the same server with a minimal table (base_pid), both after the same warm-up. */
 static int cmd_memory(uint16_t port, pid_t pid, size_t n, uint16_t base_port, pid_t base_pid)
 {
-    pqcoap_client *cl = NULL, *base = NULL;
+    enum { WARM = 16, CLIENTS = 3 };
+    pqcoap_client *cl[CLIENTS] = {NULL}, *base = NULL;
     hs_batch warm = {0, 0}, b = {0, 0};
-    enum { WARM = 16, WINDOW = 8 };
-    if (bench_client(port, WINDOW, &cl) != PQCOAP_OK ||
-        bench_client(base_port, WINDOW, &base) != PQCOAP_OK ||
-        many_sessions(base, WINDOW, 0, WARM, &warm) != 0 ||
-        many_sessions(cl, WINDOW, 0, WARM, &warm) != 0)
+    for (size_t j = 0; j < CLIENTS; j++)
+        if (bench_client(port, 1, &cl[j]) != PQCOAP_OK)
+            return 1;
+    if (bench_client(base_port, 1, &base) != PQCOAP_OK ||
+        many_sessions(&base, 1, 0, WARM, &warm) != 0 ||
+        many_sessions(cl, CLIENTS, 0, WARM, &warm) != 0)
         return 1;
     pause_ms(200);
     uint64_t rss_base = bench_proc_rss(base_pid), rss0 = bench_proc_rss(pid);
-    if (many_sessions(cl, WINDOW, WARM, n, &b) != 0)
+    if (many_sessions(cl, CLIENTS, WARM, n, &b) != 0)
         return 1;
     pause_ms(200);
     uint64_t rss1 = bench_proc_rss(pid);
-    pqcoap_client_free(cl);
+    for (size_t j = 0; j < CLIENTS; j++)
+        pqcoap_client_free(cl[j]);
     pqcoap_client_free(base);
     unsigned long live = b.ok + warm.ok / 2;
     bench_out("mem_sessions", (double)live);
+    bench_out("mem_session_struct_bytes", (double)sizeof(pqcoap_session));
     bench_out("mem_failed", (double)(b.failed + warm.failed));
     bench_out("mem_rss_base", (double)rss_base);
     bench_out("mem_rss_before", (double)rss0);
@@ -290,7 +320,7 @@ static int cmd_flood(uint16_t port, pid_t pid, double seconds, size_t n)
     double span = (double)(t1 - t0) / 1e9;
     bench_out("flood_hs_rate", (double)b.ok / span);
     bench_out("flood_hs_refused", (double)b.failed);
-    bench_out("flood_server_cpu", (double)(cpu1 - cpu0) / 1e9 / span);
+    bench_out("flood_hs_server_cpu", (double)(cpu1 - cpu0) / 1e9 / span);
     bench_out("flood_inits_used", (double)k);
     free(inits);
     free(lens);
