@@ -240,9 +240,12 @@ static pqcoap_err session_make(gen *g, rec *r, const pqcoap_msg *req, uint8_t *o
 {
     uint8_t payload[64];
     size_t plen;
-    pqcoap_err err = pqcoap_session_protect_request(&g->session, req, bench_now_ns() / 1000000u,
-                                                    payload, sizeof payload, &plen,
-                                                    &r->request_n);
+    /* the AAD carries an empty token on CoAP endpoints (PROTOCOL.md "Protected message") */
+    pqcoap_msg aad_view = *req;
+    aad_view.token_len = 0;
+    pqcoap_err err = pqcoap_session_protect_request(&g->session, &aad_view,
+                                                    bench_now_ns() / 1000000u, payload,
+                                                    sizeof payload, &plen, &r->request_n);
     if (err == PQCOAP_ERR_EXPIRED)
         g->rehandshake = 1;
     PQCOAP_TRY(err);
@@ -258,7 +261,9 @@ static pqcoap_err session_check(gen *g, rec *r, const pqcoap_msg *resp)
     size_t plen;
     if (resp->code != PQCOAP_CODE(2, 5))
         return PQCOAP_ERR_COAP;
-    return pqcoap_session_unprotect_response(&g->session, r->request_n, resp,
+    pqcoap_msg aad_view = *resp;
+    aad_view.token_len = 0;
+    return pqcoap_session_unprotect_response(&g->session, r->request_n, &aad_view,
                                              bench_now_ns() / 1000000u, plain, sizeof plain,
                                              &plen);
 }

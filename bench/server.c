@@ -185,7 +185,9 @@ static pqcoap_err sess_check(void *ctx, void *state, const pqcoap_exchange *x,
     PQCOAP_TRY(pqcoap_msgbuf_copy_opts(out, wire));
     if (is_handshake(wire))
         return pqcoap_msgbuf_set_payload(out, wire->payload, wire->payload_len);
-    pqcoap_err err = pqcoap_responder_unprotect(&g_resp, wire, now_ms(), out->payload,
+    pqcoap_msg aad_view = *wire; /* empty token in the AAD (PROTOCOL.md) */
+    aad_view.token_len = 0;
+    pqcoap_err err = pqcoap_responder_unprotect(&g_resp, &aad_view, now_ms(), out->payload,
                                                 out->payload_cap, &out->payload_len, &st->ctx);
     if (err != PQCOAP_OK)
         return answer_error(err, PQCOAP_WHERE_PROTECTED, out, verdict);
@@ -202,7 +204,9 @@ static pqcoap_err sess_protect(void *ctx, void *state, const pqcoap_exchange *x,
     PQCOAP_TRY(pqcoap_msgbuf_copy_opts(wire, resp));
     if (!st->is_protected)
         return pqcoap_msgbuf_set_payload(wire, resp->payload, resp->payload_len);
-    return pqcoap_responder_protect(&g_resp, &st->ctx, resp, now_ms(), wire->payload,
+    pqcoap_msg aad_view = *resp;
+    aad_view.token_len = 0;
+    return pqcoap_responder_protect(&g_resp, &st->ctx, &aad_view, now_ms(), wire->payload,
                                     wire->payload_cap, &wire->payload_len);
 }
 
