@@ -64,25 +64,52 @@ static pqcoap_err big_handler(void *arg, pqcoap_server_req *rq, const pqcoap_msg
     return PQCOAP_OK;
 }
 
-/** A Mode A server: its layer state and the CoAP server running in a thread. */
+/** A Mode A server: its layer state, the layer the server uses (the Mode A layer, or a copy
+ *  with a spy in front of its check_request) and the CoAP server running in a thread. */
 typedef struct sign_server {
     pqcoap_sign_server *layer;
+    pqcoap_layer used;
     test_server ts;
 } sign_server;
 
+/* The Mode A layer the spy forwards to, and the seq of the last request it let through. */
+static const pqcoap_layer *spied_layer;
+static _Atomic uint64_t spied_seq;
+
+/* check_request in front of the Mode A layer's: records the PQ-Sig seq of accepted requests. */
+static pqcoap_err spy_check_request(void *ctx, void *state, const pqcoap_exchange *x,
+                                    const pqcoap_msg *wire, pqcoap_msgbuf *out,
+                                    pqcoap_layer_verdict *verdict)
+{
+    pqcoap_err err = spied_layer->check_request(ctx, state, x, wire, out, verdict);
+    const pqcoap_opt *o = pqcoap_msg_find_opt(wire, PQCOAP_OPT_PQ_SIG);
+    uint8_t kid[PQCOAP_KID_LEN];
+    uint64_t seq;
+    if (err == PQCOAP_OK && *verdict == PQCOAP_LAYER_HANDLE && o &&
+        pqcoap_sig_opt_parse(o->value, o->len, kid, &seq) == PQCOAP_OK)
+        atomic_store(&spied_seq, seq);
+    return err;
+}
+
 /** Creates the layer (identity `id`, trust store `store`, settings `cfg` or NULL), a server
  *  on 127.0.0.1 with the echo handler for every method on "echo" and GET "big", and
- *  starts it. */
-static inline int sign_server_start(sign_server *s, const pqcoap_identity *id,
-                                    const pqcoap_store *store,
-                                    const pqcoap_sign_server_config *cfg)
+ *  starts it. With `spy` set, spy_check_request records accepted seqs in spied_seq (one
+ *  spied server at a time). */
+static inline int sign_server_start_spy(sign_server *s, const pqcoap_identity *id,
+                                        const pqcoap_store *store,
+                                        const pqcoap_sign_server_config *cfg, int spy)
 {
     static const uint8_t methods[] = {PQCOAP_GET, PQCOAP_POST, PQCOAP_PUT, PQCOAP_DELETE,
                                       PQCOAP_FETCH};
     memset(s, 0, sizeof *s);
     if (pqcoap_sign_server_new(id, store, cfg, &s->layer) != PQCOAP_OK)
         return 0;
-    if (!test_server_new(&s->ts, "127.0.0.1", pqcoap_sign_server_layer(s->layer), 0)) {
+    s->used = *pqcoap_sign_server_layer(s->layer);
+    if (spy) {
+        spied_layer = pqcoap_sign_server_layer(s->layer);
+        s->used.check_request = spy_check_request;
+    }
+    if (!test_server_new(&s->ts, "127.0.0.1", &s->used, 0)) {
         pqcoap_sign_server_free(s->layer);
         return 0;
     }
@@ -90,6 +117,13 @@ static inline int sign_server_start(sign_server *s, const pqcoap_identity *id,
         pqcoap_server_handle(s->ts.srv, "echo", methods[i], echo_handler, NULL);
     pqcoap_server_handle(s->ts.srv, "big", PQCOAP_GET, big_handler, NULL);
     return test_server_start(&s->ts);
+}
+
+static inline int sign_server_start(sign_server *s, const pqcoap_identity *id,
+                                    const pqcoap_store *store,
+                                    const pqcoap_sign_server_config *cfg)
+{
+    return sign_server_start_spy(s, id, store, cfg, 0);
 }
 
 static inline void sign_server_stop(sign_server *s)
