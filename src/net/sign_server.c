@@ -118,6 +118,8 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     pqcoap_sig_info info;
     const uint8_t *message = NULL;
     size_t len = 0;
+    if (wire->token_len > sizeof st->token)
+        return PQCOAP_ERR_MALFORMED;
     pqcoap_err err = verify_request(s, wire, &info, &message, &len);
     if (err != PQCOAP_OK) {
         /* Refused before the handler: unsigned 4.00 / 4.01 with a short diagnostic. */
@@ -125,8 +127,6 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
         *verdict = PQCOAP_LAYER_ANSWER;
         return PQCOAP_OK;
     }
-    if (wire->token_len > sizeof st->token)
-        return PQCOAP_ERR_MALFORMED;
     st->version = info.version;
     memcpy(st->kid, info.kid, sizeof st->kid);
     st->seq = info.seq;

@@ -64,6 +64,20 @@ static pqcoap_err big_handler(void *arg, pqcoap_server_req *rq, const pqcoap_msg
     return PQCOAP_OK;
 }
 
+/* Answers GET "later" with a deferred response "later", completed at once (the layer signs
+ * it when the I/O thread sends it). */
+static pqcoap_err later_handler(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
+                                pqcoap_msgbuf *resp)
+{
+    (void)req;
+    (void)resp;
+    uint64_t ticket;
+    pqcoap_msg answer = {PQCOAP_CODE(2, 5), NULL, 0, NULL, 0, (const uint8_t *)"later", 5};
+    atomic_fetch_add(&handler_runs, 1);
+    pqcoap_err err = pqcoap_server_defer(rq, &ticket);
+    return err != PQCOAP_OK ? err : pqcoap_server_complete(arg, ticket, &answer);
+}
+
 /** A Mode A server: its layer state, the layer the server uses (the Mode A layer, or a copy
  *  with a spy in front of its check_request) and the CoAP server running in a thread. */
 typedef struct sign_server {
@@ -92,8 +106,8 @@ static pqcoap_err spy_check_request(void *ctx, void *state, const pqcoap_exchang
 }
 
 /** Creates the layer (identity `id`, trust store `store`, settings `cfg` or NULL), a server
- *  on 127.0.0.1 with the echo handler for every method on "echo" and GET "big", and
- *  starts it. With `spy` set, spy_check_request records accepted seqs in spied_seq (one
+ *  on 127.0.0.1 with the echo handler for every method on "echo", GET "big" and GET
+ *  "later" (deferred), and starts it. With `spy` set, spy_check_request records accepted seqs in spied_seq (one
  *  spied server at a time). */
 static inline int sign_server_start_spy(sign_server *s, const pqcoap_identity *id,
                                         const pqcoap_store *store,
@@ -116,6 +130,7 @@ static inline int sign_server_start_spy(sign_server *s, const pqcoap_identity *i
     for (size_t i = 0; i < sizeof methods; i++)
         pqcoap_server_handle(s->ts.srv, "echo", methods[i], echo_handler, NULL);
     pqcoap_server_handle(s->ts.srv, "big", PQCOAP_GET, big_handler, NULL);
+    pqcoap_server_handle(s->ts.srv, "later", PQCOAP_GET, later_handler, s->ts.srv);
     return test_server_start(&s->ts);
 }
 

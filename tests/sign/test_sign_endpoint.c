@@ -53,6 +53,12 @@ static void test_methods(uint16_t port, const pqcoap_store *cstore)
         check_echo(err, &r, PQCOAP_CODE(2, 5), p, len, c);
         pqcoap_reply_free(&r);
     }
+    /* A deferred response is signed and bound like any other. */
+    pqcoap_reply d;
+    CHECK_EQ_INT(pqcoap_sign_client_get(c, "later", &d), PQCOAP_OK);
+    CHECK(d.msg.code == PQCOAP_CODE(2, 5) && d.msg.payload_len == 5 &&
+          memcmp(d.msg.payload, "later", 5) == 0);
+    pqcoap_reply_free(&d);
     /* 4.04 and 4.05 are signed too: the client accepts them as verified answers. */
     pqcoap_reply r;
     CHECK_EQ_INT(pqcoap_sign_client_get(c, "nothing", &r), PQCOAP_OK);
@@ -130,6 +136,45 @@ static void test_blockwise_v1(uint16_t port)
     pqcoap_reply_free(&r);
     check_big(pqcoap_sign_client_get(c, "big", &r), &r, c);
     pqcoap_reply_free(&r);
+    pqcoap_sign_client_free(c);
+}
+
+/* A window of signed requests in flight through the underlying client (send + poll). */
+static void test_window(uint16_t port, const pqcoap_store *cstore)
+{
+    char uri[96], msg[160];
+    pqcoap_sign_client_config cfg = PQCOAP_SIGN_CLIENT_CONFIG_INIT;
+    pqcoap_sign_client *c = NULL;
+    cfg.net.nstart = 4;
+    snprintf(uri, sizeof uri, "coap://127.0.0.1:%u/echo", port);
+    CHECK_EQ_INT(pqcoap_sign_client_open(uri, &client_id, cstore, &cfg, &c, msg, sizeof msg),
+                 PQCOAP_OK);
+    if (!c)
+        return;
+    CHECK_EQ_INT(pqcoap_sign_client_pin(c, &server_id.pub), PQCOAP_OK);
+    pqcoap_client *net = pqcoap_sign_client_net(c);
+    static const uint8_t bodies[4][2] = {"a", "b", "c", "d"};
+    uint32_t ids[4];
+    for (size_t i = 0; i < 4; i++) {
+        pqcoap_req req = PQCOAP_REQ_INIT;
+        req.method = PQCOAP_POST;
+        req.payload = bodies[i];
+        req.payload_len = 1;
+        CHECK_EQ_INT(pqcoap_client_send(net, &req, (void *)bodies[i], &ids[i]), PQCOAP_OK);
+    }
+    int seen = 0;
+    for (int polls = 0; polls < 4; polls++) {
+        pqcoap_completion done;
+        int got = 0;
+        CHECK_EQ_INT(pqcoap_client_poll(net, 10000, &done, &got), PQCOAP_OK);
+        if (!got)
+            break;
+        const uint8_t *want = done.user;
+        check_echo(done.err, &done.reply, PQCOAP_CODE(2, 4), want, 1, c);
+        seen++;
+        pqcoap_reply_free(&done.reply);
+    }
+    CHECK_EQ_INT(seen, 4);
     pqcoap_sign_client_free(c);
 }
 
@@ -267,6 +312,7 @@ int main(void)
     uint16_t port = sign_server_port(&srv);
     test_methods(port, &cstore);
     test_blockwise(port, &cstore);
+    test_window(port, &cstore);
     test_keys(port, &cstore);
     test_policies(port, &cstore);
     sign_server_stop(&srv);
