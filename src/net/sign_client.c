@@ -3,8 +3,6 @@
  * when it is signed by the pinned server key and, in v2, bound to that request. */
 #include "pqcoap/sign_endpoint.h"
 #include "net/sign_internal.h"
-#include "common/buf_internal.h"
-#include "crypto/crypto_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

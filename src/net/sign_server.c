@@ -4,7 +4,6 @@
 #include "pqcoap/sign_endpoint.h"
 #include "net/sign_internal.h"
 #include "common/buf_internal.h"
-#include "crypto/crypto_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
