@@ -135,6 +135,22 @@ pqcoap_session *fx_server_session(fixture *fx, uint32_t sid)
     return NULL;
 }
 
+int fx_session_works(fixture *fx, pqcoap_session *c, uint64_t now_ms)
+{
+    uint8_t prot[64], plain[16];
+    size_t len, plain_len;
+    uint64_t n;
+    pqcoap_req_ctx ctx;
+    pqcoap_msg req = fx_request(PQCOAP_GET, (const uint8_t *)"t", 1, (const uint8_t *)"ping", 4);
+    if (pqcoap_session_protect_request(c, &req, now_ms, prot, sizeof prot, &len, &n) != PQCOAP_OK)
+        return 0;
+    req.payload = prot;
+    req.payload_len = len;
+    return pqcoap_responder_unprotect(&fx->responder, &req, now_ms, plain, sizeof plain,
+                                      &plain_len, &ctx) == PQCOAP_OK
+        && plain_len == 4 && memcmp(plain, "ping", 4) == 0;
+}
+
 size_t fx_snapshot(const pqcoap_session *s, uint8_t *buf)
 {
     size_t len = 0;

@@ -43,6 +43,9 @@ pqcoap_err fx_handshake(fixture *fx, const pqcoap_identity *who, const char *id,
 /* The responder's live session with sid, or NULL. */
 pqcoap_session *fx_server_session(fixture *fx, uint32_t sid);
 
+/* 1 if a GET protected by the client session c at now_ms is accepted by the responder. */
+int fx_session_works(fixture *fx, pqcoap_session *c, uint64_t now_ms);
+
 /* Snapshot of a session's state into buf (PQCOAP_SNAPSHOT_MAX bytes); returns its length. */
 size_t fx_snapshot(const pqcoap_session *s, uint8_t *buf);
 
