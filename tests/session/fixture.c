@@ -36,7 +36,7 @@ static pqcoap_err fwd_floor_get(void *ctx, const char *id, pqcoap_floor *out)
     return fx->mem.ops->floor_get(fx->mem.ctx, id, out);
 }
 
-static void trust(fixture *fx, const char *id, const pqcoap_identity *who)
+void fx_trust(pqcoap_store *store, const char *id, const pqcoap_identity *who)
 {
     pqcoap_peer peer;
     memset(&peer, 0, sizeof peer);
@@ -45,7 +45,7 @@ static void trust(fixture *fx, const char *id, const pqcoap_identity *who)
     memcpy(peer.kid, who->pub.kid, sizeof peer.kid);
     memcpy(peer.pk, who->pub.pk, who->pub.pk_len);
     peer.pk_len = who->pub.pk_len;
-    must(pqcoap_store_peer_add(&fx->mem, &peer), "peer_add");
+    must(pqcoap_store_peer_add(store, &peer), "peer_add");
 }
 
 void fx_restart_responder(fixture *fx, size_t n_slots)
@@ -64,8 +64,8 @@ void fx_setup(fixture *fx, const char *seed, size_t n_slots, uint32_t lifetime_s
     must(pqcoap_identity_generate("falcon-512", &fx->rng, &fx->server), "server key");
     must(pqcoap_identity_generate("falcon-512", &fx->rng, &fx->other), "other key");
     must(pqcoap_store_open_memory(&fx->mem), "store");
-    trust(fx, "client", &fx->client);
-    trust(fx, "other", &fx->other);
+    fx_trust(&fx->mem, "client", &fx->client);
+    fx_trust(&fx->mem, "other", &fx->other);
     fx->ops = *fx->mem.ops;
     fx->ops.peer_by_id = fwd_peer_by_id;
     fx->ops.floor_get = fwd_floor_get;

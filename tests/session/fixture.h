@@ -24,6 +24,9 @@ typedef struct fixture {
     pqcoap_session slots[FX_SLOTS];
 } fixture;
 
+/* Pins `who`'s public key as peer `id` in `store`. Exits on failure. */
+void fx_trust(pqcoap_store *store, const char *id, const pqcoap_identity *who);
+
 /* Makes identities from `seed`, trusts "client" and "other", and starts a responder over
  * n_slots (<= FX_SLOTS) slots with the given parameters (0 = default). Exits on failure. */
 void fx_setup(fixture *fx, const char *seed, size_t n_slots, uint32_t lifetime_s,
