@@ -160,6 +160,28 @@ static pqcoap_session_client *snet_client(uint16_t port, const pqcoap_session_cl
     return sc;
 }
 
+/* A plain CoAP client (no session) of the server on 127.0.0.1:port. */
+static pqcoap_client *snet_plain_client(uint16_t port)
+{
+    char uri[64];
+    pqcoap_client *cl = NULL;
+    snprintf(uri, sizeof uri, "coap://127.0.0.1:%u", port);
+    snet_must(pqcoap_client_open(uri, NULL, &cl, NULL, 0) == PQCOAP_OK, "plain client");
+    return cl;
+}
+
+/* A handshake request (POST pqc/session/init, Content-Format 42) carrying p[0..n). */
+static pqcoap_req snet_init_req(const uint8_t *p, size_t n)
+{
+    pqcoap_req req = PQCOAP_REQ_INIT;
+    req.method = PQCOAP_POST;
+    req.path = PQCOAP_SESSION_INIT_PATH;
+    req.content_format = PQCOAP_SESSION_INIT_FORMAT;
+    req.payload = p;
+    req.payload_len = n;
+    return req;
+}
+
 /* A request of `method` to `path` with a payload; *reply filled (caller frees). */
 static pqcoap_err snet_req(pqcoap_session_client *sc, uint8_t method, const char *path,
                            const void *payload, size_t len, pqcoap_reply *reply)

@@ -149,16 +149,8 @@ static void test_identical_init(void)
     CHECK_EQ_INT(pqcoap_initiator_start(&st, &icfg, 1000, 0, NULL, init, sizeof init, &init_len),
                  PQCOAP_OK);
 
-    char uri[64];
-    snprintf(uri, sizeof uri, "coap://127.0.0.1:%u", srv.port);
-    pqcoap_client *cl = NULL;
-    CHECK_EQ_INT(pqcoap_client_open(uri, NULL, &cl, NULL, 0), PQCOAP_OK);
-    pqcoap_req req = PQCOAP_REQ_INIT;
-    req.method = PQCOAP_POST;
-    req.path = PQCOAP_SESSION_INIT_PATH;
-    req.content_format = PQCOAP_SESSION_INIT_FORMAT;
-    req.payload = init;
-    req.payload_len = init_len;
+    pqcoap_client *cl = snet_plain_client(srv.port);
+    pqcoap_req req = snet_init_req(init, init_len);
     pqcoap_session_server_stats s0 = snet_stats(&srv);
     pqcoap_reply r1, r2;
     CHECK_EQ_INT(pqcoap_client_request(cl, &req, &r1), PQCOAP_OK);
