@@ -260,7 +260,7 @@ pqcoap_err pqcoap_session_unprotect_response(pqcoap_session *s, uint64_t request
 pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg *cfg,
                                  pqcoap_session *slots, size_t n_slots)
 {
-    if (!r || !cfg || !slots || n_slots == 0 || n_slots >= UINT32_MAX || !cfg->id || !cfg->sk
+    if (!r || !cfg || !slots || n_slots == 0 || n_slots >= UINT32_MAX - PQCOAP_HS_PENDING_MAX || !cfg->id || !cfg->sk
         || !cfg->store || !cfg->store->ops)
         return PQCOAP_ERR_ARG;
     const pqcoap_suite *suite = pqcoap_suite_find(cfg->suite);
@@ -317,30 +317,38 @@ void pqcoap_responder_expire(pqcoap_responder *r, uint64_t now_ms, uint64_t *nex
         *next_ms = next;
 }
 
-/* A session lives in slot (sid - 1) mod n_slots (see pqcoap_responder_reserve), so finding
- * it by sid takes no search. */
 static pqcoap_session *by_sid(pqcoap_responder *r, uint64_t sid)
 {
-    if (sid == 0 || sid > UINT32_MAX)
-        return NULL;
-    pqcoap_session *s = &r->slots[(sid - 1) % r->n_slots];
-    return s->live && s->sid == sid ? s : NULL;
+    for (size_t i = 0; i < r->n_slots; i++)
+        if (r->slots[i].live && r->slots[i].sid == sid)
+            return &r->slots[i];
+    return NULL;
 }
 
-pqcoap_session *pqcoap_responder_find(pqcoap_responder *r, uint32_t sid, uint64_t serial)
+/* True if a handshake in progress holds sid. */
+static int sid_pending(const pqcoap_responder *r, uint32_t sid)
 {
-    pqcoap_session *s = by_sid(r, sid);
-    return s && s->serial == serial ? s : NULL;
+    for (size_t i = 0; i < PQCOAP_HS_PENDING_MAX; i++)
+        if (r->pending_sid[i] == sid)
+            return 1;
+    return 0;
+}
+
+pqcoap_session *pqcoap_responder_by_serial(pqcoap_responder *r, uint64_t serial)
+{
+    for (size_t i = 0; i < r->n_slots; i++)
+        if (r->slots[i].live && r->slots[i].serial == serial)
+            return &r->slots[i];
+    return NULL;
 }
 
 pqcoap_err pqcoap_responder_reserve(pqcoap_responder *r, const char *peer_id, uint64_t now_ms,
-                                    size_t *slot, uint32_t *sid, size_t *replaced)
+                                    size_t *slot, uint32_t *sid)
 {
+    pqcoap_responder_expire(r, now_ms, NULL);
     size_t own = SIZE_MAX, free_slot = SIZE_MAX, lru = SIZE_MAX;
     for (size_t i = 0; i < r->n_slots; i++) {
-        pqcoap_session *s = &r->slots[i];
-        if (s->live && now_ms >= s->expires_ms)
-            pqcoap_session_wipe(s); /* sessions end after lifetime_s */
+        const pqcoap_session *s = &r->slots[i];
         if (!s->live) {
             if (free_slot == SIZE_MAX)
                 free_slot = i;
@@ -352,22 +360,17 @@ pqcoap_err pqcoap_responder_reserve(pqcoap_responder *r, const char *peer_id, ui
             lru = i;
         }
     }
-    size_t pick = free_slot != SIZE_MAX ? free_slot : own != SIZE_MAX ? own : lru;
+    size_t pick = own != SIZE_MAX ? own : free_slot != SIZE_MAX ? free_slot : lru;
     if (pick == SIZE_MAX)
         return PQCOAP_ERR_LIMIT;
-    /* sid: unique among live sessions (the one being replaced included), never 0, small
-     * values first. The session in slot p has sid = p + 1 + k * n_slots: a free slot gives
-     * p + 1, a slot taken over the next such value after the sid it held (wrapping round to
-     * p + 1, which is then far below that sid as n_slots < UINT32_MAX / 2 in practice). */
-    uint64_t cand = (uint64_t)pick + 1;
-    if (r->slots[pick].live) {
-        cand = (uint64_t)r->slots[pick].sid + r->n_slots;
-        if (cand > UINT32_MAX)
-            cand = (uint64_t)pick + 1;
-    }
+    /* sid: unique among live sessions (the one being replaced included) and pending
+     * handshakes, never 0, smallest first; among n_slots live sessions and
+     * PQCOAP_HS_PENDING_MAX reservations one of 1..n_slots+PQCOAP_HS_PENDING_MAX+1 is free */
+    uint32_t cand = 1;
+    while (by_sid(r, cand) || sid_pending(r, cand))
+        cand++;
     *slot = pick;
-    *sid = (uint32_t)cand;
-    *replaced = own;
+    *sid = cand;
     return PQCOAP_OK;
 }
 
@@ -432,8 +435,8 @@ pqcoap_err pqcoap_responder_protect(pqcoap_responder *r, const pqcoap_req_ctx *c
 {
     if (!r || !r->slots || !ctx)
         return PQCOAP_ERR_ARG;
-    pqcoap_session *s = pqcoap_responder_find(r, ctx->sid, ctx->serial);
-    if (!s)
+    pqcoap_session *s = pqcoap_responder_by_serial(r, ctx->serial);
+    if (!s || s->sid != ctx->sid)
         return PQCOAP_ERR_UNKNOWN_SESSION;
     if (ctx->request_n >= s->recv.next)
         return PQCOAP_ERR_ARG; /* not a request this session accepted */

@@ -99,17 +99,15 @@ void pqcoap_session_setup(pqcoap_session *s, int initiator, uint8_t suite, uint3
 uint64_t pqcoap_expiry(uint64_t now_ms, uint32_t lifetime_s);
 
 /** Chooses where a new session of initiator `peer_id` goes, changing nothing but ending
- *  sessions whose lifetime is over: the first free slot, else the slot of that initiator's
- *  live session, else (if evict_idle_ms) the least recently used session idle that long;
- *  and its sid: slot p holds sids p + 1 + k * n_slots, the smallest such one for a free
- *  slot, else the next one after the sid the slot held. *replaced is the slot of the
- *  initiator's live session (SIZE_MAX if none), which the caller ends once the new session
- *  is in place. One pass over the table. Error: PQCOAP_ERR_LIMIT. */
+ *  sessions whose lifetime is over: the slot of that initiator's live session (replaced),
+ *  else a free slot, else (if evict_idle_ms) the least recently used session idle that
+ *  long; and the smallest sid >= 1 no live session or pending handshake uses.
+ *  Error: PQCOAP_ERR_LIMIT. */
 pqcoap_err pqcoap_responder_reserve(pqcoap_responder *r, const char *peer_id, uint64_t now_ms,
-                                    size_t *slot, uint32_t *sid, size_t *replaced);
+                                    size_t *slot, uint32_t *sid);
 
-/** The live session of the responder with this sid and serial, or NULL (no search). */
-pqcoap_session *pqcoap_responder_find(pqcoap_responder *r, uint32_t sid, uint64_t serial);
+/** The live session of the responder with this serial, or NULL. */
+pqcoap_session *pqcoap_responder_by_serial(pqcoap_responder *r, uint64_t serial);
 
 /* ---- test support (session.c) ---- */
 
