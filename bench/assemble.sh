@@ -120,12 +120,12 @@ END {
 
     print "\n## 2. Handshake (Mode B)\n" > md
     if (has("hs_latency_p50_us")) {
-        printf "%d sequential handshakes (POST pqc/session/init, block-wise as libcoap needs) from one client.\n\n", v["hs_count"] > md
+        printf "%d sequential handshakes of the library'"'"'s session client (pqcoap_session_client_connect: POST pqc/session/init, block-wise as libcoap needs) against the session server (handshakes on its handshake thread). INIT and RESP sizes and the datagrams are from handshakes made step by step (initiator functions over the plain client) through a counting UDP relay.\n\n", v["hs_count"] > md
         print "| | value |" > md
         print "|---|---|" > md
         printf "| latency median | %.2f ms |\n| latency p99 | %.2f ms |\n", v["hs_latency_p50_us"] / 1000, v["hs_latency_p99_us"] / 1000 > md
-        printf "| initiator CPU per handshake (thread CPU time, includes the client endpoint) | %.0f us (%.2f x primitive sum) |\n", v["hs_client_cpu_us"], v["handshake_cpu_ratio_client"] > md
-        printf "| responder CPU per handshake (server process CPU time / handshakes) | %.0f us (%.2f x primitive sum) |\n", v["hs_server_cpu_us"], v["handshake_cpu_ratio_server"] > md
+        printf "| initiator CPU per handshake (pqcoap_session_client_connect, thread CPU time: the CoAP client included) | %.0f us (%.2f x primitive sum) |\n", v["hs_client_cpu_us"], v["handshake_cpu_ratio_client"] > md
+        printf "| responder CPU per handshake (session server process CPU time, all threads, / handshakes) | %.0f us (%.2f x primitive sum) |\n", v["hs_server_cpu_us"], v["handshake_cpu_ratio_server"] > md
         printf "| INIT / RESP payload | %d / %d B, crypto objects %d / %d B |\n", v["hs_init_bytes"], v["hs_resp_bytes"], v["hs_init_crypto_bytes"], v["hs_resp_crypto_bytes"] > md
         printf "| datagrams per handshake (both directions) | %d, %d B on the wire |\n", v["hs_datagrams"], v["hs_wire_bytes"] > md
         printf "| framing per handshake message: payload / on the wire | %.1f / %.1f B |\n", v["handshake_payload_framing_bytes"], v["handshake_framing_bytes"] > md
@@ -179,9 +179,9 @@ END {
         else if (n == "handshake_framing_bytes")
             printf "- **%s** (%.0f B): the INIT (%d B) and RESP (%d B) each need two 1024-byte blocks (RFC 7959; 1024 is the largest block over UDP), so a handshake is %d datagrams. Every request block repeats Uri-Path pqc/session/init (17 B), Content-Format, Block1 or Block2, Size1 and Request-Tag (5 B), libcoap grows the token to 7-8 bytes for block-wise transfers, and responses carry ETag, Block2 and Size2. The payloads themselves carry %.0f B of framing per message (ids, counters, length prefixes), within the target; the rest is CoAP block-wise framing that a handshake of this size cannot avoid on UDP.\n", n, mval[i], v["hs_init_bytes"], v["hs_resp_bytes"], v["hs_datagrams"], v["handshake_payload_framing_bytes"] > md
         else if (n == "flood_p99_ratio")
-            printf "- **%s** (%.1f): the Mode B server answers handshakes on its one I/O thread, so a protected request that arrives while a RESP is being signed waits for the Falcon signature (%.1f ms here): p99 under flood is about one signature. Meeting the target needs the handshake (verify, encapsulate, sign) off the I/O thread (a deferred response completed by a worker, pqcoap_server_defer / pqcoap_server_complete), with the responder guarded for two threads.\n", n, mval[i], us("falcon512_sign") / 1000 > md
+            printf "- **%s** (%.1f): the server answers handshakes on its handshake thread, but on %d cores that thread, the I/O thread, the flood client and the latency generator compete for CPU; a protected request waits whenever the I/O thread is not scheduled. The baseline p99 (%.2f ms) is itself set by other load on the machine.\n", n, mval[i], cores, v["flood_base_p99_us"] / 1000 > md
         else if (n ~ /^handshake_cpu_ratio/)
-            printf "- **%s** (%.2f): the Falcon-512 signature is more than 90%% of a handshake and its time varies from call to call (rejection sampling); on a loaded machine the primitive loop and the handshakes run at different moments. The responder also scans its session table once per handshake (about 20 ns per slot).\n", n, mval[i] > md
+            printf "- **%s** (%.2f): the Falcon-512 signature is more than 90%% of a handshake and its time varies from call to call (rejection sampling); on a loaded machine the primitive loop and the handshakes run at different moments (the primitives are measured before and after the handshakes and averaged). Beyond the primitives each side runs the CoAP exchange (three block-wise request/response pairs) and the responder scans its session table (see section 5).\n", n, mval[i] > md
         else
             printf "- **%s** (%s): see the section above.\n", n, fmt(mval[i]) > md
     }

@@ -434,6 +434,8 @@ int main(int argc, char **argv)
     const char *label = argv[6];
     g.presigned = argc > 7 ? (size_t)atoi(argv[7]) : 0;
     g.pace_ns = argc > 8 ? (uint64_t)atoi(argv[8]) * 1000u : 0;
+    if (strcmp(argv[1], "sign2") != 0)
+        g.presigned = 0; /* only v2 requests are signed ahead */
     if (!g.mode || !g.port || seconds <= 0 || g.window < 1 || g.window > MAX_WINDOW) {
         fprintf(stderr, "bench_load: bad arguments (mode %s)\n", argv[1]);
         return 2;

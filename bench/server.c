@@ -129,131 +129,32 @@ static pqcoap_err open_store(pqcoap_store *out)
     return PQCOAP_OK;
 }
 
-/* ---- Mode B over the sans-I/O responder (include/pqcoap/session.h) ---- */
-
-/* Session table size: BENCH_SLOTS from the environment, else this. */
-#define BENCH_MAX_SESSIONS 16384
-
-static pqcoap_responder g_resp;
-static pqcoap_session *g_slots;
-
-typedef struct sess_state {
-    int is_protected;
-    pqcoap_req_ctx ctx;
-} sess_state;
-
-static uint64_t now_ms(void)
-{
-    return bench_now_ns() / 1000000u;
-}
-
-static int is_handshake(const pqcoap_msg *m)
-{
-    static const char *const seg[] = {"pqc", "session", "init"};
-    size_t k = 0;
-    for (size_t i = 0; i < m->n_opts; i++) {
-        const pqcoap_opt *o = &m->opts[i];
-        if (o->number != PQCOAP_OPT_URI_PATH)
-            continue;
-        if (k == 3 || o->len != strlen(seg[k]) || memcmp(o->value, seg[k], o->len) != 0)
-            return 0;
-        k++;
-    }
-    return k == 3;
-}
-
-static pqcoap_err answer_error(pqcoap_err err, pqcoap_err_where where, pqcoap_msgbuf *out,
-                               pqcoap_layer_verdict *verdict)
-{
-    pqcoap_coap_error ce;
-    PQCOAP_TRY(pqcoap_error_to_coap(err, where, &ce));
-    pqcoap_msgbuf_error(out, ce.code, ce.diagnostic);
-    if (ce.max_age_s)
-        pqcoap_msgbuf_add_uint(out, PQCOAP_OPT_MAX_AGE, ce.max_age_s);
-    *verdict = PQCOAP_LAYER_ANSWER;
-    return PQCOAP_OK;
-}
-
-static pqcoap_err sess_check(void *ctx, void *state, const pqcoap_exchange *x,
-                             const pqcoap_msg *wire, pqcoap_msgbuf *out,
-                             pqcoap_layer_verdict *verdict)
-{
-    (void)ctx;
-    (void)x;
-    sess_state *st = state;
-    *verdict = PQCOAP_LAYER_HANDLE;
-    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(out, wire));
-    if (is_handshake(wire))
-        return pqcoap_msgbuf_set_payload(out, wire->payload, wire->payload_len);
-    pqcoap_msg aad_view = *wire; /* empty token in the AAD (PROTOCOL.md) */
-    aad_view.token_len = 0;
-    pqcoap_err err = pqcoap_responder_unprotect(&g_resp, &aad_view, now_ms(), out->payload,
-                                                out->payload_cap, &out->payload_len, &st->ctx);
-    if (err != PQCOAP_OK)
-        return answer_error(err, PQCOAP_WHERE_PROTECTED, out, verdict);
-    st->is_protected = 1;
-    return PQCOAP_OK;
-}
-
-static pqcoap_err sess_protect(void *ctx, void *state, const pqcoap_exchange *x,
-                               const pqcoap_msg *resp, pqcoap_msgbuf *wire)
-{
-    (void)ctx;
-    (void)x;
-    const sess_state *st = state;
-    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(wire, resp));
-    if (!st->is_protected)
-        return pqcoap_msgbuf_set_payload(wire, resp->payload, resp->payload_len);
-    pqcoap_msg aad_view = *resp;
-    aad_view.token_len = 0;
-    return pqcoap_responder_protect(&g_resp, &st->ctx, &aad_view, now_ms(), wire->payload,
-                                    wire->payload_cap, &wire->payload_len);
-}
-
-static pqcoap_err post_init(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
-                            pqcoap_msgbuf *resp)
-{
-    (void)arg;
-    (void)rq;
-    pqcoap_err err = pqcoap_responder_handshake(&g_resp, req->payload, req->payload_len,
-                                                now_ms(), resp->payload, resp->payload_cap,
-                                                &resp->payload_len);
-    if (err != PQCOAP_OK) {
-        pqcoap_layer_verdict v;
-        return answer_error(err, PQCOAP_WHERE_HANDSHAKE, resp, &v);
-    }
-    return pqcoap_msgbuf_add_uint(resp, PQCOAP_OPT_CONTENT_FORMAT, 42);
-}
-
-static pqcoap_layer g_sess_layer = {NULL, sizeof(sess_state), PQCOAP_PROTECTED_RESP_OVERHEAD_MAX,
-                                    NULL, 0, NULL, NULL, sess_check, sess_protect, NULL};
 static pqcoap_store g_store;
 
-static pqcoap_err make_session_server(pqcoap_server_config *cfg, pqcoap_server **out, char *msg,
-                                      size_t cap)
+/* ---- Mode B: the session server (include/pqcoap/session_endpoint.h) ---- */
+
+/* Session table size: BENCH_SLOTS from the environment, else this. */
+#define BENCH_MAX_SESSIONS 1024
+
+static pqcoap_session_server *g_sess;
+
+static pqcoap_err make_session_server(pqcoap_server_config *coap, char *msg, size_t cap)
 {
-    pqcoap_responder_cfg rc = PQCOAP_RESPONDER_CFG_INIT;
+    pqcoap_session_server_config sc = PQCOAP_SESSION_SERVER_CONFIG_INIT;
     const char *env = getenv("BENCH_SLOTS");
-    size_t n_slots = env && atol(env) > 0 ? (size_t)atol(env) : BENCH_MAX_SESSIONS;
-    g_slots = calloc(n_slots, sizeof *g_slots);
-    if (!g_slots || open_store(&g_store) != PQCOAP_OK) {
-        snprintf(msg, cap, "cannot set up the session store");
-        return PQCOAP_ERR_NOMEM;
-    }
-    rc.id = BENCH_SERVER_ID;
-    rc.sk = g_server_id.sk;
-    rc.sk_len = PQCOAP_SIGN_SK_LEN;
-    rc.store = &g_store;
-    PQCOAP_TRY(pqcoap_responder_init(&g_resp, &rc, g_slots, n_slots));
-    cfg->layer = &g_sess_layer;
-    PQCOAP_TRY(pqcoap_server_create(cfg, out, msg, cap));
-    return pqcoap_server_handle(*out, "pqc/session/init", PQCOAP_POST, post_init, NULL);
+    PQCOAP_TRY(open_store(&g_store));
+    sc.id = BENCH_SERVER_ID;
+    sc.sk = g_server_id.sk;
+    sc.sk_len = PQCOAP_SIGN_SK_LEN;
+    sc.store = &g_store;
+    sc.max_sessions = env && atol(env) > 0 ? (size_t)atol(env) : BENCH_MAX_SESSIONS;
+    sc.handshakes_per_s = 0;        /* every client of the benchmark is 127.0.0.1 */
+    sc.max_pending_handshakes = 256;
+    sc.coap = *coap;
+    return pqcoap_session_server_create(&sc, &g_sess, msg, cap);
 }
 
 /* ---- Mode A: the signing server layer (include/pqcoap/sign_endpoint.h) ---- */
-#if __has_include("pqcoap/sign_endpoint.h")
-#include "pqcoap/sign_endpoint.h"
-#define BENCH_HAVE_SIGN 1
 
 static pqcoap_sign_server *g_sign;
 
@@ -262,10 +163,7 @@ static pqcoap_err make_sign_server(int version, pqcoap_server_config *cfg, pqcoa
                                    char *msg, size_t cap)
 {
     pqcoap_sign_server_config sc = PQCOAP_SIGN_SERVER_CONFIG_INIT;
-    if (open_store(&g_store) != PQCOAP_OK) {
-        snprintf(msg, cap, "cannot set up the trust store");
-        return PQCOAP_ERR_NOMEM;
-    }
+    PQCOAP_TRY(open_store(&g_store));
     if (version == 1) {
         sc.policy = PQCOAP_SIGN_V1_ONLY;
         sc.v1_keys = &g_client_id.pub;
@@ -275,24 +173,38 @@ static pqcoap_err make_sign_server(int version, pqcoap_server_config *cfg, pqcoa
     cfg->layer = pqcoap_sign_server_layer(g_sign);
     return pqcoap_server_create(cfg, out, msg, cap);
 }
-#endif
 
-/* Creates the server of `mode` on 127.0.0.1, ephemeral port. */
+/* Creates the server of `mode` on 127.0.0.1, ephemeral port (a session server's CoAP
+ * server is owned by g_sess). */
 static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, size_t cap)
 {
     pqcoap_server_config cfg = PQCOAP_SERVER_CONFIG_INIT;
     cfg.addr = "127.0.0.1";
     cfg.port = 0;
+    snprintf(msg, cap, "cannot set up the mode");
     if (strcmp(mode, "plain") == 0)
         return pqcoap_server_create(&cfg, out, msg, cap);
-    if (strcmp(mode, "session") == 0)
-        return make_session_server(&cfg, out, msg, cap);
-#ifdef BENCH_HAVE_SIGN
     if (strcmp(mode, "sign1") == 0 || strcmp(mode, "sign2") == 0)
         return make_sign_server(mode[4] - '0', &cfg, out, msg, cap);
-#endif
-    snprintf(msg, cap, "unknown or unavailable mode '%s'", mode);
+    if (strcmp(mode, "session") == 0) {
+        PQCOAP_TRY(make_session_server(&cfg, msg, cap));
+        *out = pqcoap_session_server_coap(g_sess);
+        return PQCOAP_OK;
+    }
+    snprintf(msg, cap, "unknown mode '%s'", mode);
     return PQCOAP_ERR_ARG;
+}
+
+static void free_server(pqcoap_server *srv)
+{
+    if (g_sess)
+        pqcoap_session_server_free(g_sess); /* frees its CoAP server */
+    else
+        pqcoap_server_free(srv);
+    pqcoap_sign_server_free(g_sign);
+    if (g_store.ops)
+        pqcoap_store_close(&g_store);
+    pqcoap_identity_wipe(&g_server_id);
 }
 
 int main(int argc, char **argv)
@@ -307,11 +219,11 @@ int main(int argc, char **argv)
     if (make_server(argv[1], &srv, msg, sizeof msg) != PQCOAP_OK ||
         pqcoap_server_handle(srv, "time", PQCOAP_GET, get_time, NULL) != PQCOAP_OK) {
         fprintf(stderr, "bench_server: %s\n", msg);
-        pqcoap_server_free(srv);
+        free_server(srv);
         return 1;
     }
     if (probe) {
-        pqcoap_server_free(srv);
+        free_server(srv);
         return 0;
     }
     g_srv = srv;
@@ -323,6 +235,6 @@ int main(int argc, char **argv)
     printf("port %u\n", pqcoap_server_port(srv));
     fflush(stdout);
     pqcoap_err err = pqcoap_server_run(srv);
-    pqcoap_server_free(srv);
+    free_server(srv);
     return err == PQCOAP_OK ? 0 : 1;
 }

@@ -4,7 +4,8 @@
  * Usage: bench_session handshake PORT SERVER_PID N
  *        bench_session memory PORT SERVER_PID N BASE_PORT BASE_PID
  *        bench_session flood PORT SERVER_PID SECONDS N_INITS
- * Initiator ids: handshake uses BENCH_CLIENT_ID, memory and flood "bench-client-<k>" (the
+ * Initiator ids: handshake uses the library's session client as "bench-client-hs" and takes
+ * INIT and RESP apart as BENCH_CLIENT_ID; memory and flood use "bench-client-<k>" (the
  * benchmark server trusts these ids with the client key). flood prints "ready" once its
  * INITs are signed, then floods for SECONDS. */
 #include <arpa/inet.h>
@@ -122,33 +123,71 @@ static void relay_stop(relay *r)
 
 /* ---- handshake: latency, CPU per side, bytes ---- */
 
+/* A session client of the library (include/pqcoap/session_endpoint.h) for the server on
+ * `port`, its session_seq counter in the memory store `st`. */
+static pqcoap_err session_client(uint16_t port, const pqcoap_store *st, pqcoap_session_client **out)
+{
+    char uri[64], msg[160];
+    pqcoap_session_client_config cfg = PQCOAP_SESSION_CLIENT_CONFIG_INIT;
+    cfg.id = "bench-client-hs"; /* its own id: its session_seq counter starts at 1 */
+    cfg.sk = g_me.sk;
+    cfg.sk_len = PQCOAP_SIGN_SK_LEN;
+    cfg.server_id = BENCH_SERVER_ID;
+    cfg.server_pk = g_server.pub.pk;
+    cfg.server_pk_len = g_server.pub.pk_len;
+    cfg.store = st;
+    snprintf(uri, sizeof uri, "coap://127.0.0.1:%u/", port);
+    pqcoap_err err = pqcoap_session_client_open(uri, &cfg, out, msg, sizeof msg);
+    if (err != PQCOAP_OK)
+        fprintf(stderr, "bench_session: session client: %s\n", msg);
+    return err;
+}
+
+/* Handshakes of the library's session client: latency as the client sees it, this thread's
+ * CPU time (the initiator) and the server process's (the responder) per handshake. */
 static int cmd_handshake(uint16_t port, pid_t pid, size_t n)
 {
-    pqcoap_client *cl = NULL;
-    pqcoap_session s;
-    bench_hs info;
+    pqcoap_store st;
+    pqcoap_session_client *sc = NULL;
     double *lat = calloc(n, sizeof *lat);
-    uint64_t seq = bench_wall_ms() * 1000u, client_cpu = 0;
-    if (!lat || bench_client(port, 1, &cl) != PQCOAP_OK)
+    uint64_t client_cpu = 0;
+    if (!lat || pqcoap_store_open_memory(&st) != PQCOAP_OK || session_client(port, &st, &sc) != PQCOAP_OK)
         return 1;
     for (size_t i = 0; i < HS_WARMUP; i++)
-        if (bench_handshake(cl, BENCH_CLIENT_ID, &g_me, &g_server.pub, ++seq, &s, &info) != PQCOAP_OK)
+        if (pqcoap_session_client_connect(sc) != PQCOAP_OK)
             return 1;
     uint64_t cpu0 = bench_proc_cpu_ns(pid);
     for (size_t i = 0; i < n; i++) {
-        if (bench_handshake(cl, BENCH_CLIENT_ID, &g_me, &g_server.pub, ++seq, &s, &info) != PQCOAP_OK)
+        uint64_t t0 = bench_now_ns(), c0 = bench_thread_cpu_ns();
+        pqcoap_err err = pqcoap_session_client_connect(sc);
+        uint64_t t1 = bench_now_ns(), c1 = bench_thread_cpu_ns();
+        if (err != PQCOAP_OK) {
+            fprintf(stderr, "bench_session: handshake: %s (%s)\n", pqcoap_strerror(err),
+                    pqcoap_session_client_last_error(sc));
             return 1;
-        lat[i] = (double)info.latency_ns / 1000.0;
-        client_cpu += info.cpu_ns;
-        pqcoap_session_wipe(&s);
+        }
+        lat[i] = (double)(t1 - t0) / 1000.0;
+        client_cpu += c1 - c0;
     }
     uint64_t cpu1 = bench_proc_cpu_ns(pid);
-    pqcoap_client_free(cl);
+    pqcoap_session_client_free(sc);
+    pqcoap_store_close(&st);
     bench_out("hs_count", (double)n);
     bench_out("hs_latency_p50_us", bench_quantile(lat, n, 0.50));
     bench_out("hs_latency_p99_us", bench_quantile(lat, n, 0.99));
     bench_out("hs_client_cpu_us", (double)client_cpu / (double)n / 1000.0);
     bench_out("hs_server_cpu_us", (double)(cpu1 - cpu0) / (double)n / 1000.0);
+
+    /* INIT and RESP taken apart: one handshake made step by step */
+    pqcoap_client *cl = NULL;
+    pqcoap_session s;
+    bench_hs info;
+    uint64_t seq = bench_wall_ms() * 1000u;
+    if (bench_client(port, 1, &cl) != PQCOAP_OK ||
+        bench_handshake(cl, BENCH_CLIENT_ID, &g_me, &g_server.pub, ++seq, &s, &info) != PQCOAP_OK)
+        return 1;
+    pqcoap_session_wipe(&s);
+    pqcoap_client_free(cl);
     bench_out("hs_init_bytes", (double)info.init_len);
     bench_out("hs_resp_bytes", (double)info.resp_len);
     bench_out("hs_init_crypto_bytes", (double)info.init_crypto);

@@ -325,15 +325,6 @@ static pqcoap_session *by_sid(pqcoap_responder *r, uint64_t sid)
     return NULL;
 }
 
-/* True if a handshake in progress holds sid. */
-static int sid_pending(const pqcoap_responder *r, uint32_t sid)
-{
-    for (size_t i = 0; i < PQCOAP_HS_PENDING_MAX; i++)
-        if (r->pending_sid[i] == sid)
-            return 1;
-    return 0;
-}
-
 pqcoap_session *pqcoap_responder_by_serial(pqcoap_responder *r, uint64_t serial)
 {
     for (size_t i = 0; i < r->n_slots; i++)
@@ -342,17 +333,48 @@ pqcoap_session *pqcoap_responder_by_serial(pqcoap_responder *r, uint64_t serial)
     return NULL;
 }
 
+/* The sid search looks at this many candidates per pass over the table (a bitmap on the
+ * stack): one pass while fewer sessions and pending handshakes use sids below it. */
+#define SID_WINDOW 8192
+
+/* Marks sid in the bitmap of the window [base, base + SID_WINDOW). */
+static void mark_sid(uint8_t used[SID_WINDOW / 8], uint64_t base, uint64_t sid)
+{
+    if (sid >= base && sid - base < SID_WINDOW)
+        used[(sid - base) / 8] |= (uint8_t)(1u << ((sid - base) % 8));
+}
+
+/* The smallest sid >= base no live session or pending handshake uses, if one is in the
+ * window [base, base + SID_WINDOW); 0 if not. `used` holds the live sessions' marks. */
+static uint64_t free_sid_in(const pqcoap_responder *r, uint8_t used[SID_WINDOW / 8],
+                            uint64_t base)
+{
+    for (size_t i = 0; i < PQCOAP_HS_PENDING_MAX; i++)
+        mark_sid(used, base, r->pending_sid[i]);
+    for (uint64_t j = 0; j < SID_WINDOW; j++)
+        if (!(used[j / 8] >> (j % 8) & 1))
+            return base + j;
+    return 0;
+}
+
 pqcoap_err pqcoap_responder_reserve(pqcoap_responder *r, const char *peer_id, uint64_t now_ms,
                                     size_t *slot, uint32_t *sid)
 {
-    pqcoap_responder_expire(r, now_ms, NULL);
     size_t own = SIZE_MAX, free_slot = SIZE_MAX, lru = SIZE_MAX;
+    uint8_t used[SID_WINDOW / 8];
+    memset(used, 0, sizeof used);
+    /* one pass: end sessions whose lifetime is over, find the slot, mark the sids in use */
     for (size_t i = 0; i < r->n_slots; i++) {
-        const pqcoap_session *s = &r->slots[i];
+        pqcoap_session *s = &r->slots[i];
+        if (s->live && now_ms >= s->expires_ms)
+            pqcoap_session_wipe(s); /* sessions end after lifetime_s */
         if (!s->live) {
             if (free_slot == SIZE_MAX)
                 free_slot = i;
-        } else if (strcmp(s->peer_id, peer_id) == 0) {
+            continue;
+        }
+        mark_sid(used, 1, s->sid);
+        if (strcmp(s->peer_id, peer_id) == 0) {
             own = i; /* a new session replaces that initiator's old one */
         } else if (r->cfg.evict_idle_ms && now_ms >= s->last_used_ms
                    && now_ms - s->last_used_ms >= r->cfg.evict_idle_ms
@@ -365,12 +387,18 @@ pqcoap_err pqcoap_responder_reserve(pqcoap_responder *r, const char *peer_id, ui
         return PQCOAP_ERR_LIMIT;
     /* sid: unique among live sessions (the one being replaced included) and pending
      * handshakes, never 0, smallest first; among n_slots live sessions and
-     * PQCOAP_HS_PENDING_MAX reservations one of 1..n_slots+PQCOAP_HS_PENDING_MAX+1 is free */
-    uint32_t cand = 1;
-    while (by_sid(r, cand) || sid_pending(r, cand))
-        cand++;
+     * PQCOAP_HS_PENDING_MAX reservations one of 1..n_slots+PQCOAP_HS_PENDING_MAX+1 is free,
+     * so the search ends below UINT32_MAX (pqcoap_responder_init bounds n_slots) */
+    uint64_t base = 1, cand;
+    while ((cand = free_sid_in(r, used, base)) == 0) {
+        base += SID_WINDOW;
+        memset(used, 0, sizeof used);
+        for (size_t i = 0; i < r->n_slots; i++)
+            if (r->slots[i].live)
+                mark_sid(used, base, r->slots[i].sid);
+    }
     *slot = pick;
-    *sid = cand;
+    *sid = (uint32_t)cand;
     return PQCOAP_OK;
 }
 

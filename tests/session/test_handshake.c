@@ -1,5 +1,6 @@
 /* Mode B handshake tests: what a responder and an initiator accept or reject, byte for byte
  * (wrong keys, unknown peers, every tampered byte, rollback, identical INIT, limits). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -265,6 +266,39 @@ static void test_limits(void)
     pqcoap_session_wipe(&b);
 }
 
+/* A table of thousands of sessions: the sid a new session gets is still the smallest one
+ * free, also beyond the first 8192 and in a gap (the search marks sids in windows). */
+static void test_sid_search(void)
+{
+    enum { N = 9000 };
+    pqcoap_session *big = calloc(N, sizeof *big);
+    pqcoap_session c;
+    CHECK(big != NULL);
+    if (!big)
+        return;
+    CHECK_EQ_INT(pqcoap_responder_init(&fx.responder, &fx.cfg, big, N), PQCOAP_OK);
+    /* slots 1..N-1 hold live sessions with sids 1..N-1 of other initiators; slot 0 is free */
+    for (uint32_t i = 1; i < N; i++) {
+        big[i].live = 1;
+        big[i].sid = i;
+        big[i].expires_ms = UINT64_MAX;
+        snprintf(big[i].peer_id, sizeof big[i].peer_id, "p%u", (unsigned)i);
+    }
+    CHECK_EQ_INT(fx_handshake(&fx, &fx.client, "client", 500, NOW, &c), PQCOAP_OK);
+    CHECK_EQ_INT(c.sid, N); /* 1..N-1 taken, in both windows */
+    CHECK(big[0].live && big[0].sid == N);
+    pqcoap_session_wipe(&c);
+    /* a gap at sid 4321: the replacing session of "client" takes it */
+    pqcoap_session_wipe(&big[4321]);
+    CHECK_EQ_INT(fx_handshake(&fx, &fx.client, "client", 501, NOW, &c), PQCOAP_OK);
+    CHECK_EQ_INT(c.sid, 4321);
+    CHECK_EQ_INT(pqcoap_responder_live(&fx.responder), N - 1);
+    pqcoap_session_wipe(&c);
+    pqcoap_responder_wipe(&fx.responder);
+    free(big);
+    fx_restart_responder(&fx, FX_SLOTS);
+}
+
 /* ---- strict decoding of individual fields ---- */
 
 static const uint8_t ZERO[1600];
@@ -431,6 +465,7 @@ int main(void)
     test_ids();
     test_error_mapping();
     test_bad_arguments();
+    test_sid_search(); /* last: it raises the floor of "client" */
     fx_teardown(&fx);
     return check_done();
 }
