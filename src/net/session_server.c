@@ -7,11 +7,14 @@
 #include "net/session_net_internal.h"
 #include "common/buf_internal.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
+#define HS_THREAD_NICE 10     /* the handshake thread yields to the I/O thread */
 #define RATE_BUCKETS 64     /* source addresses whose handshake rate is tracked at once */
 
 /* Per-exchange state of the layer: set by check_request for a protected request. */
@@ -380,6 +383,13 @@ static void run_handshake(pqcoap_session_server *ss, const hs_job *job)
 static void *worker_main(void *arg)
 {
     pqcoap_session_server *ss = arg;
+    /* Handshakes must not hold up the sessions: when CPUs are busy the scheduler prefers the
+     * I/O thread. Linux keeps the nice value per thread (setpriority(2), NOTES); where it is
+     * per process this call fails or lowers both, which is harmless. */
+    errno = 0;
+    int prio = getpriority(PRIO_PROCESS, 0);
+    if (errno == 0)
+        (void)setpriority(PRIO_PROCESS, 0, prio + HS_THREAD_NICE);
     for (;;) {
         pthread_mutex_lock(&ss->lock);
         while (!ss->stopping && !ss->jobs)
