@@ -16,7 +16,7 @@ WINDOW=${BENCH_WINDOW:-32}
 HANDSHAKES=${BENCH_HANDSHAKES:-200}
 SESSIONS=${BENCH_SESSIONS:-10000}
 
-TMP=$(mktemp -d)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pqcoap-bench.XXXXXX")
 RAW=$TMP/raw.txt
 : >"$RAW"
 RUNNING=""   # pids of the servers this script started and has not stopped yet
@@ -38,12 +38,13 @@ value() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$RAW"; }
 # start_server NAME MODE: starts bench_server MODE, sets <NAME>_PID and <NAME>_PORT.
 start_server() {
     out=$TMP/$1.out
+    rm -f "$out" # an earlier server of the same name must not lend its port
     "$BIN/bench_server" "$2" >"$out" 2>"$TMP/$1.err" &
     pid=$!
     RUNNING="$RUNNING $pid"
     i=0
     while [ $i -lt 100 ]; do
-        port=$(awk '$1 == "port" { print $2 }' "$out")
+        port=$(awk '$1 == "port" { print $2 }' "$out" 2>/dev/null || true)
         if [ -n "$port" ]; then
             eval "$1_PID=$pid $1_PORT=$port"
             return 0
@@ -188,12 +189,13 @@ if [ -n "$MODES_B" ]; then
     start_server session session
     "$BIN/bench_load" session "$session_PORT" "$session_PID" "$SECS" 1 flood_base 0 "$pace" |
         record || note "flood baseline failed"
+    rm -f "$TMP/flood.out"
     "$BIN/bench_session" flood "$session_PORT" "$session_PID" "$flood_secs" "$inits" \
         >"$TMP/flood.out" 2>"$TMP/flood.err" &
     flood_pid=$!
     RUNNING="$RUNNING $flood_pid"
     i=0
-    while [ $i -lt 1200 ] && ! grep -q ready "$TMP/flood.out" && kill -0 "$flood_pid" 2>/dev/null; do
+    while [ $i -lt 1200 ] && ! grep -qs ready "$TMP/flood.out" && kill -0 "$flood_pid" 2>/dev/null; do
         sleep 0.1
         i=$((i + 1))
     done
