@@ -1,0 +1,93 @@
+/* Shared pieces of the pqcoap CLI: exit codes, one-line errors, the flag parser, --help
+ * text built from a command's flag table, and whole-file input/output. */
+#ifndef PQCOAP_CLI_H
+#define PQCOAP_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pqcoap/pqcoap.h"
+
+/* Exit codes (docs/CLI.md). */
+enum {
+    CLI_OK = 0,
+    CLI_COAP = 1,      /* the peer answered with a CoAP error response */
+    CLI_USAGE = 2,     /* bad arguments, or a file named on the command line is unusable */
+    CLI_SECURITY = 3,  /* verification, handshake or replay failure */
+    CLI_NETWORK = 4    /* network, timeout or other I/O failure */
+};
+
+/** Prints "pqcoap: <message>\n" on stderr (one line) and returns `code`. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** Exit code for a library error met while talking to a peer: 1 for a CoAP error
+ *  response, 3 for the authentication class and malformed protected input, 2 for usage
+ *  errors, 4 otherwise (network, timeout, store, I/O). */
+int cli_exit_for(pqcoap_err err);
+
+/** One flag of a command. `arg` names its value in --help (NULL: the flag takes none). */
+typedef struct cli_flag {
+    const char *name;       /* long name with its dashes, "--key" */
+    const char *short_name; /* "-o", or NULL */
+    const char *arg;
+    const char *help;
+} cli_flag;
+
+/** A command: its name, positional arguments for --help, summary, flags and code. */
+typedef struct cli_command {
+    const char *name;
+    const char *usage;
+    const char *summary;
+    const cli_flag *flags;
+    size_t n_flags;
+    int (*run)(const struct cli_command *cmd, int argc, char **argv);
+} cli_command;
+
+/** Walks argv[0..argc) of one command. */
+typedef struct cli_args {
+    const cli_command *cmd;
+    int argc;
+    char **argv;
+    int i;
+    int only_positional;    /* after "--" */
+} cli_args;
+
+#define CLI_END (-1)        /* no more arguments */
+#define CLI_POSITIONAL (-2) /* *value is a positional argument */
+#define CLI_HELP (-3)       /* --help was printed: return 0 */
+#define CLI_ERROR (-4)      /* an error was printed: return CLI_USAGE */
+
+void cli_args_init(cli_args *a, const cli_command *cmd, int argc, char **argv);
+
+/** Next argument: the index of the flag in cmd->flags (its value, if it takes one, in
+ *  *value), or one of CLI_END, CLI_POSITIONAL, CLI_HELP, CLI_ERROR. "-" alone is
+ *  positional; "--" makes the rest positional; "--flag=value" is accepted. */
+int cli_next(cli_args *a, const char **value);
+
+/** Prints the --help text of `cmd` to stdout. */
+void cli_help(const cli_command *cmd);
+
+/** Reports an unexpected positional argument or a missing required one (exit 2). */
+int cli_usage_error(const cli_command *cmd, const char *what);
+
+/** Reads the whole file `path` ("-" = stdin) into a malloc'd buffer (*out, *out_len);
+ *  at most `max` bytes. Returns 0, or prints the error and returns CLI_USAGE. */
+int cli_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len);
+
+/** Writes data[0..len) to `path` (NULL or "-" = stdout). Returns 0, or prints the error
+ *  and returns CLI_NETWORK (an I/O failure). */
+int cli_write_output(const char *path, const uint8_t *data, size_t len);
+
+/** Loads a secret key file; on failure prints why (naming the file) and returns
+ *  CLI_USAGE. */
+int cli_load_identity(const char *path, pqcoap_identity *out);
+
+/** Loads a public key file; as cli_load_identity. */
+int cli_load_pubkey(const char *path, pqcoap_pubkey *out);
+
+/** Formats `n` bytes as lowercase hex into out (2n + 1 bytes, NUL-terminated). */
+void cli_hex(const uint8_t *p, size_t n, char *out);
+
+/* Commands, one file per group; main.c lists them. */
+extern const cli_command cli_cmd_keygen, cli_cmd_pubkey;
+
+#endif
