@@ -1,0 +1,377 @@
+/* Mode A of PROTOCOL.md: v1 and v2 signed payloads over the neutral message view, the
+ * PQ-Sig option, the endpoint policy and the CoAP codes of rejections. */
+#include "pqcoap/sign.h"
+#include "core/buf_internal.h"
+#include "crypto/crypto_internal.h"
+
+#include <string.h>
+
+/* Mode A signs with Falcon-512 (suite 0x01). */
+#define SIG_ALG (&pqcoap_sig_falcon512)
+
+static const uint8_t LABEL_REQ[] = "pqcoap v2 req";
+static const uint8_t LABEL_RESP[] = "pqcoap v2 resp";
+
+/* u8 code || str8(token) */
+#define TBS_HEAD_MAX (1 + 1 + PQCOAP_TOKEN_MAX)
+/* kid || u64 seq [|| request_kid || u64 request_seq] */
+#define TBS_TAIL_MAX (2 * (8 + 8))
+
+pqcoap_err pqcoap_signer_init(pqcoap_signer *s, const uint8_t *sk, size_t sk_len,
+                              const uint8_t *pk, size_t pk_len, const pqcoap_rng *rng)
+{
+    if (!s || !sk || !pk || sk_len != SIG_ALG->sk_len || pk_len != SIG_ALG->pk_len)
+        return PQCOAP_ERR_ARG;
+    PQCOAP_TRY(pqcoap_kid(pk, pk_len, s->kid));
+    s->sk = sk;
+    s->rng = rng;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_signer_from_identity(pqcoap_signer *s, const pqcoap_identity *id,
+                                       const pqcoap_rng *rng)
+{
+    if (!s || !id)
+        return PQCOAP_ERR_ARG;
+    if (id->pub.alg != SIG_ALG)
+        return PQCOAP_ERR_UNSUPPORTED;
+    s->sk = id->sk;
+    memcpy(s->kid, id->pub.kid, sizeof s->kid);
+    s->rng = rng;
+    return PQCOAP_OK;
+}
+
+/* Checks that out[0..cap) can hold a msg_len-byte message and the largest signature. */
+static pqcoap_err check_cap(size_t msg_len, size_t cap)
+{
+    size_t overhead = SIG_ALG->sig_max + 2;
+    if (cap < overhead || cap - overhead < msg_len)
+        return PQCOAP_ERR_BUFFER;
+    return PQCOAP_OK;
+}
+
+/* With the message already in out[0..msg_len), signs the concatenation of tbs[0..n) and
+ * appends `signature || u16 len` (PROTOCOL.md Mode A payload layout). */
+static pqcoap_err append_signature(const pqcoap_signer *s, const pqcoap_span *tbs, size_t n,
+                                   uint8_t *out, size_t msg_len, size_t *out_len)
+{
+    size_t sig_len = 0;
+    pqcoap_err err = SIG_ALG->sign(s->rng, s->sk, tbs, n, out + msg_len, &sig_len);
+    if (err != PQCOAP_OK)
+        return err;
+    if (sig_len < PQCOAP_SIGN_SIG_MIN || sig_len > PQCOAP_SIGN_SIG_MAX)
+        return PQCOAP_ERR_CRYPTO;
+    out[msg_len + sig_len] = (uint8_t)(sig_len >> 8);
+    out[msg_len + sig_len + 1] = (uint8_t)sig_len;
+    *out_len = msg_len + sig_len + 2;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_sign_v1(const pqcoap_signer *s, const uint8_t *message, size_t msg_len,
+                          uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (!s || !s->sk || (msg_len && !message) || !out || !out_len)
+        return PQCOAP_ERR_ARG;
+    PQCOAP_TRY(check_cap(msg_len, cap));
+    if (msg_len)
+        memmove(out, message, msg_len);
+    /* PROTOCOL.md v1: the signature covers `message` alone. */
+    pqcoap_span tbs = {out, msg_len};
+    return append_signature(s, &tbs, 1, out, msg_len, out_len);
+}
+
+/* Splits a signed payload `message || signature || u16 L`. PROTOCOL.md v1: malformed
+ * unless 41 <= L <= 752 and L <= len(payload) - 2. */
+static pqcoap_err split_payload(const uint8_t *payload, size_t len, pqcoap_span *message,
+                                pqcoap_span *sig)
+{
+    pqcoap_reader r;
+    const uint8_t *body;
+    uint16_t sig_len;
+    pqcoap_rd_init(&r, payload, len);
+    if (pqcoap_rd_left(&r) < 2)
+        return PQCOAP_ERR_MALFORMED;
+    size_t body_len = pqcoap_rd_left(&r) - 2;
+    PQCOAP_TRY(pqcoap_rd_bytes(&r, body_len, &body));
+    PQCOAP_TRY(pqcoap_rd_u16(&r, &sig_len));
+    if (sig_len < PQCOAP_SIGN_SIG_MIN || sig_len > PQCOAP_SIGN_SIG_MAX || sig_len > body_len)
+        return PQCOAP_ERR_MALFORMED;
+    pqcoap_rd_init(&r, body, body_len);
+    message->n = body_len - sig_len;
+    sig->n = sig_len;
+    PQCOAP_TRY(pqcoap_rd_bytes(&r, message->n, &message->p));
+    PQCOAP_TRY(pqcoap_rd_bytes(&r, sig->n, &sig->p));
+    return pqcoap_rd_end(&r);
+}
+
+/* Verifies a signature over the concatenation of tbs[0..n) under a Falcon-512 key. */
+static pqcoap_err verify_signature(const uint8_t *pk, size_t pk_len, const pqcoap_span *tbs,
+                                   size_t n, const pqcoap_span *sig)
+{
+    if (pk_len != SIG_ALG->pk_len)
+        return PQCOAP_ERR_ARG;
+    pqcoap_err err = SIG_ALG->verify(pk, tbs, n, sig->p, sig->n);
+    if (err == PQCOAP_OK || err == PQCOAP_ERR_CRYPTO)
+        return err;
+    return PQCOAP_ERR_AUTH;
+}
+
+pqcoap_err pqcoap_verify_v1(const uint8_t *pk, size_t pk_len,
+                            const uint8_t *payload, size_t payload_len,
+                            const uint8_t **message, size_t *msg_len)
+{
+    if ((payload_len && !payload) || !message || !msg_len)
+        return PQCOAP_ERR_ARG;
+    pqcoap_span msg, sig;
+    PQCOAP_TRY(split_payload(payload, payload_len, &msg, &sig));
+    if (!pk)
+        return PQCOAP_ERR_NO_PEER_KEY;
+    PQCOAP_TRY(verify_signature(pk, pk_len, &msg, 1, &sig));
+    *message = msg.p;
+    *msg_len = msg.n;
+    return PQCOAP_OK;
+}
+
+void pqcoap_sig_opt_encode(const uint8_t kid[8], uint64_t seq,
+                           uint8_t out[PQCOAP_SIG_OPT_LEN])
+{
+    /* PROTOCOL.md v2: PQ-Sig value = u8 version(=2) || kid[8] || u64 seq. */
+    pqcoap_writer w;
+    pqcoap_wr_init(&w, out, PQCOAP_SIG_OPT_LEN);
+    pqcoap_wr_u8(&w, PQCOAP_SIG_OPT_VERSION);
+    pqcoap_wr_bytes(&w, kid, 8);
+    pqcoap_wr_u64(&w, seq);
+}
+
+pqcoap_err pqcoap_sig_opt_parse(const uint8_t *value, size_t len, uint8_t kid[8],
+                                uint64_t *seq)
+{
+    if ((len && !value) || !kid || !seq)
+        return PQCOAP_ERR_ARG;
+    pqcoap_reader r;
+    uint8_t version, k[8];
+    uint64_t s;
+    pqcoap_rd_init(&r, value, len);
+    PQCOAP_TRY(pqcoap_rd_u8(&r, &version));
+    PQCOAP_TRY(pqcoap_rd_copy(&r, k, sizeof k));
+    PQCOAP_TRY(pqcoap_rd_u64(&r, &s));
+    PQCOAP_TRY(pqcoap_rd_end(&r));
+    if (version != PQCOAP_SIG_OPT_VERSION)
+        return PQCOAP_ERR_MALFORMED;
+    memcpy(kid, k, sizeof k);
+    *seq = s;
+    return PQCOAP_OK;
+}
+
+/* Buffers for the parts of a v2 signature input other than the label and the message. */
+typedef struct tbs_parts {
+    uint8_t head[TBS_HEAD_MAX];
+    uint8_t opts[PQCOAP_OPTS_MAX];
+    uint8_t tail[TBS_TAIL_MAX];
+} tbs_parts;
+
+/* Lays out the v2 signature input of PROTOCOL.md as five pieces in tbs[0..5):
+ * label || u8 code || str8(token) || opts(msg) || kid || u64 seq
+ * [|| request_kid || u64 request_seq] || message. `req` NULL = request. */
+static pqcoap_err v2_tbs(const pqcoap_msg *msg, const uint8_t kid[8], uint64_t seq,
+                         const pqcoap_sig_req *req, const pqcoap_span *message,
+                         tbs_parts *parts, pqcoap_span tbs[5])
+{
+    pqcoap_writer head, tail;
+    size_t opts_len;
+    if (msg->token_len > PQCOAP_TOKEN_MAX || (msg->token_len && !msg->token))
+        return PQCOAP_ERR_MALFORMED;
+    PQCOAP_TRY(pqcoap_opts(msg, parts->opts, sizeof parts->opts, &opts_len));
+    pqcoap_wr_init(&head, parts->head, sizeof parts->head);
+    pqcoap_wr_u8(&head, msg->code);
+    pqcoap_wr_str8(&head, msg->token, msg->token_len);
+    pqcoap_wr_init(&tail, parts->tail, sizeof parts->tail);
+    pqcoap_wr_bytes(&tail, kid, 8);
+    pqcoap_wr_u64(&tail, seq);
+    if (req) {
+        pqcoap_wr_bytes(&tail, req->kid, 8);
+        pqcoap_wr_u64(&tail, req->seq);
+    }
+    if (head.err != PQCOAP_OK || tail.err != PQCOAP_OK)
+        return PQCOAP_ERR_ARG;
+    if (req) /* the label excludes its C string terminator */
+        tbs[0] = (pqcoap_span){LABEL_RESP, sizeof LABEL_RESP - 1};
+    else
+        tbs[0] = (pqcoap_span){LABEL_REQ, sizeof LABEL_REQ - 1};
+    tbs[1] = (pqcoap_span){parts->head, head.len};
+    tbs[2] = (pqcoap_span){parts->opts, opts_len};
+    tbs[3] = (pqcoap_span){parts->tail, tail.len};
+    tbs[4] = *message;
+    return PQCOAP_OK;
+}
+
+/* 1 if the message's token equals the request's (a response answers that request only). */
+static int token_matches(const pqcoap_msg *msg, const pqcoap_sig_req *req)
+{
+    if (msg->token_len != req->token_len)
+        return 0;
+    return msg->token_len == 0 || memcmp(msg->token, req->token, msg->token_len) == 0;
+}
+
+/* Validates the borrowed pointers of a message view. */
+static int msg_ok(const pqcoap_msg *msg)
+{
+    return msg && (!msg->n_opts || msg->opts) && (!msg->payload_len || msg->payload) &&
+           (!msg->token_len || msg->token);
+}
+
+pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg *msg,
+                          const pqcoap_sig_req *req, uint8_t opt_value[PQCOAP_SIG_OPT_LEN],
+                          uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (!s || !s->sk || !msg_ok(msg) || !opt_value || !out || !out_len)
+        return PQCOAP_ERR_ARG;
+    if (req && ((req->token_len && !req->token) || !token_matches(msg, req)))
+        return PQCOAP_ERR_ARG;
+    PQCOAP_TRY(check_cap(msg->payload_len, cap));
+    tbs_parts parts;
+    pqcoap_span tbs[5];
+    pqcoap_span message = {out, msg->payload_len};
+    PQCOAP_TRY(v2_tbs(msg, s->kid, seq, req, &message, &parts, tbs));
+    if (msg->payload_len)
+        memcpy(out, msg->payload, msg->payload_len);
+    PQCOAP_TRY(append_signature(s, tbs, 5, out, msg->payload_len, out_len));
+    pqcoap_sig_opt_encode(s->kid, seq, opt_value);
+    return PQCOAP_OK;
+}
+
+/* Counts the PQ-Sig options of msg and points *found at the first. */
+static size_t find_sig_opt(const pqcoap_msg *msg, const pqcoap_opt **found)
+{
+    size_t count = 0;
+    *found = NULL;
+    for (size_t i = 0; i < msg->n_opts; i++) {
+        if (msg->opts[i].number != PQCOAP_OPT_PQ_SIG)
+            continue;
+        if (count++ == 0)
+            *found = &msg->opts[i];
+    }
+    return count;
+}
+
+/* Looks up the key of kid; an unknown kid is PQCOAP_ERR_UNKNOWN_PEER whatever the
+ * look-up calls it. */
+static pqcoap_err lookup_key(const pqcoap_verifier *v, const uint8_t kid[8],
+                             const uint8_t **pk, size_t *pk_len)
+{
+    *pk = NULL;
+    *pk_len = 0;
+    pqcoap_err err = v->lookup(v->lookup_ctx, kid, pk, pk_len);
+    if (err == PQCOAP_ERR_NOT_FOUND)
+        return PQCOAP_ERR_UNKNOWN_PEER;
+    if (err != PQCOAP_OK)
+        return err;
+    return *pk ? PQCOAP_OK : PQCOAP_ERR_UNKNOWN_PEER;
+}
+
+pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
+                            const pqcoap_sig_req *req, pqcoap_sig_info *info,
+                            const uint8_t **message, size_t *msg_len)
+{
+    if (!v || !v->lookup || !v->replay || !msg_ok(msg) || !message || !msg_len)
+        return PQCOAP_ERR_ARG;
+    if (req && req->token_len && !req->token)
+        return PQCOAP_ERR_ARG;
+    /* PROTOCOL.md v2: a message whose PQ-Sig option is missing or malformed is rejected. */
+    const pqcoap_opt *opt;
+    if (find_sig_opt(msg, &opt) != 1)
+        return PQCOAP_ERR_MALFORMED;
+    uint8_t kid[8];
+    uint64_t seq;
+    PQCOAP_TRY(pqcoap_sig_opt_parse(opt->value, opt->len, kid, &seq));
+    pqcoap_span body, sig;
+    PQCOAP_TRY(split_payload(msg->payload, msg->payload_len, &body, &sig));
+    tbs_parts parts;
+    pqcoap_span tbs[5];
+    PQCOAP_TRY(v2_tbs(msg, kid, seq, req, &body, &parts, tbs));
+    /* A response is accepted only for the request it answers: token, kid and seq bound. */
+    if (req && !token_matches(msg, req))
+        return PQCOAP_ERR_AUTH;
+    const uint8_t *pk;
+    size_t pk_len;
+    PQCOAP_TRY(lookup_key(v, kid, &pk, &pk_len));
+    PQCOAP_TRY(pqcoap_replay_table_check(v->replay, kid, seq));
+    PQCOAP_TRY(verify_signature(pk, pk_len, tbs, 5, &sig));
+    /* Only an authenticated message moves the window. */
+    PQCOAP_TRY(pqcoap_replay_table_update(v->replay, kid, seq));
+    if (info) {
+        info->version = 2;
+        memcpy(info->kid, kid, sizeof kid);
+        info->seq = seq;
+    }
+    *message = body.p;
+    *msg_len = body.n;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_verify_msg(const pqcoap_verifier *v, const pqcoap_msg *msg,
+                             const pqcoap_sig_req *req, pqcoap_sig_info *info,
+                             const uint8_t **message, size_t *msg_len)
+{
+    if (!v || !msg_ok(msg) || !message || !msg_len)
+        return PQCOAP_ERR_ARG;
+    if (v->policy != PQCOAP_SIGN_V2_ONLY && v->policy != PQCOAP_SIGN_V1_ONLY &&
+        v->policy != PQCOAP_SIGN_V1_AND_V2)
+        return PQCOAP_ERR_ARG;
+    const pqcoap_opt *opt;
+    if (find_sig_opt(msg, &opt) > 0) {
+        if (v->policy == PQCOAP_SIGN_V1_ONLY)
+            return PQCOAP_ERR_UNSUPPORTED;
+        return pqcoap_verify_v2(v, msg, req, info, message, msg_len);
+    }
+    /* PROTOCOL.md: a v1 message to a v2-only endpoint is rejected, never downgraded. */
+    if (v->policy == PQCOAP_SIGN_V2_ONLY)
+        return PQCOAP_ERR_DOWNGRADE;
+    PQCOAP_TRY(pqcoap_verify_v1(v->v1_pk, v->v1_pk_len, msg->payload, msg->payload_len,
+                                message, msg_len));
+    if (info) {
+        memset(info, 0, sizeof *info);
+        info->version = 1;
+    }
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_store_key_lookup(void *ctx, const uint8_t kid[8], const uint8_t **pk,
+                                   size_t *pk_len)
+{
+    pqcoap_store_lookup *l = ctx;
+    if (!l || !l->store || !l->store->ops || !l->store->ops->peer_by_kid || !kid || !pk ||
+        !pk_len)
+        return PQCOAP_ERR_ARG;
+    pqcoap_err err = l->store->ops->peer_by_kid(l->store->ctx, kid, &l->peer);
+    if (err == PQCOAP_ERR_NOT_FOUND)
+        return PQCOAP_ERR_UNKNOWN_PEER;
+    if (err != PQCOAP_OK)
+        return err;
+    if (strcmp(l->peer.alg, SIG_ALG->name) != 0 || l->peer.pk_len != SIG_ALG->pk_len)
+        return PQCOAP_ERR_UNKNOWN_PEER;
+    *pk = l->peer.pk;
+    *pk_len = l->peer.pk_len;
+    return PQCOAP_OK;
+}
+
+uint8_t pqcoap_sign_error_code(pqcoap_err err)
+{
+    switch (err) {
+    case PQCOAP_OK:
+        return 0;
+    case PQCOAP_ERR_MALFORMED:
+        return PQCOAP_CODE(4, 0);
+    case PQCOAP_ERR_NO_PEER_KEY:
+        return PQCOAP_CODE(4, 1);
+    case PQCOAP_ERR_UNSUPPORTED: /* RFC 7252 5.4.1: unrecognised critical option */
+        return PQCOAP_CODE(4, 2);
+    case PQCOAP_ERR_TOO_LARGE:
+        return PQCOAP_CODE(4, 13);
+    case PQCOAP_ERR_LIMIT:
+        return PQCOAP_CODE(5, 3);
+    default:
+        /* authentication class: bad signature, unknown kid, replay, downgrade */
+        return PQCOAP_IS_AUTH_ERR(err) ? PQCOAP_CODE(4, 1) : PQCOAP_CODE(5, 0);
+    }
+}
