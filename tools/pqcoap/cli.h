@@ -42,6 +42,9 @@ typedef struct cli_command {
     int (*run)(const struct cli_command *cmd, int argc, char **argv);
 } cli_command;
 
+/** The flags and count fields of a cli_command literal, from a flag array. */
+#define CLI_FLAGS(arr) (arr), sizeof(arr) / sizeof((arr)[0])
+
 /** Walks argv[0..argc) of one command. */
 typedef struct cli_args {
     const cli_command *cmd;
@@ -88,6 +91,6 @@ int cli_load_pubkey(const char *path, pqcoap_pubkey *out);
 void cli_hex(const uint8_t *p, size_t n, char *out);
 
 /* Commands, one file per group; main.c lists them. */
-extern const cli_command cli_cmd_keygen, cli_cmd_pubkey;
+extern const cli_command cli_cmd_keygen, cli_cmd_pubkey, cli_cmd_sign, cli_cmd_verify;
 
 #endif

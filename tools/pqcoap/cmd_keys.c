@@ -81,7 +81,7 @@ static int keygen(const cli_command *cmd, int argc, char **argv)
 const cli_command cli_cmd_keygen = {
     "keygen", "-o PREFIX [--alg ALG] [--force]",
     "Generate an identity key pair into PREFIX.key (secret) and PREFIX.pub (public).",
-    keygen_flags, sizeof keygen_flags / sizeof keygen_flags[0], keygen};
+    CLI_FLAGS(keygen_flags), keygen};
 
 static int pubkey(const cli_command *cmd, int argc, char **argv)
 {

@@ -7,6 +7,8 @@
 static const cli_command *const commands[] = {
     &cli_cmd_keygen,
     &cli_cmd_pubkey,
+    &cli_cmd_sign,
+    &cli_cmd_verify,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
