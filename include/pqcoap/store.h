@@ -48,14 +48,126 @@ typedef struct pqcoap_store_ops {
     /** Atomically and durably moves counter `name` forward by `count` and returns the first
      *  reserved value: the caller may use [*first, *first + count). Counters start at 1. */
     pqcoap_err (*seq_reserve)(void *ctx, const char *name, uint64_t count, uint64_t *first);
+    /** Stores in *next the value the next reservation of `name` would return (1 for a
+     *  counter never reserved); changes nothing. */
+    pqcoap_err (*seq_peek)(void *ctx, const char *name, uint64_t *next);
     void (*close)(void *ctx);
 } pqcoap_store_ops;
 
-/** A store: a backend's operations and its context. */
+/** A store: a backend's operations and its context. A store handle is used by one thread
+ *  at a time; several processes may open the same SQLite file. */
 typedef struct pqcoap_store {
     const pqcoap_store_ops *ops;
     void *ctx;
 } pqcoap_store;
+
+/** Counters never pass this value: a reservation that would move a counter beyond it fails
+ *  with PQCOAP_ERR_LIMIT (SQLite integers are signed 64-bit). */
+#define PQCOAP_SEQ_LIMIT ((uint64_t)INT64_MAX)
+
+/* ---- opening and closing ---- */
+
+/** Opens an empty in-memory store (for tests and for endpoints without persistence).
+ *  Close it with pqcoap_store_close. Errors: PQCOAP_ERR_ARG (out NULL), PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_store_open_memory(pqcoap_store *out);
+
+/** Opens (or creates) the SQLite store file of one endpoint at `path`. Before anything is
+ *  written, the file is checked, and left byte for byte unmodified when it fails:
+ *  - PQCOAP_ERR_STORE_CORRUPT: not an SQLite database, or a pqcoap database that fails
+ *    SQLite's structural check (PRAGMA quick_check);
+ *  - PQCOAP_ERR_STORE_FOREIGN: an SQLite database of another application (another
+ *    application_id, or tables without the pqcoap application_id);
+ *  - PQCOAP_ERR_STORE_NEWER: a pqcoap schema newer than this library.
+ *  Then the file is put in WAL mode with synchronous=FULL and migrated to the current
+ *  schema. Other errors: PQCOAP_ERR_ARG, PQCOAP_ERR_NOMEM, PQCOAP_ERR_STORE (cannot open,
+ *  I/O, locked longer than the busy timeout). On failure *out is untouched.
+ *  Close the store with pqcoap_store_close. docs/STORE.md describes the file. */
+pqcoap_err pqcoap_store_open_sqlite(const char *path, pqcoap_store *out);
+
+/** As pqcoap_store_open_sqlite; on failure also writes a one-line, NUL-terminated,
+ *  human-readable reason (naming the file) into msg[msg_cap] (truncated if longer; msg may
+ *  be NULL when msg_cap is 0). On success msg is the empty string. */
+pqcoap_err pqcoap_store_open_sqlite_msg(const char *path, char *msg, size_t msg_cap,
+                                        pqcoap_store *out);
+
+/** Closes the store and frees its context; *store is zeroed. NULL or a zeroed store is
+ *  accepted and does nothing. */
+void pqcoap_store_close(pqcoap_store *store);
+
+/* ---- operations (checked wrappers of pqcoap_store_ops) ----
+ * Ids and counter names are NUL-terminated strings of 1..PQCOAP_ID_MAX bytes; the store
+ * treats them as opaque bytes. Every function returns PQCOAP_ERR_ARG for a NULL or zeroed
+ * store, NULL pointers or ids out of range; backend errors pass through: PQCOAP_ERR_STORE,
+ * PQCOAP_ERR_STORE_CORRUPT (a row fails its shape check), PQCOAP_ERR_NOMEM. */
+
+/** Pins `peer` (copied): id 1..64 bytes, alg non-empty and NUL-terminated, 1 <= pk_len <=
+ *  PQCOAP_PK_MAX. The caller computes kid and sets added_s. An existing peer with the same
+ *  id is replaced; PQCOAP_ERR_EXISTS if another id already has the same kid. */
+pqcoap_err pqcoap_store_peer_add(const pqcoap_store *store, const pqcoap_peer *peer);
+
+/** Removes peer `id`. PQCOAP_ERR_NOT_FOUND if there is none. */
+pqcoap_err pqcoap_store_peer_remove(const pqcoap_store *store, const char *id);
+
+/** Copies peer `id` into *out. PQCOAP_ERR_NOT_FOUND if there is none. */
+pqcoap_err pqcoap_store_peer_by_id(const pqcoap_store *store, const char *id,
+                                   pqcoap_peer *out);
+
+/** Copies the peer whose kid is `kid` into *out. PQCOAP_ERR_NOT_FOUND if there is none. */
+pqcoap_err pqcoap_store_peer_by_kid(const pqcoap_store *store,
+                                    const uint8_t kid[PQCOAP_KID_LEN], pqcoap_peer *out);
+
+/** Calls cb(arg, peer) for each peer in id order (bytewise); the peer is only valid during
+ *  the call, and cb must not modify the store. Stops at and returns cb's first error. */
+pqcoap_err pqcoap_store_peer_list(const pqcoap_store *store,
+                                  pqcoap_err (*cb)(void *arg, const pqcoap_peer *peer),
+                                  void *arg);
+
+/** Copies the anti-rollback floor of initiator `id` into *out. PQCOAP_ERR_NOT_FOUND if no
+ *  floor was ever set for it. */
+pqcoap_err pqcoap_store_floor_get(const pqcoap_store *store, const char *id,
+                                  pqcoap_floor *out);
+
+/** Sets (replaces) the floor of initiator `id`; durable before it returns. The caller
+ *  enforces that floors only rise (PROTOCOL.md Mode B). */
+pqcoap_err pqcoap_store_floor_set(const pqcoap_store *store, const char *id,
+                                  const pqcoap_floor *floor);
+
+/** Reserves [*first, *first + count) of counter `name` (counters start at 1), durably
+ *  before it returns; no later reservation, in this or any process, returns any of these
+ *  values again. count >= 1. PQCOAP_ERR_LIMIT if the counter would pass PQCOAP_SEQ_LIMIT. */
+pqcoap_err pqcoap_store_seq_reserve(const pqcoap_store *store, const char *name,
+                                    uint64_t count, uint64_t *first);
+
+/** Stores in *next the first value the next reservation of `name` would return (1 for a
+ *  counter never reserved). Reads only. */
+pqcoap_err pqcoap_store_seq_peek(const pqcoap_store *store, const char *name,
+                                 uint64_t *next);
+
+/* ---- sequence counter with reservation ahead (RFC 8613 Appendix B.1.1) ---- */
+
+/** Hands out the numbers of one store counter one by one. It reserves `block` numbers
+ *  ahead in the store (durably, before the first of them is handed out) and uses them from
+ *  memory, so the store is written once per block. After a crash the numbers reserved but
+ *  not handed out are skipped: a number is never handed out twice, even across processes
+ *  and restarts. Plain struct owned by the caller; its fields are private. It copies the
+ *  store handle, which must stay open while the counter is used. */
+typedef struct pqcoap_seq_counter {
+    pqcoap_store store;
+    char name[PQCOAP_ID_MAX + 1];
+    uint64_t block;
+    uint64_t next;                  /**< next number to hand out */
+    uint64_t end;                   /**< first number not reserved; next == end: reserve */
+} pqcoap_seq_counter;
+
+/** Sets up *ctr over counter `name` of `store`, reserving `block` (1..PQCOAP_SEQ_LIMIT)
+ *  numbers at a time. Writes nothing to the store. Errors: PQCOAP_ERR_ARG. */
+pqcoap_err pqcoap_seq_counter_init(pqcoap_seq_counter *ctr, const pqcoap_store *store,
+                                   const char *name, uint64_t block);
+
+/** Stores the next number of the counter in *value, reserving a new block first when the
+ *  current one is used up. Errors: PQCOAP_ERR_ARG, and those of pqcoap_store_seq_reserve
+ *  (then *value is untouched and the counter can be called again). */
+pqcoap_err pqcoap_seq_next(pqcoap_seq_counter *ctr, uint64_t *value);
 
 #ifdef __cplusplus
 }
