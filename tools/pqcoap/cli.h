@@ -90,7 +90,16 @@ int cli_load_pubkey(const char *path, pqcoap_pubkey *out);
 /** Formats `n` bytes as lowercase hex into out (2n + 1 bytes, NUL-terminated). */
 void cli_hex(const uint8_t *p, size_t n, char *out);
 
+/** Opens the SQLite store file `path`; on failure prints the store's one-line reason and
+ *  returns CLI_USAGE (corrupt, foreign or newer file) or CLI_NETWORK. */
+int cli_open_store(const char *path, pqcoap_store *out);
+
+/** Pins the public key file `pubfile` as peer `id` in `store`. Prints the error and returns
+ *  its exit code on failure. */
+int cli_trust_add(const pqcoap_store *store, const char *id, const char *pubfile);
+
 /* Commands, one file per group; main.c lists them. */
-extern const cli_command cli_cmd_keygen, cli_cmd_pubkey, cli_cmd_sign, cli_cmd_verify;
+extern const cli_command cli_cmd_keygen, cli_cmd_pubkey, cli_cmd_sign, cli_cmd_verify,
+    cli_cmd_trust;
 
 #endif

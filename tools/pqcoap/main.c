@@ -7,6 +7,7 @@
 static const cli_command *const commands[] = {
     &cli_cmd_keygen,
     &cli_cmd_pubkey,
+    &cli_cmd_trust,
     &cli_cmd_sign,
     &cli_cmd_verify,
 };
