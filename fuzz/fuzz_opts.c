@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 #include "pqcoap/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

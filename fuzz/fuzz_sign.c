@@ -1,7 +1,7 @@
 /* libFuzzer target for Mode A: arbitrary bytes as a v1 signed payload, as a PQ-Sig option
  * value and as a v2 request or response message view, verified against a fixed key. */
 #include "pqcoap/sign.h"
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 #include "crypto/crypto_internal.h"
 
 #include <stdlib.h>

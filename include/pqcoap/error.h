@@ -36,6 +36,7 @@ typedef enum pqcoap_err {
     PQCOAP_ERR_SESSION_LOST = -46,  /**< session lost; a non-idempotent request was not retried */
     PQCOAP_ERR_REJECTED = -47,      /**< peer rejected a protected message (4.01 "rejected") */
     PQCOAP_ERR_DOWNGRADE = -48,     /**< message of a weaker mode than the endpoint accepts */
+    PQCOAP_ERR_RETRANSMIT = -49,    /**< retransmitted request: resend its protected response */
 
     /* resource limits */
     PQCOAP_ERR_TOO_LARGE = -60,     /**< body or field larger than the configured limit */

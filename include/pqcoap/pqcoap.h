@@ -6,6 +6,7 @@
 #include "pqcoap/keys.h"
 #include "pqcoap/msg.h"
 #include "pqcoap/rng.h"
+#include "pqcoap/session.h"
 #include "pqcoap/store.h"
 
 #ifdef __cplusplus

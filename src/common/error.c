@@ -24,6 +24,7 @@ const char *pqcoap_strerror(pqcoap_err err)
     case PQCOAP_ERR_SESSION_LOST: return "session lost: request not retried, it may not be idempotent";
     case PQCOAP_ERR_REJECTED: return "protected message rejected by the peer";
     case PQCOAP_ERR_DOWNGRADE: return "weaker protection than the endpoint accepts";
+    case PQCOAP_ERR_RETRANSMIT: return "retransmitted request: resend its protected response";
     case PQCOAP_ERR_TOO_LARGE: return "too large";
     case PQCOAP_ERR_LIMIT: return "limit reached";
     case PQCOAP_ERR_EXPIRED: return "session expired";

@@ -1,6 +1,6 @@
 /* Option canonicalisation opts() of PROTOCOL.md over the neutral message view. */
 #include "pqcoap/msg.h"
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 
 int pqcoap_opt_excluded(uint16_t number)
 {

@@ -1,7 +1,7 @@
 /* Mode A of PROTOCOL.md: v1 and v2 signed payloads over the neutral message view, the
  * PQ-Sig option, the endpoint policy and the CoAP codes of rejections. */
 #include "pqcoap/sign.h"
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 #include "crypto/crypto_internal.h"
 
 #include <string.h>

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 #include "crypto/crypto_internal.h"
 
 _Static_assert(PQCOAP_SK_MAX == PQCOAP_SIG_SK_MAX, "keys.h and crypto_internal.h disagree");

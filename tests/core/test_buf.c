@@ -1,6 +1,6 @@
 /* Tests of the bounds-checked reader/writer, the varint and opts() against PROTOCOL.md. */
 #include "check.h"
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 #include "pqcoap/msg.h"
 
 static void test_varint(void)

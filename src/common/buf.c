@@ -1,5 +1,5 @@
 /* Bounds-checked reader and writer with big-endian integers, str8/str16 and minimal varint. */
-#include "core/buf_internal.h"
+#include "common/buf_internal.h"
 
 #include <string.h>
 

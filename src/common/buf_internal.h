@@ -1,4 +1,4 @@
-/* The one bounds-checked reader and writer of the core, and the LEB128 varint of
+/* The one bounds-checked reader and writer of pqcoap, and the LEB128 varint of
  * PROTOCOL.md. Every decoder of untrusted bytes goes through pqcoap_rd_*. */
 #ifndef PQCOAP_BUF_INTERNAL_H
 #define PQCOAP_BUF_INTERNAL_H

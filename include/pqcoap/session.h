@@ -1,0 +1,317 @@
+/* Mode B sessions, sans-I/O (docs/PROTOCOL.md "Mode B"): the handshake (INIT/RESP), the
+ * per-message key chains, the receive window and protected requests/responses. No sockets,
+ * no clocks (time is the argument now_ms, milliseconds), no allocation: every state object
+ * below is a plain struct the caller allocates; its fields are private to the library. */
+#ifndef PQCOAP_SESSION_H
+#define PQCOAP_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pqcoap/error.h"
+#include "pqcoap/msg.h"
+#include "pqcoap/rng.h"
+#include "pqcoap/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- sizes (bytes) ---- */
+
+/** Receive window W: the default and the largest value a session can be configured with.
+ *  A session holds W message keys of 32 bytes for out-of-order delivery. */
+#define PQCOAP_WINDOW_DEFAULT 64
+#ifndef PQCOAP_WINDOW_MAX
+#define PQCOAP_WINDOW_MAX 64
+#endif
+/** Largest INIT and RESP of any supported suite (output buffers of this size always fit). */
+#define PQCOAP_INIT_MAX 3230
+#define PQCOAP_RESP_MAX 3080
+/** Largest identity secret key and KEM secret key of any supported suite. */
+#define PQCOAP_SESSION_SK_MAX 2305
+#define PQCOAP_SESSION_KEM_SK_MAX 3168
+/** Protected payload overhead: request 1 + varint(sid) + varint(n) + 16, response
+ *  1 + varint(n) + 16; at most these many bytes. */
+#define PQCOAP_PROTECTED_REQ_OVERHEAD_MAX (1 + 5 + 8 + 16)
+#define PQCOAP_PROTECTED_RESP_OVERHEAD_MAX (1 + 8 + 16)
+/** Number of RESPs a responder keeps for identical-INIT retransmissions. */
+#define PQCOAP_RESP_CACHE_SLOTS 8
+
+/** Defaults of the responder's session parameters. max_msgs = 16384 keeps varint(n) at
+ *  1..2 bytes. */
+#define PQCOAP_LIFETIME_S_DEFAULT 3600
+#define PQCOAP_MAX_MSGS_DEFAULT 16384
+/** Max-Age (seconds) suggested with a 5.03 when the session table is full. */
+#define PQCOAP_BUSY_MAX_AGE_S 10
+
+/* ---- state objects (caller-allocated; fields are private) ---- */
+
+/** Sending side of a key chain: chain key of message number n. */
+typedef struct pqcoap_chain {
+    uint8_t ck[32];
+    uint64_t n;
+} pqcoap_chain;
+
+/** Receiving side of a key chain with the window W of PROTOCOL.md "Receive rules": chain
+ *  key of number `next`, and the message keys of numbers in [next - W, next) not yet
+ *  accepted (slot k mod W, bit k mod W of `held`). */
+typedef struct pqcoap_window {
+    uint8_t ck[32];
+    uint64_t next;
+    uint16_t w;
+    uint8_t held[(PQCOAP_WINDOW_MAX + 7) / 8];
+    uint8_t mk[PQCOAP_WINDOW_MAX][32];
+} pqcoap_window;
+
+/** One Mode B session, on either side (about 2.3 KiB at W = 64). An all-zero struct is
+ *  "no session". */
+typedef struct pqcoap_session {
+    uint8_t live;                   /* 1 while the session exists */
+    uint8_t initiator;              /* 1 on the initiator (client) side */
+    uint8_t suite;
+    uint32_t sid;
+    uint32_t max_msgs;
+    uint64_t expires_ms;
+    uint64_t serial;                /* responder: distinguishes successive owners of a sid */
+    uint64_t last_used_ms;          /* responder: for least-recently-used eviction */
+    pqcoap_chain send;
+    pqcoap_window recv;
+    char peer_id[PQCOAP_ID_MAX + 1]; /* responder: initiator_id */
+    uint8_t has_last_req;           /* responder: retransmission record is set */
+    uint64_t last_req_n;
+    uint8_t last_req_digest[32];    /* SHA-256(AAD || protected payload) of that request */
+} pqcoap_session;
+
+/* ---- initiator (client) ---- */
+
+/** Initiator configuration. Pointers are borrowed for the duration of the call only. */
+typedef struct pqcoap_initiator_cfg {
+    const char *id;                 /**< own initiator_id, 1..64 bytes UTF-8 */
+    const uint8_t *sk;              /**< own identity secret key (suite's signature alg) */
+    size_t sk_len;
+    const char *responder_id;       /**< responder_id to address */
+    const uint8_t *responder_pk;    /**< pinned public key of the responder */
+    size_t responder_pk_len;
+    uint8_t suite;                  /**< suite byte, default 0x01 */
+    uint16_t window;                /**< W for responses, 1..PQCOAP_WINDOW_MAX, default 64 */
+} pqcoap_initiator_cfg;
+
+#define PQCOAP_INITIATOR_CFG_INIT {NULL, NULL, 0, NULL, NULL, 0, 0x01, PQCOAP_WINDOW_DEFAULT}
+
+/** Initiator state between sending INIT and receiving RESP (ephemeral secrets, the INIT
+ *  bytes and the pinned responder key). Wiped when the handshake completes. */
+typedef struct pqcoap_initiator {
+    uint8_t started;
+    uint8_t suite;
+    uint16_t window;
+    uint8_t kem_sk[PQCOAP_SESSION_KEM_SK_MAX];
+    uint8_t x25519_sk[32];
+    uint8_t responder_pk[PQCOAP_PK_MAX];
+    size_t responder_pk_len;
+    uint8_t init[PQCOAP_INIT_MAX];
+    size_t init_len;
+} pqcoap_initiator;
+
+/** Starts a handshake: makes ephemeral ML-KEM and X25519 key pairs and nonce_i from `rng`
+ *  (NULL = system RNG), builds INIT with `session_seq` (>= 1; the caller reserves it
+ *  through its store so it increases across restarts) and `timestamp_ms` (0 if no clock),
+ *  signs it, keeps what the RESP needs in `st` and writes INIT to out[0..cap).
+ *  Errors: PQCOAP_ERR_ARG (NULL, bad id, session_seq 0, key lengths not the suite's, W out
+ *  of range), PQCOAP_ERR_UNSUPPORTED (suite), PQCOAP_ERR_BUFFER (cap < INIT length; st is
+ *  then wiped), PQCOAP_ERR_CRYPTO. */
+pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_cfg *cfg,
+                                  uint64_t session_seq, uint64_t timestamp_ms,
+                                  const pqcoap_rng *rng, uint8_t *out, size_t cap,
+                                  size_t *out_len);
+
+/** Processes RESP: strict decode, verifies sig_r against the pinned responder key over
+ *  "pqcoap v1 resp" || SHA-256(INIT) || RESP-before-sig, and only then decapsulates and
+ *  derives the session keys into `out` (expires at now_ms + lifetime_s). On success `st` is
+ *  wiped. On any error `out` is left untouched and `st` is kept, so a genuine RESP can still
+ *  complete the handshake (wipe it with pqcoap_initiator_wipe to give up).
+ *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_STATE (not started), PQCOAP_ERR_MALFORMED,
+ *  PQCOAP_ERR_UNSUPPORTED (version or suite), PQCOAP_ERR_AUTH (signature or X25519 key),
+ *  PQCOAP_ERR_CRYPTO. */
+pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, size_t resp_len,
+                                   uint64_t now_ms, pqcoap_session *out);
+
+/** Wipes the initiator state (ephemeral secrets included). NULL is allowed. */
+void pqcoap_initiator_wipe(pqcoap_initiator *st);
+
+/** Client: protects a request. `req` gives code, token, options (bound via the AAD, sent in
+ *  clear) and the plaintext payload. Writes the protected payload
+ *  0x10 || varint(sid) || varint(n) || ciphertext || tag (exactly payload_len + 1 +
+ *  varint(sid) + varint(n) + 16 bytes) to out[0..cap), which must not overlap the payload,
+ *  and the request number n to *request_n (needed to unprotect the response).
+ *  The session changes only on success. Errors: PQCOAP_ERR_ARG (also: not a client
+ *  session), PQCOAP_ERR_EXPIRED (lifetime over or max_msgs requests sent: re-handshake),
+ *  PQCOAP_ERR_MALFORMED / PQCOAP_ERR_TOO_LARGE (token or options), PQCOAP_ERR_BUFFER,
+ *  PQCOAP_ERR_CRYPTO. */
+pqcoap_err pqcoap_session_protect_request(pqcoap_session *s, const pqcoap_msg *req,
+                                          uint64_t now_ms, uint8_t *out, size_t cap,
+                                          size_t *out_len, uint64_t *request_n);
+
+/** Client: unprotects the response `resp` (its payload is the protected payload) to the
+ *  request numbered `request_n`; writes the plaintext (payload_len - 1 - varint(n) - 16
+ *  bytes) to out[0..cap). Transactional: the session changes only if the tag verifies.
+ *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED (not a protected response),
+ *  PQCOAP_ERR_EXPIRED (n >= max_msgs or lifetime over), PQCOAP_ERR_REPLAY (replayed or
+ *  out of window), PQCOAP_ERR_AUTH (bad tag), PQCOAP_ERR_BUFFER, PQCOAP_ERR_CRYPTO. */
+pqcoap_err pqcoap_session_unprotect_response(pqcoap_session *s, uint64_t request_n,
+                                             const pqcoap_msg *resp, uint64_t now_ms,
+                                             uint8_t *out, size_t cap, size_t *out_len);
+
+/** PQCOAP_OK if the client session can still send at now_ms; PQCOAP_ERR_EXPIRED if its
+ *  lifetime is over or max_msgs requests were sent; PQCOAP_ERR_ARG if it is not live. */
+pqcoap_err pqcoap_session_usable(const pqcoap_session *s, uint64_t now_ms);
+
+/** Wipes a session (chain and message keys included); it is then "no session". */
+void pqcoap_session_wipe(pqcoap_session *s);
+
+/* ---- responder (server) ---- */
+
+/** Responder configuration. */
+typedef struct pqcoap_responder_cfg {
+    const char *id;                 /**< own responder_id, 1..64 bytes UTF-8 (copied) */
+    const uint8_t *sk;              /**< own identity secret key (copied) */
+    size_t sk_len;
+    uint8_t suite;                  /**< the suite of the identity key, default 0x01 */
+    uint32_t lifetime_s;            /**< session lifetime, default 3600 */
+    uint32_t max_msgs;              /**< messages per direction, default 16384 */
+    uint16_t window;                /**< W for requests, default 64 */
+    uint64_t evict_idle_ms;         /**< when the table is full, evict the least recently
+                                         used session idle this long; 0 = never evict */
+    const pqcoap_store *store;      /**< trust look-up and floors; borrowed, must outlive
+                                         the responder */
+    const pqcoap_rng *rng;          /**< NULL = system RNG; borrowed */
+} pqcoap_responder_cfg;
+
+#define PQCOAP_RESPONDER_CFG_INIT {NULL, NULL, 0, 0x01, PQCOAP_LIFETIME_S_DEFAULT, \
+    PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 0, NULL, NULL}
+
+/** A RESP kept for retransmissions of the identical INIT. */
+typedef struct pqcoap_resp_cache {
+    uint64_t serial;                /* session it created; 0 = empty */
+    uint8_t init_hash[32];
+    uint8_t resp[PQCOAP_RESP_MAX];
+    size_t resp_len;
+} pqcoap_resp_cache;
+
+/** The responder: configuration, identity key, the caller's session table and the RESP
+ *  cache. The session table is an array of `n_slots` pqcoap_session owned by the caller;
+ *  n_slots is the limit of live sessions (look-ups scan it). A responder, like every
+ *  object here, is used by one thread at a time. The RESP of the identical INIT is served
+ *  again only while it is among the last PQCOAP_RESP_CACHE_SLOTS RESPs and its session is
+ *  live; otherwise that INIT is refused as a rollback (the initiator starts anew with a
+ *  higher session_seq). */
+typedef struct pqcoap_responder {
+    pqcoap_responder_cfg cfg;
+    char id[PQCOAP_ID_MAX + 1];
+    uint8_t sk[PQCOAP_SESSION_SK_MAX];
+    pqcoap_session *slots;
+    size_t n_slots;
+    uint64_t next_serial;
+    pqcoap_resp_cache cache[PQCOAP_RESP_CACHE_SLOTS];
+} pqcoap_responder;
+
+/** Identifies the request a response answers (filled by pqcoap_responder_unprotect). */
+typedef struct pqcoap_req_ctx {
+    uint32_t sid;
+    uint64_t serial;
+    uint64_t request_n;
+} pqcoap_req_ctx;
+
+/** Initialises `r` with a copy of `cfg` (id and secret key copied; store and rng borrowed)
+ *  over the caller's session table slots[0..n_slots), which it zeroes; slots must outlive
+ *  r. Errors: PQCOAP_ERR_ARG (NULL, n_slots 0, bad id, key length, W or limits out of
+ *  range, no store), PQCOAP_ERR_UNSUPPORTED (suite). */
+pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg *cfg,
+                                 pqcoap_session *slots, size_t n_slots);
+
+/** Handles an INIT (PROTOCOL.md "Handshake") and writes the RESP to out[0..cap): strict
+ *  decode; trust look-up of initiator_id; responder_id must be ours; sig_i verified; then
+ *  the anti-rollback floor: session_seq below it -> PQCOAP_ERR_ROLLBACK; equal with the
+ *  same SHA-256(INIT) -> the cached RESP byte for byte (no new signature, keys or session);
+ *  equal with another INIT -> PQCOAP_ERR_ROLLBACK; above -> a new session replacing that
+ *  initiator's old one, the floor raised and persisted through the store before the RESP is
+ *  written. On any error no session is created or changed and nothing is written.
+ *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED (version, suite),
+ *  PQCOAP_ERR_UNKNOWN_PEER (initiator not trusted, or INIT for another responder),
+ *  PQCOAP_ERR_AUTH (sig_i, X25519 key), PQCOAP_ERR_ROLLBACK, PQCOAP_ERR_LIMIT (table full;
+ *  answer 5.03), PQCOAP_ERR_BUFFER (cap < PQCOAP_RESP_MAX is always enough), store errors,
+ *  PQCOAP_ERR_CRYPTO. */
+pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, size_t init_len,
+                                      uint64_t now_ms, uint8_t *out, size_t cap,
+                                      size_t *out_len);
+
+/** Server: unprotects the request `req` (its payload is the protected payload); writes the
+ *  plaintext to out[0..cap) and fills *ctx for pqcoap_responder_protect. Transactional: the
+ *  session changes only if the tag verifies.
+ *  Retransmission contract: if the request is byte for byte the most recently accepted
+ *  request of its session (same n, code, token, options and payload), it returns
+ *  PQCOAP_ERR_RETRANSMIT with *ctx filled and writes nothing; the caller must not run the
+ *  handler again but resend the protected response it made for (ctx->sid, ctx->request_n)
+ *  (or drop the request if it has none yet). Any other repeat is PQCOAP_ERR_REPLAY.
+ *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNKNOWN_SESSION,
+ *  PQCOAP_ERR_EXPIRED (lifetime over or replies used up: the session is ended; or n >=
+ *  max_msgs), PQCOAP_ERR_RETRANSMIT, PQCOAP_ERR_REPLAY, PQCOAP_ERR_AUTH,
+ *  PQCOAP_ERR_MALFORMED / PQCOAP_ERR_TOO_LARGE (token, options), PQCOAP_ERR_BUFFER,
+ *  PQCOAP_ERR_CRYPTO. */
+pqcoap_err pqcoap_responder_unprotect(pqcoap_responder *r, const pqcoap_msg *req,
+                                      uint64_t now_ms, uint8_t *out, size_t cap,
+                                      size_t *out_len, pqcoap_req_ctx *ctx);
+
+/** Server: protects a response (code, token, options, plaintext payload of `resp`) to the
+ *  request `ctx`, bound to its request_n (several responses to one request, e.g. Observe
+ *  notifications, are allowed). Writes 0x11 || varint(n) || ciphertext || tag (exactly
+ *  payload_len + 1 + varint(n) + 16 bytes) to out[0..cap), which must not overlap the
+ *  payload. Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_UNKNOWN_SESSION (session gone or replaced),
+ *  PQCOAP_ERR_EXPIRED (lifetime over or max_msgs responses sent), PQCOAP_ERR_MALFORMED /
+ *  PQCOAP_ERR_TOO_LARGE (token, options), PQCOAP_ERR_BUFFER, PQCOAP_ERR_CRYPTO. */
+pqcoap_err pqcoap_responder_protect(pqcoap_responder *r, const pqcoap_req_ctx *ctx,
+                                    const pqcoap_msg *resp, uint64_t now_ms, uint8_t *out,
+                                    size_t cap, size_t *out_len);
+
+/** Ends every session whose lifetime is over at now_ms and sets *next_ms (may be NULL) to
+ *  the earliest time another one ends (UINT64_MAX if none): call again then. */
+void pqcoap_responder_expire(pqcoap_responder *r, uint64_t now_ms, uint64_t *next_ms);
+
+/** Number of live sessions. */
+size_t pqcoap_responder_live(const pqcoap_responder *r);
+
+/** Wipes the responder: its secret key, RESP cache and every session of its table. */
+void pqcoap_responder_wipe(pqcoap_responder *r);
+
+/* ---- errors on the wire (PROTOCOL.md "Errors") ---- */
+
+/** An unprotected CoAP error response. */
+typedef struct pqcoap_coap_error {
+    uint8_t code;                   /**< PQCOAP_CODE(4, 0), PQCOAP_CODE(4, 1), ... */
+    const char *diagnostic;         /**< static diagnostic payload */
+    uint32_t max_age_s;             /**< Max-Age for 5.03, else 0 (no option) */
+} pqcoap_coap_error;
+
+/** Where an error happened: on pqc/session/init or on a protected message. */
+typedef enum pqcoap_err_where {
+    PQCOAP_WHERE_HANDSHAKE = 0,
+    PQCOAP_WHERE_PROTECTED = 1
+} pqcoap_err_where;
+
+/** Maps a server-side error to the CoAP error response PROTOCOL.md prescribes: malformed
+ *  (or unsupported) -> 4.00; handshake authentication errors (unknown initiator, bad
+ *  signature, rollback) -> 4.01 "handshake rejected"; unknown or expired session -> 4.01
+ *  "unknown session"; replay, out of window, bad tag -> 4.01 "rejected"; limits -> 5.03 with
+ *  Max-Age; too large -> 4.13; anything else -> 5.00. Returns PQCOAP_ERR_ARG for PQCOAP_OK,
+ *  PQCOAP_ERR_RETRANSMIT (serve the cached response instead) or a NULL out. */
+pqcoap_err pqcoap_error_to_coap(pqcoap_err err, pqcoap_err_where where, pqcoap_coap_error *out);
+
+/** Client side: the pqcoap_err for a received unprotected error response: 4.01 with
+ *  diagnostic "handshake rejected" -> PQCOAP_ERR_HANDSHAKE, "unknown session" ->
+ *  PQCOAP_ERR_UNKNOWN_SESSION, "rejected" -> PQCOAP_ERR_REJECTED; 4.00 ->
+ *  PQCOAP_ERR_MALFORMED; 5.03 -> PQCOAP_ERR_BUSY; any other code -> PQCOAP_ERR_COAP. */
+pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_t diag_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

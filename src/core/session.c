@@ -1,0 +1,516 @@
+/* Mode B sessions (PROTOCOL.md "Protected message", "Receive rules", "Errors"): protected
+ * requests and responses on both sides, the responder's session table, the error mapping. */
+#include "core/session_internal.h"
+#include "common/buf_internal.h"
+
+#include <string.h>
+
+/* an idle session costs about 2.3 KiB at W = 64 (the target is at most 4 KiB) */
+_Static_assert(PQCOAP_WINDOW_MAX != 64 || sizeof(pqcoap_session) <= 4096,
+               "pqcoap_session larger than 4 KiB at W = 64");
+
+static const char AAD_LABEL[] = "pqcoap v1 msg";
+static const char DIAG_HANDSHAKE[] = "handshake rejected";
+static const char DIAG_UNKNOWN_SESSION[] = "unknown session";
+static const char DIAG_REJECTED[] = "rejected";
+
+/* ---- session state ---- */
+
+uint64_t pqcoap_expiry(uint64_t now_ms, uint32_t lifetime_s)
+{
+    uint64_t life_ms = (uint64_t)lifetime_s * 1000;
+    return now_ms > UINT64_MAX - life_ms ? UINT64_MAX : now_ms + life_ms;
+}
+
+void pqcoap_session_setup(pqcoap_session *s, int initiator, uint8_t suite, uint32_t sid,
+                          uint32_t max_msgs, uint64_t expires_ms, const uint8_t ck_send[32],
+                          const uint8_t ck_recv[32], uint16_t w)
+{
+    pqcoap_session_wipe(s);
+    s->live = 1;
+    s->initiator = initiator ? 1 : 0;
+    s->suite = suite;
+    s->sid = sid;
+    s->max_msgs = max_msgs;
+    s->expires_ms = expires_ms;
+    memcpy(s->send.ck, ck_send, 32);
+    s->send.n = 0;
+    pqcoap_window_init(&s->recv, ck_recv, w);
+}
+
+void pqcoap_session_wipe(pqcoap_session *s)
+{
+    if (s)
+        pqcoap_wipe(s, sizeof *s);
+}
+
+pqcoap_err pqcoap_session_usable(const pqcoap_session *s, uint64_t now_ms)
+{
+    if (!s || !s->live)
+        return PQCOAP_ERR_ARG;
+    /* sessions end at max_msgs in either direction or after lifetime_s */
+    if (now_ms >= s->expires_ms || s->send.n >= s->max_msgs)
+        return PQCOAP_ERR_EXPIRED;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_session_snapshot(const pqcoap_session *s, uint8_t *out, size_t cap,
+                                   size_t *out_len)
+{
+    if (!s || !out || !out_len)
+        return PQCOAP_ERR_ARG;
+    pqcoap_writer w;
+    pqcoap_wr_init(&w, out, cap);
+    pqcoap_wr_u8(&w, s->live);
+    pqcoap_wr_u8(&w, s->initiator);
+    pqcoap_wr_u8(&w, s->suite);
+    pqcoap_wr_u32(&w, s->sid);
+    pqcoap_wr_u32(&w, s->max_msgs);
+    pqcoap_wr_u64(&w, s->expires_ms);
+    pqcoap_wr_u64(&w, s->serial);
+    pqcoap_wr_u64(&w, s->last_used_ms);
+    pqcoap_wr_bytes(&w, s->send.ck, 32);
+    pqcoap_wr_u64(&w, s->send.n);
+    pqcoap_wr_bytes(&w, s->recv.ck, 32);
+    pqcoap_wr_u64(&w, s->recv.next);
+    pqcoap_wr_u16(&w, s->recv.w);
+    pqcoap_wr_bytes(&w, s->recv.held, sizeof s->recv.held);
+    for (size_t i = 0; i < s->recv.w && i < PQCOAP_WINDOW_MAX; i++)
+        if ((s->recv.held[i / 8] >> (i % 8)) & 1)
+            pqcoap_wr_bytes(&w, s->recv.mk[i], 32);
+    pqcoap_wr_str8(&w, (const uint8_t *)s->peer_id, strnlen(s->peer_id, PQCOAP_ID_MAX));
+    pqcoap_wr_u8(&w, s->has_last_req);
+    pqcoap_wr_u64(&w, s->last_req_n);
+    pqcoap_wr_bytes(&w, s->last_req_digest, 32);
+    if (w.err != PQCOAP_OK)
+        return w.err;
+    *out_len = w.len;
+    return PQCOAP_OK;
+}
+
+/* ---- AAD and AEAD of protected messages ---- */
+
+/* AAD = "pqcoap v1 msg" || u8 type || u32 sid || u64 n || u8 code || str8(token) || opts(msg)
+ *       [|| u64 request_n, responses only], kept as three pieces. */
+typedef struct aad_buf {
+    uint8_t head[sizeof AAD_LABEL - 1 + 1 + 4 + 8 + 1 + 1 + PQCOAP_TOKEN_MAX];
+    uint8_t opts[PQCOAP_OPTS_MAX];
+    uint8_t tail[8];
+    pqcoap_span span[3];
+} aad_buf;
+
+static pqcoap_err build_aad(aad_buf *a, uint8_t type, uint32_t sid, uint64_t n,
+                            const pqcoap_msg *m, uint64_t request_n)
+{
+    if (m->token_len > PQCOAP_TOKEN_MAX)
+        return PQCOAP_ERR_MALFORMED;
+    if (m->token_len && !m->token)
+        return PQCOAP_ERR_ARG;
+    pqcoap_writer w;
+    pqcoap_wr_init(&w, a->head, sizeof a->head);
+    pqcoap_wr_bytes(&w, (const uint8_t *)AAD_LABEL, sizeof AAD_LABEL - 1);
+    pqcoap_wr_u8(&w, type);
+    pqcoap_wr_u32(&w, sid);
+    pqcoap_wr_u64(&w, n);
+    pqcoap_wr_u8(&w, m->code);
+    pqcoap_wr_str8(&w, m->token, m->token_len);
+    if (w.err != PQCOAP_OK)
+        return w.err;
+    a->span[0] = (pqcoap_span){a->head, w.len};
+    size_t opts_len;
+    PQCOAP_TRY(pqcoap_opts(m, a->opts, sizeof a->opts, &opts_len));
+    a->span[1] = (pqcoap_span){a->opts, opts_len};
+    pqcoap_wr_init(&w, a->tail, sizeof a->tail);
+    if (type == PQCOAP_TYPE_RESPONSE)
+        pqcoap_wr_u64(&w, request_n);
+    a->span[2] = (pqcoap_span){a->tail, w.len};
+    return PQCOAP_OK;
+}
+
+/* Sends one message on s->send: writes type || [varint(sid), requests] || varint(n) ||
+ * ciphertext || tag with mk_n. The chain advances only on success. */
+static pqcoap_err protect(pqcoap_session *s, uint8_t type, const pqcoap_msg *m,
+                          uint64_t request_n, uint8_t *out, size_t cap, size_t *out_len,
+                          uint64_t *n_out)
+{
+    if (!m || (m->payload_len && !m->payload) || !out || !out_len)
+        return PQCOAP_ERR_ARG;
+    if (s->send.n >= s->max_msgs)
+        return PQCOAP_ERR_EXPIRED;
+    if (m->payload_len > cap)
+        return PQCOAP_ERR_BUFFER;
+    const uint8_t *pt = m->payload_len ? m->payload : (const uint8_t *)"";
+    pqcoap_chain next = s->send;
+    uint8_t mk[32], nonce[PQCOAP_AEAD_NONCE_LEN];
+    uint64_t n = 0;
+    aad_buf aad;
+    pqcoap_writer w;
+    pqcoap_err err = pqcoap_chain_next(&next, mk, &n);
+    if (err == PQCOAP_OK)
+        err = build_aad(&aad, type, s->sid, n, m, request_n);
+    if (err == PQCOAP_OK) {
+        pqcoap_wr_init(&w, out, cap);
+        pqcoap_wr_u8(&w, type);
+        if (type == PQCOAP_TYPE_REQUEST)
+            pqcoap_wr_varint(&w, s->sid);
+        pqcoap_wr_varint(&w, n);
+        uint8_t *ct = pqcoap_wr_reserve(&w, m->payload_len + PQCOAP_AEAD_TAG_LEN);
+        err = w.err;
+        if (err == PQCOAP_OK) {
+            pqcoap_msg_nonce(n, nonce);
+            err = pqcoap_aead_seal(mk, nonce, aad.span, 3, pt, m->payload_len, ct);
+        }
+    }
+    if (err == PQCOAP_OK) {
+        s->send = next;
+        *out_len = w.len;
+        if (n_out)
+            *n_out = n;
+    }
+    pqcoap_wipe(mk, sizeof mk);
+    pqcoap_wipe(&next, sizeof next);
+    return err;
+}
+
+/* Receives message n on s->recv: the key comes out of a scratch copy of the window, and the
+ * copy replaces the session's window only if the tag verifies. */
+static pqcoap_err open_transactional(pqcoap_session *s, uint64_t n, const aad_buf *aad,
+                                     const uint8_t *ct, size_t ct_len, uint8_t *out,
+                                     size_t cap, size_t *out_len)
+{
+    uint8_t none;
+    if (ct_len - PQCOAP_AEAD_TAG_LEN > cap || (!out && ct_len > PQCOAP_AEAD_TAG_LEN))
+        return PQCOAP_ERR_BUFFER;
+    pqcoap_window scratch = s->recv;
+    uint8_t mk[32], nonce[PQCOAP_AEAD_NONCE_LEN];
+    pqcoap_err err = pqcoap_window_take(&scratch, n, mk);
+    if (err == PQCOAP_OK) {
+        pqcoap_msg_nonce(n, nonce);
+        err = pqcoap_aead_open(mk, nonce, aad->span, 3, ct, ct_len, out ? out : &none);
+    }
+    if (err == PQCOAP_OK) {
+        s->recv = scratch;
+        *out_len = ct_len - PQCOAP_AEAD_TAG_LEN;
+    }
+    pqcoap_wipe(mk, sizeof mk);
+    pqcoap_wipe(&scratch, sizeof scratch);
+    return err;
+}
+
+/* A decoded protected payload: type || [varint(sid)] || varint(n) || ct || tag[16]. */
+typedef struct protected_view {
+    uint64_t sid;
+    uint64_t n;
+    const uint8_t *ct;
+    size_t ct_len;                  /* ciphertext and tag */
+} protected_view;
+
+static pqcoap_err decode_protected(const pqcoap_msg *m, uint8_t type, protected_view *v)
+{
+    pqcoap_reader r;
+    uint8_t t;
+    if (!m || (m->payload_len && !m->payload))
+        return PQCOAP_ERR_ARG;
+    pqcoap_rd_init(&r, m->payload, m->payload_len);
+    PQCOAP_TRY(pqcoap_rd_u8(&r, &t));
+    if (t != type)
+        return PQCOAP_ERR_MALFORMED;
+    v->sid = 0;
+    if (type == PQCOAP_TYPE_REQUEST) {
+        PQCOAP_TRY(pqcoap_rd_varint(&r, &v->sid));
+        if (v->sid > UINT32_MAX) /* sid is a u32 in the AAD */
+            return PQCOAP_ERR_MALFORMED;
+    }
+    PQCOAP_TRY(pqcoap_rd_varint(&r, &v->n));
+    v->ct_len = pqcoap_rd_left(&r);
+    if (v->ct_len < PQCOAP_AEAD_TAG_LEN)
+        return PQCOAP_ERR_MALFORMED;
+    return pqcoap_rd_bytes(&r, v->ct_len, &v->ct);
+}
+
+/* ---- client side ---- */
+
+pqcoap_err pqcoap_session_protect_request(pqcoap_session *s, const pqcoap_msg *req,
+                                          uint64_t now_ms, uint8_t *out, size_t cap,
+                                          size_t *out_len, uint64_t *request_n)
+{
+    if (!s || !s->live || !s->initiator || !request_n)
+        return PQCOAP_ERR_ARG;
+    PQCOAP_TRY(pqcoap_session_usable(s, now_ms));
+    return protect(s, PQCOAP_TYPE_REQUEST, req, 0, out, cap, out_len, request_n);
+}
+
+pqcoap_err pqcoap_session_unprotect_response(pqcoap_session *s, uint64_t request_n,
+                                             const pqcoap_msg *resp, uint64_t now_ms,
+                                             uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (!s || !s->live || !s->initiator || !out_len || request_n >= s->send.n)
+        return PQCOAP_ERR_ARG;
+    protected_view v;
+    aad_buf aad;
+    PQCOAP_TRY(decode_protected(resp, PQCOAP_TYPE_RESPONSE, &v));
+    if (now_ms >= s->expires_ms || v.n >= s->max_msgs)
+        return PQCOAP_ERR_EXPIRED;
+    PQCOAP_TRY(build_aad(&aad, PQCOAP_TYPE_RESPONSE, s->sid, v.n, resp, request_n));
+    return open_transactional(s, v.n, &aad, v.ct, v.ct_len, out, cap, out_len);
+}
+
+/* ---- responder: session table ---- */
+
+pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg *cfg,
+                                 pqcoap_session *slots, size_t n_slots)
+{
+    if (!r || !cfg || !slots || n_slots == 0 || n_slots >= UINT32_MAX || !cfg->id || !cfg->sk
+        || !cfg->store || !cfg->store->ops)
+        return PQCOAP_ERR_ARG;
+    const pqcoap_suite *suite = pqcoap_suite_find(cfg->suite);
+    if (!suite)
+        return PQCOAP_ERR_UNSUPPORTED;
+    size_t id_len = strnlen(cfg->id, PQCOAP_ID_MAX + 1);
+    if (!pqcoap_id_valid((const uint8_t *)cfg->id, id_len) || cfg->sk_len != suite->sig->sk_len
+        || cfg->window == 0 || cfg->window > PQCOAP_WINDOW_MAX || cfg->lifetime_s == 0
+        || cfg->max_msgs == 0)
+        return PQCOAP_ERR_ARG;
+    memset(r, 0, sizeof *r);
+    memcpy(r->id, cfg->id, id_len);
+    memcpy(r->sk, cfg->sk, cfg->sk_len);
+    r->cfg = *cfg;
+    r->cfg.id = r->id; /* the copies, not the caller's memory */
+    r->cfg.sk = r->sk;
+    r->slots = slots;
+    r->n_slots = n_slots;
+    for (size_t i = 0; i < n_slots; i++)
+        pqcoap_session_wipe(&slots[i]);
+    return PQCOAP_OK;
+}
+
+void pqcoap_responder_wipe(pqcoap_responder *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; r->slots && i < r->n_slots; i++)
+        pqcoap_session_wipe(&r->slots[i]);
+    pqcoap_wipe(r, sizeof *r);
+}
+
+size_t pqcoap_responder_live(const pqcoap_responder *r)
+{
+    size_t live = 0;
+    for (size_t i = 0; r && i < r->n_slots; i++)
+        live += r->slots[i].live;
+    return live;
+}
+
+void pqcoap_responder_expire(pqcoap_responder *r, uint64_t now_ms, uint64_t *next_ms)
+{
+    uint64_t next = UINT64_MAX;
+    for (size_t i = 0; r && i < r->n_slots; i++) {
+        pqcoap_session *s = &r->slots[i];
+        if (!s->live)
+            continue;
+        if (now_ms >= s->expires_ms)
+            pqcoap_session_wipe(s); /* sessions end after lifetime_s */
+        else if (s->expires_ms < next)
+            next = s->expires_ms;
+    }
+    if (next_ms)
+        *next_ms = next;
+}
+
+static pqcoap_session *by_sid(pqcoap_responder *r, uint64_t sid)
+{
+    for (size_t i = 0; i < r->n_slots; i++)
+        if (r->slots[i].live && r->slots[i].sid == sid)
+            return &r->slots[i];
+    return NULL;
+}
+
+pqcoap_session *pqcoap_responder_by_serial(pqcoap_responder *r, uint64_t serial)
+{
+    for (size_t i = 0; i < r->n_slots; i++)
+        if (r->slots[i].live && r->slots[i].serial == serial)
+            return &r->slots[i];
+    return NULL;
+}
+
+pqcoap_err pqcoap_responder_reserve(pqcoap_responder *r, const char *peer_id, uint64_t now_ms,
+                                    size_t *slot, uint32_t *sid)
+{
+    pqcoap_responder_expire(r, now_ms, NULL);
+    size_t own = SIZE_MAX, free_slot = SIZE_MAX, lru = SIZE_MAX;
+    for (size_t i = 0; i < r->n_slots; i++) {
+        const pqcoap_session *s = &r->slots[i];
+        if (!s->live) {
+            if (free_slot == SIZE_MAX)
+                free_slot = i;
+        } else if (strcmp(s->peer_id, peer_id) == 0) {
+            own = i; /* a new session replaces that initiator's old one */
+        } else if (r->cfg.evict_idle_ms && now_ms >= s->last_used_ms
+                   && now_ms - s->last_used_ms >= r->cfg.evict_idle_ms
+                   && (lru == SIZE_MAX || s->last_used_ms < r->slots[lru].last_used_ms)) {
+            lru = i;
+        }
+    }
+    size_t pick = own != SIZE_MAX ? own : free_slot != SIZE_MAX ? free_slot : lru;
+    if (pick == SIZE_MAX)
+        return PQCOAP_ERR_LIMIT;
+    /* sid: unique among live sessions (the one being replaced included), never 0, smallest
+     * first; among n_slots live sessions one of 1..n_slots+1 is free */
+    uint32_t cand = 1;
+    while (by_sid(r, cand))
+        cand++;
+    *slot = pick;
+    *sid = cand;
+    return PQCOAP_OK;
+}
+
+/* The session of sid, ending it if its lifetime is over or it cannot answer any more. */
+static pqcoap_err responder_session(pqcoap_responder *r, uint64_t sid, uint64_t now_ms,
+                                    pqcoap_session **out)
+{
+    pqcoap_session *s = by_sid(r, sid);
+    if (!s)
+        return PQCOAP_ERR_UNKNOWN_SESSION;
+    if (pqcoap_session_usable(s, now_ms) != PQCOAP_OK) {
+        pqcoap_session_wipe(s);
+        return PQCOAP_ERR_EXPIRED;
+    }
+    *out = s;
+    return PQCOAP_OK;
+}
+
+/* SHA-256(AAD || protected payload): identifies an accepted request byte for byte. */
+static pqcoap_err request_digest(const aad_buf *aad, const pqcoap_msg *req, uint8_t out[32])
+{
+    const pqcoap_span in[4] = {aad->span[0], aad->span[1], aad->span[2],
+                               {req->payload, req->payload_len}};
+    return pqcoap_sha256(in, 4, out);
+}
+
+pqcoap_err pqcoap_responder_unprotect(pqcoap_responder *r, const pqcoap_msg *req,
+                                      uint64_t now_ms, uint8_t *out, size_t cap,
+                                      size_t *out_len, pqcoap_req_ctx *ctx)
+{
+    if (!r || !r->slots || !out_len || !ctx)
+        return PQCOAP_ERR_ARG;
+    protected_view v;
+    pqcoap_session *s;
+    aad_buf aad;
+    uint8_t digest[PQCOAP_SHA256_LEN];
+    PQCOAP_TRY(decode_protected(req, PQCOAP_TYPE_REQUEST, &v));
+    PQCOAP_TRY(responder_session(r, v.sid, now_ms, &s));
+    if (v.n >= s->max_msgs)
+        return PQCOAP_ERR_EXPIRED;
+    PQCOAP_TRY(build_aad(&aad, PQCOAP_TYPE_REQUEST, s->sid, v.n, req, 0));
+    PQCOAP_TRY(request_digest(&aad, req, digest));
+    const pqcoap_req_ctx found = {s->sid, s->serial, v.n};
+    /* a retransmitted request gets the same response again; the handler does not run */
+    if (s->has_last_req && s->last_req_n == v.n
+        && pqcoap_ct_equal(s->last_req_digest, digest, sizeof digest)) {
+        *ctx = found;
+        return PQCOAP_ERR_RETRANSMIT;
+    }
+    PQCOAP_TRY(open_transactional(s, v.n, &aad, v.ct, v.ct_len, out, cap, out_len));
+    s->has_last_req = 1;
+    s->last_req_n = v.n;
+    memcpy(s->last_req_digest, digest, sizeof digest);
+    s->last_used_ms = now_ms;
+    *ctx = found;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_responder_protect(pqcoap_responder *r, const pqcoap_req_ctx *ctx,
+                                    const pqcoap_msg *resp, uint64_t now_ms, uint8_t *out,
+                                    size_t cap, size_t *out_len)
+{
+    if (!r || !r->slots || !ctx)
+        return PQCOAP_ERR_ARG;
+    pqcoap_session *s = pqcoap_responder_by_serial(r, ctx->serial);
+    if (!s || s->sid != ctx->sid)
+        return PQCOAP_ERR_UNKNOWN_SESSION;
+    if (ctx->request_n >= s->recv.next)
+        return PQCOAP_ERR_ARG; /* not a request this session accepted */
+    if (now_ms >= s->expires_ms) {
+        pqcoap_session_wipe(s);
+        return PQCOAP_ERR_EXPIRED;
+    }
+    PQCOAP_TRY(protect(s, PQCOAP_TYPE_RESPONSE, resp, ctx->request_n, out, cap, out_len, NULL));
+    s->last_used_ms = now_ms;
+    return PQCOAP_OK;
+}
+
+/* ---- errors on the wire ---- */
+
+pqcoap_err pqcoap_error_to_coap(pqcoap_err err, pqcoap_err_where where, pqcoap_coap_error *out)
+{
+    if (!out || err == PQCOAP_OK || err == PQCOAP_ERR_RETRANSMIT)
+        return PQCOAP_ERR_ARG;
+    out->max_age_s = 0;
+    switch (err) {
+    case PQCOAP_ERR_MALFORMED:
+        out->code = PQCOAP_CODE(4, 0);
+        out->diagnostic = "malformed";
+        break;
+    case PQCOAP_ERR_UNSUPPORTED:
+        out->code = PQCOAP_CODE(4, 0);
+        out->diagnostic = "unsupported";
+        break;
+    case PQCOAP_ERR_TOO_LARGE:
+        out->code = PQCOAP_CODE(4, 13);
+        out->diagnostic = "too large";
+        break;
+    case PQCOAP_ERR_UNKNOWN_PEER:
+    case PQCOAP_ERR_ROLLBACK:
+    case PQCOAP_ERR_HANDSHAKE:
+        out->code = PQCOAP_CODE(4, 1);
+        out->diagnostic = DIAG_HANDSHAKE;
+        break;
+    case PQCOAP_ERR_AUTH: /* a bad signature in a handshake, a bad tag in a session */
+        out->code = PQCOAP_CODE(4, 1);
+        out->diagnostic = where == PQCOAP_WHERE_HANDSHAKE ? DIAG_HANDSHAKE : DIAG_REJECTED;
+        break;
+    case PQCOAP_ERR_UNKNOWN_SESSION:
+    case PQCOAP_ERR_EXPIRED:
+        out->code = PQCOAP_CODE(4, 1);
+        out->diagnostic = DIAG_UNKNOWN_SESSION;
+        break;
+    case PQCOAP_ERR_REPLAY:
+    case PQCOAP_ERR_REJECTED:
+        out->code = PQCOAP_CODE(4, 1);
+        out->diagnostic = DIAG_REJECTED;
+        break;
+    case PQCOAP_ERR_LIMIT:
+    case PQCOAP_ERR_BUSY:
+        out->code = PQCOAP_CODE(5, 3);
+        out->diagnostic = "busy";
+        out->max_age_s = PQCOAP_BUSY_MAX_AGE_S;
+        break;
+    default:
+        out->code = PQCOAP_CODE(5, 0);
+        out->diagnostic = "internal error";
+        break;
+    }
+    return PQCOAP_OK;
+}
+
+static int diag_is(const uint8_t *diag, size_t len, const char *want)
+{
+    return diag && len == strlen(want) && memcmp(diag, want, len) == 0;
+}
+
+pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_t diag_len)
+{
+    if (code == PQCOAP_CODE(4, 1)) {
+        if (diag_is(diagnostic, diag_len, DIAG_HANDSHAKE))
+            return PQCOAP_ERR_HANDSHAKE;
+        if (diag_is(diagnostic, diag_len, DIAG_UNKNOWN_SESSION))
+            return PQCOAP_ERR_UNKNOWN_SESSION;
+        if (diag_is(diagnostic, diag_len, DIAG_REJECTED))
+            return PQCOAP_ERR_REJECTED;
+    }
+    if (code == PQCOAP_CODE(4, 0))
+        return PQCOAP_ERR_MALFORMED;
+    if (code == PQCOAP_CODE(5, 3))
+        return PQCOAP_ERR_BUSY;
+    return PQCOAP_ERR_COAP;
+}
