@@ -1,0 +1,110 @@
+/* CoAP server over UDP (libcoap underneath): resources by path with a handler per method,
+ * block-wise bodies up to a limit, deferred responses completed from any thread, optional
+ * security layer, blocking run or a step function for an external event loop. */
+#ifndef PQCOAP_SERVER_H
+#define PQCOAP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pqcoap/error.h"
+#include "pqcoap/msg.h"
+#include "pqcoap/layer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Server settings. Start from PQCOAP_SERVER_CONFIG_INIT and change what you need. */
+typedef struct pqcoap_server_config {
+    const char *addr;           /**< numeric IPv4 or IPv6 address to bind; default "0.0.0.0" */
+    uint16_t port;              /**< UDP port; 0 = ephemeral (see pqcoap_server_port);
+                                     default 5683 */
+    size_t max_body;            /**< largest request and response body (plaintext) in bytes;
+                                     a larger request gets 4.13 with Size1; default 65536 */
+    int log_level;              /**< libcoap log level 0..7 (process-wide); default 0 */
+    const pqcoap_layer *layer;  /**< security layer, NULL = plain CoAP; copied at create, its
+                                     ctx must outlive the server */
+} pqcoap_server_config;
+
+/** Default server settings (see the field comments). */
+#define PQCOAP_SERVER_CONFIG_INIT {"0.0.0.0", 5683, 65536, 0, NULL}
+
+typedef struct pqcoap_server pqcoap_server;
+
+/** The request being handled; valid only during the handler call. */
+typedef struct pqcoap_server_req pqcoap_server_req;
+
+/** A request handler. `req` is the plaintext request after block-wise reassembly and the
+ *  layer's check (views valid only during the call); `resp` comes pre-set with code 2.05
+ *  (GET, FETCH), 2.04 (POST, PUT, PATCH, IPATCH) or 2.02 (DELETE), the request's token, no
+ *  options and an empty payload of capacity max_body: the handler sets code, options and
+ *  payload. Returning an error code instead sends the response pqcoap_msgbuf_from_err gives
+ *  (e.g. PQCOAP_ERR_MALFORMED -> 4.00). To answer later, call pqcoap_server_defer and return
+ *  PQCOAP_OK; `resp` is then ignored. */
+typedef pqcoap_err (*pqcoap_handler_fn)(void *arg, pqcoap_server_req *rq,
+                                        const pqcoap_msg *req, pqcoap_msgbuf *resp);
+
+/** Creates a server bound to cfg->addr / cfg->port (NULL cfg = defaults), not yet running.
+ *  *out owns it (pqcoap_server_free). Returns PQCOAP_OK; PQCOAP_ERR_ARG for an address that
+ *  is not a numeric IPv4/IPv6 address or bad settings; PQCOAP_ERR_IO when the port cannot be
+ *  bound; PQCOAP_ERR_UNSUPPORTED when libcoap lacks epoll or async support; PQCOAP_ERR_NOMEM.
+ *  `msg` (may be NULL) receives a reason of at most msg_cap bytes on failure. */
+pqcoap_err pqcoap_server_create(const pqcoap_server_config *cfg, pqcoap_server **out,
+                                char *msg, size_t msg_cap);
+
+/** Stops serving and releases everything. Deferred requests not completed are dropped. */
+void pqcoap_server_free(pqcoap_server *srv);
+
+/** The UDP port the server is bound to (the chosen one when cfg->port was 0). */
+uint16_t pqcoap_server_port(const pqcoap_server *srv);
+
+/** Serves `path` ("a/b", no leading or trailing '/', segments as they appear decoded in
+ *  Uri-Path options; "" is the root) with `fn` for request method `method`
+ *  (PQCOAP_GET ... PQCOAP_IPATCH); `arg` is passed to fn. A request for a path without any
+ *  handler gets 4.04, for a registered path but another method 4.05. Registering the same
+ *  path and method again replaces the handler. Call before running or from the I/O thread.
+ *  Returns PQCOAP_OK, PQCOAP_ERR_ARG (NULL, bad method, path over 255 bytes),
+ *  PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_server_handle(pqcoap_server *srv, const char *path, uint8_t method,
+                                pqcoap_handler_fn fn, void *arg);
+
+/** Inside a handler: defers the response. Sets *ticket (never 0); the handler returns
+ *  PQCOAP_OK and later someone calls pqcoap_server_complete(srv, *ticket, ...) exactly once.
+ *  A CON request is acknowledged at once with an empty ACK (RFC 7252 section 5.2.2) and the
+ *  response follows as a separate CON message. The request view is NOT kept: copy what the
+ *  work needs before returning. Returns PQCOAP_OK, PQCOAP_ERR_STATE when called twice for
+ *  the same request, PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket);
+
+/** Exchange details (peer address, message ID) of the request being handled. */
+const pqcoap_exchange *pqcoap_server_req_exchange(const pqcoap_server_req *rq);
+
+/** Completes deferred request `ticket` with `resp` (code, options, payload; token ignored),
+ *  which is copied. Callable from any thread; the I/O thread runs protect_response and sends
+ *  it during its next step. Returns PQCOAP_OK, PQCOAP_ERR_ARG (NULL, ticket 0, code not a
+ *  response code), PQCOAP_ERR_NOMEM. A ticket that is unknown or whose client has gone is
+ *  dropped silently on the I/O thread. */
+pqcoap_err pqcoap_server_complete(pqcoap_server *srv, uint64_t ticket, const pqcoap_msg *resp);
+
+/** A file descriptor that becomes readable when the server has work (a datagram, a timer,
+ *  a completed deferred request, a stop request); for an external event loop that then calls
+ *  pqcoap_server_step(srv, 0). Owned by the server. */
+int pqcoap_server_fd(const pqcoap_server *srv);
+
+/** Waits up to timeout_ms (-1 = until something happens) and does the work that is due:
+ *  receives and answers requests, sends completed deferred responses, retransmits. Returns
+ *  PQCOAP_OK, PQCOAP_ERR_STATE once pqcoap_server_stop was called, PQCOAP_ERR_IO. */
+pqcoap_err pqcoap_server_step(pqcoap_server *srv, int timeout_ms);
+
+/** Serves until pqcoap_server_stop. Returns PQCOAP_OK after a stop, PQCOAP_ERR_IO on a
+ *  failure of the event loop. */
+pqcoap_err pqcoap_server_run(pqcoap_server *srv);
+
+/** Asks the server to stop: pqcoap_server_run returns, pqcoap_server_step returns
+ *  PQCOAP_ERR_STATE. Async-signal-safe and callable from any thread. */
+void pqcoap_server_stop(pqcoap_server *srv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

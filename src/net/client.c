@@ -1,0 +1,732 @@
+/* CoAP client on libcoap: one context and UDP session per client, a table of requests in
+ * flight matched to responses by token, overall timeouts, block-wise bodies, layer hooks. */
+#include "pqcoap/client.h"
+#include "net/net_internal.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include "common/buf_internal.h"
+#include "crypto/crypto_internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define URI_OPTS_MAX 32
+#define URI_VALS_MAX 1024
+#define PATH_MAX_LEN 1024
+#define MSG_LEN 256
+
+enum { SLOT_FREE, SLOT_PENDING, SLOT_DONE };
+
+/* One request in flight or completed but not yet collected. */
+typedef struct slot {
+    int state;
+    uint32_t id;
+    void *user;
+    uint8_t token[8];
+    size_t token_len;
+    uint64_t deadline_ms;
+    uint64_t done_seq;          /* completion order */
+    int expect_success;
+    int use_layer;
+    int icmp;                   /* an ICMP error was reported for it */
+    pqcoap_exchange x;
+    void *state_mem;            /* layer state, layer.state_size bytes */
+    pqcoap_err err;
+    pqcoap_reply reply;
+    char msg[MSG_LEN];
+} slot;
+
+struct pqcoap_client {
+    pqcoap_client_config cfg;
+    pqcoap_layer layer;
+    int has_layer;
+    coap_context_t *ctx;
+    coap_session_t *sess;
+    coap_address_t dst;
+    char host[256];
+    int host_is_name;
+    /* Uri-Path and Uri-Query options of the URI. */
+    pqcoap_msgbuf uri;
+    pqcoap_opt uri_opts[URI_OPTS_MAX];
+    uint8_t uri_vals[URI_VALS_MAX];
+    slot *slots;
+    size_t n_slots;
+    uint32_t next_id;
+    uint64_t done_counter;
+    pqcoap_net_scratch req;     /* request options as the caller asked */
+    pqcoap_net_scratch wire;    /* output of protect_request */
+    pqcoap_net_scratch plain;   /* output of check_response */
+    char err[MSG_LEN];
+};
+
+/* Block size to SZX (RFC 7959 section 2.2: size = 2^(SZX+4)); -1 if not a valid size. */
+static int block_szx(uint16_t size)
+{
+    for (int szx = 0; szx <= 6; szx++)
+        if ((16u << szx) == size)
+            return szx;
+    return -1;
+}
+
+/* Appends the Uri-Path (query = 0) or Uri-Query (query = 1) options of s[0..len) to b,
+ * percent-decoded by libcoap. */
+static pqcoap_err add_uri_opts(pqcoap_msgbuf *b, const char *s, size_t len, int query)
+{
+    uint8_t buf[4 * PATH_MAX_LEN];
+    size_t buflen = sizeof(buf);
+    if (len == 0)
+        return PQCOAP_OK;
+    if (len > PATH_MAX_LEN)
+        return PQCOAP_ERR_BAD_URI;
+    int n = query ? coap_split_query((const uint8_t *)s, len, buf, &buflen)
+                  : coap_split_path((const uint8_t *)s, len, buf, &buflen);
+    if (n < 0)
+        return PQCOAP_ERR_BAD_URI;
+    const uint8_t *p = buf;
+    for (int i = 0; i < n; i++) {
+        pqcoap_err err = pqcoap_msgbuf_add_opt(b, query ? PQCOAP_OPT_URI_QUERY : PQCOAP_OPT_URI_PATH,
+                                               coap_opt_value(p), coap_opt_length(p));
+        if (err != PQCOAP_OK)
+            return err == PQCOAP_ERR_BUFFER ? PQCOAP_ERR_BAD_URI : err;
+        p += coap_opt_size(p);
+    }
+    return PQCOAP_OK;
+}
+
+/* Adds the options of "path?query" to b. */
+static pqcoap_err add_path_query(pqcoap_msgbuf *b, const char *pq)
+{
+    const char *q = strchr(pq, '?');
+    size_t plen = q ? (size_t)(q - pq) : strlen(pq);
+    while (plen && pq[0] == '/') {
+        pq++;
+        plen--;
+    }
+    PQCOAP_TRY(add_uri_opts(b, pq, plen, 0));
+    return q ? add_uri_opts(b, q + 1, strlen(q + 1), 1) : PQCOAP_OK;
+}
+
+/* ---- slots ------------------------------------------------------------------------- */
+
+static slot *slot_by_token(pqcoap_client *cl, const uint8_t *tok, size_t len)
+{
+    for (size_t i = 0; i < cl->n_slots; i++) {
+        slot *s = &cl->slots[i];
+        if (s->state == SLOT_PENDING && s->token_len == len && memcmp(s->token, tok, len) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* Ends the layer's part of the exchange and marks the slot done. */
+static void slot_finish(pqcoap_client *cl, slot *s, pqcoap_err err)
+{
+    if (s->use_layer && cl->layer.end)
+        cl->layer.end(cl->layer.ctx, s->state_mem);
+    if (s->state_mem)
+        pqcoap_wipe(s->state_mem, cl->layer.state_size);
+    s->err = err;
+    s->state = SLOT_DONE;
+    s->done_seq = ++cl->done_counter;
+}
+
+/* Writes the diagnostic payload of an error response, printable characters only. */
+static void describe_code(char *dst, size_t cap, const pqcoap_msg *m)
+{
+    char diag[96];
+    size_t n = 0;
+    for (size_t i = 0; i < m->payload_len && n + 1 < sizeof(diag); i++)
+        diag[n++] = (m->payload[i] >= 0x20 && m->payload[i] < 0x7f) ? (char)m->payload[i] : '?';
+    diag[n] = '\0';
+    pqcoap_net_msg(dst, cap, "server answered %u.%02u%s%s", m->code >> 5, m->code & 31,
+                   n ? ": " : "", diag);
+}
+
+/* A response for slot s arrived: check it through the layer and keep the result. */
+static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
+{
+    pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
+    pqcoap_msg wire;
+    if (pqcoap_net_view(pdu, opts, PQCOAP_NET_MAX_OPTS, &wire) != PQCOAP_OK) {
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "response carries more than %d options",
+                       PQCOAP_NET_MAX_OPTS);
+        slot_finish(cl, s, PQCOAP_ERR_MALFORMED);
+        return;
+    }
+    if (wire.payload_len > cl->cfg.max_body + cl->layer.overhead) {
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "response body of %zu bytes exceeds the limit of %zu",
+                       wire.payload_len, cl->cfg.max_body);
+        slot_finish(cl, s, PQCOAP_ERR_TOO_LARGE);
+        return;
+    }
+    const pqcoap_msg *shown = &wire;
+    pqcoap_msg plain;
+    pqcoap_err err = PQCOAP_OK;
+    if (s->use_layer && cl->layer.check_response) {
+        pqcoap_net_scratch_start(&cl->plain, wire.code, wire.token, wire.token_len);
+        err = cl->layer.check_response(cl->layer.ctx, s->state_mem, &s->x, &wire, &cl->plain.b);
+        if (err == PQCOAP_OK) {
+            pqcoap_msgbuf_view(&cl->plain.b, &plain);
+            shown = &plain;
+        } else {
+            pqcoap_net_msg(s->msg, sizeof(s->msg), "response rejected by the security layer: %s",
+                           pqcoap_strerror(err));
+        }
+    }
+    if (err == PQCOAP_OK && shown->payload_len > cl->cfg.max_body) {
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "response body of %zu bytes exceeds the limit of %zu",
+                       shown->payload_len, cl->cfg.max_body);
+        err = PQCOAP_ERR_TOO_LARGE;
+    }
+    if (err == PQCOAP_OK && (shown->code >> 5) >= 4) {
+        describe_code(s->msg, sizeof(s->msg), shown);
+        if (s->expect_success)
+            err = PQCOAP_ERR_COAP;
+    }
+    if (pqcoap_reply_copy(&s->reply, shown) != PQCOAP_OK) {
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "out of memory copying the response");
+        err = PQCOAP_ERR_NOMEM;
+    }
+    slot_finish(cl, s, err);
+}
+
+/* ---- libcoap callbacks -------------------------------------------------------------- */
+
+static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
+                                   const coap_pdu_t *received, const coap_mid_t mid)
+{
+    (void)sent;
+    (void)mid;
+    pqcoap_client *cl = coap_session_get_app_data(session);
+    coap_bin_const_t tok = coap_pdu_get_token(received);
+    slot *s = cl ? slot_by_token(cl, tok.s, tok.length) : NULL;
+    if (!s)
+        return COAP_RESPONSE_FAIL; /* unknown or abandoned: Reset (RFC 7252 section 4.2) */
+    slot_response(cl, s, received);
+    return COAP_RESPONSE_OK;
+}
+
+static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
+                    const coap_nack_reason_t reason, const coap_mid_t mid)
+{
+    (void)mid;
+    pqcoap_client *cl = coap_session_get_app_data(session);
+    if (!cl || !sent)
+        return;
+    coap_bin_const_t tok = coap_pdu_get_token(sent);
+    slot *s = slot_by_token(cl, tok.s, tok.length);
+    if (!s)
+        return;
+    switch (reason) {
+    case COAP_NACK_TOO_MANY_RETRIES:
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "no answer after %u retransmissions",
+                       (unsigned)coap_session_get_max_retransmit(session));
+        slot_finish(cl, s, PQCOAP_ERR_TIMEOUT);
+        break;
+    case COAP_NACK_RST:
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "server answered with Reset (RST)");
+        slot_finish(cl, s, PQCOAP_ERR_COAP);
+        break;
+    case COAP_NACK_ICMP_ISSUE:
+    case COAP_NACK_NOT_DELIVERABLE:
+        /* ICMP is unauthenticated: note it, keep waiting until the deadline. */
+        s->icmp = 1;
+        break;
+    case COAP_NACK_TLS_FAILED:
+    default:
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "transport failure");
+        slot_finish(cl, s, PQCOAP_ERR_IO);
+        break;
+    }
+}
+
+/* ---- session ------------------------------------------------------------------------ */
+
+/* Retransmissions that fit in the overall timeout: the last one is given up by
+ * ACK_TIMEOUT * (2^(n+1) - 1) * ACK_RANDOM_FACTOR (RFC 7252 section 4.8.2), so that a
+ * request abandoned at the deadline does not hold back the next one for long. */
+static uint16_t retransmits_for(uint32_t timeout_ms)
+{
+    uint16_t n = 0;
+    while (n < 4 && 3000u * ((1u << (n + 2)) - 1) <= timeout_ms)
+        n++;
+    return n;
+}
+
+static pqcoap_err session_open(pqcoap_client *cl)
+{
+    cl->sess = coap_new_client_session(cl->ctx, NULL, &cl->dst, COAP_PROTO_UDP);
+    if (!cl->sess)
+        return PQCOAP_ERR_IO;
+    coap_session_set_app_data(cl->sess, cl);
+    coap_session_set_max_retransmit(cl->sess, retransmits_for(cl->cfg.timeout_ms));
+    coap_session_set_nstart(cl->sess, cl->cfg.nstart);
+    return PQCOAP_OK;
+}
+
+static void session_close(pqcoap_client *cl)
+{
+    if (cl->sess) {
+        coap_session_set_app_data(cl->sess, NULL);
+        coap_session_release(cl->sess);
+        cl->sess = NULL;
+    }
+}
+
+/* Abandoned CON messages stay in libcoap's queue, where NSTART holds new ones back; once
+ * nothing is in flight a fresh session drops them. */
+static pqcoap_err session_refresh(pqcoap_client *cl)
+{
+    for (size_t i = 0; i < cl->n_slots; i++)
+        if (cl->slots[i].state == SLOT_PENDING)
+            return PQCOAP_OK;
+    session_close(cl);
+    return session_open(cl);
+}
+
+/* ---- open / free -------------------------------------------------------------------- */
+
+static pqcoap_err resolve(pqcoap_client *cl, const coap_uri_t *uri, char *msg, size_t cap)
+{
+    if (uri->host.length == 0 || uri->host.length >= sizeof(cl->host)) {
+        pqcoap_net_msg(msg, cap, "URI has no usable host");
+        return PQCOAP_ERR_BAD_URI;
+    }
+    memcpy(cl->host, uri->host.s, uri->host.length);
+    cl->host[uri->host.length] = '\0';
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICHOST;
+    cl->host_is_name = getaddrinfo(cl->host, NULL, &hints, &res) != 0;
+    if (cl->host_is_name) {
+        hints.ai_flags = 0;
+        int rc = getaddrinfo(cl->host, NULL, &hints, &res);
+        if (rc != 0) {
+            pqcoap_net_msg(msg, cap, "cannot resolve host %s: %s", cl->host, gai_strerror(rc));
+            return PQCOAP_ERR_UNREACHABLE;
+        }
+    }
+    coap_address_init(&cl->dst);
+    if (res->ai_addrlen > sizeof(cl->dst.addr)) {
+        freeaddrinfo(res);
+        return PQCOAP_ERR_UNREACHABLE;
+    }
+    memcpy(&cl->dst.addr, res->ai_addr, res->ai_addrlen);
+    cl->dst.size = res->ai_addrlen;
+    freeaddrinfo(res);
+    if (cl->dst.addr.sa.sa_family == AF_INET)
+        cl->dst.addr.sin.sin_port = htons(uri->port);
+    else
+        cl->dst.addr.sin6.sin6_port = htons(uri->port);
+    return PQCOAP_OK;
+}
+
+static pqcoap_err check_config(const pqcoap_client_config *cfg)
+{
+    if (cfg->timeout_ms == 0 || cfg->max_body == 0 || cfg->max_body > SIZE_MAX / 4 ||
+        block_szx(cfg->block_size) < 0 || cfg->max_in_flight == 0 ||
+        cfg->max_in_flight > 65536 || cfg->nstart == 0)
+        return PQCOAP_ERR_ARG;
+    if (cfg->layer && cfg->layer->overhead > SIZE_MAX / 4)
+        return PQCOAP_ERR_ARG;
+    return PQCOAP_OK;
+}
+
+static pqcoap_err client_setup(pqcoap_client *cl, const char *uri_str, char *msg, size_t cap)
+{
+    coap_uri_t uri;
+    size_t ulen = strlen(uri_str);
+    if (ulen < 7 || strncmp(uri_str, "coap://", 7) != 0 ||
+        coap_split_uri((const uint8_t *)uri_str, ulen, &uri) < 0 ||
+        uri.scheme != COAP_URI_SCHEME_COAP) {
+        pqcoap_net_msg(msg, cap, "bad URI \"%s\": expected coap://host[:port]/path?query", uri_str);
+        return PQCOAP_ERR_BAD_URI;
+    }
+    pqcoap_msgbuf_init(&cl->uri, cl->uri_opts, URI_OPTS_MAX, cl->uri_vals, URI_VALS_MAX, NULL, 0);
+    if (add_uri_opts(&cl->uri, (const char *)uri.path.s, uri.path.length, 0) != PQCOAP_OK ||
+        add_uri_opts(&cl->uri, (const char *)uri.query.s, uri.query.length, 1) != PQCOAP_OK) {
+        pqcoap_net_msg(msg, cap, "bad URI \"%s\": path or query too long or malformed", uri_str);
+        return PQCOAP_ERR_BAD_URI;
+    }
+    PQCOAP_TRY(resolve(cl, &uri, msg, cap));
+
+    size_t body_cap = cl->cfg.max_body + cl->layer.overhead;
+    if (pqcoap_net_scratch_alloc(&cl->req, 0) != PQCOAP_OK ||
+        pqcoap_net_scratch_alloc(&cl->wire, body_cap) != PQCOAP_OK ||
+        pqcoap_net_scratch_alloc(&cl->plain, body_cap) != PQCOAP_OK)
+        return PQCOAP_ERR_NOMEM;
+    cl->n_slots = cl->cfg.max_in_flight;
+    cl->slots = calloc(cl->n_slots, sizeof(slot));
+    if (!cl->slots)
+        return PQCOAP_ERR_NOMEM;
+    for (size_t i = 0; i < cl->n_slots && cl->layer.state_size; i++)
+        if (!(cl->slots[i].state_mem = calloc(1, cl->layer.state_size)))
+            return PQCOAP_ERR_NOMEM;
+
+    cl->ctx = coap_new_context(NULL);
+    if (!cl->ctx) {
+        pqcoap_net_msg(msg, cap, "cannot create a libcoap context");
+        return PQCOAP_ERR_IO;
+    }
+    coap_context_set_block_mode(cl->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    coap_register_response_handler(cl->ctx, on_response);
+    coap_register_nack_handler(cl->ctx, on_nack);
+    pqcoap_net_register_opts(cl->ctx, cl->has_layer ? &cl->layer : NULL);
+    if (session_open(cl) != PQCOAP_OK) {
+        pqcoap_net_msg(msg, cap, "cannot open a UDP session to %s", cl->host);
+        return PQCOAP_ERR_IO;
+    }
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_client_open(const char *uri, const pqcoap_client_config *cfg,
+                              pqcoap_client **out, char *msg, size_t msg_cap)
+{
+    pqcoap_client_config defaults = PQCOAP_CLIENT_CONFIG_INIT;
+    pqcoap_net_msg(msg, msg_cap, "%s", "");
+    if (!uri || !out) {
+        pqcoap_net_msg(msg, msg_cap, "NULL argument");
+        return PQCOAP_ERR_ARG;
+    }
+    *out = NULL;
+    if (!cfg)
+        cfg = &defaults;
+    if (check_config(cfg) != PQCOAP_OK) {
+        pqcoap_net_msg(msg, msg_cap, "invalid client settings (timeout, body limit, block size "
+                       "16..1024 power of two, in-flight window or NSTART)");
+        return PQCOAP_ERR_ARG;
+    }
+    pqcoap_client *cl = calloc(1, sizeof(*cl));
+    if (!cl) {
+        pqcoap_net_msg(msg, msg_cap, "out of memory");
+        return PQCOAP_ERR_NOMEM;
+    }
+    cl->cfg = *cfg;
+    cl->cfg.layer = NULL;
+    if (cfg->layer) {
+        cl->layer = *cfg->layer;
+        cl->has_layer = 1;
+    }
+    pqcoap_net_startup(cfg->log_level);
+    pqcoap_err err = client_setup(cl, uri, msg, msg_cap);
+    if (err != PQCOAP_OK) {
+        if (err == PQCOAP_ERR_NOMEM)
+            pqcoap_net_msg(msg, msg_cap, "out of memory");
+        pqcoap_client_free(cl);
+        return err;
+    }
+    *out = cl;
+    return PQCOAP_OK;
+}
+
+void pqcoap_client_free(pqcoap_client *cl)
+{
+    if (!cl)
+        return;
+    session_close(cl);
+    if (cl->ctx)
+        coap_free_context(cl->ctx);
+    for (size_t i = 0; cl->slots && i < cl->n_slots; i++) {
+        slot *s = &cl->slots[i];
+        if (s->state == SLOT_PENDING)
+            slot_finish(cl, s, PQCOAP_ERR_STATE);
+        pqcoap_reply_free(&s->reply);
+        free(s->state_mem);
+    }
+    free(cl->slots);
+    pqcoap_net_scratch_free(&cl->req);
+    pqcoap_net_scratch_free(&cl->wire);
+    pqcoap_net_scratch_free(&cl->plain);
+    free(cl);
+}
+
+/* ---- sending ------------------------------------------------------------------------ */
+
+static void release_body(coap_session_t *session, void *app_ptr)
+{
+    (void)session;
+    free(app_ptr);
+}
+
+/* Builds the request as the caller asked into cl->req (payload borrowed from req). */
+static pqcoap_err build_request(pqcoap_client *cl, const pqcoap_req *req, const slot *s,
+                                pqcoap_msg *view)
+{
+    pqcoap_msgbuf *b = &cl->req.b;
+    pqcoap_net_scratch_start(&cl->req, req->method, s->token, s->token_len);
+    /* RFC 7252 section 6.4 step 5: Uri-Host only when the host is not an IP literal. */
+    if (cl->host_is_name)
+        PQCOAP_TRY(pqcoap_msgbuf_add_opt(b, PQCOAP_OPT_URI_HOST, (const uint8_t *)cl->host,
+                                         strlen(cl->host)));
+    if (req->path) {
+        PQCOAP_TRY(add_path_query(b, req->path));
+    } else {
+        pqcoap_msg uri;
+        pqcoap_msgbuf_view(&cl->uri, &uri);
+        PQCOAP_TRY(pqcoap_msgbuf_copy_opts(b, &uri));
+    }
+    if (req->content_format >= 0)
+        PQCOAP_TRY(pqcoap_msgbuf_add_uint(b, PQCOAP_OPT_CONTENT_FORMAT, (uint32_t)req->content_format));
+    if (req->accept >= 0)
+        PQCOAP_TRY(pqcoap_msgbuf_add_uint(b, PQCOAP_OPT_ACCEPT, (uint32_t)req->accept));
+    for (size_t i = 0; i < req->n_opts; i++) {
+        if (pqcoap_net_hidden_opt(req->opts[i].number, 1))
+            return PQCOAP_ERR_ARG;
+        PQCOAP_TRY(pqcoap_msgbuf_add_opt(b, req->opts[i].number, req->opts[i].value,
+                                         req->opts[i].len));
+    }
+    pqcoap_msgbuf_view(b, view);
+    view->payload = req->payload_len ? req->payload : NULL;
+    view->payload_len = req->payload_len;
+    return PQCOAP_OK;
+}
+
+/* Adds a Block option (RFC 7959 section 2.2) with block number 0. */
+static void add_block_opt(coap_pdu_t *pdu, uint16_t number, int more, int szx)
+{
+    uint8_t buf[4];
+    unsigned v = (unsigned)((more ? 8 : 0) | szx);
+    coap_add_option(pdu, number, coap_encode_var_safe(buf, sizeof(buf), v), buf);
+}
+
+/* Turns the wire view into a libcoap PDU and sends it. */
+static pqcoap_err send_pdu(pqcoap_client *cl, const pqcoap_msg *w,
+                           coap_pdu_t *pdu, slot *s)
+{
+    int szx = block_szx(cl->cfg.block_size);
+    coap_pdu_set_code(pdu, (coap_pdu_code_t)w->code);
+    if (!coap_add_token(pdu, s->token_len, s->token) ||
+        pqcoap_net_put_opts(pdu, w, 0) != PQCOAP_OK) {
+        coap_delete_pdu(pdu);
+        return PQCOAP_ERR_NOMEM;
+    }
+    /* Early negotiation of the response block size (RFC 7959 section 2.4). */
+    if (cl->cfg.block_size < PQCOAP_NET_BLOCK_MAX)
+        add_block_opt(pdu, PQCOAP_OPT_BLOCK2, 0, szx);
+    if (w->payload_len > cl->cfg.block_size) {
+        uint8_t *body = malloc(w->payload_len);
+        if (!body) {
+            coap_delete_pdu(pdu);
+            return PQCOAP_ERR_NOMEM;
+        }
+        memcpy(body, w->payload, w->payload_len);
+        add_block_opt(pdu, PQCOAP_OPT_BLOCK1, 1, szx);
+        /* libcoap sends the remaining blocks and calls release_body when done. */
+        if (!coap_add_data_large_request(cl->sess, pdu, w->payload_len, body, release_body, body)) {
+            free(body);
+            coap_delete_pdu(pdu);
+            return PQCOAP_ERR_NOMEM;
+        }
+    } else if (w->payload_len && !coap_add_data(pdu, w->payload_len, w->payload)) {
+        coap_delete_pdu(pdu);
+        return PQCOAP_ERR_NOMEM;
+    }
+    if (coap_send(cl->sess, pdu) == COAP_INVALID_MID)
+        return PQCOAP_ERR_IO;
+    return PQCOAP_OK;
+}
+
+static pqcoap_err client_send(pqcoap_client *cl, const pqcoap_req *req, void *user, slot **out)
+{
+    if (!req || req->method == 0 || req->method > PQCOAP_IPATCH || (req->n_opts && !req->opts) ||
+        (req->payload_len && !req->payload)) {
+        pqcoap_net_msg(cl->err, sizeof(cl->err), "invalid request (method, options or payload)");
+        return PQCOAP_ERR_ARG;
+    }
+    if (req->payload_len > cl->cfg.max_body) {
+        pqcoap_net_msg(cl->err, sizeof(cl->err), "request body of %zu bytes exceeds the limit of %zu",
+                       req->payload_len, cl->cfg.max_body);
+        return PQCOAP_ERR_TOO_LARGE;
+    }
+    slot *s = NULL;
+    for (size_t i = 0; i < cl->n_slots && !s; i++)
+        if (cl->slots[i].state == SLOT_FREE)
+            s = &cl->slots[i];
+    if (!s) {
+        pqcoap_net_msg(cl->err, sizeof(cl->err), "%zu requests already in flight or not polled",
+                       cl->n_slots);
+        return PQCOAP_ERR_LIMIT;
+    }
+    if (!cl->sess && session_open(cl) != PQCOAP_OK) {
+        pqcoap_net_msg(cl->err, sizeof(cl->err), "cannot open a UDP session to %s", cl->host);
+        return PQCOAP_ERR_IO;
+    }
+    void *state_mem = s->state_mem;
+    memset(s, 0, sizeof(*s));
+    s->state_mem = state_mem;
+    if (state_mem)
+        memset(state_mem, 0, cl->layer.state_size);
+    coap_session_new_token(cl->sess, &s->token_len, s->token);
+    s->user = user;
+    s->expect_success = req->expect_success;
+    s->use_layer = cl->has_layer && !req->no_layer;
+
+    pqcoap_msg view, w;
+    pqcoap_err err = build_request(cl, req, s, &view);
+    if (err != PQCOAP_OK) {
+        pqcoap_net_msg(cl->err, sizeof(cl->err), "cannot build the request options: %s",
+                       pqcoap_strerror(err));
+        return err == PQCOAP_ERR_BUFFER ? PQCOAP_ERR_TOO_LARGE : err;
+    }
+    coap_pdu_t *pdu = coap_new_pdu(req->non ? COAP_MESSAGE_NON : COAP_MESSAGE_CON,
+                                   (coap_pdu_code_t)req->method, cl->sess);
+    if (!pdu) {
+        pqcoap_net_msg(cl->err, sizeof(cl->err), "out of memory");
+        return PQCOAP_ERR_NOMEM;
+    }
+    pqcoap_net_exchange(&s->x, &cl->dst, pdu);
+    w = view;
+    if (s->use_layer && cl->layer.protect_request) {
+        pqcoap_net_scratch_start(&cl->wire, view.code, view.token, view.token_len);
+        err = cl->layer.protect_request(cl->layer.ctx, s->state_mem, &s->x, &view, &cl->wire.b);
+        if (err == PQCOAP_OK)
+            pqcoap_msgbuf_view(&cl->wire.b, &w);
+    }
+    if (err == PQCOAP_OK)
+        err = send_pdu(cl, &w, pdu, s);
+    else
+        coap_delete_pdu(pdu);
+    if (err != PQCOAP_OK) {
+        pqcoap_net_msg(cl->err, sizeof(cl->err), "%s: %s",
+                       err == PQCOAP_ERR_IO || err == PQCOAP_ERR_NOMEM ? "cannot send the request"
+                                                                        : "security layer refused the request",
+                       pqcoap_strerror(err));
+        if (s->use_layer && cl->layer.end)
+            cl->layer.end(cl->layer.ctx, s->state_mem);
+        if (s->state_mem)
+            pqcoap_wipe(s->state_mem, cl->layer.state_size);
+        return err;
+    }
+    if (++cl->next_id == 0)
+        cl->next_id = 1;
+    s->id = cl->next_id;
+    s->deadline_ms = pqcoap_net_now_ms() + cl->cfg.timeout_ms;
+    s->state = SLOT_PENDING;
+    *out = s;
+    return PQCOAP_OK;
+}
+
+/* ---- waiting ------------------------------------------------------------------------ */
+
+/* Ends pending requests whose deadline has passed. */
+static void expire(pqcoap_client *cl, uint64_t now)
+{
+    int expired = 0;
+    for (size_t i = 0; i < cl->n_slots; i++) {
+        slot *s = &cl->slots[i];
+        if (s->state != SLOT_PENDING || now < s->deadline_ms)
+            continue;
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "no response within %u ms%s", cl->cfg.timeout_ms,
+                       s->icmp ? " (ICMP: destination unreachable)" : "");
+        slot_finish(cl, s, PQCOAP_ERR_TIMEOUT);
+        expired = 1;
+    }
+    if (expired)
+        session_refresh(cl);
+}
+
+/* Runs libcoap until `until_ms` or the next request deadline, whichever is first. */
+static pqcoap_err pump(pqcoap_client *cl, uint64_t until_ms)
+{
+    uint64_t now = pqcoap_net_now_ms();
+    for (size_t i = 0; i < cl->n_slots; i++)
+        if (cl->slots[i].state == SLOT_PENDING && cl->slots[i].deadline_ms < until_ms)
+            until_ms = cl->slots[i].deadline_ms;
+    if (until_ms > now) {
+        uint64_t wait = until_ms - now;
+        /* COAP_IO_WAIT (0) would block without limit. */
+        if (cl->sess && coap_io_process(cl->ctx, (uint32_t)(wait ? wait : 1)) < 0) {
+            pqcoap_net_msg(cl->err, sizeof(cl->err), "libcoap I/O processing failed");
+            return PQCOAP_ERR_IO;
+        }
+    }
+    expire(cl, pqcoap_net_now_ms());
+    return PQCOAP_OK;
+}
+
+/* Hands a finished slot to the caller and frees it. */
+static void take(pqcoap_client *cl, slot *s, pqcoap_completion *c)
+{
+    c->id = s->id;
+    c->user = s->user;
+    c->err = s->err;
+    c->reply = s->reply;
+    memset(&s->reply, 0, sizeof(s->reply));
+    if (s->err != PQCOAP_OK)
+        memcpy(cl->err, s->msg, sizeof(cl->err));
+    s->state = SLOT_FREE;
+}
+
+pqcoap_err pqcoap_client_send(pqcoap_client *cl, const pqcoap_req *req, void *user, uint32_t *id)
+{
+    if (!cl || !id)
+        return PQCOAP_ERR_ARG;
+    slot *s;
+    PQCOAP_TRY(client_send(cl, req, user, &s));
+    *id = s->id;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_client_poll(pqcoap_client *cl, uint32_t wait_ms, pqcoap_completion *c, int *done)
+{
+    if (!cl || !c || !done)
+        return PQCOAP_ERR_ARG;
+    *done = 0;
+    memset(c, 0, sizeof(*c));
+    uint64_t until = pqcoap_net_now_ms() + wait_ms;
+    for (;;) {
+        slot *first = NULL;
+        int pending = 0;
+        for (size_t i = 0; i < cl->n_slots; i++) {
+            slot *s = &cl->slots[i];
+            if (s->state == SLOT_DONE && (!first || s->done_seq < first->done_seq))
+                first = s;
+            pending |= s->state == SLOT_PENDING;
+        }
+        if (first) {
+            take(cl, first, c);
+            *done = 1;
+            return PQCOAP_OK;
+        }
+        if (!pending) {
+            pqcoap_net_msg(cl->err, sizeof(cl->err), "no request in flight");
+            return PQCOAP_ERR_STATE;
+        }
+        if (pqcoap_net_now_ms() >= until)
+            return PQCOAP_OK;
+        PQCOAP_TRY(pump(cl, until));
+    }
+}
+
+pqcoap_err pqcoap_client_request(pqcoap_client *cl, const pqcoap_req *req, pqcoap_reply *reply)
+{
+    if (!cl || !reply)
+        return PQCOAP_ERR_ARG;
+    memset(reply, 0, sizeof(*reply));
+    slot *s;
+    PQCOAP_TRY(client_send(cl, req, NULL, &s));
+    while (s->state == SLOT_PENDING) {
+        pqcoap_err err = pump(cl, s->deadline_ms);
+        if (err != PQCOAP_OK)
+            return err;
+    }
+    pqcoap_completion c;
+    take(cl, s, &c);
+    *reply = c.reply;
+    return c.err;
+}
+
+size_t pqcoap_client_pending(const pqcoap_client *cl)
+{
+    size_t n = 0;
+    for (size_t i = 0; cl && i < cl->n_slots; i++)
+        n += cl->slots[i].state != SLOT_FREE;
+    return n;
+}
+
+const char *pqcoap_client_last_error(const pqcoap_client *cl)
+{
+    return cl ? cl->err : "";
+}

@@ -1,0 +1,191 @@
+/* Helpers shared by the libcoap client and server (see net_internal.h) and the owned
+ * message copy pqcoap_reply. */
+#include "net/net_internal.h"
+#include "pqcoap/client.h"
+
+#include "common/buf_internal.h"
+#include "crypto/crypto_internal.h"
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static pthread_once_t startup_once = PTHREAD_ONCE_INIT;
+
+static void startup(void) { coap_startup(); }
+
+void pqcoap_net_startup(int log_level)
+{
+    pthread_once(&startup_once, startup);
+    if (log_level < LOG_EMERG)
+        log_level = LOG_EMERG;
+    if (log_level > LOG_DEBUG)
+        log_level = LOG_DEBUG;
+    coap_set_log_level(log_level);
+}
+
+int pqcoap_net_hidden_opt(uint16_t number, int is_request)
+{
+    return number == PQCOAP_OPT_BLOCK1 || number == PQCOAP_OPT_BLOCK2 ||
+           number == PQCOAP_OPT_REQUEST_TAG ||
+           number == (is_request ? PQCOAP_OPT_SIZE1 : PQCOAP_OPT_SIZE2);
+}
+
+pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
+                           pqcoap_msg *out)
+{
+    coap_bin_const_t token = coap_pdu_get_token(pdu);
+    out->code = (uint8_t)coap_pdu_get_code(pdu);
+    out->token = token.s;
+    out->token_len = token.length;
+    out->opts = opts;
+    out->n_opts = 0;
+    coap_opt_iterator_t it;
+    coap_opt_t *o;
+    int is_request = out->code >= 1 && out->code <= 31;
+    coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+    while ((o = coap_option_next(&it)) != NULL) {
+        if (pqcoap_net_hidden_opt(it.number, is_request))
+            continue;
+        if (out->n_opts == cap)
+            return PQCOAP_ERR_TOO_LARGE;
+        opts[out->n_opts].number = it.number;
+        opts[out->n_opts].value = coap_opt_value(o);
+        opts[out->n_opts].len = coap_opt_length(o);
+        out->n_opts++;
+    }
+    size_t len = 0, offset = 0, total = 0;
+    const uint8_t *data = NULL;
+    /* With COAP_BLOCK_SINGLE_BODY the data is the whole body (offset 0, len == total). */
+    if (!coap_get_data_large(pdu, &len, &data, &offset, &total))
+        len = 0;
+    out->payload = len ? data : NULL;
+    out->payload_len = len;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_net_put_opts(coap_pdu_t *pdu, const pqcoap_msg *m, uint16_t skip)
+{
+    for (size_t i = 0; i < m->n_opts; i++) {
+        const pqcoap_opt *o = &m->opts[i];
+        if (skip && o->number == skip)
+            continue;
+        if (coap_add_option(pdu, o->number, o->len, o->value) == 0)
+            return PQCOAP_ERR_NOMEM;
+    }
+    return PQCOAP_OK;
+}
+
+void pqcoap_net_register_opts(coap_context_t *ctx, const pqcoap_layer *layer)
+{
+    if (!layer || !layer->critical_opts)
+        return;
+    for (size_t i = 0; i < layer->n_critical_opts; i++)
+        coap_register_option(ctx, layer->critical_opts[i]);
+}
+
+void pqcoap_net_exchange(pqcoap_exchange *x, const coap_address_t *peer, const coap_pdu_t *pdu)
+{
+    memset(x, 0, sizeof(*x));
+    if (peer && peer->size <= sizeof(x->peer)) {
+        memcpy(&x->peer, &peer->addr, peer->size);
+        x->peer_len = peer->size;
+    }
+    x->mid = (uint16_t)coap_pdu_get_mid(pdu);
+    x->confirmable = coap_pdu_get_type(pdu) == COAP_MESSAGE_CON;
+}
+
+pqcoap_err pqcoap_net_scratch_alloc(pqcoap_net_scratch *s, size_t payload_cap)
+{
+    uint8_t *p = malloc(payload_cap ? payload_cap : 1);
+    if (!p)
+        return PQCOAP_ERR_NOMEM;
+    pqcoap_msgbuf_init(&s->b, s->opts, PQCOAP_NET_MAX_OPTS, s->vals, sizeof(s->vals),
+                       p, payload_cap);
+    return PQCOAP_OK;
+}
+
+void pqcoap_net_scratch_start(pqcoap_net_scratch *s, uint8_t code, const uint8_t *token,
+                              size_t token_len)
+{
+    pqcoap_msgbuf_reset(&s->b);
+    s->b.code = code;
+    s->b.token = token;
+    s->b.token_len = token_len;
+}
+
+void pqcoap_net_scratch_free(pqcoap_net_scratch *s)
+{
+    if (s->b.payload) {
+        pqcoap_wipe(s->b.payload, s->b.payload_cap);
+        free(s->b.payload);
+    }
+    pqcoap_wipe(s->vals, sizeof(s->vals));
+    memset(&s->b, 0, sizeof(s->b));
+}
+
+uint64_t pqcoap_net_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void pqcoap_net_msg(char *dst, size_t cap, const char *fmt, ...)
+{
+    if (!dst || !cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, cap, fmt, ap);
+    va_end(ap);
+}
+
+void pqcoap_reply_free(pqcoap_reply *r)
+{
+    if (!r)
+        return;
+    free(r->mem);
+    memset(r, 0, sizeof(*r));
+}
+
+pqcoap_err pqcoap_reply_copy(pqcoap_reply *r, const pqcoap_msg *m)
+{
+    if (!r || !m || (m->n_opts && !m->opts) || (m->payload_len && !m->payload) ||
+        (m->token_len && !m->token) || m->n_opts > SIZE_MAX / sizeof(pqcoap_opt))
+        return PQCOAP_ERR_ARG;
+    /* One allocation: the option table, then token, option values and payload bytes. */
+    size_t total = m->n_opts * sizeof(pqcoap_opt) + m->token_len + m->payload_len;
+    for (size_t i = 0; i < m->n_opts; i++)
+        total += m->opts[i].len;
+    uint8_t *mem = malloc(total ? total : 1);
+    if (!mem)
+        return PQCOAP_ERR_NOMEM;
+    pqcoap_opt *opts = (pqcoap_opt *)(void *)mem;
+    uint8_t *p = mem + m->n_opts * sizeof(pqcoap_opt);
+    memset(r, 0, sizeof(*r));
+    r->mem = mem;
+    r->msg.code = m->code;
+    r->msg.token = p;
+    r->msg.token_len = m->token_len;
+    if (m->token_len)
+        memcpy(p, m->token, m->token_len);
+    p += m->token_len;
+    for (size_t i = 0; i < m->n_opts; i++) {
+        opts[i].number = m->opts[i].number;
+        opts[i].len = m->opts[i].len;
+        opts[i].value = p;
+        if (m->opts[i].len)
+            memcpy(p, m->opts[i].value, m->opts[i].len);
+        p += m->opts[i].len;
+    }
+    r->msg.opts = m->n_opts ? opts : NULL;
+    r->msg.n_opts = m->n_opts;
+    r->msg.payload = p;
+    r->msg.payload_len = m->payload_len;
+    if (m->payload_len)
+        memcpy(p, m->payload, m->payload_len);
+    return PQCOAP_OK;
+}

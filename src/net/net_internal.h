@@ -1,0 +1,73 @@
+/* Helpers shared by the libcoap client and server: start-up, conversion between libcoap
+ * PDUs and pqcoap_msg views, owned message copies, clocks. Only src/net includes libcoap. */
+#ifndef PQCOAP_NET_INTERNAL_H
+#define PQCOAP_NET_INTERNAL_H
+
+#include <coap3/coap.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "pqcoap/error.h"
+#include "pqcoap/layer.h"
+#include "pqcoap/msg.h"
+
+/** Most options one message may carry through the endpoints. */
+#define PQCOAP_NET_MAX_OPTS 64
+/** Bytes of option values a builder given to a hook or handler can hold. */
+#define PQCOAP_NET_OPT_VALS 8192
+/** Request-Tag (RFC 9175): added and removed by libcoap's block-wise transfer. */
+#define PQCOAP_OPT_REQUEST_TAG 292
+/** Option numbers not in msg.h (RFC 7252 section 5.10). */
+#define PQCOAP_OPT_ETAG 4
+#define PQCOAP_OPT_ACCEPT 17
+/** Largest block size (RFC 7959: SZX 6). */
+#define PQCOAP_NET_BLOCK_MAX 1024
+
+/** Starts libcoap once per process and sets its log level (0..7). */
+void pqcoap_net_startup(int log_level);
+
+/** True for the options that libcoap's block-wise transfer manages in a request
+ *  (is_request = 1) or a response: Block1, Block2, Request-Tag, and Size1 in requests or
+ *  Size2 in responses. They are kept out of every view that hooks, handlers and callers see
+ *  (a Size1 in a 4.13 response stays visible). */
+int pqcoap_net_hidden_opt(uint16_t number, int is_request);
+
+/** Fills `out` with a view of `pdu`: code, token, the options that are not hidden (into
+ *  opts[0..cap)) and the whole (reassembled) payload. Values point into the PDU.
+ *  Returns PQCOAP_OK or PQCOAP_ERR_TOO_LARGE when there are more than `cap` options. */
+pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
+                           pqcoap_msg *out);
+
+/** Adds the options of `m` to `pdu` in order, skipping number `skip` (0 = none).
+ *  Returns PQCOAP_OK or PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_net_put_opts(coap_pdu_t *pdu, const pqcoap_msg *m, uint16_t skip);
+
+/** Registers the layer's critical option numbers with libcoap (RFC 7252 5.4.1). */
+void pqcoap_net_register_opts(coap_context_t *ctx, const pqcoap_layer *layer);
+
+/** Fills `x` from a peer address and the request PDU. */
+void pqcoap_net_exchange(pqcoap_exchange *x, const coap_address_t *peer, const coap_pdu_t *pdu);
+
+/** Scratch builder with its own storage for options and option values; payload storage is
+ *  allocated by pqcoap_net_scratch_alloc. */
+typedef struct pqcoap_net_scratch {
+    pqcoap_msgbuf b;
+    pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
+    uint8_t vals[PQCOAP_NET_OPT_VALS];
+} pqcoap_net_scratch;
+
+/** Allocates `payload_cap` bytes of payload for `s`. PQCOAP_OK or PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_net_scratch_alloc(pqcoap_net_scratch *s, size_t payload_cap);
+/** Empties `s` for a new message with `code` and `token`. */
+void pqcoap_net_scratch_start(pqcoap_net_scratch *s, uint8_t code, const uint8_t *token,
+                              size_t token_len);
+/** Wipes and frees the payload storage of `s`. */
+void pqcoap_net_scratch_free(pqcoap_net_scratch *s);
+
+/** Monotonic clock in milliseconds. */
+uint64_t pqcoap_net_now_ms(void);
+
+/** snprintf into a message buffer of `cap` bytes (NULL or 0: nothing). */
+void pqcoap_net_msg(char *dst, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

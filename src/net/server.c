@@ -1,0 +1,706 @@
+/* CoAP server on libcoap: every request goes through one dispatcher (libcoap's "unknown
+ * resource"), which runs the layer's check, routes by path and method, runs the handler or
+ * defers it, protects the response and hands it to libcoap (block-wise as needed).
+ * Deferred responses come back through a locked queue and an eventfd; they are sent as
+ * separate responses with libcoap's async support. */
+#include "pqcoap/server.h"
+#include "net/net_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include "common/buf_internal.h"
+#include "crypto/crypto_internal.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define PATH_LEN 256
+#define N_METHODS 8     /* codes 0.01 .. 0.07 index 1..7 */
+#define MSG_LEN 160
+
+typedef struct route {
+    char path[PATH_LEN];
+    pqcoap_handler_fn fn[N_METHODS];
+    void *arg[N_METHODS];
+    struct route *next;
+} route;
+
+/* A deferred request, owned by the I/O thread. */
+typedef struct ticket {
+    uint64_t id;
+    coap_session_t *sess;       /* referenced while the ticket lives */
+    uint8_t token[8];
+    size_t token_len;
+    pqcoap_exchange x;
+    void *state;                /* copy of the layer state */
+    int done;
+    pqcoap_reply resp;          /* the response once completed */
+    struct ticket *next;
+} ticket;
+
+/* A completion handed over by pqcoap_server_complete. */
+typedef struct completion {
+    uint64_t ticket;
+    pqcoap_reply resp;
+    struct completion *next;
+} completion;
+
+struct pqcoap_server {
+    pqcoap_server_config cfg;
+    pqcoap_layer layer;
+    int has_layer;
+    coap_context_t *ctx;
+    uint16_t port;
+    int wake_fd;                /* eventfd: completions and stop */
+    int poll_fd;                /* epoll over libcoap's fd and wake_fd */
+    route *routes;
+    ticket *tickets;
+    uint64_t next_ticket;
+    uint32_t next_etag;
+    pthread_mutex_t lock;       /* guards queue */
+    completion *queue;
+    atomic_int stop;
+    void *state;                /* layer state of the request being handled */
+    pqcoap_net_scratch in;      /* check_request output */
+    pqcoap_net_scratch out;     /* handler response */
+    pqcoap_net_scratch wire;    /* protect_response output */
+};
+
+struct pqcoap_server_req {
+    pqcoap_server *srv;
+    const pqcoap_exchange *x;
+    coap_session_t *sess;
+    const coap_pdu_t *request;
+    int deferred;
+};
+
+/* ---- responses ---------------------------------------------------------------------- */
+
+static void release_body(coap_session_t *session, void *app_ptr)
+{
+    (void)session;
+    free(app_ptr);
+}
+
+/* Largest block the peer may receive: its Block2 request (RFC 7959 section 2.4) or 1024. */
+static size_t block_limit(const coap_pdu_t *request)
+{
+    coap_opt_iterator_t it;
+    coap_opt_t *o = coap_check_option(request, COAP_OPTION_BLOCK2, &it);
+    return o ? (size_t)16 << COAP_OPT_BLOCK_SZX(o) : PQCOAP_NET_BLOCK_MAX;
+}
+
+/* True if ETag `o` survives libcoap's block-wise sending, which carries it as an integer. */
+static int etag_is_uint(const pqcoap_opt *o)
+{
+    return o && o->len >= 1 && o->len <= 8 && o->value[0] != 0;
+}
+
+/* Fills libcoap's response PDU from the wire view `w`. */
+static void put_response(coap_resource_t *resource, coap_session_t *session,
+                         const coap_pdu_t *request, const coap_string_t *query,
+                         coap_pdu_t *response, const pqcoap_msg *w)
+{
+    coap_pdu_set_code(response, (coap_pdu_code_t)w->code);
+    if (w->payload_len <= block_limit(request)) {
+        if (pqcoap_net_put_opts(response, w, 0) != PQCOAP_OK ||
+            (w->payload_len && !coap_add_data(response, w->payload_len, w->payload)))
+            coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+        return;
+    }
+    /* Block-wise (RFC 7959 section 2.3): libcoap writes the ETag from an integer. */
+    const pqcoap_opt *etag = pqcoap_msg_find_opt(w, PQCOAP_OPT_ETAG);
+    uint64_t etag_val = 0;
+    for (size_t i = 0; etag_is_uint(etag) && i < etag->len; i++)
+        etag_val = (etag_val << 8) | etag->value[i];
+    uint8_t *body = malloc(w->payload_len);
+    if (!body || pqcoap_net_put_opts(response, w, etag_val ? PQCOAP_OPT_ETAG : 0) != PQCOAP_OK) {
+        free(body);
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+        return;
+    }
+    memcpy(body, w->payload, w->payload_len);
+    /* media type 0 adds nothing: the Content-Format option, if any, is already there. */
+    if (!coap_add_data_large_response(resource, session, request, response, query, 0, -1,
+                                      etag_val, w->payload_len, body, release_body, body))
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+}
+
+/* Sends an unprotected error answer made before or instead of the layer. */
+static void put_error(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
+                      const coap_pdu_t *request, const coap_string_t *query,
+                      coap_pdu_t *response, uint8_t code, const char *diag, uint32_t size1)
+{
+    coap_bin_const_t tok = coap_pdu_get_token(request);
+    pqcoap_net_scratch_start(&srv->wire, code, tok.s, tok.length);
+    pqcoap_msgbuf_error(&srv->wire.b, code, diag);
+    if (size1)
+        pqcoap_msgbuf_add_uint(&srv->wire.b, PQCOAP_OPT_SIZE1, size1);
+    pqcoap_msg w;
+    pqcoap_msgbuf_view(&srv->wire.b, &w);
+    put_response(resource, session, request, query, response, &w);
+}
+
+/* Gives a response that may go block-wise an ETag libcoap can carry, before the layer
+ * protects it, so that the options the layer binds are those the client receives. */
+static void add_etag_if_blockwise(pqcoap_server *srv, pqcoap_msgbuf *b, const coap_pdu_t *request)
+{
+    pqcoap_msg m;
+    pqcoap_msgbuf_view(b, &m);
+    if (b->payload_len + srv->layer.overhead <= block_limit(request) ||
+        pqcoap_msg_find_opt(&m, PQCOAP_OPT_ETAG))
+        return;
+    uint32_t v = 0x80000000u | (++srv->next_etag & 0x7fffffffu);
+    pqcoap_msgbuf_add_uint(b, PQCOAP_OPT_ETAG, v);
+}
+
+/* Protects the plaintext response `resp` (state from check_request) and sends it. */
+static void protect_and_put(pqcoap_server *srv, void *state, const pqcoap_exchange *x,
+                            pqcoap_msgbuf *resp, coap_resource_t *resource,
+                            coap_session_t *session, const coap_pdu_t *request,
+                            const coap_string_t *query, coap_pdu_t *response)
+{
+    add_etag_if_blockwise(srv, resp, request);
+    pqcoap_msg plain, w;
+    pqcoap_msgbuf_view(resp, &plain);
+    if (srv->has_layer && srv->layer.protect_response) {
+        pqcoap_net_scratch_start(&srv->wire, plain.code, plain.token, plain.token_len);
+        pqcoap_err err = srv->layer.protect_response(srv->layer.ctx, state, x, &plain, &srv->wire.b);
+        if (err != PQCOAP_OK)
+            pqcoap_msgbuf_error(&srv->wire.b, PQCOAP_CODE(5, 0), "response protection failed");
+        pqcoap_msgbuf_view(&srv->wire.b, &w);
+    } else {
+        w = plain;
+    }
+    put_response(resource, session, request, query, response, &w);
+}
+
+static void layer_end(pqcoap_server *srv, void *state)
+{
+    if (srv->has_layer && srv->layer.end)
+        srv->layer.end(srv->layer.ctx, state);
+    if (state)
+        pqcoap_wipe(state, srv->layer.state_size);
+}
+
+/* ---- dispatch ----------------------------------------------------------------------- */
+
+/* Joins the Uri-Path options of m with '/'; 0 if the path does not fit. */
+static int path_of(const pqcoap_msg *m, char *path, size_t cap)
+{
+    size_t n = 0;
+    int first = 1;
+    for (size_t i = 0; i < m->n_opts; i++) {
+        const pqcoap_opt *o = &m->opts[i];
+        if (o->number != PQCOAP_OPT_URI_PATH)
+            continue;
+        if (n + o->len + 2 > cap)
+            return 0;
+        if (!first)
+            path[n++] = '/';
+        if (o->len)
+            memcpy(path + n, o->value, o->len);
+        n += o->len;
+        first = 0;
+    }
+    path[n] = '\0';
+    return 1;
+}
+
+static const route *find_route(const pqcoap_server *srv, const char *path)
+{
+    for (const route *r = srv->routes; r; r = r->next)
+        if (strcmp(r->path, path) == 0)
+            return r;
+    return NULL;
+}
+
+static uint8_t default_code(uint8_t method)
+{
+    if (method == PQCOAP_DELETE)
+        return PQCOAP_CODE(2, 2);       /* 2.02 Deleted */
+    if (method == PQCOAP_GET || method == PQCOAP_FETCH)
+        return PQCOAP_CODE(2, 5);       /* 2.05 Content */
+    return PQCOAP_CODE(2, 4);           /* 2.04 Changed */
+}
+
+/* Routes the plaintext request `req` and fills srv->out with the handler's response.
+ * Returns 1 if the handler deferred. */
+static int run_handler(pqcoap_server *srv, const pqcoap_msg *req, pqcoap_server_req *rq)
+{
+    pqcoap_msgbuf *out = &srv->out.b;
+    pqcoap_net_scratch_start(&srv->out, default_code(req->code), req->token, req->token_len);
+    char path[PATH_LEN];
+    const route *r = path_of(req, path, sizeof(path)) ? find_route(srv, path) : NULL;
+    if (!r) {
+        pqcoap_msgbuf_error(out, PQCOAP_CODE(4, 4), "not found");
+        return 0;
+    }
+    if (req->code >= N_METHODS || !r->fn[req->code]) {
+        pqcoap_msgbuf_error(out, PQCOAP_CODE(4, 5), "method not allowed");
+        return 0;
+    }
+    pqcoap_err err = r->fn[req->code](r->arg[req->code], rq, req, out);
+    if (rq->deferred)
+        return 1;
+    if (err != PQCOAP_OK)
+        pqcoap_msgbuf_from_err(out, err);
+    else if ((out->code >> 5) < 2 || (out->code >> 5) > 5)
+        pqcoap_msgbuf_error(out, PQCOAP_CODE(5, 0), "handler gave no response code");
+    return 0;
+}
+
+/* A deferred request came back from libcoap (its async was triggered, or the client
+ * retransmitted it while pending). */
+static void on_async(pqcoap_server *srv, coap_async_t *async, coap_resource_t *resource,
+                     coap_session_t *session, const coap_pdu_t *request,
+                     const coap_string_t *query, coap_pdu_t *response)
+{
+    ticket *t = coap_async_get_app_data(async);
+    if (!t || !t->done)
+        return; /* still working: libcoap acknowledges a retransmitted CON */
+    pqcoap_msg m = t->resp.msg;
+    pqcoap_net_scratch_start(&srv->out, m.code, t->token, t->token_len);
+    if (pqcoap_msgbuf_copy_opts(&srv->out.b, &m) != PQCOAP_OK ||
+        pqcoap_msgbuf_set_payload(&srv->out.b, m.payload, m.payload_len) != PQCOAP_OK)
+        pqcoap_msgbuf_error(&srv->out.b, PQCOAP_CODE(5, 0), "deferred response too large");
+    protect_and_put(srv, t->state, &t->x, &srv->out.b, resource, session, request, query, response);
+    layer_end(srv, t->state);
+    /* Unlink and free the ticket, then the async. */
+    for (ticket **pp = &srv->tickets; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    }
+    coap_session_release(t->sess);
+    free(t->state);
+    pqcoap_reply_free(&t->resp);
+    free(t);
+    coap_free_async(session, async);
+}
+
+/* The one libcoap request handler: every method, every path. */
+static void on_request(coap_resource_t *resource, coap_session_t *session,
+                       const coap_pdu_t *request, const coap_string_t *query,
+                       coap_pdu_t *response)
+{
+    pqcoap_server *srv = coap_resource_get_userdata(resource);
+    coap_async_t *async = coap_find_async(session, coap_pdu_get_token(request));
+    if (async) {
+        on_async(srv, async, resource, session, request, query, response);
+        return;
+    }
+    pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
+    pqcoap_msg wire;
+    if (pqcoap_net_view(request, opts, PQCOAP_NET_MAX_OPTS, &wire) != PQCOAP_OK) {
+        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 0),
+                  "too many options", 0);
+        return;
+    }
+    if (wire.payload_len > srv->cfg.max_body + srv->layer.overhead) {
+        /* RFC 7959 section 2.9.3: 4.13 with Size1 = the largest body accepted. */
+        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 13),
+                  "request body too large",
+                  srv->cfg.max_body > UINT32_MAX ? UINT32_MAX : (uint32_t)srv->cfg.max_body);
+        return;
+    }
+    pqcoap_exchange x;
+    pqcoap_net_exchange(&x, coap_session_get_addr_remote(session), request);
+    if (srv->state)
+        memset(srv->state, 0, srv->layer.state_size);
+    const pqcoap_msg *req = &wire;
+    pqcoap_msg plain;
+    if (srv->has_layer && srv->layer.check_request) {
+        pqcoap_layer_verdict verdict = PQCOAP_LAYER_HANDLE;
+        pqcoap_net_scratch_start(&srv->in, wire.code, wire.token, wire.token_len);
+        pqcoap_err err = srv->layer.check_request(srv->layer.ctx, srv->state, &x, &wire,
+                                                  &srv->in.b, &verdict);
+        if (err != PQCOAP_OK) {
+            pqcoap_msgbuf_from_err(&srv->in.b, err);
+            verdict = PQCOAP_LAYER_ANSWER;
+        }
+        if (verdict != PQCOAP_LAYER_HANDLE) {
+            pqcoap_msg answer;
+            pqcoap_msgbuf_view(&srv->in.b, &answer);
+            put_response(resource, session, request, query, response, &answer);
+            layer_end(srv, srv->state);
+            return;
+        }
+        pqcoap_msgbuf_view(&srv->in.b, &plain);
+        req = &plain;
+    }
+    pqcoap_server_req rq = {srv, &x, session, request, 0};
+    if (run_handler(srv, req, &rq))
+        return; /* deferred: libcoap sends an empty ACK for a CON request */
+    protect_and_put(srv, srv->state, &x, &srv->out.b, resource, session, request, query, response);
+    layer_end(srv, srv->state);
+}
+
+pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket_out)
+{
+    if (!rq || !ticket_out)
+        return PQCOAP_ERR_ARG;
+    if (rq->deferred)
+        return PQCOAP_ERR_STATE;
+    pqcoap_server *srv = rq->srv;
+    ticket *t = calloc(1, sizeof(*t));
+    if (!t || (srv->layer.state_size && !(t->state = malloc(srv->layer.state_size)))) {
+        free(t);
+        return PQCOAP_ERR_NOMEM;
+    }
+    /* RFC 7252 section 5.2.2: separate response; libcoap keeps a copy of the request. */
+    coap_async_t *async = coap_register_async(rq->sess, rq->request, 0);
+    if (!async) {
+        free(t->state);
+        free(t);
+        return PQCOAP_ERR_NOMEM;
+    }
+    coap_bin_const_t tok = coap_pdu_get_token(rq->request);
+    t->token_len = tok.length <= sizeof(t->token) ? tok.length : sizeof(t->token);
+    memcpy(t->token, tok.s, t->token_len);
+    if (t->state)
+        memcpy(t->state, srv->state, srv->layer.state_size);
+    t->x = *rq->x;
+    t->sess = coap_session_reference(rq->sess);
+    t->id = ++srv->next_ticket;
+    t->next = srv->tickets;
+    srv->tickets = t;
+    coap_async_set_app_data(async, t);
+    rq->deferred = 1;
+    *ticket_out = t->id;
+    return PQCOAP_OK;
+}
+
+const pqcoap_exchange *pqcoap_server_req_exchange(const pqcoap_server_req *rq)
+{
+    return rq ? rq->x : NULL;
+}
+
+pqcoap_err pqcoap_server_complete(pqcoap_server *srv, uint64_t ticket_id, const pqcoap_msg *resp)
+{
+    if (!srv || !ticket_id || !resp || (resp->code >> 5) < 2 || (resp->code >> 5) > 5)
+        return PQCOAP_ERR_ARG;
+    completion *c = calloc(1, sizeof(*c));
+    if (!c)
+        return PQCOAP_ERR_NOMEM;
+    pqcoap_msg m = *resp;
+    m.token = NULL;
+    m.token_len = 0;
+    pqcoap_err err = pqcoap_reply_copy(&c->resp, &m);
+    if (err != PQCOAP_OK) {
+        free(c);
+        return err;
+    }
+    c->ticket = ticket_id;
+    pthread_mutex_lock(&srv->lock);
+    c->next = srv->queue;
+    srv->queue = c;
+    pthread_mutex_unlock(&srv->lock);
+    uint64_t one = 1;
+    if (write(srv->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        return PQCOAP_ERR_IO;
+    return PQCOAP_OK;
+}
+
+/* Moves queued completions to their tickets and triggers the async responses. */
+static void drain_completions(pqcoap_server *srv)
+{
+    uint64_t count;
+    while (read(srv->wake_fd, &count, sizeof(count)) > 0)
+        continue;
+    pthread_mutex_lock(&srv->lock);
+    completion *c = srv->queue;
+    srv->queue = NULL;
+    pthread_mutex_unlock(&srv->lock);
+    while (c) {
+        completion *next = c->next;
+        ticket *t = srv->tickets;
+        while (t && t->id != c->ticket)
+            t = t->next;
+        coap_bin_const_t tok = {0, NULL};
+        coap_async_t *async = NULL;
+        if (t && !t->done) {
+            tok.length = t->token_len;
+            tok.s = t->token;
+            async = coap_find_async(t->sess, tok);
+        }
+        if (async) {
+            t->resp = c->resp;
+            t->done = 1;
+            coap_async_trigger(async);
+        } else {
+            pqcoap_reply_free(&c->resp);
+        }
+        free(c);
+        c = next;
+    }
+}
+
+/* ---- set-up and event loop ---------------------------------------------------------- */
+
+/* The port libcoap bound: coap_endpoint_str() gives "address:port PROTO". */
+static uint16_t bound_port(const coap_endpoint_t *ep)
+{
+    const char *s = coap_endpoint_str(ep);
+    const char *sp = s ? strchr(s, ' ') : NULL;
+    const char *colon = NULL;
+    for (const char *p = s; p && p < (sp ? sp : s + strlen(s)); p++)
+        if (*p == ':')
+            colon = p;
+    if (!colon)
+        return 0;
+    unsigned long port = strtoul(colon + 1, NULL, 10);
+    return port <= 65535 ? (uint16_t)port : 0;
+}
+
+static pqcoap_err parse_addr(const char *addr, uint16_t port, coap_address_t *out)
+{
+    coap_address_init(out);
+    if (inet_pton(AF_INET, addr, &out->addr.sin.sin_addr) == 1) {
+        out->addr.sin.sin_family = AF_INET;
+        out->addr.sin.sin_port = htons(port);
+        out->size = sizeof(out->addr.sin);
+        return PQCOAP_OK;
+    }
+    if (inet_pton(AF_INET6, addr, &out->addr.sin6.sin6_addr) == 1) {
+        out->addr.sin6.sin6_family = AF_INET6;
+        out->addr.sin6.sin6_port = htons(port);
+        out->size = sizeof(out->addr.sin6);
+        return PQCOAP_OK;
+    }
+    return PQCOAP_ERR_ARG;
+}
+
+/* Registers the dispatcher for every method on `r`. */
+static void dispatch_all(pqcoap_server *srv, coap_resource_t *r)
+{
+    static const coap_request_t methods[] = {
+        COAP_REQUEST_GET, COAP_REQUEST_POST, COAP_REQUEST_PUT, COAP_REQUEST_DELETE,
+        COAP_REQUEST_FETCH, COAP_REQUEST_PATCH, COAP_REQUEST_IPATCH};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        coap_register_handler(r, methods[i], on_request);
+    coap_resource_set_userdata(r, srv);
+    coap_add_resource(srv->ctx, r);
+}
+
+static pqcoap_err server_setup(pqcoap_server *srv, char *msg, size_t cap)
+{
+    coap_address_t addr;
+    if (parse_addr(srv->cfg.addr, srv->cfg.port, &addr) != PQCOAP_OK) {
+        pqcoap_net_msg(msg, cap, "bind address \"%s\" is not a numeric IPv4 or IPv6 address",
+                       srv->cfg.addr);
+        return PQCOAP_ERR_ARG;
+    }
+    if (!coap_async_is_supported()) {
+        pqcoap_net_msg(msg, cap, "libcoap was built without async (separate response) support");
+        return PQCOAP_ERR_UNSUPPORTED;
+    }
+    size_t body_cap = srv->cfg.max_body + srv->layer.overhead;
+    if (pqcoap_net_scratch_alloc(&srv->in, body_cap) != PQCOAP_OK ||
+        pqcoap_net_scratch_alloc(&srv->out, srv->cfg.max_body) != PQCOAP_OK ||
+        pqcoap_net_scratch_alloc(&srv->wire, body_cap) != PQCOAP_OK ||
+        (srv->layer.state_size && !(srv->state = calloc(1, srv->layer.state_size)))) {
+        pqcoap_net_msg(msg, cap, "out of memory");
+        return PQCOAP_ERR_NOMEM;
+    }
+    srv->ctx = coap_new_context(NULL);
+    if (!srv->ctx) {
+        pqcoap_net_msg(msg, cap, "cannot create a libcoap context");
+        return PQCOAP_ERR_IO;
+    }
+    coap_context_set_block_mode(srv->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    pqcoap_net_register_opts(srv->ctx, srv->has_layer ? &srv->layer : NULL);
+    coap_endpoint_t *ep = coap_new_endpoint(srv->ctx, &addr, COAP_PROTO_UDP);
+    if (!ep || !(srv->port = bound_port(ep))) {
+        pqcoap_net_msg(msg, cap, "cannot bind UDP %s port %u", srv->cfg.addr, srv->cfg.port);
+        return PQCOAP_ERR_IO;
+    }
+    int coap_fd = coap_context_get_coap_fd(srv->ctx);
+    if (coap_fd < 0) {
+        pqcoap_net_msg(msg, cap, "libcoap was built without epoll support");
+        return PQCOAP_ERR_UNSUPPORTED;
+    }
+    /* Every request, known path or not, goes to the dispatcher; ".well-known/core" too, so
+     * that nothing is answered around the layer. */
+    coap_resource_t *unknown = coap_resource_unknown_init2(on_request, 0);
+    coap_resource_t *wkc = coap_resource_init(coap_make_str_const(".well-known/core"), 0);
+    if (!unknown || !wkc) {
+        pqcoap_net_msg(msg, cap, "out of memory");
+        return PQCOAP_ERR_NOMEM;
+    }
+    dispatch_all(srv, unknown);
+    dispatch_all(srv, wkc);
+
+    srv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    srv->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    int ok = srv->wake_fd >= 0 && srv->poll_fd >= 0;
+    ev.data.fd = coap_fd;
+    ok = ok && epoll_ctl(srv->poll_fd, EPOLL_CTL_ADD, coap_fd, &ev) == 0;
+    ev.data.fd = srv->wake_fd;
+    ok = ok && epoll_ctl(srv->poll_fd, EPOLL_CTL_ADD, srv->wake_fd, &ev) == 0;
+    if (!ok) {
+        pqcoap_net_msg(msg, cap, "cannot set up the event loop: %s", strerror(errno));
+        return PQCOAP_ERR_IO;
+    }
+    /* Lets libcoap arm its timers before the first wait. */
+    coap_io_process(srv->ctx, COAP_IO_NO_WAIT);
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_server_create(const pqcoap_server_config *cfg, pqcoap_server **out,
+                                char *msg, size_t msg_cap)
+{
+    pqcoap_server_config defaults = PQCOAP_SERVER_CONFIG_INIT;
+    pqcoap_net_msg(msg, msg_cap, "%s", "");
+    if (!out) {
+        pqcoap_net_msg(msg, msg_cap, "NULL argument");
+        return PQCOAP_ERR_ARG;
+    }
+    *out = NULL;
+    if (!cfg)
+        cfg = &defaults;
+    if (!cfg->addr || cfg->max_body == 0 || cfg->max_body > SIZE_MAX / 4 ||
+        (cfg->layer && cfg->layer->overhead > SIZE_MAX / 4)) {
+        pqcoap_net_msg(msg, msg_cap, "invalid server settings (address, body limit, layer)");
+        return PQCOAP_ERR_ARG;
+    }
+    pqcoap_server *srv = calloc(1, sizeof(*srv));
+    if (!srv) {
+        pqcoap_net_msg(msg, msg_cap, "out of memory");
+        return PQCOAP_ERR_NOMEM;
+    }
+    srv->cfg = *cfg;
+    srv->cfg.layer = NULL;
+    if (cfg->layer) {
+        srv->layer = *cfg->layer;
+        srv->has_layer = 1;
+    }
+    srv->wake_fd = -1;
+    srv->poll_fd = -1;
+    atomic_init(&srv->stop, 0);
+    pthread_mutex_init(&srv->lock, NULL);
+    pqcoap_net_startup(cfg->log_level);
+    pqcoap_err err = server_setup(srv, msg, msg_cap);
+    if (err != PQCOAP_OK) {
+        pqcoap_server_free(srv);
+        return err;
+    }
+    srv->cfg.addr = NULL; /* the caller's string is not kept */
+    *out = srv;
+    return PQCOAP_OK;
+}
+
+void pqcoap_server_free(pqcoap_server *srv)
+{
+    if (!srv)
+        return;
+    while (srv->tickets) {
+        ticket *t = srv->tickets;
+        srv->tickets = t->next;
+        layer_end(srv, t->state);
+        coap_session_release(t->sess);
+        free(t->state);
+        pqcoap_reply_free(&t->resp);
+        free(t);
+    }
+    if (srv->ctx)
+        coap_free_context(srv->ctx);
+    while (srv->queue) {
+        completion *c = srv->queue;
+        srv->queue = c->next;
+        pqcoap_reply_free(&c->resp);
+        free(c);
+    }
+    while (srv->routes) {
+        route *r = srv->routes;
+        srv->routes = r->next;
+        free(r);
+    }
+    if (srv->wake_fd >= 0)
+        close(srv->wake_fd);
+    if (srv->poll_fd >= 0)
+        close(srv->poll_fd);
+    pthread_mutex_destroy(&srv->lock);
+    if (srv->state) {
+        pqcoap_wipe(srv->state, srv->layer.state_size);
+        free(srv->state);
+    }
+    pqcoap_net_scratch_free(&srv->in);
+    pqcoap_net_scratch_free(&srv->out);
+    pqcoap_net_scratch_free(&srv->wire);
+    free(srv);
+}
+
+uint16_t pqcoap_server_port(const pqcoap_server *srv)
+{
+    return srv ? srv->port : 0;
+}
+
+pqcoap_err pqcoap_server_handle(pqcoap_server *srv, const char *path, uint8_t method,
+                                pqcoap_handler_fn fn, void *arg)
+{
+    if (!srv || !path || !fn || method == 0 || method >= N_METHODS || strlen(path) >= PATH_LEN)
+        return PQCOAP_ERR_ARG;
+    route *r = (route *)find_route(srv, path);
+    if (!r) {
+        r = calloc(1, sizeof(*r));
+        if (!r)
+            return PQCOAP_ERR_NOMEM;
+        memcpy(r->path, path, strlen(path) + 1);
+        r->next = srv->routes;
+        srv->routes = r;
+    }
+    r->fn[method] = fn;
+    r->arg[method] = arg;
+    return PQCOAP_OK;
+}
+
+int pqcoap_server_fd(const pqcoap_server *srv)
+{
+    return srv ? srv->poll_fd : -1;
+}
+
+pqcoap_err pqcoap_server_step(pqcoap_server *srv, int timeout_ms)
+{
+    if (!srv)
+        return PQCOAP_ERR_ARG;
+    if (atomic_load(&srv->stop))
+        return PQCOAP_ERR_STATE;
+    struct epoll_event ev[4];
+    int n = epoll_wait(srv->poll_fd, ev, 4, timeout_ms < 0 ? -1 : timeout_ms);
+    if (n < 0 && errno != EINTR)
+        return PQCOAP_ERR_IO;
+    drain_completions(srv);
+    if (coap_io_process(srv->ctx, COAP_IO_NO_WAIT) < 0)
+        return PQCOAP_ERR_IO;
+    return atomic_load(&srv->stop) ? PQCOAP_ERR_STATE : PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_server_run(pqcoap_server *srv)
+{
+    for (;;) {
+        pqcoap_err err = pqcoap_server_step(srv, -1);
+        if (err == PQCOAP_ERR_STATE)
+            return PQCOAP_OK;
+        if (err != PQCOAP_OK)
+            return err;
+    }
+}
+
+void pqcoap_server_stop(pqcoap_server *srv)
+{
+    if (!srv)
+        return;
+    atomic_store(&srv->stop, 1);
+    uint64_t one = 1;
+    ssize_t rc = write(srv->wake_fd, &one, sizeof(one));
+    (void)rc; /* a full counter already wakes the loop */
+}
