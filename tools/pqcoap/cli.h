@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "pqcoap/layer.h"
 #include "pqcoap/pqcoap.h"
 
 /* Exit codes (docs/CLI.md). */
@@ -98,8 +99,72 @@ int cli_open_store(const char *path, pqcoap_store *out);
  *  its exit code on failure. */
 int cli_trust_add(const pqcoap_store *store, const char *id, const char *pubfile);
 
+/** Parses a decimal number 0..max (no sign, no spaces). Returns 0, or -1 if it is not one. */
+int cli_parse_ulong(const char *text, unsigned long max, unsigned long *out);
+
+/* ---- endpoints: security mode, identity, peer key, store (endpoint.c, layers.c) ---- */
+
+typedef enum cli_mode {
+    CLI_MODE_PLAIN = 0,   /* no protection */
+    CLI_MODE_SIGN,        /* Mode A v2 */
+    CLI_MODE_SIGN_V1,     /* Mode A v1 (the seed format) */
+    CLI_MODE_SESSION      /* Mode B */
+} cli_mode;
+
+/** Parses a mode name; prints the error and returns CLI_USAGE for an unknown one. */
+int cli_parse_mode(const char *name, cli_mode *out);
+
+/** The name of `mode` ("sign-v1"). */
+const char *cli_mode_name(cli_mode mode);
+
+/** True if this build of the library offers `mode`. */
+int cli_mode_available(cli_mode mode);
+
+/** One endpoint's security set-up. The command fills mode and the paths and ids from its
+ *  flags (NULL: default), then calls cli_endpoint_open and a layer function. */
+typedef struct cli_endpoint {
+    cli_mode mode;
+    const char *id;       /* own id (default: key file name without .key) */
+    const char *key;      /* own secret key file */
+    const char *db;       /* store file (server --db, client --state) */
+    const char *peer;     /* client: the server's public key file */
+    const char *peer_id;  /* client: the server's id (default: --peer name without .pub) */
+    char id_buf[PQCOAP_ID_MAX + 1];
+    char peer_id_buf[PQCOAP_ID_MAX + 1];
+    char db_buf[4096];
+    pqcoap_identity identity;
+    int have_identity;
+    pqcoap_pubkey peer_key;
+    int have_peer;
+    pqcoap_store store;
+    int have_store;
+    const pqcoap_layer *layer; /* NULL: plain CoAP */
+    void *mode_obj;            /* the mode's library object behind `layer` */
+    int mode_obj_server;       /* mode_obj is a server-side object */
+} cli_endpoint;
+
+void cli_endpoint_init(cli_endpoint *ep);
+
+/** Checks the flags the mode needs, loads the key files, fills the default id, peer id and
+ *  store path and opens the store (in every mode but plain, or when need_store is set).
+ *  Prints the error and returns its exit code on failure. */
+int cli_endpoint_open(cli_endpoint *ep, int server, int need_store);
+
+/** Sets ep->layer to the server-side layer of ep->mode. Prints the error on failure. */
+int cli_endpoint_server_layer(cli_endpoint *ep);
+
+/** Sets ep->layer to the client-side layer of ep->mode. Prints the error on failure. */
+int cli_endpoint_client_layer(cli_endpoint *ep);
+
+/** Frees the layer object (called by cli_endpoint_free). */
+void cli_endpoint_free_layer(cli_endpoint *ep);
+
+/** Frees everything the endpoint holds and wipes the identity. */
+void cli_endpoint_free(cli_endpoint *ep);
+
 /* Commands, one file per group; main.c lists them. */
 extern const cli_command cli_cmd_keygen, cli_cmd_pubkey, cli_cmd_sign, cli_cmd_verify,
-    cli_cmd_trust;
+    cli_cmd_trust, cli_cmd_server, cli_cmd_get, cli_cmd_post, cli_cmd_put, cli_cmd_delete,
+    cli_cmd_fetch;
 
 #endif

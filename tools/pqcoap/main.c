@@ -8,6 +8,12 @@ static const cli_command *const commands[] = {
     &cli_cmd_keygen,
     &cli_cmd_pubkey,
     &cli_cmd_trust,
+    &cli_cmd_server,
+    &cli_cmd_get,
+    &cli_cmd_post,
+    &cli_cmd_put,
+    &cli_cmd_delete,
+    &cli_cmd_fetch,
     &cli_cmd_sign,
     &cli_cmd_verify,
 };
