@@ -82,7 +82,7 @@ static inline void peer_make(unsigned i, pqcoap_peer *p)
     snprintf(p->id, sizeof p->id, "peer-%05u", i);
     snprintf(p->alg, sizeof p->alg, "falcon-512");
     for (int k = 0; k < PQCOAP_KID_LEN; k++)
-        p->kid[k] = (uint8_t)(k < 4 ? 0xC0 + k : i >> (8 * (7 - k)));
+        p->kid[k] = (uint8_t)(k < 4 ? 0xC0u + (unsigned)k : i >> (8 * (7 - k)));
     p->pk_len = 100 + (i * 37) % 1600;
     for (size_t k = 0; k < p->pk_len; k++)
         p->pk[k] = (uint8_t)(i * 31 + k * 7);
