@@ -133,6 +133,9 @@ typedef enum pqcoap_layer_verdict {
  *    Size1 60 in requests, Size2 28 in responses) are never shown to hooks, handlers or
  *    callers and must not be added by them.
  *  - The token is the exchange's token (the endpoint chooses it; hooks must not change it).
+ *  - A response that will go block-wise gets an ETag before protect_response when it has
+ *    none (libcoap needs one for Block2); an ETag a handler sets for such a response must be
+ *    1..8 bytes without a leading zero byte, since libcoap carries it as an integer.
  *  - `out` / `wire` / `plain` builders come from the endpoint, pre-set with the code and
  *    token of the input message and otherwise empty: the hook adds the options it wants
  *    (pqcoap_msgbuf_copy_opts then add its own, e.g. PQ-Sig 65003) and the payload. Their

@@ -2,10 +2,13 @@
 #ifndef PQCOAP_PQCOAP_H
 #define PQCOAP_PQCOAP_H
 
+#include "pqcoap/client.h"
 #include "pqcoap/error.h"
 #include "pqcoap/keys.h"
+#include "pqcoap/layer.h"
 #include "pqcoap/msg.h"
 #include "pqcoap/rng.h"
+#include "pqcoap/server.h"
 #include "pqcoap/session.h"
 #include "pqcoap/store.h"
 

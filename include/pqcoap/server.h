@@ -47,7 +47,7 @@ typedef pqcoap_err (*pqcoap_handler_fn)(void *arg, pqcoap_server_req *rq,
 /** Creates a server bound to cfg->addr / cfg->port (NULL cfg = defaults), not yet running.
  *  *out owns it (pqcoap_server_free). Returns PQCOAP_OK; PQCOAP_ERR_ARG for an address that
  *  is not a numeric IPv4/IPv6 address or bad settings; PQCOAP_ERR_IO when the port cannot be
- *  bound; PQCOAP_ERR_UNSUPPORTED when libcoap lacks epoll or async support; PQCOAP_ERR_NOMEM.
+ * bound; PQCOAP_ERR_UNSUPPORTED when libcoap lacks epoll support; PQCOAP_ERR_NOMEM.
  *  `msg` (may be NULL) receives a reason of at most msg_cap bytes on failure. */
 pqcoap_err pqcoap_server_create(const pqcoap_server_config *cfg, pqcoap_server **out,
                                 char *msg, size_t msg_cap);
@@ -70,10 +70,14 @@ pqcoap_err pqcoap_server_handle(pqcoap_server *srv, const char *path, uint8_t me
 
 /** Inside a handler: defers the response. Sets *ticket (never 0); the handler returns
  *  PQCOAP_OK and later someone calls pqcoap_server_complete(srv, *ticket, ...) exactly once.
- *  A CON request is acknowledged at once with an empty ACK (RFC 7252 section 5.2.2) and the
- *  response follows as a separate CON message. The request view is NOT kept: copy what the
- *  work needs before returning. Returns PQCOAP_OK, PQCOAP_ERR_STATE when called twice for
- *  the same request, PQCOAP_ERR_NOMEM. */
+ *  A CON request is acknowledged at once with an empty ACK and the response follows as a
+ *  separate CON message (RFC 7252 section 5.2.2; NON for a NON request); retransmissions of
+ *  the request meanwhile are acknowledged again and do not reach the handler. The layer
+ *  state of the exchange is kept for protect_response. The request view is NOT kept: copy
+ *  what the work needs before returning. libcoap 4.3.1 clients receive a separate response
+ *  larger than one block only if the request itself was sent block-wise or as NON (true of
+ *  the Mode B INIT, which always exceeds 1024 bytes). Returns PQCOAP_OK, PQCOAP_ERR_STATE
+ *  when called twice for the same request, PQCOAP_ERR_NOMEM. */
 pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket);
 
 /** Exchange details (peer address, message ID) of the request being handled. */

@@ -1,7 +1,9 @@
-/* Message builder over caller buffers (pqcoap_msgbuf), option helpers and the mapping of
- * pqcoap_err codes to CoAP error responses. */
+/* Message builder over caller buffers (pqcoap_msgbuf), owned message copies (pqcoap_reply),
+ * option helpers and the mapping of pqcoap_err codes to CoAP error responses. */
 #include "pqcoap/layer.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 void pqcoap_msgbuf_init(pqcoap_msgbuf *b, pqcoap_opt *opts, size_t opts_cap,
@@ -154,4 +156,51 @@ void pqcoap_msgbuf_from_err(pqcoap_msgbuf *b, pqcoap_err err)
     else
         code = PQCOAP_CODE(5, 0);       /* 5.00 Internal Server Error */
     pqcoap_msgbuf_error(b, code, pqcoap_strerror(err));
+}
+
+void pqcoap_reply_free(pqcoap_reply *r)
+{
+    if (!r)
+        return;
+    free(r->mem);
+    memset(r, 0, sizeof(*r));
+}
+
+pqcoap_err pqcoap_reply_copy(pqcoap_reply *r, const pqcoap_msg *m)
+{
+    if (!r || !m || (m->n_opts && !m->opts) || (m->payload_len && !m->payload) ||
+        (m->token_len && !m->token) || m->n_opts > SIZE_MAX / sizeof(pqcoap_opt))
+        return PQCOAP_ERR_ARG;
+    /* One allocation: the option table, then token, option values and payload bytes. */
+    size_t total = m->n_opts * sizeof(pqcoap_opt) + m->token_len + m->payload_len;
+    for (size_t i = 0; i < m->n_opts; i++)
+        total += m->opts[i].len;
+    uint8_t *mem = malloc(total ? total : 1);
+    if (!mem)
+        return PQCOAP_ERR_NOMEM;
+    pqcoap_opt *opts = (pqcoap_opt *)(void *)mem;
+    uint8_t *p = mem + m->n_opts * sizeof(pqcoap_opt);
+    memset(r, 0, sizeof(*r));
+    r->mem = mem;
+    r->msg.code = m->code;
+    r->msg.token = p;
+    r->msg.token_len = m->token_len;
+    if (m->token_len)
+        memcpy(p, m->token, m->token_len);
+    p += m->token_len;
+    for (size_t i = 0; i < m->n_opts; i++) {
+        opts[i].number = m->opts[i].number;
+        opts[i].len = m->opts[i].len;
+        opts[i].value = p;
+        if (m->opts[i].len)
+            memcpy(p, m->opts[i].value, m->opts[i].len);
+        p += m->opts[i].len;
+    }
+    r->msg.opts = m->n_opts ? opts : NULL;
+    r->msg.n_opts = m->n_opts;
+    r->msg.payload = p;
+    r->msg.payload_len = m->payload_len;
+    if (m->payload_len)
+        memcpy(p, m->payload, m->payload_len);
+    return PQCOAP_OK;
 }

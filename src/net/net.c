@@ -1,7 +1,5 @@
-/* Helpers shared by the libcoap client and server (see net_internal.h) and the owned
- * message copy pqcoap_reply. */
+/* Helpers shared by the libcoap client and server (see net_internal.h). */
 #include "net/net_internal.h"
-#include "pqcoap/client.h"
 
 #include "common/buf_internal.h"
 #include "crypto/crypto_internal.h"
@@ -141,51 +139,4 @@ void pqcoap_net_msg(char *dst, size_t cap, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(dst, cap, fmt, ap);
     va_end(ap);
-}
-
-void pqcoap_reply_free(pqcoap_reply *r)
-{
-    if (!r)
-        return;
-    free(r->mem);
-    memset(r, 0, sizeof(*r));
-}
-
-pqcoap_err pqcoap_reply_copy(pqcoap_reply *r, const pqcoap_msg *m)
-{
-    if (!r || !m || (m->n_opts && !m->opts) || (m->payload_len && !m->payload) ||
-        (m->token_len && !m->token) || m->n_opts > SIZE_MAX / sizeof(pqcoap_opt))
-        return PQCOAP_ERR_ARG;
-    /* One allocation: the option table, then token, option values and payload bytes. */
-    size_t total = m->n_opts * sizeof(pqcoap_opt) + m->token_len + m->payload_len;
-    for (size_t i = 0; i < m->n_opts; i++)
-        total += m->opts[i].len;
-    uint8_t *mem = malloc(total ? total : 1);
-    if (!mem)
-        return PQCOAP_ERR_NOMEM;
-    pqcoap_opt *opts = (pqcoap_opt *)(void *)mem;
-    uint8_t *p = mem + m->n_opts * sizeof(pqcoap_opt);
-    memset(r, 0, sizeof(*r));
-    r->mem = mem;
-    r->msg.code = m->code;
-    r->msg.token = p;
-    r->msg.token_len = m->token_len;
-    if (m->token_len)
-        memcpy(p, m->token, m->token_len);
-    p += m->token_len;
-    for (size_t i = 0; i < m->n_opts; i++) {
-        opts[i].number = m->opts[i].number;
-        opts[i].len = m->opts[i].len;
-        opts[i].value = p;
-        if (m->opts[i].len)
-            memcpy(p, m->opts[i].value, m->opts[i].len);
-        p += m->opts[i].len;
-    }
-    r->msg.opts = m->n_opts ? opts : NULL;
-    r->msg.n_opts = m->n_opts;
-    r->msg.payload = p;
-    r->msg.payload_len = m->payload_len;
-    if (m->payload_len)
-        memcpy(p, m->payload, m->payload_len);
-    return PQCOAP_OK;
 }

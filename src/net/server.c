@@ -1,8 +1,8 @@
 /* CoAP server on libcoap: every request goes through one dispatcher (libcoap's "unknown
  * resource"), which runs the layer's check, routes by path and method, runs the handler or
  * defers it, protects the response and hands it to libcoap (block-wise as needed).
- * Deferred responses come back through a locked queue and an eventfd; they are sent as
- * separate responses with libcoap's async support. */
+ * Deferred responses come back through a locked queue and an eventfd and are sent by the
+ * I/O thread as separate responses (RFC 7252 section 5.2.2). */
 #include "pqcoap/server.h"
 #include "net/net_internal.h"
 
@@ -33,12 +33,9 @@ typedef struct route {
 typedef struct ticket {
     uint64_t id;
     coap_session_t *sess;       /* referenced while the ticket lives */
-    uint8_t token[8];
-    size_t token_len;
+    coap_pdu_t *request;        /* copy of the request (options, token, type, MID) */
     pqcoap_exchange x;
     void *state;                /* copy of the layer state */
-    int done;
-    pqcoap_reply resp;          /* the response once completed */
     struct ticket *next;
 } ticket;
 
@@ -54,6 +51,7 @@ struct pqcoap_server {
     pqcoap_layer layer;
     int has_layer;
     coap_context_t *ctx;
+    coap_resource_t *dispatcher;  /* libcoap's "unknown resource": every request */
     uint16_t port;
     int wake_fd;                /* eventfd: completions and stop */
     int poll_fd;                /* epoll over libcoap's fd and wake_fd */
@@ -254,34 +252,67 @@ static int run_handler(pqcoap_server *srv, const pqcoap_msg *req, pqcoap_server_
     return 0;
 }
 
-/* A deferred request came back from libcoap (its async was triggered, or the client
- * retransmitted it while pending). */
-static void on_async(pqcoap_server *srv, coap_async_t *async, coap_resource_t *resource,
-                     coap_session_t *session, const coap_pdu_t *request,
-                     const coap_string_t *query, coap_pdu_t *response)
+static void ticket_free(pqcoap_server *srv, ticket *t)
 {
-    ticket *t = coap_async_get_app_data(async);
-    if (!t || !t->done)
-        return; /* still working: libcoap acknowledges a retransmitted CON */
-    pqcoap_msg m = t->resp.msg;
-    pqcoap_net_scratch_start(&srv->out, m.code, t->token, t->token_len);
-    if (pqcoap_msgbuf_copy_opts(&srv->out.b, &m) != PQCOAP_OK ||
-        pqcoap_msgbuf_set_payload(&srv->out.b, m.payload, m.payload_len) != PQCOAP_OK)
-        pqcoap_msgbuf_error(&srv->out.b, PQCOAP_CODE(5, 0), "deferred response too large");
-    protect_and_put(srv, t->state, &t->x, &srv->out.b, resource, session, request, query, response);
-    layer_end(srv, t->state);
-    /* Unlink and free the ticket, then the async. */
     for (ticket **pp = &srv->tickets; *pp; pp = &(*pp)->next) {
         if (*pp == t) {
             *pp = t->next;
             break;
         }
     }
+    layer_end(srv, t->state);
+    coap_delete_pdu(t->request);
     coap_session_release(t->sess);
     free(t->state);
-    pqcoap_reply_free(&t->resp);
     free(t);
-    coap_free_async(session, async);
+}
+
+/* The pending ticket of a request with this session and token (a retransmission), if any. */
+static ticket *ticket_of(pqcoap_server *srv, coap_session_t *session, coap_bin_const_t tok)
+{
+    for (ticket *t = srv->tickets; t; t = t->next) {
+        coap_bin_const_t tt = coap_pdu_get_token(t->request);
+        if (t->sess == session && tt.length == tok.length &&
+            (tok.length == 0 || memcmp(tt.s, tok.s, tok.length) == 0))
+            return t;
+    }
+    return NULL;
+}
+
+/* Leaves a deferred request for later: an empty ACK for a CON request (RFC 7252 section
+ * 5.2.2, also for each retransmission of it), and libcoap sends nothing else, as it does
+ * for an empty NON response. */
+static void answer_later(coap_session_t *session, const coap_pdu_t *request, coap_pdu_t *response)
+{
+    if (coap_pdu_get_type(request) == COAP_MESSAGE_CON)
+        coap_send_ack(session, request);
+    coap_pdu_set_type(response, COAP_MESSAGE_NON);
+    coap_pdu_set_code(response, COAP_EMPTY_CODE);
+}
+
+/* Sends the completed response `resp` of ticket t and frees the ticket. */
+static void send_deferred(pqcoap_server *srv, ticket *t, const pqcoap_msg *resp)
+{
+    coap_bin_const_t tok = coap_pdu_get_token(t->request);
+    int con = coap_pdu_get_type(t->request) == COAP_MESSAGE_CON;
+    /* RFC 7252 section 5.2.2: a separate response, CON for a CON request (libcoap
+     * retransmits it until acknowledged), NON for a NON request; a fresh MID either way. */
+    coap_pdu_t *pdu = coap_pdu_init(con ? COAP_MESSAGE_CON : COAP_MESSAGE_NON, COAP_EMPTY_CODE,
+                                    coap_new_message_id(t->sess), coap_session_max_pdu_size(t->sess));
+    coap_string_t *query = coap_get_query(t->request);
+    if (pdu && coap_add_token(pdu, tok.length, tok.s)) {
+        pqcoap_net_scratch_start(&srv->out, resp->code, tok.s, tok.length);
+        if (pqcoap_msgbuf_copy_opts(&srv->out.b, resp) != PQCOAP_OK ||
+            pqcoap_msgbuf_set_payload(&srv->out.b, resp->payload, resp->payload_len) != PQCOAP_OK)
+            pqcoap_msgbuf_error(&srv->out.b, PQCOAP_CODE(5, 0), "deferred response too large");
+        protect_and_put(srv, t->state, &t->x, &srv->out.b, srv->dispatcher, t->sess, t->request,
+                        query, pdu);
+        coap_send(t->sess, pdu); /* takes the PDU */
+    } else {
+        coap_delete_pdu(pdu);
+    }
+    coap_delete_string(query);
+    ticket_free(srv, t);
 }
 
 /* The one libcoap request handler: every method, every path. */
@@ -290,9 +321,8 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
                        coap_pdu_t *response)
 {
     pqcoap_server *srv = coap_resource_get_userdata(resource);
-    coap_async_t *async = coap_find_async(session, coap_pdu_get_token(request));
-    if (async) {
-        on_async(srv, async, resource, session, request, query, response);
+    if (ticket_of(srv, session, coap_pdu_get_token(request))) {
+        answer_later(session, request, response); /* a retransmission: still working */
         return;
     }
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
@@ -335,8 +365,12 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
         req = &plain;
     }
     pqcoap_server_req rq = {srv, &x, session, request, 0};
-    if (run_handler(srv, req, &rq))
-        return; /* deferred: libcoap sends an empty ACK for a CON request */
+    if (run_handler(srv, req, &rq)) {
+        answer_later(session, request, response); /* deferred: the state went to the ticket */
+        if (srv->state)
+            pqcoap_wipe(srv->state, srv->layer.state_size);
+        return;
+    }
     protect_and_put(srv, srv->state, &x, &srv->out.b, resource, session, request, query, response);
     layer_end(srv, srv->state);
 }
@@ -353,16 +387,14 @@ pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket_out)
         free(t);
         return PQCOAP_ERR_NOMEM;
     }
-    /* RFC 7252 section 5.2.2: separate response; libcoap keeps a copy of the request. */
-    coap_async_t *async = coap_register_async(rq->sess, rq->request, 0);
-    if (!async) {
+    coap_bin_const_t tok = coap_pdu_get_token(rq->request);
+    t->request = coap_pdu_duplicate(rq->request, rq->sess, tok.length, tok.s, NULL);
+    if (!t->request) {
         free(t->state);
         free(t);
         return PQCOAP_ERR_NOMEM;
     }
-    coap_bin_const_t tok = coap_pdu_get_token(rq->request);
-    t->token_len = tok.length <= sizeof(t->token) ? tok.length : sizeof(t->token);
-    memcpy(t->token, tok.s, t->token_len);
+    coap_pdu_set_type(t->request, coap_pdu_get_type(rq->request));
     if (t->state)
         memcpy(t->state, srv->state, srv->layer.state_size);
     t->x = *rq->x;
@@ -370,7 +402,6 @@ pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket_out)
     t->id = ++srv->next_ticket;
     t->next = srv->tickets;
     srv->tickets = t;
-    coap_async_set_app_data(async, t);
     rq->deferred = 1;
     *ticket_out = t->id;
     return PQCOAP_OK;
@@ -407,37 +438,31 @@ pqcoap_err pqcoap_server_complete(pqcoap_server *srv, uint64_t ticket_id, const 
     return PQCOAP_OK;
 }
 
-/* Moves queued completions to their tickets and triggers the async responses. */
+/* Sends the responses queued by pqcoap_server_complete, oldest first. */
 static void drain_completions(pqcoap_server *srv)
 {
     uint64_t count;
     while (read(srv->wake_fd, &count, sizeof(count)) > 0)
         continue;
     pthread_mutex_lock(&srv->lock);
-    completion *c = srv->queue;
+    completion *c = srv->queue, *fifo = NULL;
     srv->queue = NULL;
     pthread_mutex_unlock(&srv->lock);
-    while (c) {
+    while (c) { /* the queue is newest first */
         completion *next = c->next;
+        c->next = fifo;
+        fifo = c;
+        c = next;
+    }
+    for (c = fifo; c; c = fifo) {
+        fifo = c->next;
         ticket *t = srv->tickets;
         while (t && t->id != c->ticket)
             t = t->next;
-        coap_bin_const_t tok = {0, NULL};
-        coap_async_t *async = NULL;
-        if (t && !t->done) {
-            tok.length = t->token_len;
-            tok.s = t->token;
-            async = coap_find_async(t->sess, tok);
-        }
-        if (async) {
-            t->resp = c->resp;
-            t->done = 1;
-            coap_async_trigger(async);
-        } else {
-            pqcoap_reply_free(&c->resp);
-        }
+        if (t)
+            send_deferred(srv, t, &c->resp.msg);
+        pqcoap_reply_free(&c->resp);
         free(c);
-        c = next;
     }
 }
 
@@ -496,10 +521,6 @@ static pqcoap_err server_setup(pqcoap_server *srv, char *msg, size_t cap)
                        srv->cfg.addr);
         return PQCOAP_ERR_ARG;
     }
-    if (!coap_async_is_supported()) {
-        pqcoap_net_msg(msg, cap, "libcoap was built without async (separate response) support");
-        return PQCOAP_ERR_UNSUPPORTED;
-    }
     size_t body_cap = srv->cfg.max_body + srv->layer.overhead;
     if (pqcoap_net_scratch_alloc(&srv->in, body_cap) != PQCOAP_OK ||
         pqcoap_net_scratch_alloc(&srv->out, srv->cfg.max_body) != PQCOAP_OK ||
@@ -533,6 +554,7 @@ static pqcoap_err server_setup(pqcoap_server *srv, char *msg, size_t cap)
         pqcoap_net_msg(msg, cap, "out of memory");
         return PQCOAP_ERR_NOMEM;
     }
+    srv->dispatcher = unknown;
     dispatch_all(srv, unknown);
     dispatch_all(srv, wkc);
 
@@ -602,15 +624,8 @@ void pqcoap_server_free(pqcoap_server *srv)
 {
     if (!srv)
         return;
-    while (srv->tickets) {
-        ticket *t = srv->tickets;
-        srv->tickets = t->next;
-        layer_end(srv, t->state);
-        coap_session_release(t->sess);
-        free(t->state);
-        pqcoap_reply_free(&t->resp);
-        free(t);
-    }
+    while (srv->tickets)
+        ticket_free(srv, srv->tickets);
     if (srv->ctx)
         coap_free_context(srv->ctx);
     while (srv->queue) {

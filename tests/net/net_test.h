@@ -3,8 +3,13 @@
 #ifndef PQCOAP_TEST_NET_H
 #define PQCOAP_TEST_NET_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include "pqcoap/client.h"
 #include "pqcoap/server.h"
 
@@ -71,6 +76,45 @@ static inline pqcoap_client *test_client(const char *uri, const pqcoap_client_co
     if (pqcoap_client_open(uri, cfg, &cl, msg, sizeof(msg)) != PQCOAP_OK)
         fprintf(stderr, "client %s: %s\n", uri, msg);
     return cl;
+}
+
+/** GETs coap://127.0.0.1:port/path `times` times with a fresh client; returns how many
+ *  answers were 2.05 with payload `want`. */
+static inline int test_get_count(const test_server *ts, const char *path, const char *want,
+                                 int times)
+{
+    char uri[128];
+    int good = 0;
+    test_uri(uri, sizeof(uri), "127.0.0.1", ts, path);
+    pqcoap_client *cl = test_client(uri, NULL);
+    for (int i = 0; cl && i < times; i++) {
+        pqcoap_req req = PQCOAP_REQ_INIT;
+        pqcoap_reply r;
+        if (pqcoap_client_request(cl, &req, &r) == PQCOAP_OK && r.msg.code == PQCOAP_CODE(2, 5) &&
+            r.msg.payload_len == strlen(want) && memcmp(r.msg.payload, want, strlen(want)) == 0)
+            good++;
+        pqcoap_reply_free(&r);
+    }
+    pqcoap_client_free(cl);
+    return good;
+}
+
+/** A UDP port on 127.0.0.1 that was free a moment ago (nothing listens there now). */
+static inline uint16_t test_free_port(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    uint16_t port = 0;
+    if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(s, (struct sockaddr *)&a, &alen) == 0)
+        port = ntohs(a.sin_port);
+    if (s >= 0)
+        close(s);
+    return port;
 }
 
 #endif

@@ -1,7 +1,7 @@
 /* Our client against our server over UDP on loopback: every method, payloads, options,
  * block-wise bodies, NON, IPv4 and IPv6, limits, errors, timeouts and a window of requests. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -272,17 +272,10 @@ static void test_window(test_server *ts)
 /* Nothing listens: PQCOAP_ERR_TIMEOUT, well within a generous bound. */
 static void test_timeout(void)
 {
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a;
-    socklen_t alen = sizeof(a);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
-    CHECK(getsockname(s, (struct sockaddr *)&a, &alen) == 0);
-    close(s);
+    uint16_t port = test_free_port();
+    CHECK(port != 0);
     char uri[64];
-    snprintf(uri, sizeof(uri), "coap://127.0.0.1:%u/x", ntohs(a.sin_port));
+    snprintf(uri, sizeof(uri), "coap://127.0.0.1:%u/x", port);
     pqcoap_client_config cfg = PQCOAP_CLIENT_CONFIG_INIT;
     cfg.timeout_ms = 2000;
     pqcoap_client *cl = test_client(uri, &cfg);
@@ -300,6 +293,48 @@ static void test_timeout(void)
         CHECK(reply.mem == NULL);
     }
     pqcoap_client_free(cl);
+}
+
+/* An external event loop: poll(pqcoap_server_fd) then pqcoap_server_step(srv, 0), stopped
+ * from a signal handler. */
+static pqcoap_server *signal_srv;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    pqcoap_server_stop(signal_srv);
+}
+
+static void *external_loop(void *arg)
+{
+    pqcoap_server *srv = arg;
+    for (int i = 0; i < 100000; i++) {
+        struct pollfd p = {pqcoap_server_fd(srv), POLLIN, 0};
+        if (poll(&p, 1, -1) < 0)
+            continue;
+        if (pqcoap_server_step(srv, 0) != PQCOAP_OK)
+            break;
+    }
+    return NULL;
+}
+
+static void test_external_loop(void)
+{
+    test_server ts;
+    CHECK(test_server_new(&ts, "127.0.0.1", NULL, 0) != NULL);
+    if (!ts.srv)
+        return;
+    register_all(ts.srv);
+    CHECK(pqcoap_server_fd(ts.srv) >= 0);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, external_loop, ts.srv) == 0);
+    CHECK_EQ_INT(test_get_count(&ts, "a/b", "hello", 20), 20);
+    signal_srv = ts.srv;
+    signal(SIGUSR1, on_signal);
+    CHECK(raise(SIGUSR1) == 0);
+    pthread_join(t, NULL);
+    CHECK_EQ_INT(pqcoap_server_step(ts.srv, 0), PQCOAP_ERR_STATE);
+    pqcoap_server_free(ts.srv);
 }
 
 static void test_bad_uris(void)
@@ -348,6 +383,7 @@ int main(void)
     test_window(&v4);
     test_timeout();
     test_bad_uris();
+    test_external_loop();
 
     test_server_end(&v4);
     test_server_end(&v6);
