@@ -35,6 +35,7 @@ extern "C" {
 #define PQCOAP_OPT_PROXY_URI 35
 #define PQCOAP_OPT_PROXY_SCHEME 39
 #define PQCOAP_OPT_SIZE1 60
+#define PQCOAP_OPT_REQUEST_TAG 292
 #define PQCOAP_OPT_PQ_SIG 65003
 
 /** Largest opts() encoding the core accepts (bytes); larger gives PQCOAP_ERR_TOO_LARGE. */

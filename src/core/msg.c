@@ -8,6 +8,7 @@ int pqcoap_opt_excluded(uint16_t number)
     case PQCOAP_OPT_URI_HOST: case PQCOAP_OPT_URI_PORT: case PQCOAP_OPT_MAX_AGE:
     case PQCOAP_OPT_BLOCK2: case PQCOAP_OPT_BLOCK1: case PQCOAP_OPT_SIZE2:
     case PQCOAP_OPT_PROXY_URI: case PQCOAP_OPT_PROXY_SCHEME: case PQCOAP_OPT_SIZE1:
+    case PQCOAP_OPT_REQUEST_TAG:
     case PQCOAP_OPT_PQ_SIG:
         return 1;
     default:

@@ -272,12 +272,14 @@ pqcoap_err pqcoap_pubkey_parse(const uint8_t *in, size_t len, pqcoap_pubkey *out
 static pqcoap_err save(const char *path, const uint8_t *text, size_t len, mode_t mode,
                        int overwrite)
 {
+    /* mkstemp's template: the path, a dot and six 'X' that it replaces */
+    static const char suffix[] = {'.', 'X', 'X', 'X', 'X', 'X', 'X', '\0'};
     size_t path_len = strlen(path);
-    char *tmp = malloc(path_len + sizeof ".XXXXXX");
+    char *tmp = malloc(path_len + sizeof suffix);
     if (tmp == NULL)
         return PQCOAP_ERR_NOMEM;
     memcpy(tmp, path, path_len);
-    memcpy(tmp + path_len, ".XXXXXX", sizeof ".XXXXXX");
+    memcpy(tmp + path_len, suffix, sizeof suffix);
     int fd = mkstemp(tmp); /* created with mode 0600 */
     if (fd < 0) {
         free(tmp);

@@ -14,8 +14,6 @@
 #define PQCOAP_NET_MAX_OPTS 64
 /** Bytes of option values a builder given to a hook or handler can hold. */
 #define PQCOAP_NET_OPT_VALS 8192
-/** Request-Tag (RFC 9175): added and removed by libcoap's block-wise transfer. */
-#define PQCOAP_OPT_REQUEST_TAG 292
 /** Option numbers not in msg.h (RFC 7252 section 5.10). */
 #define PQCOAP_OPT_ETAG 4
 #define PQCOAP_OPT_ACCEPT 17
