@@ -46,7 +46,7 @@ fuzz: bootstrap
 	@fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 memcheck: release
-	@cd $(BUILD)/release && ctest --output-on-failure -L memcheck-ok -T memcheck
+	@cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS) -L memcheck-ok -T memcheck
 
 install: release
 	@cmake --install $(BUILD)/release

@@ -1,48 +1,38 @@
-/* libFuzzer target: the varint decoder and opts() over an option list decoded from the input. */
-#include <stddef.h>
-#include <stdint.h>
-
-#include "common/buf_internal.h"
-#include "pqcoap/msg.h"
+/* libFuzzer target: option canonicalisation opts() (PROTOCOL.md) over a message view read
+ * from the input (layout in fuzz_common.h). */
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_msg fm;
+    fuzz_msg_read(data, size, &fm);
+    uint8_t out[PQCOAP_OPTS_MAX];
+    size_t out_len;
+    if (pqcoap_opts(&fm.msg, out, sizeof out, &out_len) != PQCOAP_OK)
+        return 0;
+    /* accepted: u16 count of the options not left out, then each as u16 number ||
+     * str16(value), in input order, and nothing else */
     pqcoap_reader r;
-    uint64_t v;
-    pqcoap_rd_init(&r, data, size);
-    if (pqcoap_rd_varint(&r, &v) == PQCOAP_OK) {
-        uint8_t enc[PQCOAP_VARINT_MAX_LEN];
-        pqcoap_writer w;
-        pqcoap_wr_init(&w, enc, sizeof enc);
-        pqcoap_wr_varint(&w, v);
-        /* a decoded varint re-encodes to exactly the bytes read (minimality) */
-        if (w.err != PQCOAP_OK || w.len != r.pos)
-            __builtin_trap();
-    }
-
-    /* input as a list of (u16 number, str8 value) options */
-    pqcoap_opt opts[32];
-    size_t n = 0;
-    pqcoap_rd_init(&r, data, size);
-    while (n < 32) {
+    uint16_t count;
+    pqcoap_rd_init(&r, out, out_len);
+    if (pqcoap_rd_u16(&r, &count) != PQCOAP_OK)
+        __builtin_trap();
+    size_t kept = 0;
+    for (size_t i = 0; i < fm.msg.n_opts; i++) {
+        const pqcoap_opt *o = &fm.msg.opts[i];
+        if (pqcoap_opt_excluded(o->number))
+            continue;
         uint16_t num;
         const uint8_t *val;
         size_t len;
-        if (pqcoap_rd_u16(&r, &num) != PQCOAP_OK || pqcoap_rd_str8(&r, &val, &len) != PQCOAP_OK)
-            break;
-        opts[n].number = num;
-        opts[n].value = val;
-        opts[n].len = len;
-        n++;
+        if (pqcoap_rd_u16(&r, &num) != PQCOAP_OK || pqcoap_rd_str16(&r, &val, &len) != PQCOAP_OK ||
+            num != o->number || len != o->len || (len && memcmp(val, o->value, len) != 0))
+            __builtin_trap();
+        kept++;
     }
-    pqcoap_msg m = PQCOAP_MSG_INIT;
-    m.opts = opts;
-    m.n_opts = n;
-    uint8_t out[PQCOAP_OPTS_MAX];
-    size_t out_len;
-    if (pqcoap_opts(&m, out, sizeof out, &out_len) == PQCOAP_OK && out_len < 2)
+    if (count != kept || pqcoap_rd_end(&r) != PQCOAP_OK)
         __builtin_trap();
     return 0;
 }

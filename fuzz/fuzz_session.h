@@ -1,14 +1,14 @@
-/* Fixed Mode B set-up shared by the session fuzz targets: deterministic keys, an in-memory
- * store trusting "client", a responder "server", and (on request) an established session
- * pair whose state each input starts from again. */
+/* Fixed Mode B set-up shared by the session fuzz targets and the seed generator:
+ * deterministic keys, an in-memory store trusting "client", a responder "server" with an
+ * established session (sid 1) to the client, and an initiator waiting for the RESP to its
+ * second INIT. fuzz_session_reset brings every piece of state back to how the set-up left
+ * it, so each input meets the same state and a run is deterministic. */
 #ifndef PQCOAP_FUZZ_SESSION_H
 #define PQCOAP_FUZZ_SESSION_H
 
-#include <stdlib.h>
-#include <string.h>
-
-#include "pqcoap/keys.h"
+#include "fuzz_common.h"
 #include "pqcoap/session.h"
+#include "pqcoap/store.h"
 #include "core/session_internal.h"
 
 typedef struct fuzz_session {
@@ -18,18 +18,19 @@ typedef struct fuzz_session {
     pqcoap_store store;
     pqcoap_responder responder;
     pqcoap_session slots[2];
-    pqcoap_initiator initiator;     /* started: an INIT was sent, no RESP processed */
-    pqcoap_session client_session;  /* established with slots[0] */
+    pqcoap_initiator initiator;     /* started: INIT with session_seq 2 sent, no RESP yet */
+    pqcoap_session client_session;  /* established with slots[0] (sid 1) */
+    /* the state after set-up, restored by fuzz_session_reset */
+    pqcoap_test_rng pristine_rng;
+    pqcoap_responder pristine_responder;
+    pqcoap_session pristine_slots[2];
+    pqcoap_initiator pristine_initiator;
+    pqcoap_session pristine_client;
+    pqcoap_floor pristine_floor;
 } fuzz_session;
 
-static void fuzz_must(pqcoap_err err)
-{
-    if (err != PQCOAP_OK)
-        abort();
-}
-
-/* Builds everything once; the caller keeps *fs for the whole run. */
-static void fuzz_session_setup(fuzz_session *fs)
+/* Builds everything once; *fs must stay where it is (the responder points into it). */
+static inline void fuzz_session_setup(fuzz_session *fs)
 {
     static const char seed[] = "pqcoap fuzz session";
     uint8_t init[PQCOAP_INIT_MAX], resp[PQCOAP_RESP_MAX];
@@ -72,6 +73,38 @@ static void fuzz_session_setup(fuzz_session *fs)
     fuzz_must(pqcoap_initiator_finish(&fs->initiator, resp, resp_len, 0, &fs->client_session));
     fuzz_must(pqcoap_initiator_start(&fs->initiator, &icfg, 2, 0, &fs->rng, init, sizeof init,
                                      &init_len));
+
+    fs->pristine_rng = fs->rng_state;
+    fs->pristine_responder = fs->responder;
+    memcpy(fs->pristine_slots, fs->slots, sizeof fs->slots);
+    fs->pristine_initiator = fs->initiator;
+    fs->pristine_client = fs->client_session;
+    fuzz_must(pqcoap_store_floor_get(&fs->store, "client", &fs->pristine_floor));
+}
+
+/* Restores the state fuzz_session_setup left: RNG, responder (RESP cache included),
+ * session table, floor of "client", the waiting initiator and the client session. */
+static inline void fuzz_session_reset(fuzz_session *fs)
+{
+    fs->rng_state = fs->pristine_rng;
+    fs->responder = fs->pristine_responder;
+    memcpy(fs->slots, fs->pristine_slots, sizeof fs->slots);
+    fs->initiator = fs->pristine_initiator;
+    fs->client_session = fs->pristine_client;
+    fuzz_must(pqcoap_store_floor_set(&fs->store, "client", &fs->pristine_floor));
+}
+
+/* The fuzz targets need one fuzz_session each for the whole run. */
+static inline fuzz_session *fuzz_session_get(void)
+{
+    static fuzz_session fs;
+    static int ready;
+    if (!ready) {
+        fuzz_session_setup(&fs);
+        ready = 1;
+    }
+    fuzz_session_reset(&fs);
+    return &fs;
 }
 
 #endif

@@ -10,6 +10,7 @@
 #include "pqcoap/rng.h"
 #include "pqcoap/server.h"
 #include "pqcoap/session.h"
+#include "pqcoap/sign_endpoint.h"
 #include "pqcoap/store.h"
 
 #ifdef __cplusplus

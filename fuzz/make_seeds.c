@@ -1,0 +1,292 @@
+/* Makes the committed seed corpora fuzz/corpus/<target>/ with the real library code, over the
+ * fixed keys and session the targets use, or checks that the committed files are still what
+ * it makes. Usage: make_seeds [--check] SOURCE_DIR */
+#include "fuzz_session.h"
+#include "hex.h"
+#include "pqcoap/sign.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+static const char *corpus_dir; /* SOURCE_DIR/fuzz/corpus */
+static int checking;
+static int failures;
+
+/* Writes (or, when checking, compares) the seed fuzz/corpus/<target>/<name>. */
+static void seed(const char *target, const char *name, const uint8_t *p, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", corpus_dir, target);
+    if (!checking && mkdir(path, 0755) != 0 && errno != EEXIST) {
+        perror(path);
+        exit(1);
+    }
+    snprintf(path, sizeof path, "%s/%s/%s", corpus_dir, target, name);
+    FILE *f = fopen(path, checking ? "rb" : "wb");
+    if (!f) {
+        perror(path);
+        failures++;
+        return;
+    }
+    if (checking) {
+        static uint8_t have[PQCOAP_KEYFILE_MAX + 1];
+        size_t got = fread(have, 1, sizeof have, f);
+        if (got != n || memcmp(have, p, n) != 0) {
+            fprintf(stderr, "%s differs from what make_seeds makes\n", path);
+            failures++;
+        }
+    } else if (fwrite(p, 1, n, f) != n) {
+        perror(path);
+        exit(1);
+    }
+    fclose(f);
+}
+
+/* Reads the one-line hex test vector tests/vectors/<name>.hex into out. */
+static size_t vector(const char *source_dir, const char *name, uint8_t *out, size_t cap)
+{
+    char path[4096], text[2 * 4096 + 2];
+    snprintf(path, sizeof path, "%s/tests/vectors/%s.hex", source_dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(text, sizeof text, f)) {
+        perror(path);
+        exit(1);
+    }
+    fclose(f);
+    text[strcspn(text, "\n")] = 0;
+    size_t n = unhex(text, out, cap);
+    if (n == (size_t)-1)
+        abort();
+    return n;
+}
+
+/* Writes a message view in the layout fuzz_msg_read reads (fuzz_common.h). */
+static size_t msg_write(const pqcoap_msg *m, uint8_t extra, uint8_t *out, size_t cap)
+{
+    pqcoap_writer w;
+    pqcoap_wr_init(&w, out, cap);
+    pqcoap_wr_u8(&w, m->code);
+    pqcoap_wr_u8(&w, (uint8_t)(m->token_len | (size_t)extra << 4));
+    pqcoap_wr_bytes(&w, m->token, m->token_len);
+    pqcoap_wr_u8(&w, (uint8_t)m->n_opts);
+    for (size_t i = 0; i < m->n_opts; i++) {
+        pqcoap_wr_u16(&w, m->opts[i].number);
+        pqcoap_wr_str8(&w, m->opts[i].value, m->opts[i].len);
+    }
+    pqcoap_wr_bytes(&w, m->payload, m->payload_len);
+    fuzz_must(w.err);
+    return w.len;
+}
+
+static void msg_seed(const char *target, const char *name, const pqcoap_msg *m, uint8_t extra)
+{
+    uint8_t buf[4096];
+    seed(target, name, buf, msg_write(m, extra, buf, sizeof buf));
+}
+
+static const uint8_t token[2] = {0x4a, 0x01};
+#define OPT(num, s) {num, (const uint8_t *)(s), sizeof(s) - 1}
+
+static void varint_seeds(void)
+{
+    static const uint64_t values[] = {0, 127, 128, 16383, 16384, UINT64_MAX >> 8};
+    uint8_t buf[64];
+    pqcoap_writer w;
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+        pqcoap_wr_varint(&w, values[i]);
+    fuzz_must(w.err);
+    seed("fuzz_varint", "valid_sequence", buf, w.len);
+    static const uint8_t nonminimal[] = {0x80, 0x00};
+    static const uint8_t nine_bytes[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    seed("fuzz_varint", "nonminimal", nonminimal, sizeof nonminimal);
+    seed("fuzz_varint", "nine_bytes", nine_bytes, sizeof nine_bytes);
+}
+
+static void opts_seeds(void)
+{
+    static const pqcoap_opt path[] = {OPT(PQCOAP_OPT_URI_PATH, "sensors"),
+                                      OPT(PQCOAP_OPT_URI_PATH, "temp")};
+    static const pqcoap_opt mixed[] = {
+        OPT(PQCOAP_OPT_URI_HOST, "plant.example"), OPT(PQCOAP_OPT_URI_PATH, "a"),
+        OPT(PQCOAP_OPT_CONTENT_FORMAT, ""), OPT(PQCOAP_OPT_URI_QUERY, "x=1"),
+        OPT(PQCOAP_OPT_BLOCK2, "\x16"), OPT(PQCOAP_OPT_PQ_SIG, "0123456789abcdefg")};
+    static const pqcoap_opt unordered[] = {OPT(PQCOAP_OPT_URI_PATH, "b"),
+                                           OPT(PQCOAP_OPT_URI_HOST, "h")};
+    pqcoap_msg m = {PQCOAP_GET, token, sizeof token, path, 2, NULL, 0};
+    msg_seed("fuzz_opts", "uri_path", &m, 0);
+    m.opts = mixed;
+    m.n_opts = sizeof mixed / sizeof mixed[0];
+    msg_seed("fuzz_opts", "excluded_and_kept", &m, 0);
+    m.opts = unordered;
+    m.n_opts = 2;
+    msg_seed("fuzz_opts", "out_of_order", &m, 0);
+}
+
+static void sign_seeds(void)
+{
+    const pqcoap_identity *id = fuzz_sign_identity();
+    pqcoap_test_rng st;
+    pqcoap_rng rng;
+    pqcoap_signer s;
+    fuzz_must(pqcoap_test_rng_init(&st, &rng, (const uint8_t *)"seeds", 5));
+    fuzz_must(pqcoap_signer_from_identity(&s, id, &rng));
+
+    /* v1: a signed payload, the same with L below the minimum, and L alone */
+    static const char text[] = "temperature 21.5";
+    uint8_t out[1024];
+    size_t len;
+    fuzz_must(pqcoap_sign_v1(&s, (const uint8_t *)text, sizeof text - 1, out, sizeof out, &len));
+    seed("fuzz_sign_v1", "valid", out, len);
+    out[len - 2] = 0;
+    out[len - 1] = PQCOAP_SIGN_SIG_MIN - 1;
+    seed("fuzz_sign_v1", "sig_len_below_min", out, len);
+    seed("fuzz_sign_v1", "length_only", out + len - 2, 2);
+
+    /* v2: a request, a response to the fixed request of fuzz_sign_v2.c, a v1 message under
+     * the v1-and-v2 policy (extra bits: bit 0 response, bits 1-2 policy) */
+    uint8_t sig_opt[PQCOAP_SIG_OPT_LEN];
+    pqcoap_opt opts[2] = {OPT(PQCOAP_OPT_URI_PATH, "sensors"),
+                          {PQCOAP_OPT_PQ_SIG, sig_opt, sizeof sig_opt}};
+    pqcoap_msg m = {PQCOAP_POST, token, sizeof token, opts, 1, (const uint8_t *)text,
+                    sizeof text - 1};
+    fuzz_must(pqcoap_sign_v2(&s, 7, &m, NULL, sig_opt, out, sizeof out, &len));
+    m.n_opts = 2;
+    m.payload = out;
+    m.payload_len = len;
+    msg_seed("fuzz_sign_v2", "valid_request", &m, 0);
+
+    pqcoap_sig_req req = {token, sizeof token, {1, 2, 3, 4, 5, 6, 7, 8}, 42};
+    opts[0] = (pqcoap_opt)OPT(PQCOAP_OPT_CONTENT_FORMAT, "");
+    m.code = PQCOAP_CODE(2, 5);
+    m.n_opts = 1;
+    m.payload = (const uint8_t *)text;
+    m.payload_len = sizeof text - 1;
+    fuzz_must(pqcoap_sign_v2(&s, 8, &m, &req, sig_opt, out, sizeof out, &len));
+    m.n_opts = 2;
+    m.payload = out;
+    m.payload_len = len;
+    msg_seed("fuzz_sign_v2", "valid_response", &m, 1);
+
+    fuzz_must(pqcoap_sign_v1(&s, (const uint8_t *)text, sizeof text - 1, out, sizeof out, &len));
+    m.n_opts = 1;
+    m.payload_len = len;
+    msg_seed("fuzz_sign_v2", "v1_under_both", &m, PQCOAP_SIGN_V1_AND_V2 << 1);
+}
+
+static void handshake_seeds(const char *source_dir)
+{
+    uint8_t buf[PQCOAP_INIT_MAX];
+    size_t len;
+    fuzz_session *fs = fuzz_session_get();
+    /* the waiting initiator's INIT (session_seq 2), which the fixed responder accepts */
+    seed("fuzz_init", "valid", fs->initiator.init, fs->initiator.init_len);
+    seed("fuzz_init", "truncated", fs->initiator.init, fs->initiator.init_len / 2);
+    len = vector(source_dir, "session_init", buf, sizeof buf);
+    seed("fuzz_init", "vector", buf, len);
+
+    /* the responder's RESP to it, which completes the waiting initiator's handshake */
+    fuzz_must(pqcoap_responder_handshake(&fs->responder, fs->initiator.init,
+                                         fs->initiator.init_len, 1000, buf, sizeof buf, &len));
+    seed("fuzz_resp", "valid", buf, len);
+    seed("fuzz_resp", "truncated", buf, len - 1);
+    len = vector(source_dir, "session_resp", buf, sizeof buf);
+    seed("fuzz_resp", "vector", buf, len);
+}
+
+static void protected_seeds(const char *source_dir)
+{
+    static const pqcoap_opt req_opts[] = {OPT(PQCOAP_OPT_URI_PATH, "sensors"),
+                                          OPT(PQCOAP_OPT_URI_PATH, "temp")};
+    static const pqcoap_opt resp_opts[] = {OPT(PQCOAP_OPT_CONTENT_FORMAT, "")};
+    pqcoap_msg req = {PQCOAP_POST, token, sizeof token, req_opts, 2,
+                      (const uint8_t *)"set 21.5", 8};
+    pqcoap_msg resp = {PQCOAP_CODE(2, 4), token, sizeof token, resp_opts, 1,
+                       (const uint8_t *)"ok", 2};
+    uint8_t prot[256], plain[256], prot_resp[256];
+    size_t prot_len, plain_len, prot_resp_len;
+    uint64_t n;
+    pqcoap_req_ctx ctx;
+
+    /* request 0 and the response to it, then request 2 (0 and 1 skipped) and its response */
+    for (uint64_t want = 0; want <= 2; want += 2) {
+        fuzz_session *fs = fuzz_session_get();
+        do
+            fuzz_must(pqcoap_session_protect_request(&fs->client_session, &req, 1000, prot,
+                                                     sizeof prot, &prot_len, &n));
+        while (n < want);
+        pqcoap_msg sent = req;
+        sent.payload = prot;
+        sent.payload_len = prot_len;
+        fuzz_must(pqcoap_responder_unprotect(&fs->responder, &sent, 1000, plain, sizeof plain,
+                                             &plain_len, &ctx));
+        fuzz_must(pqcoap_responder_protect(&fs->responder, &ctx, &resp, 1000, prot_resp,
+                                           sizeof prot_resp, &prot_resp_len));
+        pqcoap_msg answer = resp;
+        answer.payload = prot_resp;
+        answer.payload_len = prot_resp_len;
+        msg_seed("fuzz_protected_req", want ? "valid_n2" : "valid_n0", &sent, 0);
+        msg_seed("fuzz_protected_resp", want ? "valid_to_n2" : "valid_to_n0", &answer,
+                 (uint8_t)want);
+    }
+
+    /* the frozen vectors: well-formed, but made with other keys */
+    req.payload = prot;
+    req.payload_len = vector(source_dir, "session_request", prot, sizeof prot);
+    msg_seed("fuzz_protected_req", "vector", &req, 0);
+    resp.payload = prot;
+    resp.payload_len = vector(source_dir, "session_response", prot, sizeof prot);
+    msg_seed("fuzz_protected_resp", "vector", &resp, 0);
+}
+
+static void keyfile_seeds(void)
+{
+    uint8_t text[PQCOAP_KEYFILE_MAX];
+    size_t len;
+    const pqcoap_identity *id = fuzz_sign_identity();
+    fuzz_must(pqcoap_identity_encode(id, text, sizeof text, &len));
+    seed("fuzz_keyfile", "secret_falcon512", text, len);
+    seed("fuzz_keyfile", "secret_truncated", text, len / 3);
+    fuzz_must(pqcoap_pubkey_encode(&id->pub, text, sizeof text, &len));
+    seed("fuzz_keyfile", "public_falcon512", text, len);
+
+    pqcoap_test_rng st;
+    pqcoap_rng rng;
+    pqcoap_identity big;
+    fuzz_must(pqcoap_test_rng_init(&st, &rng, (const uint8_t *)"seeds 1024", 10));
+    fuzz_must(pqcoap_identity_generate("falcon-1024", &rng, &big));
+    fuzz_must(pqcoap_pubkey_encode(&big.pub, text, sizeof text, &len));
+    seed("fuzz_keyfile", "public_falcon1024", text, len);
+    pqcoap_identity_wipe(&big);
+}
+
+int main(int argc, char **argv)
+{
+    int arg = 1;
+    if (argc > 1 && strcmp(argv[1], "--check") == 0) {
+        checking = 1;
+        arg++;
+    }
+    if (argc != arg + 1) {
+        fprintf(stderr, "usage: make_seeds [--check] SOURCE_DIR\n");
+        return 2;
+    }
+    static char dir[4096];
+    snprintf(dir, sizeof dir, "%s/fuzz/corpus", argv[arg]);
+    corpus_dir = dir;
+    if (!checking && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        perror(dir);
+        return 1;
+    }
+    varint_seeds();
+    opts_seeds();
+    sign_seeds();
+    handshake_seeds(argv[arg]);
+    protected_seeds(argv[arg]);
+    keyfile_seeds();
+    if (checking)
+        printf(failures ? "seed corpora out of date: run make_seeds SOURCE_DIR\n"
+                        : "seed corpora are current\n");
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,167 @@
+/* Mode A (signed payloads, PROTOCOL.md) on the CoAP endpoints: a signing client over
+ * pqcoap_client and a security layer for pqcoap_server that verifies requests and signs
+ * responses. Both are pqcoap_layer hooks (layer.h); plain CoAP is the endpoints without them. */
+#ifndef PQCOAP_SIGN_ENDPOINT_H
+#define PQCOAP_SIGN_ENDPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pqcoap/client.h"
+#include "pqcoap/error.h"
+#include "pqcoap/keys.h"
+#include "pqcoap/layer.h"
+#include "pqcoap/rng.h"
+#include "pqcoap/server.h"
+#include "pqcoap/sign.h"
+#include "pqcoap/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Client
+ * ------------------------------------------------------------------------------------- */
+
+/** Signing client settings. Start from PQCOAP_SIGN_CLIENT_CONFIG_INIT. */
+typedef struct pqcoap_sign_client_config {
+    int version;                /**< Mode A version of requests: 2 (default) or 1 */
+    uint64_t seq_block;         /**< v2: sequence numbers reserved in the store per write;
+                                     default 64 (numbers of a block not used before a
+                                     restart are skipped, never reused) */
+    const pqcoap_rng *rng;      /**< randomness for signing; NULL = system RNG */
+    pqcoap_client_config net;   /**< transport settings (client.h); net.layer is ignored:
+                                     the signing layer takes its place */
+} pqcoap_sign_client_config;
+
+/** Default signing client settings: v2, blocks of 64, system RNG, default transport. */
+#define PQCOAP_SIGN_CLIENT_CONFIG_INIT {2, 64, NULL, PQCOAP_CLIENT_CONFIG_INIT}
+
+/** A Mode A client: a pqcoap_client whose requests are signed with the client's identity
+ *  and whose responses must be signed by the pinned server key. Not thread-safe. */
+typedef struct pqcoap_sign_client pqcoap_sign_client;
+
+/** Opens a signing client for `uri` (as pqcoap_client_open). `id` is the client's Falcon-512
+ *  identity (copied; the copy is wiped by pqcoap_sign_client_free). `store` (borrowed, must
+ *  stay open while the client lives, used only from the client's thread) holds the v2
+ *  sequence counter "sign:<kid in hex>" of the identity, reserved ahead through
+ *  pqcoap_seq_counter so that sequence numbers survive restarts and are never reused; it
+ *  may be NULL for a v1 client. `cfg` NULL = defaults. No server key is pinned yet: every
+ *  request fails with PQCOAP_ERR_NO_PEER_KEY until pqcoap_sign_client_pin. On success *out
+ *  owns the client. Errors: PQCOAP_ERR_ARG (NULL, version not 1 or 2, seq_block 0, no store
+ *  for v2); PQCOAP_ERR_UNSUPPORTED (identity not Falcon-512); PQCOAP_ERR_NOMEM; those of
+ *  pqcoap_client_open. `msg` (may be NULL) receives a reason of at most msg_cap bytes. */
+pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
+                                   const pqcoap_store *store,
+                                   const pqcoap_sign_client_config *cfg,
+                                   pqcoap_sign_client **out, char *msg, size_t msg_cap);
+
+/** Closes the client (pqcoap_client_free) and wipes its copy of the identity. NULL is fine. */
+void pqcoap_sign_client_free(pqcoap_sign_client *c);
+
+/** Pins the server's public key (copied): responses are accepted only when signed by it.
+ *  Pinning again replaces the key and forgets the response replay window. Returns
+ *  PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_UNSUPPORTED if the key is not Falcon-512. */
+pqcoap_err pqcoap_sign_client_pin(pqcoap_sign_client *c, const pqcoap_pubkey *server_pk);
+
+/** Sends `req` (client.h; its payload and options are signed) and waits. On PQCOAP_OK
+ *  `reply` (caller frees) is the verified response with the PQ-Sig option and the signature
+ *  removed: its code (which may be a signed 4.04 or 4.05) and unsigned payload. v2 accepts
+ *  a response only when it is signed by the pinned key, carries a fresh sequence number and
+ *  is bound to this request (token, the request's kid and seq); v1 only checks the
+ *  signature. Errors, besides those of pqcoap_client_request:
+ *  - PQCOAP_ERR_NO_PEER_KEY: no server key pinned (nothing is sent);
+ *  - PQCOAP_ERR_TOO_LARGE before sending: a v2 request whose signed body (body + about 660
+ *    bytes) exceeds one block (net.block_size). libcoap sends larger bodies block-wise with
+ *    a token of its own on every block, so the server would not see the token v2 binds.
+ *    v1 requests and all responses may be block-wise;
+ *  - PQCOAP_ERR_REJECTED: the server refused the request with an unsigned 4.00, 4.01 or
+ *    4.02 (bad signature, unknown client key, replay, downgrade, malformed); `reply` holds
+ *    that answer and pqcoap_sign_client_last_error its diagnostic;
+ *  - PQCOAP_ERR_TOO_LARGE / PQCOAP_ERR_BUSY / PQCOAP_ERR_COAP: an unsigned 4.13 / 5.03 /
+ *    other error answer;
+ *  - PQCOAP_ERR_AUTH: the response is not signed by the pinned key or not bound to this
+ *    request; PQCOAP_ERR_REPLAY: a response sequence number seen before;
+ *    PQCOAP_ERR_DOWNGRADE: a v2 request answered without a v2 signature;
+ *    PQCOAP_ERR_MALFORMED: a malformed signed payload or PQ-Sig option;
+ *  - store errors while reserving sequence numbers;
+ *  - PQCOAP_ERR_ARG if req carries a PQ-Sig option itself. */
+pqcoap_err pqcoap_sign_client_request(pqcoap_sign_client *c, const pqcoap_req *req,
+                                      pqcoap_reply *reply);
+
+/** Convenience requests on `path` ("a/b?x=1" replacing the URI's path and query; NULL =
+ *  the URI's) as pqcoap_sign_client_request with a CON request of that method and, for
+ *  POST, PUT and FETCH, the body payload[0..len) (no Content-Format). */
+pqcoap_err pqcoap_sign_client_get(pqcoap_sign_client *c, const char *path, pqcoap_reply *reply);
+pqcoap_err pqcoap_sign_client_post(pqcoap_sign_client *c, const char *path,
+                                   const uint8_t *payload, size_t len, pqcoap_reply *reply);
+pqcoap_err pqcoap_sign_client_put(pqcoap_sign_client *c, const char *path,
+                                  const uint8_t *payload, size_t len, pqcoap_reply *reply);
+pqcoap_err pqcoap_sign_client_delete(pqcoap_sign_client *c, const char *path,
+                                     pqcoap_reply *reply);
+pqcoap_err pqcoap_sign_client_fetch(pqcoap_sign_client *c, const char *path,
+                                    const uint8_t *payload, size_t len, pqcoap_reply *reply);
+
+/** The underlying client with the signing layer set, for pqcoap_client_send / poll (a window
+ *  of signed requests in flight; completions carry the errors listed above). Owned by `c`. */
+pqcoap_client *pqcoap_sign_client_net(pqcoap_sign_client *c);
+
+/** What went wrong in the last failed pqcoap_sign_client_* request: the signing layer's
+ *  reason (e.g. "server rejected the request: 4.01 replayed or out-of-window sequence
+ *  number") or else the transport's (pqcoap_client_last_error). Owned by `c`, valid until
+ *  the next call on it; "" if nothing failed. */
+const char *pqcoap_sign_client_last_error(const pqcoap_sign_client *c);
+
+/* ---------------------------------------------------------------------------------------
+ * Server
+ * ------------------------------------------------------------------------------------- */
+
+/** Mode A server layer settings. Start from PQCOAP_SIGN_SERVER_CONFIG_INIT. */
+typedef struct pqcoap_sign_server_config {
+    pqcoap_sign_policy policy;  /**< accepted versions: v2 only (default), v1 only (seed
+                                     compatibility) or both (explicit opt-in) */
+    const pqcoap_pubkey *v1_keys; /**< v1: the pinned client keys (copied at create); a v1
+                                     request is accepted if one of them verifies it */
+    size_t n_v1_keys;
+    size_t max_peers;           /**< v2: replay windows kept (one per client kid); default 256 */
+    uint64_t seq_block;         /**< v2: response sequence numbers reserved per store write;
+                                     default 64 */
+    const pqcoap_rng *rng;      /**< randomness for signing; NULL = system RNG */
+} pqcoap_sign_server_config;
+
+/** Default server layer settings: v2 only, no v1 keys, 256 peers, blocks of 64. */
+#define PQCOAP_SIGN_SERVER_CONFIG_INIT {PQCOAP_SIGN_V2_ONLY, NULL, 0, 256, 64, NULL}
+
+/** The state of a Mode A server layer: identity, trust store, replay windows. */
+typedef struct pqcoap_sign_server pqcoap_sign_server;
+
+/** Creates a Mode A server layer signing with `id` (Falcon-512, copied and wiped at free).
+ *  `store` (borrowed; open while the layer lives and used only from the server's I/O
+ *  thread) is the trust store: a v2 request is verified against the peer whose kid it
+ *  names. It also holds the response sequence counter "sign:<own kid in hex>" and, per client
+ *  kid, the highest accepted request seq as the floor "sign:<client kid in hex>"
+ *  (session_seq), written before the request reaches its handler. When a kid's replay
+ *  window is first needed after a start it is initialised from that floor, so a request
+ *  captured before a restart is still a replay after it (PROTOCOL.md, receiver state).
+ *  Requests that fail verification are answered, unsigned, with 4.00 (malformed), 4.01
+ *  (bad signature, unknown key, replay, downgrade), 4.02 (v2 to a v1-only endpoint), 5.03
+ *  (replay table full) or 5.00 (store failure) and a short diagnostic; their handler never
+ *  runs. Every other response, 4.04 and 4.05 included, is signed: v2 bound to the request,
+ *  v1 as a v1 payload. `cfg` NULL = defaults. Errors: PQCOAP_ERR_ARG (NULL, bad policy,
+ *  max_peers or seq_block 0, v1 keys missing for a policy accepting v1); PQCOAP_ERR_UNSUPPORTED
+ *  (identity or a v1 key not Falcon-512); PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_sign_server_new(const pqcoap_identity *id, const pqcoap_store *store,
+                                  const pqcoap_sign_server_config *cfg,
+                                  pqcoap_sign_server **out);
+
+/** The layer to set as pqcoap_server_config.layer (it registers PQ-Sig 65003 as a critical
+ *  option). Owned by `s`, which must outlive the server using it. */
+const pqcoap_layer *pqcoap_sign_server_layer(const pqcoap_sign_server *s);
+
+/** Releases the layer state and wipes the identity copy. Free the server first. NULL is fine. */
+void pqcoap_sign_server_free(pqcoap_sign_server *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,291 @@
+/* Mode A client (sign_endpoint.h): a pqcoap_client whose layer signs each request with the
+ * client's identity (v2 seq from a store counter reserved ahead) and accepts a response only
+ * when it is signed by the pinned server key and, in v2, bound to that request. */
+#include "pqcoap/sign_endpoint.h"
+#include "net/sign_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ERR_LEN 192
+
+struct pqcoap_sign_client {
+    pqcoap_identity id;
+    pqcoap_signer signer;
+    int version;
+    size_t block_size;              /* the transport's block size */
+    pqcoap_seq_counter counter;     /* v2 request seq */
+    pqcoap_pubkey server;           /* pinned server key */
+    int pinned;
+    pqcoap_replay_entry entry;      /* response window of the pinned key */
+    pqcoap_replay_table replay;
+    pqcoap_layer layer;
+    pqcoap_client *net;
+    char err[ERR_LEN];
+};
+
+/* Per-exchange state, from protect_request to check_response (no pointers: it is moved). */
+typedef struct cl_state {
+    int version;                    /* 0: the request was not signed */
+    uint64_t seq;
+    uint8_t token[PQCOAP_TOKEN_MAX];
+    size_t token_len;
+} cl_state;
+
+static const char NO_KEY_MSG[] =
+    "no server key pinned: pin the server's public key (pqcoap_sign_client_pin) first";
+
+/* pqcoap_key_lookup over the one pinned server key. */
+static pqcoap_err pinned_lookup(void *ctx, const uint8_t kid[8], const uint8_t **pk,
+                                size_t *pk_len)
+{
+    const pqcoap_sign_client *c = ctx;
+    if (!c->pinned || memcmp(kid, c->server.kid, PQCOAP_KID_LEN) != 0)
+        return PQCOAP_ERR_UNKNOWN_PEER;
+    *pk = c->server.pk;
+    *pk_len = c->server.pk_len;
+    return PQCOAP_OK;
+}
+
+static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange *x,
+                                  const pqcoap_msg *req, pqcoap_msgbuf *wire)
+{
+    (void)x;
+    pqcoap_sign_client *c = ctx;
+    cl_state *st = state;
+    if (!c->pinned) {
+        snprintf(c->err, sizeof c->err, "%s", NO_KEY_MSG);
+        return PQCOAP_ERR_NO_PEER_KEY;
+    }
+    if (req->token_len > sizeof st->token)
+        return PQCOAP_ERR_ARG;
+    pqcoap_err err = pqcoap_sign_wrap(&c->signer, c->version, &c->counter, req, NULL, wire,
+                                      &st->seq);
+    if (err != PQCOAP_OK) {
+        snprintf(c->err, sizeof c->err, "cannot sign the request: %s", pqcoap_strerror(err));
+        return err;
+    }
+    /* A body larger than one block would go block-wise, and libcoap gives every block a
+     * token of its own: the server would see another token than the one v2 binds. */
+    if (c->version == 2 && wire->payload_len > c->block_size) {
+        snprintf(c->err, sizeof c->err, "signed v2 request of %zu bytes exceeds one block "
+                 "(%zu bytes): v2 requests are not sent block-wise", wire->payload_len,
+                 c->block_size);
+        return PQCOAP_ERR_TOO_LARGE;
+    }
+    st->version = c->version;
+    st->token_len = req->token_len;
+    if (req->token_len)
+        memcpy(st->token, req->token, req->token_len);
+    return PQCOAP_OK;
+}
+
+/* The error for an unsigned error answer of the server (PROTOCOL.md: refusals of Mode A
+ * requests are never signed). */
+static pqcoap_err refusal_error(uint8_t code)
+{
+    if (code == PQCOAP_CODE(4, 0) || code == PQCOAP_CODE(4, 1) || code == PQCOAP_CODE(4, 2))
+        return PQCOAP_ERR_REJECTED;
+    if (code == PQCOAP_CODE(4, 13))
+        return PQCOAP_ERR_TOO_LARGE;
+    if (code == PQCOAP_CODE(5, 3))
+        return PQCOAP_ERR_BUSY;
+    return PQCOAP_ERR_COAP;
+}
+
+/* Records "server rejected the request: 4.01 <diagnostic>" (printable characters only). */
+static void note_refusal(pqcoap_sign_client *c, const pqcoap_msg *wire)
+{
+    int n = snprintf(c->err, sizeof c->err, "server rejected the request: %u.%02u ",
+                     wire->code >> 5, wire->code & 31);
+    size_t at = (size_t)n;
+    for (size_t i = 0; i < wire->payload_len && at + 1 < sizeof c->err; i++) {
+        uint8_t ch = wire->payload[i];
+        c->err[at++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    c->err[at] = '\0';
+}
+
+static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *x,
+                                 const pqcoap_msg *wire, pqcoap_msgbuf *plain)
+{
+    (void)x;
+    pqcoap_sign_client *c = ctx;
+    const cl_state *st = state;
+    if (st->version != 1 && st->version != 2)
+        return PQCOAP_ERR_STATE;
+    if (!c->pinned) {
+        snprintf(c->err, sizeof c->err, "%s", NO_KEY_MSG);
+        return PQCOAP_ERR_NO_PEER_KEY;
+    }
+    pqcoap_verifier v = PQCOAP_VERIFIER_INIT;
+    v.policy = st->version == 2 ? PQCOAP_SIGN_V2_ONLY : PQCOAP_SIGN_V1_ONLY;
+    v.v1_pk = c->server.pk;
+    v.v1_pk_len = c->server.pk_len;
+    v.lookup = pinned_lookup;
+    v.lookup_ctx = c;
+    v.replay = &c->replay;
+    /* PROTOCOL.md v2: a response is accepted only for the request it answers. */
+    pqcoap_sig_req req = {st->token, st->token_len, {0}, st->seq};
+    memcpy(req.kid, c->signer.kid, sizeof req.kid);
+    const uint8_t *message = NULL;
+    size_t len = 0;
+    pqcoap_err err = pqcoap_verify_msg(&v, wire, st->version == 2 ? &req : NULL, NULL,
+                                       &message, &len);
+    if (err == PQCOAP_OK)
+        return pqcoap_sign_unwrap(wire, message, len, plain);
+    if (!pqcoap_msg_find_opt(wire, PQCOAP_OPT_PQ_SIG) && (wire->code >> 5) >= 4) {
+        note_refusal(c, wire);
+        return refusal_error(wire->code);
+    }
+    if (err == PQCOAP_ERR_UNKNOWN_PEER)
+        err = PQCOAP_ERR_AUTH; /* signed, but not by the pinned key */
+    snprintf(c->err, sizeof c->err, "response not accepted: %s%s", pqcoap_strerror(err),
+             err == PQCOAP_ERR_AUTH ? " (not signed by the pinned server key for this request)"
+                                    : "");
+    return err;
+}
+
+pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
+                                   const pqcoap_store *store,
+                                   const pqcoap_sign_client_config *cfg,
+                                   pqcoap_sign_client **out, char *msg, size_t msg_cap)
+{
+    pqcoap_sign_client_config defaults = PQCOAP_SIGN_CLIENT_CONFIG_INIT;
+    if (msg && msg_cap)
+        msg[0] = '\0';
+    if (!out)
+        return PQCOAP_ERR_ARG;
+    *out = NULL;
+    if (!cfg)
+        cfg = &defaults;
+    if (!uri || !id || (cfg->version != 1 && cfg->version != 2) || cfg->seq_block == 0 ||
+        (cfg->version == 2 && (!store || !store->ops))) {
+        if (msg && msg_cap)
+            snprintf(msg, msg_cap, "invalid signing client settings (identity, version 1 or 2, "
+                                   "a store for v2)");
+        return PQCOAP_ERR_ARG;
+    }
+    pqcoap_sign_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return PQCOAP_ERR_NOMEM;
+    c->id = *id;
+    c->version = cfg->version;
+    c->block_size = cfg->net.block_size;
+    pqcoap_err err = pqcoap_signer_from_identity(&c->signer, &c->id, cfg->rng);
+    if (err == PQCOAP_OK && store) {
+        char name[PQCOAP_SIGN_NAME_LEN];
+        pqcoap_sign_name(c->signer.kid, name);
+        err = pqcoap_seq_counter_init(&c->counter, store, name, cfg->seq_block);
+    }
+    if (err == PQCOAP_OK)
+        err = pqcoap_replay_table_init(&c->replay, &c->entry, 1);
+    if (err != PQCOAP_OK) {
+        if (msg && msg_cap)
+            snprintf(msg, msg_cap, "cannot set up the signing identity: %s", pqcoap_strerror(err));
+        pqcoap_sign_client_free(c);
+        return err;
+    }
+    c->layer.ctx = c;
+    c->layer.state_size = sizeof(cl_state);
+    c->layer.overhead = PQCOAP_SIGN_OVERHEAD_MAX;
+    c->layer.critical_opts = pqcoap_sign_critical_opts;
+    c->layer.n_critical_opts = 1;
+    c->layer.protect_request = protect_request;
+    c->layer.check_response = check_response;
+    pqcoap_client_config net = cfg->net;
+    net.layer = &c->layer;
+    err = pqcoap_client_open(uri, &net, &c->net, msg, msg_cap);
+    if (err != PQCOAP_OK) {
+        pqcoap_sign_client_free(c);
+        return err;
+    }
+    *out = c;
+    return PQCOAP_OK;
+}
+
+void pqcoap_sign_client_free(pqcoap_sign_client *c)
+{
+    if (!c)
+        return;
+    pqcoap_client_free(c->net);
+    pqcoap_identity_wipe(&c->id);
+    free(c);
+}
+
+pqcoap_err pqcoap_sign_client_pin(pqcoap_sign_client *c, const pqcoap_pubkey *server_pk)
+{
+    if (!c || !server_pk)
+        return PQCOAP_ERR_ARG;
+    if (!pqcoap_sign_key_ok(server_pk))
+        return PQCOAP_ERR_UNSUPPORTED;
+    c->server = *server_pk;
+    c->pinned = 1;
+    return pqcoap_replay_table_init(&c->replay, &c->entry, 1);
+}
+
+pqcoap_err pqcoap_sign_client_request(pqcoap_sign_client *c, const pqcoap_req *req,
+                                      pqcoap_reply *reply)
+{
+    if (!c)
+        return PQCOAP_ERR_ARG;
+    c->err[0] = '\0';
+    pqcoap_err err = pqcoap_client_request(c->net, req, reply);
+    if (err == PQCOAP_OK)
+        c->err[0] = '\0';
+    return err;
+}
+
+/* A CON request of `method` on `path` with an optional body. */
+static pqcoap_err simple_request(pqcoap_sign_client *c, uint8_t method, const char *path,
+                                 const uint8_t *payload, size_t len, pqcoap_reply *reply)
+{
+    pqcoap_req req = PQCOAP_REQ_INIT;
+    req.method = method;
+    req.path = path;
+    req.payload = payload;
+    req.payload_len = len;
+    return pqcoap_sign_client_request(c, &req, reply);
+}
+
+pqcoap_err pqcoap_sign_client_get(pqcoap_sign_client *c, const char *path, pqcoap_reply *reply)
+{
+    return simple_request(c, PQCOAP_GET, path, NULL, 0, reply);
+}
+
+pqcoap_err pqcoap_sign_client_post(pqcoap_sign_client *c, const char *path,
+                                   const uint8_t *payload, size_t len, pqcoap_reply *reply)
+{
+    return simple_request(c, PQCOAP_POST, path, payload, len, reply);
+}
+
+pqcoap_err pqcoap_sign_client_put(pqcoap_sign_client *c, const char *path,
+                                  const uint8_t *payload, size_t len, pqcoap_reply *reply)
+{
+    return simple_request(c, PQCOAP_PUT, path, payload, len, reply);
+}
+
+pqcoap_err pqcoap_sign_client_delete(pqcoap_sign_client *c, const char *path,
+                                     pqcoap_reply *reply)
+{
+    return simple_request(c, PQCOAP_DELETE, path, NULL, 0, reply);
+}
+
+pqcoap_err pqcoap_sign_client_fetch(pqcoap_sign_client *c, const char *path,
+                                    const uint8_t *payload, size_t len, pqcoap_reply *reply)
+{
+    return simple_request(c, PQCOAP_FETCH, path, payload, len, reply);
+}
+
+pqcoap_client *pqcoap_sign_client_net(pqcoap_sign_client *c)
+{
+    return c ? c->net : NULL;
+}
+
+const char *pqcoap_sign_client_last_error(const pqcoap_sign_client *c)
+{
+    if (!c)
+        return "";
+    return c->err[0] ? c->err : pqcoap_client_last_error(c->net);
+}
