@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "pqcoap/client.h"
 #include "pqcoap/layer.h"
 #include "pqcoap/pqcoap.h"
 
@@ -138,9 +139,8 @@ typedef struct cli_endpoint {
     int have_peer;
     pqcoap_store store;
     int have_store;
-    const pqcoap_layer *layer; /* NULL: plain CoAP */
-    void *mode_obj;            /* the mode's library object behind `layer` */
-    int mode_obj_server;       /* mode_obj is a server-side object */
+    const pqcoap_layer *layer; /* server: NULL for plain CoAP */
+    void *layer_obj;           /* server: the mode's library object behind `layer` */
 } cli_endpoint;
 
 void cli_endpoint_init(cli_endpoint *ep);
@@ -150,14 +150,32 @@ void cli_endpoint_init(cli_endpoint *ep);
  *  Prints the error and returns its exit code on failure. */
 int cli_endpoint_open(cli_endpoint *ep, int server, int need_store);
 
-/** Sets ep->layer to the server-side layer of ep->mode. Prints the error on failure. */
+/** Sets ep->layer to the server-side layer of ep->mode (NULL in plain mode). Prints the
+ *  error and returns its exit code on failure. */
 int cli_endpoint_server_layer(cli_endpoint *ep);
 
-/** Sets ep->layer to the client-side layer of ep->mode. Prints the error on failure. */
-int cli_endpoint_client_layer(cli_endpoint *ep);
+/** Frees the server layer object (cli_endpoint_free calls it). */
+void cli_endpoint_free_server_layer(cli_endpoint *ep);
 
-/** Frees the layer object (called by cli_endpoint_free). */
-void cli_endpoint_free_layer(cli_endpoint *ep);
+/** A client of one mode: the library's plain, signing or session client. */
+typedef struct cli_client {
+    cli_mode mode;
+    void *obj;
+} cli_client;
+
+/** Opens the client of ep->mode for `uri` with transport settings `net`, the server key
+ *  pinned. Prints the error and returns its exit code on failure. */
+int cli_client_open(cli_endpoint *ep, const char *uri, const pqcoap_client_config *net,
+                    cli_client *out);
+
+/** Sends `req` and waits for the verified reply (the mode's request function). */
+pqcoap_err cli_client_request(cli_client *c, const pqcoap_req *req, pqcoap_reply *reply);
+
+/** Why the last request failed (the mode's last_error). */
+const char *cli_client_last_error(const cli_client *c);
+
+/** Closes the client. A zeroed client is fine. */
+void cli_client_free(cli_client *c);
 
 /** Frees everything the endpoint holds and wipes the identity. */
 void cli_endpoint_free(cli_endpoint *ep);

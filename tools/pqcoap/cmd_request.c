@@ -180,7 +180,7 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
     req.method = method;
     uint8_t *body = NULL;
     size_t body_len = 0;
-    pqcoap_client *cl = NULL;
+    cli_client cl = {CLI_MODE_PLAIN, NULL};
     pqcoap_reply reply = {PQCOAP_MSG_INIT, NULL};
 
     int rc = parse(cmd, argc, argv, &ep, &o);
@@ -198,20 +198,13 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
     if (rc == CLI_OK)
         rc = cli_endpoint_open(&ep, 0, 0);
     if (rc == CLI_OK)
-        rc = cli_endpoint_client_layer(&ep);
-    if (rc == CLI_OK) {
-        char msg[256] = "";
-        cfg.layer = ep.layer;
-        pqcoap_err err = pqcoap_client_open(o.uri, &cfg, &cl, msg, sizeof msg);
-        if (err != PQCOAP_OK)
-            rc = cli_fail(cli_exit_for(err), "%s: %s", o.uri, msg[0] ? msg : pqcoap_strerror(err));
-    }
+        rc = cli_client_open(&ep, o.uri, &cfg, &cl);
     if (rc == CLI_OK) {
         req.payload = body;
         req.payload_len = body_len;
-        pqcoap_err err = pqcoap_client_request(cl, &req, &reply);
+        pqcoap_err err = cli_client_request(&cl, &req, &reply);
         if (err != PQCOAP_OK) {
-            const char *why = pqcoap_client_last_error(cl);
+            const char *why = cli_client_last_error(&cl);
             rc = cli_fail(cli_exit_for(err), "%s", why[0] ? why : pqcoap_strerror(err));
         }
     }
@@ -224,7 +217,7 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
     else if (rc == CLI_OK)
         rc = cli_write_output(o.out, reply.msg.payload, reply.msg.payload_len);
     pqcoap_reply_free(&reply);
-    pqcoap_client_free(cl);
+    cli_client_free(&cl);
     cli_endpoint_free(&ep);
     free(body);
     return rc == CLI_HELP ? CLI_OK : rc;
