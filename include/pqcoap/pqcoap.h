@@ -9,7 +9,10 @@
 #include "pqcoap/msg.h"
 #include "pqcoap/rng.h"
 #include "pqcoap/server.h"
+#include "pqcoap/replay.h"
 #include "pqcoap/session.h"
+#include "pqcoap/session_endpoint.h"
+#include "pqcoap/sign.h"
 #include "pqcoap/sign_endpoint.h"
 #include "pqcoap/store.h"
 

@@ -36,6 +36,9 @@ extern "C" {
 #define PQCOAP_PROTECTED_RESP_OVERHEAD_MAX (1 + 8 + 16)
 /** Number of RESPs a responder keeps for identical-INIT retransmissions. */
 #define PQCOAP_RESP_CACHE_SLOTS 8
+/** Number of handshakes a responder lets be between pqcoap_responder_hs_reserve and
+ *  pqcoap_responder_hs_commit at once (each holds a sid). */
+#define PQCOAP_HS_PENDING_MAX 8
 
 /** Defaults of the responder's session parameters. max_msgs = 16384 keeps varint(n) at
  *  1..2 bytes. */
@@ -212,6 +215,7 @@ typedef struct pqcoap_responder {
     size_t n_slots;
     uint64_t next_serial;
     pqcoap_resp_cache cache[PQCOAP_RESP_CACHE_SLOTS];
+    uint32_t pending_sid[PQCOAP_HS_PENDING_MAX]; /* sids of handshakes in progress; 0 = free */
 } pqcoap_responder;
 
 /** Identifies the request a response answers (filled by pqcoap_responder_unprotect). */
@@ -243,6 +247,89 @@ pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg
 pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, size_t init_len,
                                       uint64_t now_ms, uint8_t *out, size_t cap,
                                       size_t *out_len);
+
+/* ---- responder handshake in phases ----
+ * pqcoap_responder_handshake does all of the work in one call. A server that must not stall
+ * its protected traffic while a handshake runs (Falcon and ML-KEM take milliseconds) does
+ * the same work in four phases instead, on a worker thread:
+ *   1. pqcoap_responder_hs_verify   no session table access: strict decode, trust look-up,
+ *                                   responder_id, sig_i, the anti-rollback floor (store);
+ *   2. pqcoap_responder_hs_reserve  short, under the caller's table lock: the cached RESP of
+ *                                   an identical INIT, or a sid reserved for a new session;
+ *   3. pqcoap_responder_hs_respond  no session table access: ML-KEM, X25519, sig_r, key
+ *                                   schedule, then the floor checked again and raised
+ *                                   durably through the store;
+ *   4. pqcoap_responder_hs_commit   short, under the table lock: the session is installed
+ *                                   and the RESP released (or pqcoap_responder_hs_abort
+ *                                   after a failed phase, also under the lock).
+ * Phases 1 and 3 read only the responder's configuration and key, which do not change after
+ * pqcoap_responder_init, and use its store; the store is used by one thread at a time, so
+ * run the phases 1 and 3 of all handshakes of one responder on one thread (a second thread
+ * racing on the same initiator's floor gets PQCOAP_ERR_ROLLBACK in phase 3, never a second
+ * session for one session_seq). Phases 2 and 4 and every other responder call must be
+ * serialised by the caller (a mutex held only for them). */
+
+/** A handshake between its phases: copies of what the later phases need, the RESP and the
+ *  chain keys once made (secret: wiped by commit and abort). Caller-allocated, about
+ *  3.2 KiB; fields private. */
+typedef struct pqcoap_hs_pending {
+    uint8_t stage;                  /* 0 none, 1 verified, 2 reserved, 3 responded */
+    uint8_t resend;                 /* identical INIT: `resp` is the cached RESP */
+    uint8_t suite;
+    uint32_t sid;                   /* reserved sid (new sessions) */
+    uint64_t session_seq;
+    uint8_t init_hash[32];
+    char peer_id[PQCOAP_ID_MAX + 1];
+    uint8_t ck_c2s[32];
+    uint8_t ck_s2c[32];
+    uint8_t resp[PQCOAP_RESP_MAX];
+    size_t resp_len;
+} pqcoap_hs_pending;
+
+/** Phase 1: decodes INIT strictly, looks up the pinned key of initiator_id, checks that
+ *  responder_id is ours, verifies sig_i and compares session_seq with the initiator's floor
+ *  (PROTOCOL.md "Handshake"). Fills *p (any previous content is wiped). Touches no session.
+ *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED,
+ *  PQCOAP_ERR_UNKNOWN_PEER, PQCOAP_ERR_AUTH, PQCOAP_ERR_ROLLBACK (below the floor, or equal
+ *  with another INIT), store errors. On error *p is wiped. */
+pqcoap_err pqcoap_responder_hs_verify(const pqcoap_responder *r, const uint8_t *init,
+                                      size_t init_len, pqcoap_hs_pending *p);
+
+/** Phase 2 (under the table lock): for an INIT equal to the floor's, copies the cached RESP
+ *  into *p while the session it created is live (else PQCOAP_ERR_ROLLBACK); for a new
+ *  session, checks that a table slot can take it (ending sessions whose lifetime is over
+ *  at now_ms) and reserves a sid no live session or other pending handshake uses.
+ *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_STATE (p not verified), PQCOAP_ERR_ROLLBACK,
+ *  PQCOAP_ERR_LIMIT (table full, or PQCOAP_HS_PENDING_MAX handshakes pending). On error *p
+ *  is wiped and nothing is reserved. */
+pqcoap_err pqcoap_responder_hs_reserve(pqcoap_responder *r, uint64_t now_ms,
+                                       pqcoap_hs_pending *p);
+
+/** Phase 3: for a new session, makes the ephemeral X25519 key and the ML-KEM ciphertext for
+ *  the INIT's keys, signs the RESP carrying the reserved sid, derives the chain keys, then
+ *  reads the initiator's floor again (it must still be below session_seq, else
+ *  PQCOAP_ERR_ROLLBACK) and raises it durably through the store. `init` must be the INIT
+ *  given to phase 1. Nothing to do for a resend. On error call pqcoap_responder_hs_abort.
+ *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_STATE (p not reserved), PQCOAP_ERR_MALFORMED (another
+ *  INIT), PQCOAP_ERR_AUTH (X25519 key), PQCOAP_ERR_ROLLBACK, store errors,
+ *  PQCOAP_ERR_CRYPTO. */
+pqcoap_err pqcoap_responder_hs_respond(const pqcoap_responder *r, const uint8_t *init,
+                                       size_t init_len, pqcoap_hs_pending *p);
+
+/** Phase 4 (under the table lock): installs the new session with the reserved sid in the
+ *  slot of that initiator's old session (replaced), else a free slot, else (evict_idle_ms)
+ *  the least recently used idle one; keeps the RESP for identical INITs; writes the RESP to
+ *  out[0..cap). For a resend, writes the cached RESP. Always releases the reservation and
+ *  wipes *p. Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_STATE (p not responded),
+ *  PQCOAP_ERR_LIMIT (no slot any more: the floor stays raised, the initiator starts anew),
+ *  PQCOAP_ERR_BUFFER (cap < PQCOAP_RESP_MAX is always enough). */
+pqcoap_err pqcoap_responder_hs_commit(pqcoap_responder *r, uint64_t now_ms,
+                                      pqcoap_hs_pending *p, uint8_t *out, size_t cap,
+                                      size_t *out_len);
+
+/** Gives up a handshake at any phase (under the table lock): releases its reserved sid and
+ *  wipes *p. NULL p or a wiped p is fine. */
+void pqcoap_responder_hs_abort(pqcoap_responder *r, pqcoap_hs_pending *p);
 
 /** Server: unprotects the request `req` (its payload is the protected payload); writes the
  *  plaintext to out[0..cap) and fills *ctx for pqcoap_responder_protect. Transactional: the

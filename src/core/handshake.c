@@ -336,26 +336,15 @@ static pqcoap_err trusted_key(const pqcoap_responder *r, const char *id,
     return PQCOAP_OK;
 }
 
-/* session_seq == floor with the same SHA-256(INIT): the cached RESP again, byte for byte,
- * while the session it created is live; otherwise the INIT is a rollback. */
-static pqcoap_err resend_cached(pqcoap_responder *r, const pqcoap_floor *floor,
-                                const uint8_t init_hash[32], uint8_t *out, size_t cap,
-                                size_t *out_len)
+/* The anti-rollback floor of initiator `id`; none yet: 0, below every session_seq >= 1. */
+static pqcoap_err floor_of(const pqcoap_responder *r, const char *id, pqcoap_floor *floor)
 {
-    if (!pqcoap_ct_equal(floor->init_hash, init_hash, 32))
-        return PQCOAP_ERR_ROLLBACK;
-    for (size_t i = 0; i < PQCOAP_RESP_CACHE_SLOTS; i++) {
-        const pqcoap_resp_cache *c = &r->cache[i];
-        if (c->serial == 0 || !pqcoap_ct_equal(c->init_hash, init_hash, 32)
-            || !pqcoap_responder_by_serial(r, c->serial))
-            continue;
-        if (cap < c->resp_len)
-            return PQCOAP_ERR_BUFFER;
-        memcpy(out, c->resp, c->resp_len);
-        *out_len = c->resp_len;
+    pqcoap_err err = pqcoap_store_floor_get(r->cfg.store, id, floor);
+    if (err == PQCOAP_ERR_NOT_FOUND) {
+        memset(floor, 0, sizeof *floor);
         return PQCOAP_OK;
     }
-    return PQCOAP_ERR_ROLLBACK;
+    return err;
 }
 
 /* Keeps a RESP for retransmissions of its INIT: in an empty entry, else in one whose
@@ -379,62 +368,208 @@ static void cache_resp(pqcoap_responder *r, uint64_t serial, const uint8_t init_
     pick->resp_len = resp_len;
 }
 
-/* session_seq above the floor: new ephemeral keys, RESP, floor persisted, then the session
- * replaces whatever was in its slot and the RESP is released. */
-static pqcoap_err new_session(pqcoap_responder *r, const pqcoap_init_view *v,
-                              const uint8_t *init, size_t init_len, const uint8_t init_hash[32],
-                              const char *peer_id, uint64_t now_ms, uint8_t *out, size_t cap,
-                              size_t *out_len)
+static pqcoap_err verify_init(const pqcoap_responder *r, const uint8_t *init, size_t init_len,
+                              pqcoap_hs_pending *p)
 {
-    size_t slot;
-    uint32_t sid;
-    PQCOAP_TRY(pqcoap_responder_reserve(r, peer_id, now_ms, &slot, &sid));
+    pqcoap_init_view v;
+    PQCOAP_TRY(pqcoap_init_decode(init, init_len, &v));
+    if (v.suite->id != r->cfg.suite)
+        return PQCOAP_ERR_UNSUPPORTED;
 
-    const pqcoap_suite *suite = v->suite;
+    /* look up the pinned key of initiator_id, check responder_id is ours, verify sig_i */
+    memcpy(p->peer_id, v.initiator_id, v.initiator_id_len);
+    pqcoap_peer peer;
+    PQCOAP_TRY(trusted_key(r, p->peer_id, v.suite, &peer));
+    if (v.responder_id_len != strlen(r->id) || memcmp(v.responder_id, r->id, v.responder_id_len))
+        return PQCOAP_ERR_UNKNOWN_PEER;
+    PQCOAP_TRY(hs_verify(HS_INIT, init, v.suite, &v.sig, peer.pk, NULL));
+
+    /* anti-rollback floor: below it rejected; equal with the same SHA-256(INIT) gets the
+     * cached RESP again; equal with another INIT rejected; above it a new session */
+    PQCOAP_TRY(sha256_of(init, init_len, p->init_hash));
+    pqcoap_floor floor;
+    PQCOAP_TRY(floor_of(r, p->peer_id, &floor));
+    if (v.session_seq < floor.session_seq)
+        return PQCOAP_ERR_ROLLBACK;
+    if (v.session_seq == floor.session_seq
+        && !pqcoap_ct_equal(floor.init_hash, p->init_hash, 32))
+        return PQCOAP_ERR_ROLLBACK;
+    p->resend = v.session_seq == floor.session_seq;
+    p->session_seq = v.session_seq;
+    p->suite = v.suite->id;
+    p->stage = 1;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_responder_hs_verify(const pqcoap_responder *r, const uint8_t *init,
+                                      size_t init_len, pqcoap_hs_pending *p)
+{
+    if (!p)
+        return PQCOAP_ERR_ARG;
+    pqcoap_wipe(p, sizeof *p);
+    if (!r || !init)
+        return PQCOAP_ERR_ARG;
+    pqcoap_err err = verify_init(r, init, init_len, p);
+    if (err != PQCOAP_OK)
+        pqcoap_wipe(p, sizeof *p);
+    return err;
+}
+
+/* The cached RESP of the identical INIT, while the session it created is live; otherwise
+ * the INIT is a rollback. */
+static pqcoap_err cached_resp(pqcoap_responder *r, pqcoap_hs_pending *p)
+{
+    for (size_t i = 0; i < PQCOAP_RESP_CACHE_SLOTS; i++) {
+        const pqcoap_resp_cache *c = &r->cache[i];
+        if (c->serial == 0 || !pqcoap_ct_equal(c->init_hash, p->init_hash, 32)
+            || !pqcoap_responder_by_serial(r, c->serial))
+            continue;
+        memcpy(p->resp, c->resp, c->resp_len);
+        p->resp_len = c->resp_len;
+        return PQCOAP_OK;
+    }
+    return PQCOAP_ERR_ROLLBACK;
+}
+
+/* A slot must be able to take the new session; its sid is reserved until commit or abort. */
+static pqcoap_err reserve_sid(pqcoap_responder *r, uint64_t now_ms, pqcoap_hs_pending *p)
+{
+    size_t free_i = PQCOAP_HS_PENDING_MAX, slot;
+    for (size_t i = 0; i < PQCOAP_HS_PENDING_MAX && free_i == PQCOAP_HS_PENDING_MAX; i++)
+        if (r->pending_sid[i] == 0)
+            free_i = i;
+    if (free_i == PQCOAP_HS_PENDING_MAX)
+        return PQCOAP_ERR_LIMIT;
+    PQCOAP_TRY(pqcoap_responder_reserve(r, p->peer_id, now_ms, &slot, &p->sid));
+    r->pending_sid[free_i] = p->sid;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_responder_hs_reserve(pqcoap_responder *r, uint64_t now_ms,
+                                       pqcoap_hs_pending *p)
+{
+    if (!r || !r->slots || !p)
+        return PQCOAP_ERR_ARG;
+    pqcoap_err err = p->stage != 1 ? PQCOAP_ERR_STATE
+                   : p->resend ? cached_resp(r, p) : reserve_sid(r, now_ms, p);
+    if (err != PQCOAP_OK)
+        pqcoap_wipe(p, sizeof *p);
+    else
+        p->stage = 2;
+    return err;
+}
+
+/* New ephemeral X25519 key and ML-KEM ciphertext, the RESP signed with the reserved sid,
+ * and the chain keys, into *p. */
+static pqcoap_err make_resp(const pqcoap_responder *r, const uint8_t *init, size_t init_len,
+                            pqcoap_hs_pending *p)
+{
+    pqcoap_init_view v;
+    uint8_t hash[PQCOAP_SHA256_LEN];
+    PQCOAP_TRY(pqcoap_init_decode(init, init_len, &v));
+    PQCOAP_TRY(sha256_of(init, init_len, hash));
+    if (!pqcoap_ct_equal(hash, p->init_hash, sizeof hash) || v.suite->id != p->suite)
+        return PQCOAP_ERR_MALFORMED; /* not the INIT of phase 1 */
+
+    const pqcoap_suite *suite = v.suite;
     const pqcoap_rng *rng = r->cfg.rng;
     uint8_t kem_ct[PQCOAP_KEM_CT_MAX], kem_ss[PQCOAP_KEM_SS_LEN];
     uint8_t x25519_pk[PQCOAP_X25519_LEN], x25519_sk[PQCOAP_X25519_LEN], x25519_ss[32];
-    uint8_t resp[PQCOAP_RESP_MAX], c2s[32], s2c[32];
-    size_t resp_len = 0;
-    pqcoap_err err = suite->kem->encaps(rng, v->kem_pk, kem_ct, kem_ss);
+    pqcoap_err err = suite->kem->encaps(rng, v.kem_pk, kem_ct, kem_ss);
     if (err == PQCOAP_OK)
         err = pqcoap_x25519_keygen(rng, x25519_pk, x25519_sk);
     if (err == PQCOAP_OK)
-        err = pqcoap_x25519_derive(x25519_sk, v->x25519_pk, x25519_ss);
+        err = pqcoap_x25519_derive(x25519_sk, v.x25519_pk, x25519_ss);
     if (err == PQCOAP_OK) {
         const pqcoap_resp_view rv = {
-            .suite = suite, .sid = sid, .lifetime_s = r->cfg.lifetime_s,
+            .suite = suite, .sid = p->sid, .lifetime_s = r->cfg.lifetime_s,
             .max_msgs = r->cfg.max_msgs, .kem_ct = kem_ct, .x25519_pk = x25519_pk,
         };
-        err = hs_encode(HS_RESP, &rv, suite, r->sk, init_hash, rng, resp, sizeof resp,
-                        &resp_len);
+        err = hs_encode(HS_RESP, &rv, suite, r->sk, p->init_hash, rng, p->resp,
+                        sizeof p->resp, &p->resp_len);
     }
     if (err == PQCOAP_OK)
-        err = pqcoap_key_schedule(init, init_len, resp, resp_len, kem_ss, x25519_ss, c2s, s2c);
+        err = pqcoap_key_schedule(init, init_len, p->resp, p->resp_len, kem_ss, x25519_ss,
+                                  p->ck_c2s, p->ck_s2c);
     pqcoap_wipe(kem_ss, sizeof kem_ss);
     pqcoap_wipe(x25519_sk, sizeof x25519_sk);
     pqcoap_wipe(x25519_ss, sizeof x25519_ss);
-    if (err == PQCOAP_OK && cap < resp_len)
-        err = PQCOAP_ERR_BUFFER;
-    if (err == PQCOAP_OK) {
-        /* the raised floor is durable before the RESP leaves */
-        pqcoap_floor floor = {.session_seq = v->session_seq};
-        memcpy(floor.init_hash, init_hash, 32);
-        err = pqcoap_store_floor_set(r->cfg.store, peer_id, &floor);
+    return err;
+}
+
+/* The floor, read again, must still be below session_seq; then it is raised durably, before
+ * the RESP leaves. */
+static pqcoap_err raise_floor(const pqcoap_responder *r, pqcoap_hs_pending *p)
+{
+    pqcoap_floor floor;
+    PQCOAP_TRY(floor_of(r, p->peer_id, &floor));
+    if (p->session_seq <= floor.session_seq)
+        return PQCOAP_ERR_ROLLBACK;
+    floor.session_seq = p->session_seq;
+    memcpy(floor.init_hash, p->init_hash, 32);
+    return pqcoap_store_floor_set(r->cfg.store, p->peer_id, &floor);
+}
+
+pqcoap_err pqcoap_responder_hs_respond(const pqcoap_responder *r, const uint8_t *init,
+                                       size_t init_len, pqcoap_hs_pending *p)
+{
+    if (!r || !init || !p)
+        return PQCOAP_ERR_ARG;
+    if (p->stage != 2)
+        return PQCOAP_ERR_STATE;
+    if (!p->resend) {
+        PQCOAP_TRY(make_resp(r, init, init_len, p));
+        PQCOAP_TRY(raise_floor(r, p));
     }
-    if (err == PQCOAP_OK) {
-        pqcoap_session *s = &r->slots[slot];
-        pqcoap_session_setup(s, 0, suite->id, sid, r->cfg.max_msgs,
-                             pqcoap_expiry(now_ms, r->cfg.lifetime_s), s2c, c2s, r->cfg.window);
-        s->serial = ++r->next_serial;
-        s->last_used_ms = now_ms;
-        memcpy(s->peer_id, peer_id, sizeof s->peer_id);
-        cache_resp(r, s->serial, init_hash, resp, resp_len);
-        memcpy(out, resp, resp_len);
-        *out_len = resp_len;
+    p->stage = 3;
+    return PQCOAP_OK;
+}
+
+void pqcoap_responder_hs_abort(pqcoap_responder *r, pqcoap_hs_pending *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; r && p->sid && i < PQCOAP_HS_PENDING_MAX; i++)
+        if (r->pending_sid[i] == p->sid)
+            r->pending_sid[i] = 0;
+    pqcoap_wipe(p, sizeof *p);
+}
+
+/* The new session replaces whatever was in its slot; the RESP is kept for identical INITs. */
+static pqcoap_err install(pqcoap_responder *r, uint64_t now_ms, const pqcoap_hs_pending *p)
+{
+    size_t slot;
+    uint32_t unused_sid;
+    PQCOAP_TRY(pqcoap_responder_reserve(r, p->peer_id, now_ms, &slot, &unused_sid));
+    pqcoap_session *s = &r->slots[slot];
+    pqcoap_session_setup(s, 0, p->suite, p->sid, r->cfg.max_msgs,
+                         pqcoap_expiry(now_ms, r->cfg.lifetime_s), p->ck_s2c, p->ck_c2s,
+                         r->cfg.window);
+    s->serial = ++r->next_serial;
+    s->last_used_ms = now_ms;
+    memcpy(s->peer_id, p->peer_id, sizeof s->peer_id);
+    cache_resp(r, s->serial, p->init_hash, p->resp, p->resp_len);
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_responder_hs_commit(pqcoap_responder *r, uint64_t now_ms,
+                                      pqcoap_hs_pending *p, uint8_t *out, size_t cap,
+                                      size_t *out_len)
+{
+    if (!r || !r->slots || !p || !out || !out_len) {
+        if (r && p)
+            pqcoap_responder_hs_abort(r, p);
+        return PQCOAP_ERR_ARG;
     }
-    pqcoap_wipe(c2s, sizeof c2s);
-    pqcoap_wipe(s2c, sizeof s2c);
+    pqcoap_err err = p->stage != 3 ? PQCOAP_ERR_STATE
+                   : cap < p->resp_len ? PQCOAP_ERR_BUFFER : PQCOAP_OK;
+    if (err == PQCOAP_OK && !p->resend)
+        err = install(r, now_ms, p);
+    if (err == PQCOAP_OK) {
+        memcpy(out, p->resp, p->resp_len);
+        *out_len = p->resp_len;
+    }
+    pqcoap_responder_hs_abort(r, p);
     return err;
 }
 
@@ -444,32 +579,22 @@ pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, 
 {
     if (!r || !r->slots || !init || !out || !out_len)
         return PQCOAP_ERR_ARG;
-    pqcoap_init_view v;
-    PQCOAP_TRY(pqcoap_init_decode(init, init_len, &v));
-    if (v.suite->id != r->cfg.suite)
-        return PQCOAP_ERR_UNSUPPORTED;
-
-    /* look up the pinned key of initiator_id, check responder_id is ours, verify sig_i */
-    char peer_id[PQCOAP_ID_MAX + 1] = {0};
-    memcpy(peer_id, v.initiator_id, v.initiator_id_len);
-    pqcoap_peer peer;
-    PQCOAP_TRY(trusted_key(r, peer_id, v.suite, &peer));
-    if (v.responder_id_len != strlen(r->id) || memcmp(v.responder_id, r->id, v.responder_id_len))
-        return PQCOAP_ERR_UNKNOWN_PEER;
-    PQCOAP_TRY(hs_verify(HS_INIT, init, v.suite, &v.sig, peer.pk, NULL));
-
-    /* anti-rollback floor of this initiator */
-    uint8_t init_hash[PQCOAP_SHA256_LEN];
-    PQCOAP_TRY(sha256_of(init, init_len, init_hash));
-    pqcoap_floor floor;
-    pqcoap_err err = pqcoap_store_floor_get(r->cfg.store, peer_id, &floor);
-    if (err == PQCOAP_ERR_NOT_FOUND)
-        floor.session_seq = 0; /* no floor yet: every session_seq >= 1 is above it */
-    else if (err != PQCOAP_OK)
+    pqcoap_hs_pending p;
+    pqcoap_err err = pqcoap_responder_hs_verify(r, init, init_len, &p);
+    if (err == PQCOAP_OK)
+        err = pqcoap_responder_hs_reserve(r, now_ms, &p);
+    if (err == PQCOAP_OK && !p.resend) {
+        err = make_resp(r, init, init_len, &p);
+        /* a RESP that does not fit changes nothing, the floor included */
+        if (err == PQCOAP_OK && cap < p.resp_len)
+            err = PQCOAP_ERR_BUFFER;
+        if (err == PQCOAP_OK)
+            err = raise_floor(r, &p);
+    }
+    if (err != PQCOAP_OK) {
+        pqcoap_responder_hs_abort(r, &p);
         return err;
-    if (v.session_seq < floor.session_seq)
-        return PQCOAP_ERR_ROLLBACK;
-    if (v.session_seq == floor.session_seq)
-        return resend_cached(r, &floor, init_hash, out, cap, out_len);
-    return new_session(r, &v, init, init_len, init_hash, peer_id, now_ms, out, cap, out_len);
+    }
+    p.stage = 3;
+    return pqcoap_responder_hs_commit(r, now_ms, &p, out, cap, out_len);
 }

@@ -260,7 +260,7 @@ pqcoap_err pqcoap_session_unprotect_response(pqcoap_session *s, uint64_t request
 pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg *cfg,
                                  pqcoap_session *slots, size_t n_slots)
 {
-    if (!r || !cfg || !slots || n_slots == 0 || n_slots >= UINT32_MAX || !cfg->id || !cfg->sk
+    if (!r || !cfg || !slots || n_slots == 0 || n_slots >= UINT32_MAX - PQCOAP_HS_PENDING_MAX || !cfg->id || !cfg->sk
         || !cfg->store || !cfg->store->ops)
         return PQCOAP_ERR_ARG;
     const pqcoap_suite *suite = pqcoap_suite_find(cfg->suite);
@@ -325,6 +325,15 @@ static pqcoap_session *by_sid(pqcoap_responder *r, uint64_t sid)
     return NULL;
 }
 
+/* True if a handshake in progress holds sid. */
+static int sid_pending(const pqcoap_responder *r, uint32_t sid)
+{
+    for (size_t i = 0; i < PQCOAP_HS_PENDING_MAX; i++)
+        if (r->pending_sid[i] == sid)
+            return 1;
+    return 0;
+}
+
 pqcoap_session *pqcoap_responder_by_serial(pqcoap_responder *r, uint64_t serial)
 {
     for (size_t i = 0; i < r->n_slots; i++)
@@ -354,10 +363,11 @@ pqcoap_err pqcoap_responder_reserve(pqcoap_responder *r, const char *peer_id, ui
     size_t pick = own != SIZE_MAX ? own : free_slot != SIZE_MAX ? free_slot : lru;
     if (pick == SIZE_MAX)
         return PQCOAP_ERR_LIMIT;
-    /* sid: unique among live sessions (the one being replaced included), never 0, smallest
-     * first; among n_slots live sessions one of 1..n_slots+1 is free */
+    /* sid: unique among live sessions (the one being replaced included) and pending
+     * handshakes, never 0, smallest first; among n_slots live sessions and
+     * PQCOAP_HS_PENDING_MAX reservations one of 1..n_slots+PQCOAP_HS_PENDING_MAX+1 is free */
     uint32_t cand = 1;
-    while (by_sid(r, cand))
+    while (by_sid(r, cand) || sid_pending(r, cand))
         cand++;
     *slot = pick;
     *sid = cand;

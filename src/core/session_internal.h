@@ -101,7 +101,8 @@ uint64_t pqcoap_expiry(uint64_t now_ms, uint32_t lifetime_s);
 /** Chooses where a new session of initiator `peer_id` goes, changing nothing but ending
  *  sessions whose lifetime is over: the slot of that initiator's live session (replaced),
  *  else a free slot, else (if evict_idle_ms) the least recently used session idle that
- *  long; and the smallest sid >= 1 no live session uses. Error: PQCOAP_ERR_LIMIT. */
+ *  long; and the smallest sid >= 1 no live session or pending handshake uses.
+ *  Error: PQCOAP_ERR_LIMIT. */
 pqcoap_err pqcoap_responder_reserve(pqcoap_responder *r, const char *peer_id, uint64_t now_ms,
                                     size_t *slot, uint32_t *sid);
 

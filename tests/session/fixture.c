@@ -36,7 +36,7 @@ static pqcoap_err fwd_floor_get(void *ctx, const char *id, pqcoap_floor *out)
     return fx->mem.ops->floor_get(fx->mem.ctx, id, out);
 }
 
-static void trust(fixture *fx, const char *id, const pqcoap_identity *who)
+void fx_trust(pqcoap_store *store, const char *id, const pqcoap_identity *who)
 {
     pqcoap_peer peer;
     memset(&peer, 0, sizeof peer);
@@ -45,7 +45,7 @@ static void trust(fixture *fx, const char *id, const pqcoap_identity *who)
     memcpy(peer.kid, who->pub.kid, sizeof peer.kid);
     memcpy(peer.pk, who->pub.pk, who->pub.pk_len);
     peer.pk_len = who->pub.pk_len;
-    must(pqcoap_store_peer_add(&fx->mem, &peer), "peer_add");
+    must(pqcoap_store_peer_add(store, &peer), "peer_add");
 }
 
 void fx_restart_responder(fixture *fx, size_t n_slots)
@@ -64,8 +64,8 @@ void fx_setup(fixture *fx, const char *seed, size_t n_slots, uint32_t lifetime_s
     must(pqcoap_identity_generate("falcon-512", &fx->rng, &fx->server), "server key");
     must(pqcoap_identity_generate("falcon-512", &fx->rng, &fx->other), "other key");
     must(pqcoap_store_open_memory(&fx->mem), "store");
-    trust(fx, "client", &fx->client);
-    trust(fx, "other", &fx->other);
+    fx_trust(&fx->mem, "client", &fx->client);
+    fx_trust(&fx->mem, "other", &fx->other);
     fx->ops = *fx->mem.ops;
     fx->ops.peer_by_id = fwd_peer_by_id;
     fx->ops.floor_get = fwd_floor_get;
@@ -133,6 +133,22 @@ pqcoap_session *fx_server_session(fixture *fx, uint32_t sid)
         if (fx->slots[i].live && fx->slots[i].sid == sid)
             return &fx->slots[i];
     return NULL;
+}
+
+int fx_session_works(fixture *fx, pqcoap_session *c, uint64_t now_ms)
+{
+    uint8_t prot[64], plain[16];
+    size_t len, plain_len;
+    uint64_t n;
+    pqcoap_req_ctx ctx;
+    pqcoap_msg req = fx_request(PQCOAP_GET, (const uint8_t *)"t", 1, (const uint8_t *)"ping", 4);
+    if (pqcoap_session_protect_request(c, &req, now_ms, prot, sizeof prot, &len, &n) != PQCOAP_OK)
+        return 0;
+    req.payload = prot;
+    req.payload_len = len;
+    return pqcoap_responder_unprotect(&fx->responder, &req, now_ms, plain, sizeof plain,
+                                      &plain_len, &ctx) == PQCOAP_OK
+        && plain_len == 4 && memcmp(plain, "ping", 4) == 0;
 }
 
 size_t fx_snapshot(const pqcoap_session *s, uint8_t *buf)

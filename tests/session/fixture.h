@@ -24,6 +24,9 @@ typedef struct fixture {
     pqcoap_session slots[FX_SLOTS];
 } fixture;
 
+/* Pins `who`'s public key as peer `id` in `store`. Exits on failure. */
+void fx_trust(pqcoap_store *store, const char *id, const pqcoap_identity *who);
+
 /* Makes identities from `seed`, trusts "client" and "other", and starts a responder over
  * n_slots (<= FX_SLOTS) slots with the given parameters (0 = default). Exits on failure. */
 void fx_setup(fixture *fx, const char *seed, size_t n_slots, uint32_t lifetime_s,
@@ -42,6 +45,9 @@ pqcoap_err fx_handshake(fixture *fx, const pqcoap_identity *who, const char *id,
 
 /* The responder's live session with sid, or NULL. */
 pqcoap_session *fx_server_session(fixture *fx, uint32_t sid);
+
+/* 1 if a GET protected by the client session c at now_ms is accepted by the responder. */
+int fx_session_works(fixture *fx, pqcoap_session *c, uint64_t now_ms);
 
 /* Snapshot of a session's state into buf (PQCOAP_SNAPSHOT_MAX bytes); returns its length. */
 size_t fx_snapshot(const pqcoap_session *s, uint8_t *buf);

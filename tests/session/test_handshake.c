@@ -42,18 +42,7 @@ static int init_and_resp(uint64_t seq, size_t *init_len, size_t *resp_len)
 /* A request protected by c and accepted by the responder: the session pair works. */
 static int session_pair_works(pqcoap_session *c)
 {
-    uint8_t prot[64], plain[16];
-    size_t len, plain_len;
-    uint64_t n;
-    pqcoap_req_ctx ctx;
-    pqcoap_msg req = fx_request(PQCOAP_GET, (const uint8_t *)"t", 1, (const uint8_t *)"ping", 4);
-    if (pqcoap_session_protect_request(c, &req, NOW, prot, sizeof prot, &len, &n) != PQCOAP_OK)
-        return 0;
-    req.payload = prot;
-    req.payload_len = len;
-    return pqcoap_responder_unprotect(&fx.responder, &req, NOW, plain, sizeof plain, &plain_len,
-                                      &ctx) == PQCOAP_OK
-        && plain_len == 4 && memcmp(plain, "ping", 4) == 0;
+    return fx_session_works(&fx, c, NOW);
 }
 
 static void test_happy_path(void)

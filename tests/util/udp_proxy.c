@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -37,6 +38,7 @@ struct udp_proxy {
     queued *queue;                /* MAX_QUEUED entries, len 0 = free */
     uint64_t rng;
     volatile int stop;
+    atomic_uint drop_replies;     /* datagrams from the target still to drop */
     pthread_t thread;
     udp_proxy_stats stats;
 };
@@ -145,6 +147,9 @@ static void *run(void *arg)
                 client *c = client_for(p, &from);
                 if (c)
                     relay(p, c->upstream, &p->target, buf, (size_t)len);
+            } else if (atomic_load(&p->drop_replies) > 0) {
+                atomic_fetch_sub(&p->drop_replies, 1);
+                p->stats.dropped++;
             } else {
                 client *c = &p->clients[i - 1];
                 relay(p, p->listen_fd, &c->addr, buf, (size_t)len);
@@ -167,6 +172,7 @@ udp_proxy *udp_proxy_start(const udp_proxy_cfg *cfg, uint16_t target_port, uint1
     udp_proxy *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
+    atomic_init(&p->drop_replies, 0);
     p->queue = calloc(MAX_QUEUED, sizeof *p->queue);
     p->cfg = *cfg;
     p->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
@@ -187,6 +193,11 @@ udp_proxy *udp_proxy_start(const udp_proxy_cfg *cfg, uint16_t target_port, uint1
     }
     *port = ntohs(a.sin_port);
     return p;
+}
+
+void udp_proxy_drop_next_reply(udp_proxy *p)
+{
+    atomic_fetch_add(&p->drop_replies, 1);
 }
 
 void udp_proxy_stop(udp_proxy *p, udp_proxy_stats *stats)

@@ -26,6 +26,10 @@ typedef struct udp_proxy udp_proxy;
  *  relays to 127.0.0.1:target_port. Returns NULL on failure. */
 udp_proxy *udp_proxy_start(const udp_proxy_cfg *cfg, uint16_t target_port, uint16_t *port);
 
+/** Makes the proxy drop the next datagram that comes back from the target (to any client),
+ *  deterministically: for tests of a lost response. Callable from any thread. */
+void udp_proxy_drop_next_reply(udp_proxy *p);
+
 /** Stops the thread, frees the proxy and returns its counters in *stats (may be NULL). */
 void udp_proxy_stop(udp_proxy *p, udp_proxy_stats *stats);
 

@@ -1,0 +1,363 @@
+/* Mode B session client on the CoAP client (session_endpoint.h): the handshake as a plain
+ * POST on pqc/session/init, a layer protecting every other request, proactive re-handshakes,
+ * and the "unknown session" rule of PROTOCOL.md "Errors". */
+#include "pqcoap/session_endpoint.h"
+#include "net/net_internal.h"
+#include "core/session_internal.h"
+#include "net/session_net_internal.h"
+
+#include "common/buf_internal.h"
+#include "crypto/crypto_internal.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MSG_LEN 256
+/** Store counter of session_seq (one per store: strictly increasing for every initiator). */
+#define SEQ_COUNTER "mode-b session_seq"
+
+/* Per-exchange state of the layer. */
+typedef struct cl_state {
+    int protected;
+    uint64_t generation;            /* the session the request was protected in */
+    uint64_t request_n;
+} cl_state;
+
+struct pqcoap_session_client {
+    pqcoap_client *cl;
+    pqcoap_layer layer;
+    char id[PQCOAP_ID_MAX + 1];
+    char server_id[PQCOAP_ID_MAX + 1];
+    uint8_t sk[PQCOAP_SESSION_SK_MAX];
+    size_t sk_len;
+    uint8_t server_pk[PQCOAP_PK_MAX];
+    size_t server_pk_len;
+    uint8_t suite;
+    uint16_t window;
+    pqcoap_seq_counter seq;
+
+    pqcoap_session sess;
+    uint64_t generation;            /* changes with every new or dropped session */
+    uint64_t session_seq;
+    uint64_t lifetime_ms;           /* of the current session, as the client saw it */
+    int hs_active;                  /* the request in flight is the handshake */
+    pqcoap_session_client_info info;
+    pqcoap_initiator st;
+    uint8_t init[PQCOAP_INIT_MAX];
+    char err[MSG_LEN];
+};
+
+/* Size of m as a CoAP message (RFC 7252 section 3): 4-byte header, token, options with
+ * their delta/length headers, and 0xFF + payload when there is a payload. */
+static size_t coap_size(const pqcoap_msg *m)
+{
+    size_t n = 4 + m->token_len;
+    uint16_t prev = 0;
+    for (size_t i = 0; i < m->n_opts; i++) {
+        n += coap_opt_encode_size((uint16_t)(m->opts[i].number - prev), m->opts[i].len);
+        prev = m->opts[i].number;
+    }
+    return n + (m->payload_len ? 1 + m->payload_len : 0);
+}
+
+static size_t built_size(const pqcoap_msgbuf *b)
+{
+    pqcoap_msg m;
+    pqcoap_msgbuf_view(b, &m);
+    return coap_size(&m);
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void drop_session(pqcoap_session_client *sc)
+{
+    pqcoap_session_wipe(&sc->sess);
+    sc->session_seq = 0;
+    sc->generation++;
+}
+
+/* ---- the layer ---------------------------------------------------------------------- */
+
+static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange *x,
+                                  const pqcoap_msg *req, pqcoap_msgbuf *wire)
+{
+    (void)x;
+    pqcoap_session_client *sc = ctx;
+    cl_state *st = state;
+    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(wire, req));
+    if (sc->hs_active) {
+        /* PROTOCOL.md "Handshake": INIT travels unprotected */
+        PQCOAP_TRY(pqcoap_msgbuf_set_payload(wire, req->payload, req->payload_len));
+        sc->info.handshake_bytes_sent = built_size(wire);
+        return PQCOAP_OK;
+    }
+    const pqcoap_msg aad = pqcoap_session_aad_view(req);
+    PQCOAP_TRY(pqcoap_session_protect_request(&sc->sess, &aad, pqcoap_net_now_ms(),
+                                              wire->payload, wire->payload_cap,
+                                              &wire->payload_len, &st->request_n));
+    st->protected = 1;
+    st->generation = sc->generation;
+    sc->info.last_bytes_sent = built_size(wire);
+    return PQCOAP_OK;
+}
+
+static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *x,
+                                 const pqcoap_msg *wire, pqcoap_msgbuf *plain)
+{
+    (void)x;
+    pqcoap_session_client *sc = ctx;
+    const cl_state *st = state;
+    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(plain, wire));
+    if (!st->protected) {
+        PQCOAP_TRY(pqcoap_msgbuf_set_payload(plain, wire->payload, wire->payload_len));
+        sc->info.handshake_bytes_received = coap_size(wire);
+        return PQCOAP_OK;
+    }
+    sc->info.last_bytes_received = coap_size(wire);
+    if (st->generation != sc->generation || !sc->sess.live)
+        return PQCOAP_ERR_STATE; /* the session it was sent in is gone */
+    const pqcoap_msg aad = pqcoap_session_aad_view(wire);
+    if (wire->payload_len && wire->payload[0] == PQCOAP_TYPE_RESPONSE)
+        return pqcoap_session_unprotect_response(&sc->sess, st->request_n, &aad,
+                                                 pqcoap_net_now_ms(), plain->payload,
+                                                 plain->payload_cap, &plain->payload_len);
+    /* PROTOCOL.md "Errors": session errors come unprotected; application results never */
+    if ((wire->code >> 5) == 2)
+        return PQCOAP_ERR_DOWNGRADE;
+    return pqcoap_error_from_coap(wire->code, wire->payload, wire->payload_len);
+}
+
+/* ---- handshake ---------------------------------------------------------------------- */
+
+static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
+{
+    const pqcoap_initiator_cfg icfg = {
+        sc->id, sc->sk, sc->sk_len, sc->server_id, sc->server_pk, sc->server_pk_len,
+        sc->suite, sc->window,
+    };
+    uint64_t t0 = mono_us();
+    size_t init_len = 0;
+    pqcoap_err err = pqcoap_initiator_start(&sc->st, &icfg, seq, wall_ms(), NULL, sc->init,
+                                            sizeof sc->init, &init_len);
+    if (err != PQCOAP_OK) {
+        pqcoap_net_msg(sc->err, sizeof sc->err, "cannot make the INIT: %s", pqcoap_strerror(err));
+        return err;
+    }
+    pqcoap_req req = PQCOAP_REQ_INIT;
+    req.method = PQCOAP_POST;
+    req.path = PQCOAP_SESSION_INIT_PATH;
+    req.content_format = PQCOAP_SESSION_INIT_FORMAT;
+    req.payload = sc->init;
+    req.payload_len = init_len;
+    pqcoap_reply reply = {PQCOAP_MSG_INIT, NULL};
+    sc->hs_active = 1;
+    err = pqcoap_client_request(sc->cl, &req, &reply);
+    sc->hs_active = 0;
+    const pqcoap_msg *m = &reply.msg;
+    if (err != PQCOAP_OK) {
+        pqcoap_net_msg(sc->err, sizeof sc->err, "handshake: %s", pqcoap_client_last_error(sc->cl));
+    } else if ((m->code >> 5) != 2) {
+        err = pqcoap_error_from_coap(m->code, m->payload, m->payload_len);
+        pqcoap_net_msg(sc->err, sizeof sc->err, "server refused the handshake (%u.%02u): %s",
+                       m->code >> 5, m->code & 31, pqcoap_strerror(err));
+    } else {
+        err = pqcoap_initiator_finish(&sc->st, m->payload, m->payload_len, pqcoap_net_now_ms(),
+                                      &sc->sess);
+        if (err != PQCOAP_OK)
+            pqcoap_net_msg(sc->err, sizeof sc->err, "RESP refused%s: %s",
+                           err == PQCOAP_ERR_AUTH ? " (not signed by the pinned server key)" : "",
+                           pqcoap_strerror(err));
+    }
+    pqcoap_reply_free(&reply);
+    pqcoap_initiator_wipe(&sc->st);
+    if (err == PQCOAP_OK)
+        sc->info.handshake_us = mono_us() - t0;
+    return err;
+}
+
+pqcoap_err pqcoap_session_client_connect(pqcoap_session_client *sc)
+{
+    if (!sc)
+        return PQCOAP_ERR_ARG;
+    drop_session(sc);
+    uint64_t seq;
+    pqcoap_err err = pqcoap_seq_next(&sc->seq, &seq);
+    if (err != PQCOAP_OK) {
+        pqcoap_net_msg(sc->err, sizeof sc->err, "cannot reserve a session_seq in the store: %s",
+                       pqcoap_strerror(err));
+        return err;
+    }
+    err = handshake_exchange(sc, seq);
+    if (err != PQCOAP_OK) {
+        drop_session(sc);
+        return err;
+    }
+    uint64_t now = pqcoap_net_now_ms();
+    sc->session_seq = seq;
+    sc->lifetime_ms = sc->sess.expires_ms > now ? sc->sess.expires_ms - now : 0;
+    sc->info.handshakes++;
+    return PQCOAP_OK;
+}
+
+/* 1 if the session can carry the next request without a re-handshake first: it is live and
+ * not in the last eighth of its lifetime or of its max_msgs (PROTOCOL.md: the initiator
+ * re-handshakes before the session ends). */
+static int session_fresh(const pqcoap_session_client *sc, uint64_t now)
+{
+    const pqcoap_session *s = &sc->sess;
+    if (pqcoap_session_usable(s, now) != PQCOAP_OK)
+        return 0;
+    return s->expires_ms - now > sc->lifetime_ms / 8
+        && s->max_msgs - s->send.n > s->max_msgs / 8;
+}
+
+/* ---- requests ----------------------------------------------------------------------- */
+
+static int idempotent(uint8_t method)
+{
+    /* RFC 7252 section 5.1 and RFC 8132: GET, PUT, DELETE, FETCH are idempotent */
+    return method == PQCOAP_GET || method == PQCOAP_PUT || method == PQCOAP_DELETE ||
+           method == PQCOAP_FETCH;
+}
+
+static pqcoap_err send_protected(pqcoap_session_client *sc, const pqcoap_req *req,
+                                 pqcoap_reply *reply)
+{
+    pqcoap_err err = pqcoap_client_request(sc->cl, req, reply);
+    if (err != PQCOAP_OK)
+        pqcoap_net_msg(sc->err, sizeof sc->err, "%s", pqcoap_client_last_error(sc->cl));
+    return err;
+}
+
+pqcoap_err pqcoap_session_client_request(pqcoap_session_client *sc, const pqcoap_req *req,
+                                         pqcoap_reply *reply)
+{
+    if (!sc || !req || !reply || req->no_layer)
+        return PQCOAP_ERR_ARG;
+    memset(reply, 0, sizeof *reply);
+    sc->err[0] = '\0';
+    if (!session_fresh(sc, pqcoap_net_now_ms()))
+        PQCOAP_TRY(pqcoap_session_client_connect(sc));
+    pqcoap_err err = send_protected(sc, req, reply);
+    if (err != PQCOAP_ERR_UNKNOWN_SESSION)
+        return err;
+    /* PROTOCOL.md "Errors": "unknown session" -> re-handshake once; repeat an idempotent
+     * request once; never repeat a POST/PATCH silently */
+    pqcoap_reply_free(reply);
+    PQCOAP_TRY(pqcoap_session_client_connect(sc));
+    if (!idempotent(req->method)) {
+        pqcoap_net_msg(sc->err, sizeof sc->err, "session lost: the server no longer knew the "
+                       "session; the request was not repeated (it may have been executed)");
+        return PQCOAP_ERR_SESSION_LOST;
+    }
+    return send_protected(sc, req, reply);
+}
+
+/* ---- open / free / info ------------------------------------------------------------- */
+
+static pqcoap_err check_config(const pqcoap_session_client_config *cfg)
+{
+    const pqcoap_suite *suite = pqcoap_suite_find(cfg->suite);
+    if (!suite)
+        return PQCOAP_ERR_UNSUPPORTED;
+    if (!cfg->id || !cfg->server_id || !cfg->sk || !cfg->server_pk || !cfg->store ||
+        cfg->coap.layer || cfg->sk_len != suite->sig->sk_len ||
+        cfg->server_pk_len != suite->sig->pk_len || cfg->window == 0 ||
+        cfg->window > PQCOAP_WINDOW_MAX || cfg->seq_block == 0 ||
+        !pqcoap_id_valid((const uint8_t *)cfg->id, strnlen(cfg->id, PQCOAP_ID_MAX + 1)) ||
+        !pqcoap_id_valid((const uint8_t *)cfg->server_id,
+                         strnlen(cfg->server_id, PQCOAP_ID_MAX + 1)))
+        return PQCOAP_ERR_ARG;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_client_config *cfg,
+                                      pqcoap_session_client **out, char *msg, size_t msg_cap)
+{
+    pqcoap_net_msg(msg, msg_cap, "%s", "");
+    if (!uri || !cfg || !out) {
+        pqcoap_net_msg(msg, msg_cap, "NULL argument");
+        return PQCOAP_ERR_ARG;
+    }
+    *out = NULL;
+    pqcoap_err err = check_config(cfg);
+    if (err != PQCOAP_OK) {
+        pqcoap_net_msg(msg, msg_cap, "invalid session client settings (suite, ids, key "
+                       "lengths, window, store, seq_block or a coap.layer)");
+        return err;
+    }
+    pqcoap_session_client *sc = calloc(1, sizeof *sc);
+    if (!sc) {
+        pqcoap_net_msg(msg, msg_cap, "out of memory");
+        return PQCOAP_ERR_NOMEM;
+    }
+    memcpy(sc->id, cfg->id, strlen(cfg->id));
+    memcpy(sc->server_id, cfg->server_id, strlen(cfg->server_id));
+    memcpy(sc->sk, cfg->sk, cfg->sk_len);
+    sc->sk_len = cfg->sk_len;
+    memcpy(sc->server_pk, cfg->server_pk, cfg->server_pk_len);
+    sc->server_pk_len = cfg->server_pk_len;
+    sc->suite = cfg->suite;
+    sc->window = cfg->window;
+    sc->layer.ctx = sc;
+    sc->layer.state_size = sizeof(cl_state);
+    sc->layer.overhead = PQCOAP_PROTECTED_REQ_OVERHEAD_MAX;
+    sc->layer.protect_request = protect_request;
+    sc->layer.check_response = check_response;
+    pqcoap_client_config ccfg = cfg->coap;
+    ccfg.layer = &sc->layer;
+    err = pqcoap_seq_counter_init(&sc->seq, cfg->store, SEQ_COUNTER, cfg->seq_block);
+    if (err != PQCOAP_OK)
+        pqcoap_net_msg(msg, msg_cap, "invalid store");
+    else
+        err = pqcoap_client_open(uri, &ccfg, &sc->cl, msg, msg_cap);
+    if (err != PQCOAP_OK) {
+        pqcoap_session_client_free(sc);
+        return err;
+    }
+    *out = sc;
+    return PQCOAP_OK;
+}
+
+void pqcoap_session_client_free(pqcoap_session_client *sc)
+{
+    if (!sc)
+        return;
+    pqcoap_client_free(sc->cl);
+    pqcoap_wipe(sc, sizeof *sc); /* identity key, session keys, initiator state */
+    free(sc);
+}
+
+pqcoap_err pqcoap_session_client_info_get(const pqcoap_session_client *sc,
+                                          pqcoap_session_client_info *out)
+{
+    if (!sc || !out)
+        return PQCOAP_ERR_ARG;
+    *out = sc->info;
+    uint64_t now = pqcoap_net_now_ms();
+    const pqcoap_session *s = &sc->sess;
+    out->live = s->live;
+    out->sid = s->live ? s->sid : 0;
+    out->session_seq = s->live ? sc->session_seq : 0;
+    out->sent = s->live ? s->send.n : 0;
+    out->max_msgs = s->live ? s->max_msgs : 0;
+    out->expires_in_ms = s->live && s->expires_ms > now ? s->expires_ms - now : 0;
+    return PQCOAP_OK;
+}
+
+const char *pqcoap_session_client_last_error(const pqcoap_session_client *sc)
+{
+    return sc ? sc->err : "";
+}

@@ -1,0 +1,525 @@
+/* Mode B session server on the CoAP server (session_endpoint.h): a layer that lets the
+ * handshake through unprotected and protects everything else, handshakes on a worker thread,
+ * the kept protected responses for retransmissions, and the per-address handshake rate limit. */
+#include "pqcoap/session_endpoint.h"
+#include "net/net_internal.h"
+#include "core/session_internal.h"
+#include "net/session_net_internal.h"
+#include "common/buf_internal.h"
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RATE_BUCKETS 64     /* source addresses whose handshake rate is tracked at once */
+
+/* Per-exchange state of the layer: set by check_request for a protected request. */
+typedef struct srv_state {
+    int protected;
+    pqcoap_req_ctx ctx;
+} srv_state;
+
+/* The last protected response of a session (slot i of the table), for retransmissions. */
+typedef struct kept {
+    uint64_t serial;
+    uint64_t request_n;
+    pqcoap_reply wire;
+} kept;
+
+/* A handshake waiting for the worker. */
+typedef struct hs_job {
+    uint64_t ticket;
+    size_t init_len;
+    uint8_t init[PQCOAP_INIT_MAX];
+    struct hs_job *next;
+} hs_job;
+
+/* Token bucket of one source address, in thousandths of a handshake. */
+typedef struct bucket {
+    int used;
+    uint8_t addr[16];
+    uint64_t milli;
+    uint64_t last_ms;
+} bucket;
+
+struct pqcoap_session_server {
+    pqcoap_server *srv;
+    pqcoap_layer layer;
+    uint32_t rate;                  /* handshakes per second per address, 0 = no limit */
+    size_t max_pending;
+
+    pthread_mutex_t lock;           /* guards r, slots, kept, jobs, stats */
+    pqcoap_responder r;
+    pqcoap_session *slots;
+    kept *kept;
+    size_t n_slots;
+    pqcoap_session_server_stats stats;
+
+    pthread_cond_t wake;            /* a job was queued or the worker must stop */
+    hs_job *jobs, *jobs_tail;
+    size_t n_jobs;
+    int stopping;
+    pthread_t worker;
+    int worker_started;
+    pqcoap_hs_pending pending;      /* the worker's handshake in progress */
+    uint8_t resp[PQCOAP_RESP_MAX];  /* the worker's RESP */
+
+    bucket buckets[RATE_BUCKETS];   /* I/O thread only */
+};
+
+/* ---- errors on the wire ------------------------------------------------------------ */
+
+/* Makes b the unprotected error response PROTOCOL.md "Errors" prescribes for err; a 5.03
+ * carries Max-Age (max_age_s, or the mapping's default when 0). */
+static void set_error(pqcoap_msgbuf *b, pqcoap_err err, pqcoap_err_where where,
+                      uint32_t max_age_s)
+{
+    pqcoap_coap_error e;
+    if (pqcoap_error_to_coap(err, where, &e) != PQCOAP_OK) {
+        e.code = PQCOAP_CODE(5, 0);
+        e.diagnostic = "internal error";
+        e.max_age_s = 0;
+    }
+    pqcoap_msgbuf_error(b, e.code, e.diagnostic);
+    if (e.max_age_s)
+        pqcoap_msgbuf_add_uint(b, PQCOAP_OPT_MAX_AGE, max_age_s ? max_age_s : e.max_age_s);
+}
+
+/* Copies code-independent content (options and payload) of m into b. */
+static pqcoap_err copy_msg(pqcoap_msgbuf *b, const pqcoap_msg *m)
+{
+    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(b, m));
+    return pqcoap_msgbuf_set_payload(b, m->payload, m->payload_len);
+}
+
+/* ---- kept protected responses (under the lock) ---------------------------------------- */
+
+static size_t slot_of(const pqcoap_session_server *ss, const pqcoap_session *s)
+{
+    return (size_t)(s - ss->slots);
+}
+
+/* Ends sessions whose lifetime is over and frees what is kept for sessions that ended. */
+static void sweep(pqcoap_session_server *ss, uint64_t now_ms)
+{
+    pqcoap_responder_expire(&ss->r, now_ms, NULL);
+    for (size_t i = 0; i < ss->n_slots; i++) {
+        kept *k = &ss->kept[i];
+        if (k->wire.mem && (!ss->slots[i].live || ss->slots[i].serial != k->serial))
+            pqcoap_reply_free(&k->wire);
+    }
+}
+
+static const kept *kept_for(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx)
+{
+    pqcoap_session *s = pqcoap_responder_by_serial(&ss->r, ctx->serial);
+    if (!s)
+        return NULL;
+    const kept *k = &ss->kept[slot_of(ss, s)];
+    return k->wire.mem && k->serial == ctx->serial && k->request_n == ctx->request_n ? k : NULL;
+}
+
+static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx, const pqcoap_msgbuf *wire)
+{
+    pqcoap_session *s = pqcoap_responder_by_serial(&ss->r, ctx->serial);
+    if (!s)
+        return;
+    kept *k = &ss->kept[slot_of(ss, s)];
+    pqcoap_reply_free(&k->wire);
+    pqcoap_msg m;
+    pqcoap_msgbuf_view(wire, &m);
+    /* out of memory: nothing kept, a retransmission is then answered "rejected" */
+    if (pqcoap_reply_copy(&k->wire, &m) == PQCOAP_OK) {
+        k->serial = ctx->serial;
+        k->request_n = ctx->request_n;
+    }
+}
+
+/* ---- the layer ---------------------------------------------------------------------- */
+
+/* True if m's Uri-Path is exactly pqc/session/init. */
+static int is_init_path(const pqcoap_msg *m)
+{
+    static const char *const seg[] = {"pqc", "session", "init"};
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_opts; i++) {
+        const pqcoap_opt *o = &m->opts[i];
+        if (o->number != PQCOAP_OPT_URI_PATH)
+            continue;
+        if (k == 3 || o->len != strlen(seg[k]) || memcmp(o->value, seg[k], o->len) != 0)
+            return 0;
+        k++;
+    }
+    return k == 3;
+}
+
+static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x,
+                                const pqcoap_msg *wire, pqcoap_msgbuf *out,
+                                pqcoap_layer_verdict *verdict)
+{
+    (void)x;
+    pqcoap_session_server *ss = ctx;
+    srv_state *st = state;
+    *verdict = PQCOAP_LAYER_HANDLE;
+    /* PROTOCOL.md "Handshake": the handshake itself travels unprotected */
+    if (is_init_path(wire))
+        return copy_msg(out, wire);
+
+    uint64_t now = pqcoap_net_now_ms();
+    pqcoap_req_ctx rc;
+    size_t len = 0;
+    pthread_mutex_lock(&ss->lock);
+    sweep(ss, now);
+    const pqcoap_msg aad = pqcoap_session_aad_view(wire);
+    pqcoap_err err = pqcoap_responder_unprotect(&ss->r, &aad, now, out->payload,
+                                                out->payload_cap, &len, &rc);
+    if (err == PQCOAP_ERR_RETRANSMIT) {
+        /* PROTOCOL.md "Receive rules": the same protected response again, no handler run */
+        const kept *k = kept_for(ss, &rc);
+        if (k) {
+            out->code = k->wire.msg.code;
+            err = copy_msg(out, &k->wire.msg);
+            ss->stats.retransmissions++;
+            pthread_mutex_unlock(&ss->lock);
+            *verdict = PQCOAP_LAYER_ANSWER;
+            return err;
+        }
+        err = PQCOAP_ERR_REPLAY;
+    }
+    pthread_mutex_unlock(&ss->lock);
+    if (err != PQCOAP_OK) {
+        set_error(out, err, PQCOAP_WHERE_PROTECTED, 0);
+        *verdict = PQCOAP_LAYER_ANSWER;
+        return PQCOAP_OK;
+    }
+    out->payload_len = len;
+    st->protected = 1;
+    st->ctx = rc;
+    return pqcoap_msgbuf_copy_opts(out, wire);
+}
+
+static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange *x,
+                                   const pqcoap_msg *resp, pqcoap_msgbuf *wire)
+{
+    (void)x;
+    pqcoap_session_server *ss = ctx;
+    const srv_state *st = state;
+    if (!st->protected)
+        return copy_msg(wire, resp); /* the handshake's answer, or an error made before */
+    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(wire, resp));
+    uint64_t now = pqcoap_net_now_ms();
+    pthread_mutex_lock(&ss->lock);
+    const pqcoap_msg aad = pqcoap_session_aad_view(resp);
+    pqcoap_err err = pqcoap_responder_protect(&ss->r, &st->ctx, &aad, now, wire->payload,
+                                              wire->payload_cap, &wire->payload_len);
+    if (err == PQCOAP_OK)
+        keep(ss, &st->ctx, wire);
+    pthread_mutex_unlock(&ss->lock);
+    /* e.g. the session ended while the handler ran: 4.01 "unknown session" */
+    if (err != PQCOAP_OK)
+        set_error(wire, err, PQCOAP_WHERE_PROTECTED, 0);
+    return PQCOAP_OK;
+}
+
+/* ---- handshakes: rate limit, queue, worker ------------------------------------------ */
+
+/* The IP address of x (port left out: one host, one bucket). */
+static void addr_key(const pqcoap_exchange *x, uint8_t key[16])
+{
+    memset(key, 0, 16);
+    if (x->peer.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)&x->peer;
+        memcpy(key, &a->sin_addr, 4);
+    } else if (x->peer.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)&x->peer;
+        memcpy(key, &a->sin6_addr, 16);
+    }
+}
+
+/* Token bucket per source address: 1 if a handshake may start now, else 0 with *max_age_s
+ * set to the seconds until the next token. */
+static int take_token(pqcoap_session_server *ss, const pqcoap_exchange *x, uint64_t now,
+                      uint32_t *max_age_s)
+{
+    if (ss->rate == 0)
+        return 1;
+    uint8_t key[16];
+    addr_key(x, key);
+    uint64_t full = (uint64_t)ss->rate * 1000;
+    bucket *b = NULL, *oldest = &ss->buckets[0];
+    for (size_t i = 0; i < RATE_BUCKETS && !b; i++) {
+        bucket *c = &ss->buckets[i];
+        if (c->used && memcmp(c->addr, key, 16) == 0)
+            b = c;
+        else if (!c->used || (oldest->used && c->last_ms < oldest->last_ms))
+            oldest = c;
+    }
+    if (!b) {
+        /* an address not seen lately starts with a full bucket, replacing the stalest */
+        b = oldest;
+        b->used = 1;
+        memcpy(b->addr, key, 16);
+        b->milli = full;
+        b->last_ms = now;
+    }
+    if (now > b->last_ms) {
+        /* `rate` handshakes per second = `rate` thousandths per millisecond */
+        uint64_t add = (now - b->last_ms) * ss->rate;
+        b->milli = add >= full - b->milli ? full : b->milli + add;
+        b->last_ms = now;
+    }
+    if (b->milli >= 1000) {
+        b->milli -= 1000;
+        return 1;
+    }
+    uint64_t wait_ms = (1000 - b->milli + ss->rate - 1) / ss->rate;
+    *max_age_s = (uint32_t)((wait_ms + 999) / 1000);
+    if (*max_age_s == 0)
+        *max_age_s = 1;
+    return 0;
+}
+
+/* Handler of POST pqc/session/init (I/O thread): rate limit, then the INIT goes to the
+ * worker and the response is deferred. */
+static pqcoap_err on_init(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
+                          pqcoap_msgbuf *resp)
+{
+    pqcoap_session_server *ss = arg;
+    uint32_t max_age = 0;
+    if (!take_token(ss, pqcoap_server_req_exchange(rq), pqcoap_net_now_ms(), &max_age)) {
+        set_error(resp, PQCOAP_ERR_BUSY, PQCOAP_WHERE_HANDSHAKE, max_age);
+        pthread_mutex_lock(&ss->lock);
+        ss->stats.handshakes_refused++;
+        ss->stats.handshakes_busy++;
+        pthread_mutex_unlock(&ss->lock);
+        return PQCOAP_OK;
+    }
+    if (req->payload_len == 0 || req->payload_len > PQCOAP_INIT_MAX) {
+        set_error(resp, PQCOAP_ERR_MALFORMED, PQCOAP_WHERE_HANDSHAKE, 0);
+        return PQCOAP_OK;
+    }
+    hs_job *job = malloc(sizeof *job);
+    if (!job)
+        return PQCOAP_ERR_NOMEM;
+    memcpy(job->init, req->payload, req->payload_len);
+    job->init_len = req->payload_len;
+    job->next = NULL;
+    pthread_mutex_lock(&ss->lock);
+    pqcoap_err err = ss->n_jobs >= ss->max_pending ? PQCOAP_ERR_BUSY
+                                                   : pqcoap_server_defer(rq, &job->ticket);
+    if (err == PQCOAP_OK) {
+        if (ss->jobs_tail)
+            ss->jobs_tail->next = job;
+        else
+            ss->jobs = job;
+        ss->jobs_tail = job;
+        ss->n_jobs++;
+        pthread_cond_signal(&ss->wake);
+    } else if (err == PQCOAP_ERR_BUSY) {
+        ss->stats.handshakes_refused++;
+        ss->stats.handshakes_busy++;
+    }
+    pthread_mutex_unlock(&ss->lock);
+    if (err != PQCOAP_OK) {
+        free(job);
+        if (err != PQCOAP_ERR_BUSY)
+            return err;
+        set_error(resp, err, PQCOAP_WHERE_HANDSHAKE, 0);
+    }
+    return PQCOAP_OK;
+}
+
+/* One handshake in the phases of session.h: the crypto and the store outside the lock, the
+ * table changes under it; then the response goes back to the I/O thread. */
+static void run_handshake(pqcoap_session_server *ss, const hs_job *job)
+{
+    pqcoap_hs_pending *p = &ss->pending;
+    size_t resp_len = 0;
+    pqcoap_err err = pqcoap_responder_hs_verify(&ss->r, job->init, job->init_len, p);
+    if (err == PQCOAP_OK) {
+        pthread_mutex_lock(&ss->lock);
+        err = pqcoap_responder_hs_reserve(&ss->r, pqcoap_net_now_ms(), p);
+        pthread_mutex_unlock(&ss->lock);
+    }
+    int resend = err == PQCOAP_OK && p->resend;
+    if (err == PQCOAP_OK)
+        err = pqcoap_responder_hs_respond(&ss->r, job->init, job->init_len, p);
+    pthread_mutex_lock(&ss->lock);
+    if (err == PQCOAP_OK)
+        err = pqcoap_responder_hs_commit(&ss->r, pqcoap_net_now_ms(), p, ss->resp,
+                                         sizeof ss->resp, &resp_len);
+    else
+        pqcoap_responder_hs_abort(&ss->r, p);
+    if (err != PQCOAP_OK)
+        ss->stats.handshakes_refused++;
+    else if (resend)
+        ss->stats.resp_resent++;
+    else
+        ss->stats.sessions_created++;
+    ss->stats.handshakes_busy += err == PQCOAP_ERR_LIMIT;
+    pthread_mutex_unlock(&ss->lock);
+
+    pqcoap_opt opts[2];
+    uint8_t vals[8];
+    pqcoap_msgbuf b;
+    pqcoap_msgbuf_init(&b, opts, 2, vals, sizeof vals, ss->resp, sizeof ss->resp);
+    if (err == PQCOAP_OK) {
+        b.code = PQCOAP_CODE(2, 4);
+        pqcoap_msgbuf_add_uint(&b, PQCOAP_OPT_CONTENT_FORMAT, PQCOAP_SESSION_INIT_FORMAT);
+        b.payload_len = resp_len;
+    } else {
+        set_error(&b, err, PQCOAP_WHERE_HANDSHAKE, 0);
+    }
+    pqcoap_msg m;
+    pqcoap_msgbuf_view(&b, &m);
+    /* a failure here leaves the request unanswered; the client times out and retries */
+    (void)pqcoap_server_complete(ss->srv, job->ticket, &m);
+}
+
+static void *worker_main(void *arg)
+{
+    pqcoap_session_server *ss = arg;
+    for (;;) {
+        pthread_mutex_lock(&ss->lock);
+        while (!ss->stopping && !ss->jobs)
+            pthread_cond_wait(&ss->wake, &ss->lock);
+        hs_job *job = ss->stopping ? NULL : ss->jobs;
+        if (job) {
+            ss->jobs = job->next;
+            if (!ss->jobs)
+                ss->jobs_tail = NULL;
+            ss->n_jobs--;
+        }
+        pthread_mutex_unlock(&ss->lock);
+        if (!job)
+            return NULL;
+        run_handshake(ss, job);
+        free(job);
+    }
+}
+
+/* ---- set-up ------------------------------------------------------------------------- */
+
+static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_config *cfg,
+                        char *msg, size_t cap)
+{
+    ss->n_slots = cfg->max_sessions;
+    ss->slots = calloc(ss->n_slots, sizeof *ss->slots);
+    ss->kept = calloc(ss->n_slots, sizeof *ss->kept);
+    if (!ss->slots || !ss->kept) {
+        pqcoap_net_msg(msg, cap, "out of memory");
+        return PQCOAP_ERR_NOMEM;
+    }
+    pqcoap_responder_cfg rcfg = PQCOAP_RESPONDER_CFG_INIT;
+    rcfg.id = cfg->id;
+    rcfg.sk = cfg->sk;
+    rcfg.sk_len = cfg->sk_len;
+    rcfg.suite = cfg->suite;
+    rcfg.lifetime_s = cfg->lifetime_s;
+    rcfg.max_msgs = cfg->max_msgs;
+    rcfg.window = cfg->window;
+    rcfg.evict_idle_ms = cfg->evict_idle_ms;
+    rcfg.store = cfg->store;
+    pqcoap_err err = pqcoap_responder_init(&ss->r, &rcfg, ss->slots, ss->n_slots);
+    if (err != PQCOAP_OK) {
+        pqcoap_net_msg(msg, cap, "invalid session settings (id, key, suite, limits): %s",
+                       pqcoap_strerror(err));
+        return err;
+    }
+
+    ss->layer.ctx = ss;
+    ss->layer.state_size = sizeof(srv_state);
+    ss->layer.overhead = PQCOAP_PROTECTED_REQ_OVERHEAD_MAX;
+    ss->layer.check_request = check_request;
+    ss->layer.protect_response = protect_response;
+    pqcoap_server_config scfg = cfg->coap;
+    scfg.layer = &ss->layer;
+    PQCOAP_TRY(pqcoap_server_create(&scfg, &ss->srv, msg, cap));
+    err = pqcoap_server_handle(ss->srv, PQCOAP_SESSION_INIT_PATH, PQCOAP_POST, on_init, ss);
+    if (err != PQCOAP_OK) {
+        pqcoap_net_msg(msg, cap, "out of memory");
+        return err;
+    }
+    if (pthread_create(&ss->worker, NULL, worker_main, ss) != 0) {
+        pqcoap_net_msg(msg, cap, "cannot start the handshake thread");
+        return PQCOAP_ERR_NOMEM;
+    }
+    ss->worker_started = 1;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_session_server_create(const pqcoap_session_server_config *cfg,
+                                        pqcoap_session_server **out, char *msg,
+                                        size_t msg_cap)
+{
+    pqcoap_net_msg(msg, msg_cap, "%s", "");
+    if (!cfg || !out || !cfg->store || cfg->coap.layer || cfg->max_sessions == 0 ||
+        cfg->max_sessions > (size_t)UINT32_MAX / 2 || cfg->max_pending_handshakes == 0) {
+        pqcoap_net_msg(msg, msg_cap, "invalid session server settings (NULL, store, "
+                       "max_sessions, max_pending_handshakes or a coap.layer)");
+        return PQCOAP_ERR_ARG;
+    }
+    *out = NULL;
+    pqcoap_session_server *ss = calloc(1, sizeof *ss);
+    if (!ss) {
+        pqcoap_net_msg(msg, msg_cap, "out of memory");
+        return PQCOAP_ERR_NOMEM;
+    }
+    pthread_mutex_init(&ss->lock, NULL);
+    pthread_cond_init(&ss->wake, NULL);
+    ss->rate = cfg->handshakes_per_s;
+    ss->max_pending = cfg->max_pending_handshakes;
+    pqcoap_err err = setup(ss, cfg, msg, msg_cap);
+    if (err != PQCOAP_OK) {
+        pqcoap_session_server_free(ss);
+        return err;
+    }
+    *out = ss;
+    return PQCOAP_OK;
+}
+
+void pqcoap_session_server_free(pqcoap_session_server *ss)
+{
+    if (!ss)
+        return;
+    if (ss->worker_started) {
+        pthread_mutex_lock(&ss->lock);
+        ss->stopping = 1;
+        pthread_cond_signal(&ss->wake);
+        pthread_mutex_unlock(&ss->lock);
+        pthread_join(ss->worker, NULL);
+    }
+    while (ss->jobs) {
+        hs_job *j = ss->jobs;
+        ss->jobs = j->next;
+        free(j);
+    }
+    pqcoap_server_free(ss->srv); /* drops deferred handshakes not answered yet */
+    pqcoap_responder_hs_abort(&ss->r, &ss->pending);
+    pqcoap_responder_wipe(&ss->r);
+    for (size_t i = 0; ss->kept && i < ss->n_slots; i++)
+        pqcoap_reply_free(&ss->kept[i].wire);
+    free(ss->kept);
+    free(ss->slots);
+    pthread_cond_destroy(&ss->wake);
+    pthread_mutex_destroy(&ss->lock);
+    free(ss);
+}
+
+pqcoap_server *pqcoap_session_server_coap(pqcoap_session_server *ss)
+{
+    return ss ? ss->srv : NULL;
+}
+
+pqcoap_err pqcoap_session_server_stats_get(pqcoap_session_server *ss,
+                                           pqcoap_session_server_stats *out)
+{
+    if (!ss || !out)
+        return PQCOAP_ERR_ARG;
+    pthread_mutex_lock(&ss->lock);
+    *out = ss->stats;
+    out->live_sessions = pqcoap_responder_live(&ss->r);
+    pthread_mutex_unlock(&ss->lock);
+    return PQCOAP_OK;
+}
