@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "pqcoap/client.h"
 #include "pqcoap/layer.h"
+#include "pqcoap/server.h"
 #include "pqcoap/pqcoap.h"
 
 /* Exit codes (docs/CLI.md). */
@@ -139,8 +140,6 @@ typedef struct cli_endpoint {
     int have_peer;
     pqcoap_store store;
     int have_store;
-    const pqcoap_layer *layer; /* server: NULL for plain CoAP */
-    void *layer_obj;           /* server: the mode's library object behind `layer` */
 } cli_endpoint;
 
 void cli_endpoint_init(cli_endpoint *ep);
@@ -150,12 +149,19 @@ void cli_endpoint_init(cli_endpoint *ep);
  *  Prints the error and returns its exit code on failure. */
 int cli_endpoint_open(cli_endpoint *ep, int server, int need_store);
 
-/** Sets ep->layer to the server-side layer of ep->mode (NULL in plain mode). Prints the
- *  error and returns its exit code on failure. */
-int cli_endpoint_server_layer(cli_endpoint *ep);
+/** A server of one mode: the CoAP server and the mode's object behind it. */
+typedef struct cli_server {
+    cli_mode mode;
+    pqcoap_server *coap;
+    void *obj;
+} cli_server;
 
-/** Frees the server layer object (cli_endpoint_free calls it). */
-void cli_endpoint_free_server_layer(cli_endpoint *ep);
+/** Creates the server of ep->mode with CoAP settings `cfg` (its layer is set here). Prints
+ *  the error and returns its exit code on failure. */
+int cli_server_create(cli_endpoint *ep, pqcoap_server_config *cfg, cli_server *out);
+
+/** Frees the server. A zeroed one is fine. */
+void cli_server_free(cli_server *s);
 
 /** A client of one mode: the library's plain, signing or session client. */
 typedef struct cli_client {
@@ -173,6 +179,17 @@ pqcoap_err cli_client_request(cli_client *c, const pqcoap_req *req, pqcoap_reply
 
 /** Why the last request failed (the mode's last_error). */
 const char *cli_client_last_error(const cli_client *c);
+
+/** What -v reports: the handshake of the exchange and the CoAP bytes on the wire. */
+typedef struct cli_client_stats {
+    int known;                  /* 0: the mode's client does not report sizes */
+    uint64_t handshake_us;      /* 0: no handshake */
+    size_t handshake_bytes_sent, handshake_bytes_received;
+    size_t bytes_sent, bytes_received;
+} cli_client_stats;
+
+/** Fills *out after a request. */
+void cli_client_info(const cli_client *c, cli_client_stats *out);
 
 /** Closes the client. A zeroed client is fine. */
 void cli_client_free(cli_client *c);

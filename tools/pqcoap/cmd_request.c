@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "pqcoap/client.h"
 
@@ -100,6 +101,33 @@ static int error_response(const cli_endpoint *ep, const pqcoap_msg *m)
                     n ? " (" : "", diag, n ? ")" : "");
 }
 
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* -v: one line on stderr with the mode, the response code, the handshake and the bytes of
+ * the CoAP messages on the wire (as the mode's client reports them). */
+static void report(const cli_endpoint *ep, const cli_client *cl, const pqcoap_msg *m,
+                   uint64_t elapsed_us)
+{
+    cli_client_stats st;
+    cli_client_info(cl, &st);
+    char hs[96] = "no handshake", wire[96] = "";
+    if (st.handshake_us)
+        snprintf(hs, sizeof hs, "handshake %.1f ms (INIT %zu B, RESP %zu B)",
+                 (double)st.handshake_us / 1000.0, st.handshake_bytes_sent,
+                 st.handshake_bytes_received);
+    if (st.known)
+        snprintf(wire, sizeof wire, " | request %zu B, response %zu B on the wire",
+                 st.bytes_sent, st.bytes_received);
+    fprintf(stderr, "mode %s | %u.%02u %s | %s | exchange %.1f ms%s | payload %zu B\n",
+            cli_mode_name(ep->mode), m->code >> 5, m->code & 31, code_name(m->code), hs,
+            (double)elapsed_us / 1000.0, wire, m->payload_len);
+}
+
 typedef struct request_opts {
     const char *uri, *text, *file, *out, *format, *block, *wait;
     int non, verbose;
@@ -182,6 +210,7 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
     size_t body_len = 0;
     cli_client cl = {CLI_MODE_PLAIN, NULL};
     pqcoap_reply reply = {PQCOAP_MSG_INIT, NULL};
+    uint64_t elapsed_us = 0;
 
     int rc = parse(cmd, argc, argv, &ep, &o);
     if (rc == CLI_OK)
@@ -202,16 +231,16 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
     if (rc == CLI_OK) {
         req.payload = body;
         req.payload_len = body_len;
+        uint64_t start = now_us();
         pqcoap_err err = cli_client_request(&cl, &req, &reply);
+        elapsed_us = now_us() - start;
         if (err != PQCOAP_OK) {
             const char *why = cli_client_last_error(&cl);
             rc = cli_fail(cli_exit_for(err), "%s", why[0] ? why : pqcoap_strerror(err));
         }
     }
     if (rc == CLI_OK && o.verbose)
-        fprintf(stderr, "mode %s | %u.%02u %s | %zu bytes of payload\n", cli_mode_name(ep.mode),
-                reply.msg.code >> 5, reply.msg.code & 31, code_name(reply.msg.code),
-                reply.msg.payload_len);
+        report(&ep, &cl, &reply.msg, elapsed_us);
     if (rc == CLI_OK && reply.msg.code >= PQCOAP_CODE(4, 0))
         rc = error_response(&ep, &reply.msg);
     else if (rc == CLI_OK)

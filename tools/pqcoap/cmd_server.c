@@ -284,34 +284,25 @@ static int server(const cli_command *cmd, int argc, char **argv)
         id[id_len] = '\0';
         rc = cli_trust_add(&ep.store, id, eq + 1);
     }
-    if (rc == CLI_OK)
-        rc = cli_endpoint_server_layer(&ep);
-
-    pqcoap_server *srv = NULL;
+    cli_server cs = {CLI_MODE_PLAIN, NULL, NULL};
     demo_state st = {0, 0};
     file_list files;
     files.n = 0;
     if (rc == CLI_OK) {
         pqcoap_server_config cfg = PQCOAP_SERVER_CONFIG_INIT;
-        char msg[256] = "";
         cfg.addr = addr;
         cfg.port = (uint16_t)port;
         cfg.max_body = SERVER_MAX_BODY;
-        cfg.layer = ep.layer;
-        pqcoap_err err = pqcoap_server_create(&cfg, &srv, msg, sizeof msg);
-        if (err == PQCOAP_ERR_ARG)
-            rc = cli_fail(CLI_USAGE, "-A %s: %s", addr, msg[0] ? msg : "not a numeric address");
-        else if (err != PQCOAP_OK)
-            rc = cli_fail(CLI_NETWORK, "cannot listen on %s port %lu: %s", addr, port,
-                          msg[0] ? msg : pqcoap_strerror(err));
+        rc = cli_server_create(&ep, &cfg, &cs);
     }
+    pqcoap_server *srv = cs.coap;
     if (rc == CLI_OK)
         rc = register_demo(srv, &st);
     if (rc == CLI_OK && dir)
         rc = serve_dir(srv, &files, dir, "", 0);
     if (rc == CLI_OK)
         rc = serve(srv, addr, ep.mode);
-    pqcoap_server_free(srv);
+    cli_server_free(&cs);
     for (size_t i = 0; i < files.n; i++)
         free(files.paths[i]);
     cli_endpoint_free(&ep);

@@ -108,7 +108,6 @@ int cli_endpoint_open(cli_endpoint *ep, int server, int need_store)
 
 void cli_endpoint_free(cli_endpoint *ep)
 {
-    cli_endpoint_free_server_layer(ep);
     if (ep->have_store)
         pqcoap_store_close(&ep->store);
     pqcoap_identity_wipe(&ep->identity);

@@ -1,15 +1,17 @@
 /* The security of each mode for the server and request commands, from the library's
- * endpoint APIs: plain CoAP (no layer), Mode A (sign_endpoint.h). */
+ * endpoint APIs: plain CoAP, Mode A (sign_endpoint.h), Mode B (session_endpoint.h). */
 #include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "pqcoap/session_endpoint.h"
 #include "pqcoap/sign_endpoint.h"
 
 int cli_mode_available(cli_mode mode)
 {
-    return mode == CLI_MODE_PLAIN || mode == CLI_MODE_SIGN || mode == CLI_MODE_SIGN_V1;
+    return mode == CLI_MODE_PLAIN || mode == CLI_MODE_SIGN || mode == CLI_MODE_SIGN_V1 ||
+           mode == CLI_MODE_SESSION;
 }
 
 /* ---- server ---- */
@@ -38,7 +40,25 @@ static pqcoap_err collect_key(void *arg, const pqcoap_peer *peer)
     return PQCOAP_OK;
 }
 
-static int sign_server(cli_endpoint *ep)
+/* Suite 1 of both modes signs with Falcon-512 (PROTOCOL.md "Algorithms"). */
+static int needs_falcon512(const char *path, const pqcoap_pubkey *pk)
+{
+    if (pk->pk_len == PQCOAP_SIGN_PK_LEN)
+        return CLI_OK;
+    return cli_fail(CLI_USAGE, "'%s': modes sign, sign-v1 and session need a falcon-512 key",
+                    path);
+}
+
+static int create_failed(const pqcoap_server_config *cfg, pqcoap_err err, const char *msg)
+{
+    if (err == PQCOAP_ERR_ARG)
+        return cli_fail(CLI_USAGE, "-A %s: %s", cfg->addr, msg[0] ? msg : "bad address");
+    return cli_fail(cli_exit_for(err) == CLI_USAGE ? CLI_USAGE : CLI_NETWORK,
+                    "cannot listen on %s port %u: %s", cfg->addr, (unsigned)cfg->port,
+                    msg[0] ? msg : pqcoap_strerror(err));
+}
+
+static int sign_server(cli_endpoint *ep, pqcoap_sign_server **out)
 {
     pqcoap_sign_server_config cfg = PQCOAP_SIGN_SERVER_CONFIG_INIT;
     key_list v1 = {NULL, 0, 0};
@@ -58,36 +78,63 @@ static int sign_server(cli_endpoint *ep)
         cfg.v1_keys = v1.keys;
         cfg.n_v1_keys = v1.n;
     }
-    pqcoap_sign_server *s = NULL;
-    pqcoap_err err = pqcoap_sign_server_new(&ep->identity, &ep->store, &cfg, &s);
+    pqcoap_err err = pqcoap_sign_server_new(&ep->identity, &ep->store, &cfg, out);
     free(v1.keys);
-    if (err == PQCOAP_ERR_UNSUPPORTED)
-        return cli_fail(CLI_USAGE, "'%s': Mode A needs a falcon-512 key", ep->key);
     if (err != PQCOAP_OK)
         return cli_fail(cli_exit_for(err), "cannot set up Mode A: %s", pqcoap_strerror(err));
-    ep->layer_obj = s;
-    ep->layer = pqcoap_sign_server_layer(s);
     return CLI_OK;
 }
 
-int cli_endpoint_server_layer(cli_endpoint *ep)
+int cli_server_create(cli_endpoint *ep, pqcoap_server_config *cfg, cli_server *out)
 {
-    switch (ep->mode) {
-    case CLI_MODE_SIGN:
-    case CLI_MODE_SIGN_V1:
-        return sign_server(ep);
-    default:
-        ep->layer = NULL;
+    out->mode = ep->mode;
+    out->coap = NULL;
+    out->obj = NULL;
+    char msg[256] = "";
+    pqcoap_err err;
+    if (ep->mode != CLI_MODE_PLAIN && needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK)
+        return CLI_USAGE;
+    if (ep->mode == CLI_MODE_SESSION) {
+        pqcoap_session_server_config sc = PQCOAP_SESSION_SERVER_CONFIG_INIT;
+        sc.id = ep->id;
+        sc.sk = ep->identity.sk;
+        sc.sk_len = PQCOAP_SIGN_SK_LEN;
+        sc.store = &ep->store;
+        sc.coap = *cfg;
+        pqcoap_session_server *ss = NULL;
+        err = pqcoap_session_server_create(&sc, &ss, msg, sizeof msg);
+        if (err != PQCOAP_OK)
+            return create_failed(cfg, err, msg);
+        out->obj = ss;
+        out->coap = pqcoap_session_server_coap(ss);
         return CLI_OK;
     }
+    if (ep->mode == CLI_MODE_SIGN || ep->mode == CLI_MODE_SIGN_V1) {
+        pqcoap_sign_server *s = NULL;
+        int rc = sign_server(ep, &s);
+        if (rc != CLI_OK)
+            return rc;
+        out->obj = s;
+        cfg->layer = pqcoap_sign_server_layer(s);
+    }
+    err = pqcoap_server_create(cfg, &out->coap, msg, sizeof msg);
+    if (err != PQCOAP_OK) {
+        cli_server_free(out);
+        return create_failed(cfg, err, msg);
+    }
+    return CLI_OK;
 }
 
-void cli_endpoint_free_server_layer(cli_endpoint *ep)
+void cli_server_free(cli_server *s)
 {
-    if (ep->mode == CLI_MODE_SIGN || ep->mode == CLI_MODE_SIGN_V1)
-        pqcoap_sign_server_free(ep->layer_obj);
-    ep->layer_obj = NULL;
-    ep->layer = NULL;
+    if (s->mode == CLI_MODE_SESSION) {
+        pqcoap_session_server_free(s->obj);
+    } else {
+        pqcoap_server_free(s->coap);
+        pqcoap_sign_server_free(s->obj);
+    }
+    s->coap = NULL;
+    s->obj = NULL;
 }
 
 /* ---- client ---- */
@@ -95,6 +142,27 @@ void cli_endpoint_free_server_layer(cli_endpoint *ep)
 static int open_failed(const char *uri, pqcoap_err err, const char *msg)
 {
     return cli_fail(cli_exit_for(err), "%s: %s", uri, msg[0] ? msg : pqcoap_strerror(err));
+}
+
+static int session_client(cli_endpoint *ep, const char *uri, const pqcoap_client_config *net,
+                          cli_client *out)
+{
+    pqcoap_session_client_config cfg = PQCOAP_SESSION_CLIENT_CONFIG_INIT;
+    cfg.id = ep->id;
+    cfg.sk = ep->identity.sk;
+    cfg.sk_len = PQCOAP_SIGN_SK_LEN;
+    cfg.server_id = ep->peer_id;
+    cfg.server_pk = ep->peer_key.pk;
+    cfg.server_pk_len = ep->peer_key.pk_len;
+    cfg.store = &ep->store;
+    cfg.coap = *net;
+    char msg[256] = "";
+    pqcoap_session_client *c = NULL;
+    pqcoap_err err = pqcoap_session_client_open(uri, &cfg, &c, msg, sizeof msg);
+    if (err != PQCOAP_OK)
+        return open_failed(uri, err, msg);
+    out->obj = c;
+    return CLI_OK;
 }
 
 static int sign_client(cli_endpoint *ep, const char *uri, const pqcoap_client_config *net,
@@ -107,14 +175,12 @@ static int sign_client(cli_endpoint *ep, const char *uri, const pqcoap_client_co
     pqcoap_sign_client *c = NULL;
     pqcoap_err err = pqcoap_sign_client_open(uri, &ep->identity, &ep->store, &cfg, &c, msg,
                                              sizeof msg);
-    if (err == PQCOAP_ERR_UNSUPPORTED)
-        return cli_fail(CLI_USAGE, "'%s': Mode A needs a falcon-512 key", ep->key);
     if (err != PQCOAP_OK)
         return open_failed(uri, err, msg);
     err = pqcoap_sign_client_pin(c, &ep->peer_key);
     if (err != PQCOAP_OK) {
         pqcoap_sign_client_free(c);
-        return cli_fail(CLI_USAGE, "'%s': Mode A needs a falcon-512 key", ep->peer);
+        return cli_fail(cli_exit_for(err), "cannot pin '%s': %s", ep->peer, pqcoap_strerror(err));
     }
     out->obj = c;
     return CLI_OK;
@@ -125,6 +191,11 @@ int cli_client_open(cli_endpoint *ep, const char *uri, const pqcoap_client_confi
 {
     out->mode = ep->mode;
     out->obj = NULL;
+    if (ep->mode != CLI_MODE_PLAIN && (needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK ||
+                                       needs_falcon512(ep->peer, &ep->peer_key) != CLI_OK))
+        return CLI_USAGE;
+    if (ep->mode == CLI_MODE_SESSION)
+        return session_client(ep, uri, net, out);
     if (ep->mode == CLI_MODE_SIGN || ep->mode == CLI_MODE_SIGN_V1)
         return sign_client(ep, uri, net, out);
     char msg[256] = "";
@@ -138,6 +209,8 @@ int cli_client_open(cli_endpoint *ep, const char *uri, const pqcoap_client_confi
 
 pqcoap_err cli_client_request(cli_client *c, const pqcoap_req *req, pqcoap_reply *reply)
 {
+    if (c->mode == CLI_MODE_SESSION)
+        return pqcoap_session_client_request(c->obj, req, reply);
     if (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1)
         return pqcoap_sign_client_request(c->obj, req, reply);
     return pqcoap_client_request(c->obj, req, reply);
@@ -145,6 +218,8 @@ pqcoap_err cli_client_request(cli_client *c, const pqcoap_req *req, pqcoap_reply
 
 const char *cli_client_last_error(const cli_client *c)
 {
+    if (c->mode == CLI_MODE_SESSION)
+        return pqcoap_session_client_last_error(c->obj);
     if (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1)
         return pqcoap_sign_client_last_error(c->obj);
     return pqcoap_client_last_error(c->obj);
@@ -152,9 +227,26 @@ const char *cli_client_last_error(const cli_client *c)
 
 void cli_client_free(cli_client *c)
 {
-    if (c->obj && (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1))
+    if (c->obj && c->mode == CLI_MODE_SESSION)
+        pqcoap_session_client_free(c->obj);
+    else if (c->obj && (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1))
         pqcoap_sign_client_free(c->obj);
     else if (c->obj)
         pqcoap_client_free(c->obj);
     c->obj = NULL;
+}
+
+void cli_client_info(const cli_client *c, cli_client_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    pqcoap_session_client_info info;
+    if (c->mode == CLI_MODE_SESSION && c->obj &&
+        pqcoap_session_client_info_get(c->obj, &info) == PQCOAP_OK) {
+        out->known = 1;
+        out->handshake_us = info.handshakes ? info.handshake_us : 0;
+        out->handshake_bytes_sent = info.handshake_bytes_sent;
+        out->handshake_bytes_received = info.handshake_bytes_received;
+        out->bytes_sent = info.last_bytes_sent;
+        out->bytes_received = info.last_bytes_received;
+    }
 }
