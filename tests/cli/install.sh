@@ -48,7 +48,8 @@ flags=$(pkg-config --cflags --libs pqcoap) || fail "pkg-config does not find pqc
 "$cc" "$@" -o "$TMP/tiny" "$TMP/tiny.c" $flags || fail "tiny program does not build: $cc $* $flags"
 out=$(LD_LIBRARY_PATH="$libdir" "$TMP/tiny") || fail "tiny program failed"
 grep -q '^tiny: pqcoap [0-9]' <<<"$out" || fail "tiny program printed '$out'"
-LD_LIBRARY_PATH="$libdir" ldd "$TMP/tiny" | grep -qF "$libdir/libpqcoap.so" || fail "tiny program did not use the installed library"
+libs=$(LD_LIBRARY_PATH="$libdir" ldd "$TMP/tiny")
+grep -qF "$libdir/libpqcoap.so" <<<"$libs" || fail "tiny program did not use the installed library"
 LD_LIBRARY_PATH="$libdir" "$dest$prefix/bin/pqcoap" --version >/dev/null || fail "installed CLI does not run"
 
 finish
