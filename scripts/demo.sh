@@ -74,7 +74,7 @@ run keygen -o device
 step "The gateway trusts the device; the device pins the gateway's key with --peer"
 run trust --db gateway.db add device device.pub
 
-step "Mode A: signed payloads (v2: method, token, options and sequence number bound)"
+step "Mode A: signed payloads (v2: method, options and a sequence number bound)"
 start_server --mode sign --id gateway --key gateway.key --db gateway.db
 request get "coap://127.0.0.1:$port/sensors/temp" --mode sign --key device.key --peer gateway.pub
 stop_server
