@@ -99,6 +99,11 @@ pqcoap_err pqcoap_client_send(pqcoap_client *cl, const pqcoap_req *req, void *us
  *  Returns PQCOAP_OK, PQCOAP_ERR_STATE when nothing is in flight or queued, PQCOAP_ERR_IO. */
 pqcoap_err pqcoap_client_poll(pqcoap_client *cl, uint32_t wait_ms, pqcoap_completion *c, int *done);
 
+/** Sizes of the last request sent and the last response received on `cl` as CoAP messages
+ *  on the wire (header, token, options, payload, after the security layer; block-wise
+ *  splitting, ACKs and UDP/IP headers not counted); 0 before the first. */
+void pqcoap_client_last_bytes(const pqcoap_client *cl, size_t *sent, size_t *received);
+
 /** Number of requests in flight or completed but not yet polled. */
 size_t pqcoap_client_pending(const pqcoap_client *cl);
 

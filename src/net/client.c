@@ -56,6 +56,8 @@ struct pqcoap_client {
     pqcoap_net_scratch req;     /* request options as the caller asked */
     pqcoap_net_scratch wire;    /* output of protect_request */
     pqcoap_net_scratch plain;   /* output of check_response */
+    size_t last_sent;           /* CoAP message sizes of the last request and response */
+    size_t last_received;
     char err[MSG_LEN];
 };
 
@@ -159,6 +161,7 @@ static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
         slot_finish(cl, s, PQCOAP_ERR_TOO_LARGE);
         return;
     }
+    cl->last_received = pqcoap_net_msg_size(&wire);
     const pqcoap_msg *shown = &wire;
     pqcoap_msg plain;
     pqcoap_err err = PQCOAP_OK;
@@ -584,8 +587,10 @@ static pqcoap_err client_send(pqcoap_client *cl, const pqcoap_req *req, void *us
         if (err == PQCOAP_OK)
             pqcoap_msgbuf_view(&cl->wire.b, &w);
     }
-    if (err == PQCOAP_OK)
+    if (err == PQCOAP_OK) {
+        cl->last_sent = pqcoap_net_msg_size(&w);
         err = send_pdu(cl, &w, pdu, s);
+    }
     else
         coap_delete_pdu(pdu);
     if (err != PQCOAP_OK) {
@@ -729,4 +734,10 @@ size_t pqcoap_client_pending(const pqcoap_client *cl)
 const char *pqcoap_client_last_error(const pqcoap_client *cl)
 {
     return cl ? cl->err : "";
+}
+
+void pqcoap_client_last_bytes(const pqcoap_client *cl, size_t *sent, size_t *received)
+{
+    *sent = cl->last_sent;
+    *received = cl->last_received;
 }

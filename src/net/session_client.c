@@ -46,24 +46,11 @@ struct pqcoap_session_client {
     char err[MSG_LEN];
 };
 
-/* Size of m as a CoAP message (RFC 7252 section 3): 4-byte header, token, options with
- * their delta/length headers, and 0xFF + payload when there is a payload. */
-static size_t coap_size(const pqcoap_msg *m)
-{
-    size_t n = 4 + m->token_len;
-    uint16_t prev = 0;
-    for (size_t i = 0; i < m->n_opts; i++) {
-        n += coap_opt_encode_size((uint16_t)(m->opts[i].number - prev), m->opts[i].len);
-        prev = m->opts[i].number;
-    }
-    return n + (m->payload_len ? 1 + m->payload_len : 0);
-}
-
 static size_t built_size(const pqcoap_msgbuf *b)
 {
     pqcoap_msg m;
     pqcoap_msgbuf_view(b, &m);
-    return coap_size(&m);
+    return pqcoap_net_msg_size(&m);
 }
 
 static uint64_t wall_ms(void)
@@ -120,10 +107,10 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     PQCOAP_TRY(pqcoap_msgbuf_copy_opts(plain, wire));
     if (!st->protected) {
         PQCOAP_TRY(pqcoap_msgbuf_set_payload(plain, wire->payload, wire->payload_len));
-        sc->info.handshake_bytes_received = coap_size(wire);
+        sc->info.handshake_bytes_received = pqcoap_net_msg_size(wire);
         return PQCOAP_OK;
     }
-    sc->info.last_bytes_received = coap_size(wire);
+    sc->info.last_bytes_received = pqcoap_net_msg_size(wire);
     if (st->generation != sc->generation || !sc->sess.live)
         return PQCOAP_ERR_STATE; /* the session it was sent in is gone */
     if (wire->payload_len && wire->payload[0] == PQCOAP_TYPE_RESPONSE)

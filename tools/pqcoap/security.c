@@ -239,14 +239,22 @@ void cli_client_free(cli_client *c)
 void cli_client_info(const cli_client *c, cli_client_stats *out)
 {
     memset(out, 0, sizeof *out);
+    if (!c->obj)
+        return;
     pqcoap_session_client_info info;
-    if (c->mode == CLI_MODE_SESSION && c->obj &&
-        pqcoap_session_client_info_get(c->obj, &info) == PQCOAP_OK) {
+    if (c->mode == CLI_MODE_SESSION) {
+        if (pqcoap_session_client_info_get(c->obj, &info) != PQCOAP_OK)
+            return;
         out->known = 1;
         out->handshake_us = info.handshakes ? info.handshake_us : 0;
         out->handshake_bytes_sent = info.handshake_bytes_sent;
         out->handshake_bytes_received = info.handshake_bytes_received;
         out->bytes_sent = info.last_bytes_sent;
         out->bytes_received = info.last_bytes_received;
+        return;
     }
+    const pqcoap_client *net = c->mode == CLI_MODE_PLAIN ? c->obj
+                                                         : pqcoap_sign_client_net(c->obj);
+    out->known = 1;
+    pqcoap_client_last_bytes(net, &out->bytes_sent, &out->bytes_received);
 }
