@@ -4,7 +4,6 @@
 #include "pqcoap/session_endpoint.h"
 #include "net/net_internal.h"
 #include "core/session_internal.h"
-#include "net/session_net_internal.h"
 
 #include "common/buf_internal.h"
 #include "crypto/crypto_internal.h"
@@ -103,8 +102,7 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
         sc->info.handshake_bytes_sent = built_size(wire);
         return PQCOAP_OK;
     }
-    const pqcoap_msg aad = pqcoap_session_aad_view(req);
-    PQCOAP_TRY(pqcoap_session_protect_request(&sc->sess, &aad, pqcoap_net_now_ms(),
+    PQCOAP_TRY(pqcoap_session_protect_request(&sc->sess, req, pqcoap_net_now_ms(),
                                               wire->payload, wire->payload_cap,
                                               &wire->payload_len, &st->request_n));
     st->protected = 1;
@@ -128,9 +126,8 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     sc->info.last_bytes_received = coap_size(wire);
     if (st->generation != sc->generation || !sc->sess.live)
         return PQCOAP_ERR_STATE; /* the session it was sent in is gone */
-    const pqcoap_msg aad = pqcoap_session_aad_view(wire);
     if (wire->payload_len && wire->payload[0] == PQCOAP_TYPE_RESPONSE)
-        return pqcoap_session_unprotect_response(&sc->sess, st->request_n, &aad,
+        return pqcoap_session_unprotect_response(&sc->sess, st->request_n, wire,
                                                  pqcoap_net_now_ms(), plain->payload,
                                                  plain->payload_cap, &plain->payload_len);
     /* PROTOCOL.md "Errors": session errors come unprotected; application results never */
