@@ -26,10 +26,15 @@ typedef struct pqcoap_client_config {
                                      default 0. libcoap's level is process-wide. */
     const pqcoap_layer *layer;  /**< security layer, NULL = plain CoAP; copied at open, its
                                      ctx must outlive the client */
+    uint32_t ack_timeout_ms;    /**< RFC 7252 ACK_TIMEOUT: wait before the first
+                                     retransmission of a CON message (then doubled each
+                                     time, randomised by ACK_RANDOM_FACTOR 1.5); 1000..60000
+                                     (libcoap 4.3 takes whole seconds upwards),
+                                     0 = the RFC's default 2000 */
 } pqcoap_client_config;
 
 /** Default client settings (see the field comments). */
-#define PQCOAP_CLIENT_CONFIG_INIT {10000, 65536, 1024, 16, 1, 0, NULL}
+#define PQCOAP_CLIENT_CONFIG_INIT {10000, 65536, 1024, 16, 1, 0, NULL, 0}
 
 /** One request. Start from PQCOAP_REQ_INIT. */
 typedef struct pqcoap_req {

@@ -245,13 +245,20 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 
 /* ---- session ------------------------------------------------------------------------ */
 
+/* RFC 7252 section 4.8: ACK_TIMEOUT, the configured one or the default 2 s. */
+static uint32_t ack_timeout_of(const pqcoap_client_config *cfg)
+{
+    return cfg->ack_timeout_ms ? cfg->ack_timeout_ms : 2000u;
+}
+
 /* Retransmissions that fit in the overall timeout: the last one is given up by
  * ACK_TIMEOUT * (2^(n+1) - 1) * ACK_RANDOM_FACTOR (RFC 7252 section 4.8.2), so that a
  * request abandoned at the deadline does not hold back the next one for long. */
-static uint16_t retransmits_for(uint32_t timeout_ms)
+static uint16_t retransmits_for(uint32_t timeout_ms, uint32_t ack_ms)
 {
+    uint64_t worst = (uint64_t)ack_ms * 3 / 2; /* ACK_RANDOM_FACTOR 1.5 */
     uint16_t n = 0;
-    while (n < 4 && 3000u * ((1u << (n + 2)) - 1) <= timeout_ms)
+    while (n < 4 && worst * ((1u << (n + 2)) - 1) <= timeout_ms)
         n++;
     return n;
 }
@@ -262,7 +269,10 @@ static pqcoap_err session_open(pqcoap_client *cl)
     if (!cl->sess)
         return PQCOAP_ERR_IO;
     coap_session_set_app_data(cl->sess, cl);
-    coap_session_set_max_retransmit(cl->sess, retransmits_for(cl->cfg.timeout_ms));
+    uint32_t ack_ms = ack_timeout_of(&cl->cfg);
+    coap_fixed_point_t ack = {(uint16_t)(ack_ms / 1000), (uint16_t)(ack_ms % 1000)};
+    coap_session_set_ack_timeout(cl->sess, ack);
+    coap_session_set_max_retransmit(cl->sess, retransmits_for(cl->cfg.timeout_ms, ack_ms));
     coap_session_set_nstart(cl->sess, cl->cfg.nstart);
     return PQCOAP_OK;
 }
@@ -330,7 +340,8 @@ static pqcoap_err check_config(const pqcoap_client_config *cfg)
 {
     if (cfg->timeout_ms == 0 || cfg->max_body == 0 || cfg->max_body > SIZE_MAX / 4 ||
         block_szx(cfg->block_size) < 0 || cfg->max_in_flight == 0 ||
-        cfg->max_in_flight > 65536 || cfg->nstart == 0)
+        cfg->max_in_flight > 65536 || cfg->nstart == 0 ||
+        (cfg->ack_timeout_ms && (cfg->ack_timeout_ms < 1000 || cfg->ack_timeout_ms > 60000)))
         return PQCOAP_ERR_ARG;
     if (cfg->layer && cfg->layer->overhead > SIZE_MAX / 4)
         return PQCOAP_ERR_ARG;
