@@ -157,7 +157,7 @@ static void sign_seeds(void)
     m.payload_len = len;
     msg_seed("fuzz_sign_v2", "valid_request", &m, 0);
 
-    pqcoap_sig_req req = {token, sizeof token, {1, 2, 3, 4, 5, 6, 7, 8}, 42};
+    pqcoap_sig_req req = {{1, 2, 3, 4, 5, 6, 7, 8}, 42};
     opts[0] = (pqcoap_opt)OPT(PQCOAP_OPT_CONTENT_FORMAT, "");
     m.code = PQCOAP_CODE(2, 5);
     m.n_opts = 1;

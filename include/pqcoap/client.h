@@ -26,10 +26,15 @@ typedef struct pqcoap_client_config {
                                      default 0. libcoap's level is process-wide. */
     const pqcoap_layer *layer;  /**< security layer, NULL = plain CoAP; copied at open, its
                                      ctx must outlive the client */
+    uint32_t ack_timeout_ms;    /**< RFC 7252 ACK_TIMEOUT: wait before the first
+                                     retransmission of a CON message (then doubled each
+                                     time, randomised by ACK_RANDOM_FACTOR 1.5); 1000..60000
+                                     (libcoap 4.3 takes whole seconds upwards),
+                                     0 = the RFC's default 2000 */
 } pqcoap_client_config;
 
 /** Default client settings (see the field comments). */
-#define PQCOAP_CLIENT_CONFIG_INIT {10000, 65536, 1024, 16, 1, 0, NULL}
+#define PQCOAP_CLIENT_CONFIG_INIT {10000, 65536, 1024, 16, 1, 0, NULL, 0}
 
 /** One request. Start from PQCOAP_REQ_INIT. */
 typedef struct pqcoap_req {
@@ -98,6 +103,11 @@ pqcoap_err pqcoap_client_send(pqcoap_client *cl, const pqcoap_req *req, void *us
  *  *done = 0 if none finished in time. Completions come in the order they finished.
  *  Returns PQCOAP_OK, PQCOAP_ERR_STATE when nothing is in flight or queued, PQCOAP_ERR_IO. */
 pqcoap_err pqcoap_client_poll(pqcoap_client *cl, uint32_t wait_ms, pqcoap_completion *c, int *done);
+
+/** Sizes of the last request sent and the last response received on `cl` as CoAP messages
+ *  on the wire (header, token, options, payload, after the security layer; block-wise
+ *  splitting, ACKs and UDP/IP headers not counted); 0 before the first. */
+void pqcoap_client_last_bytes(const pqcoap_client *cl, size_t *sent, size_t *received);
 
 /** Number of requests in flight or completed but not yet polled. */
 size_t pqcoap_client_pending(const pqcoap_client *cl);

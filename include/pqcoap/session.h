@@ -141,14 +141,14 @@ pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, si
 /** Wipes the initiator state (ephemeral secrets included). NULL is allowed. */
 void pqcoap_initiator_wipe(pqcoap_initiator *st);
 
-/** Client: protects a request. `req` gives code, token, options (bound via the AAD, sent in
- *  clear) and the plaintext payload. Writes the protected payload
+/** Client: protects a request. `req` gives code, options (bound via the AAD, sent in clear;
+ *  the token is not bound) and the plaintext payload. Writes the protected payload
  *  0x10 || varint(sid) || varint(n) || ciphertext || tag (exactly payload_len + 1 +
  *  varint(sid) + varint(n) + 16 bytes) to out[0..cap), which must not overlap the payload,
  *  and the request number n to *request_n (needed to unprotect the response).
  *  The session changes only on success. Errors: PQCOAP_ERR_ARG (also: not a client
  *  session), PQCOAP_ERR_EXPIRED (lifetime over or max_msgs requests sent: re-handshake),
- *  PQCOAP_ERR_MALFORMED / PQCOAP_ERR_TOO_LARGE (token or options), PQCOAP_ERR_BUFFER,
+ *  PQCOAP_ERR_MALFORMED / PQCOAP_ERR_TOO_LARGE (options), PQCOAP_ERR_BUFFER,
  *  PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_session_protect_request(pqcoap_session *s, const pqcoap_msg *req,
                                           uint64_t now_ms, uint8_t *out, size_t cap,
@@ -335,26 +335,27 @@ void pqcoap_responder_hs_abort(pqcoap_responder *r, pqcoap_hs_pending *p);
  *  plaintext to out[0..cap) and fills *ctx for pqcoap_responder_protect. Transactional: the
  *  session changes only if the tag verifies.
  *  Retransmission contract: if the request is byte for byte the most recently accepted
- *  request of its session (same n, code, token, options and payload), it returns
+ *  request of its session (same n, code, options and payload), it returns
  *  PQCOAP_ERR_RETRANSMIT with *ctx filled and writes nothing; the caller must not run the
  *  handler again but resend the protected response it made for (ctx->sid, ctx->request_n)
  *  (or drop the request if it has none yet). Any other repeat is PQCOAP_ERR_REPLAY.
  *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNKNOWN_SESSION,
  *  PQCOAP_ERR_EXPIRED (lifetime over or replies used up: the session is ended; or n >=
  *  max_msgs), PQCOAP_ERR_RETRANSMIT, PQCOAP_ERR_REPLAY, PQCOAP_ERR_AUTH,
- *  PQCOAP_ERR_MALFORMED / PQCOAP_ERR_TOO_LARGE (token, options), PQCOAP_ERR_BUFFER,
+ *  PQCOAP_ERR_MALFORMED / PQCOAP_ERR_TOO_LARGE (options), PQCOAP_ERR_BUFFER,
  *  PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_responder_unprotect(pqcoap_responder *r, const pqcoap_msg *req,
                                       uint64_t now_ms, uint8_t *out, size_t cap,
                                       size_t *out_len, pqcoap_req_ctx *ctx);
 
-/** Server: protects a response (code, token, options, plaintext payload of `resp`) to the
+/** Server: protects a response (code, options, plaintext payload of `resp`; the token
+ *  is not bound) to the
  *  request `ctx`, bound to its request_n (several responses to one request, e.g. Observe
  *  notifications, are allowed). Writes 0x11 || varint(n) || ciphertext || tag (exactly
  *  payload_len + 1 + varint(n) + 16 bytes) to out[0..cap), which must not overlap the
  *  payload. Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_UNKNOWN_SESSION (session gone or replaced),
  *  PQCOAP_ERR_EXPIRED (lifetime over or max_msgs responses sent), PQCOAP_ERR_MALFORMED /
- *  PQCOAP_ERR_TOO_LARGE (token, options), PQCOAP_ERR_BUFFER, PQCOAP_ERR_CRYPTO. */
+ *  PQCOAP_ERR_TOO_LARGE (options), PQCOAP_ERR_BUFFER, PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_responder_protect(pqcoap_responder *r, const pqcoap_req_ctx *ctx,
                                     const pqcoap_msg *resp, uint64_t now_ms, uint8_t *out,
                                     size_t cap, size_t *out_len);

@@ -1,6 +1,6 @@
 /* Mode A of PROTOCOL.md, sans-I/O: Falcon-512 signed CoAP payloads, v1 (the seed's
- * `message || signature || u16 len`) and v2 (bound to code, token, options and a sequence
- * number through the PQ-Sig option 65003, with anti-replay). No allocation: every buffer
+ * `message || signature || u16 len`) and v2 (bound to code, options and a sequence number
+ * through the PQ-Sig option 65003, with anti-replay; the token is not bound). No allocation: every buffer
  * is caller-owned; every pointer in a struct is borrowed. */
 #ifndef PQCOAP_SIGN_H
 #define PQCOAP_SIGN_H
@@ -86,29 +86,26 @@ void pqcoap_sig_opt_encode(const uint8_t kid[8], uint64_t seq,
 pqcoap_err pqcoap_sig_opt_parse(const uint8_t *value, size_t len, uint8_t kid[8],
                                 uint64_t *seq);
 
-/** The request a response answers: its token and the PQ-Sig kid and seq it carried. The
- *  server takes token from the request and kid/seq from the pqcoap_sig_info its
- *  verification returned; the client takes its own token, kid and the seq it signed with.
- *  `token` is borrowed. */
+/** The request a response answers: the PQ-Sig kid and seq it carried. The server takes
+ *  them from the pqcoap_sig_info its verification returned; the client takes its own kid
+ *  and the seq it signed with. The token is not bound (PROTOCOL.md "The token"): kid and
+ *  seq never repeat, so they alone tie a response to its request. */
 typedef struct pqcoap_sig_req {
-    const uint8_t *token;
-    size_t token_len;
     uint8_t kid[8];
     uint64_t seq;
 } pqcoap_sig_req;
 
-/** v2 sign. `msg` is the message to send: code, token and options as they will go on the
- *  wire (a PQ-Sig option in it is ignored: opts() leaves it out) and `payload` the
- *  message. `req` is NULL for a request, or the request a response answers. Writes the
+/** v2 sign. `msg` is the message to send: code and options as they will go on the wire
+ *  (a PQ-Sig option in it is ignored: opts() leaves it out; the token is not signed) and
+ *  `payload` the message. `req` is NULL for a request, or the request a response answers. Writes the
  *  PQ-Sig option value to opt_value and `message || signature || u16 len` to out[0..cap)
  *  (cap >= payload_len + PQCOAP_SIGN_OVERHEAD_MAX; out must not overlap the message); the
  *  caller adds the option and sends out[0..*out_len) as the payload. `seq` must be
  *  strictly increasing per key (persisted ahead of use). Signature input (PROTOCOL.md):
- *    request:  "pqcoap v2 req"  || u8 code || str8(token) || opts(msg) || kid || u64 seq
- *              || message
- *    response: "pqcoap v2 resp" || u8 code || str8(token) || opts(msg) || kid || u64 seq
+ *    request:  "pqcoap v2 req"  || u8 code || opts(msg) || kid || u64 seq || message
+ *    response: "pqcoap v2 resp" || u8 code || opts(msg) || kid || u64 seq
  *              || request_kid || u64 request_seq || message
- *  Errors: PQCOAP_ERR_ARG on NULL or if a response's token differs from req's;
+ *  Errors: PQCOAP_ERR_ARG on NULL;
  *  PQCOAP_ERR_MALFORMED / PQCOAP_ERR_TOO_LARGE from opts(); PQCOAP_ERR_BUFFER;
  *  PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg *msg,
@@ -142,14 +139,14 @@ typedef struct pqcoap_sig_info {
 } pqcoap_sig_info;
 
 /** v2 verify of a received message `msg` (its options include the PQ-Sig option). `req`
- *  is NULL for a request, or the request this response must answer (token, kid and seq
- *  bound). Steps: parse the one PQ-Sig option, split the payload as in v1, look up the key
+ *  is NULL for a request, or the request this response must answer (its kid and seq are
+ *  bound; the token is not). Steps: parse the one PQ-Sig option, split the payload as in v1, look up the key
  *  by kid, check the replay window, verify the signature and only then mark seq in the
  *  window. On PQCOAP_OK fills *info (may be NULL) and sets *message / *msg_len to the
  *  message slice of msg->payload. Errors: PQCOAP_ERR_MALFORMED (PQ-Sig option missing,
  *  repeated or malformed, payload layout, options out of order); PQCOAP_ERR_TOO_LARGE
- *  (opts() above PQCOAP_OPTS_MAX); PQCOAP_ERR_AUTH (response token differs from req's,
- *  or bad signature); PQCOAP_ERR_UNKNOWN_PEER; PQCOAP_ERR_REPLAY; PQCOAP_ERR_LIMIT (replay
+ *  (opts() above PQCOAP_OPTS_MAX); PQCOAP_ERR_AUTH (bad signature, including a response
+ *  signed for another request kid or seq); PQCOAP_ERR_UNKNOWN_PEER; PQCOAP_ERR_REPLAY; PQCOAP_ERR_LIMIT (replay
  *  table full); PQCOAP_ERR_ARG (NULL, no lookup or replay table, key of the wrong length);
  *  a lookup error. On any error the replay table is unchanged. */
 pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,

@@ -68,14 +68,10 @@ pqcoap_err pqcoap_sign_client_pin(pqcoap_sign_client *c, const pqcoap_pubkey *se
  *  `reply` (caller frees) is the verified response with the PQ-Sig option and the signature
  *  removed: its code (which may be a signed 4.04 or 4.05) and unsigned payload. v2 accepts
  *  a response only when it is signed by the pinned key, carries a fresh sequence number and
- *  is bound to this request (token, the request's kid and seq); v1 only checks the
- *  signature. Errors, besides those of pqcoap_client_request:
+ *  is bound to this request (the request's kid and seq; the token is not bound, so
+ *  block-wise requests and responses work in both versions); v1 only checks the signature. Errors, besides those of pqcoap_client_request:
  *  - PQCOAP_ERR_NO_PEER_KEY: no server key pinned (nothing is sent);
- *  - PQCOAP_ERR_TOO_LARGE before sending: a v2 request whose signed body (body + about 660
- *    bytes) exceeds one block (net.block_size). libcoap sends larger bodies block-wise with
- *    a token of its own on every block, so the server would not see the token v2 binds.
- *    v1 requests and all responses may be block-wise;
- *  - PQCOAP_ERR_REJECTED: the server refused the request with an unsigned 4.00, 4.01 or
+ * *  - PQCOAP_ERR_REJECTED: the server refused the request with an unsigned 4.00, 4.01 or
  *    4.02 (bad signature, unknown client key, replay, downgrade, malformed); `reply` holds
  *    that answer and pqcoap_sign_client_last_error its diagnostic;
  *  - PQCOAP_ERR_TOO_LARGE / PQCOAP_ERR_BUSY / PQCOAP_ERR_COAP: an unsigned 4.13 / 5.03 /

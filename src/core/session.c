@@ -90,10 +90,11 @@ pqcoap_err pqcoap_session_snapshot(const pqcoap_session *s, uint8_t *out, size_t
 
 /* ---- AAD and AEAD of protected messages ---- */
 
-/* AAD = "pqcoap v1 msg" || u8 type || u32 sid || u64 n || u8 code || str8(token) || opts(msg)
- *       [|| u64 request_n, responses only], kept as three pieces. */
+/* AAD = "pqcoap v1 msg" || u8 type || u32 sid || u64 n || u8 code || opts(msg)
+ *       [|| u64 request_n, responses only], kept as three pieces. The token is not part of
+ *       it (PROTOCOL.md "The token"). */
 typedef struct aad_buf {
-    uint8_t head[sizeof AAD_LABEL - 1 + 1 + 4 + 8 + 1 + 1 + PQCOAP_TOKEN_MAX];
+    uint8_t head[sizeof AAD_LABEL - 1 + 1 + 4 + 8 + 1];
     uint8_t opts[PQCOAP_OPTS_MAX];
     uint8_t tail[8];
     pqcoap_span span[3];
@@ -102,10 +103,6 @@ typedef struct aad_buf {
 static pqcoap_err build_aad(aad_buf *a, uint8_t type, uint32_t sid, uint64_t n,
                             const pqcoap_msg *m, uint64_t request_n)
 {
-    if (m->token_len > PQCOAP_TOKEN_MAX)
-        return PQCOAP_ERR_MALFORMED;
-    if (m->token_len && !m->token)
-        return PQCOAP_ERR_ARG;
     pqcoap_writer w;
     pqcoap_wr_init(&w, a->head, sizeof a->head);
     pqcoap_wr_bytes(&w, (const uint8_t *)AAD_LABEL, sizeof AAD_LABEL - 1);
@@ -113,7 +110,6 @@ static pqcoap_err build_aad(aad_buf *a, uint8_t type, uint32_t sid, uint64_t n,
     pqcoap_wr_u32(&w, sid);
     pqcoap_wr_u64(&w, n);
     pqcoap_wr_u8(&w, m->code);
-    pqcoap_wr_str8(&w, m->token, m->token_len);
     if (w.err != PQCOAP_OK)
         return w.err;
     a->span[0] = (pqcoap_span){a->head, w.len};

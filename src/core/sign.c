@@ -12,8 +12,8 @@
 static const uint8_t LABEL_REQ[] = "pqcoap v2 req";
 static const uint8_t LABEL_RESP[] = "pqcoap v2 resp";
 
-/* u8 code || str8(token) */
-#define TBS_HEAD_MAX (1 + 1 + PQCOAP_TOKEN_MAX)
+/* u8 code */
+#define TBS_HEAD_MAX 1
 /* kid || u64 seq [|| request_kid || u64 request_seq] */
 #define TBS_TAIL_MAX (2 * (8 + 8))
 
@@ -171,20 +171,18 @@ typedef struct tbs_parts {
 } tbs_parts;
 
 /* Lays out the v2 signature input of PROTOCOL.md as five pieces in tbs[0..5):
- * label || u8 code || str8(token) || opts(msg) || kid || u64 seq
- * [|| request_kid || u64 request_seq] || message. `req` NULL = request. */
+ * label || u8 code || opts(msg) || kid || u64 seq
+ * [|| request_kid || u64 request_seq] || message. `req` NULL = request. The token is not
+ * part of it (PROTOCOL.md "The token"). */
 static pqcoap_err v2_tbs(const pqcoap_msg *msg, const uint8_t kid[8], uint64_t seq,
                          const pqcoap_sig_req *req, const pqcoap_span *message,
                          tbs_parts *parts, pqcoap_span tbs[5])
 {
     pqcoap_writer head, tail;
     size_t opts_len;
-    if (msg->token_len > PQCOAP_TOKEN_MAX || (msg->token_len && !msg->token))
-        return PQCOAP_ERR_MALFORMED;
     PQCOAP_TRY(pqcoap_opts(msg, parts->opts, sizeof parts->opts, &opts_len));
     pqcoap_wr_init(&head, parts->head, sizeof parts->head);
     pqcoap_wr_u8(&head, msg->code);
-    pqcoap_wr_str8(&head, msg->token, msg->token_len);
     pqcoap_wr_init(&tail, parts->tail, sizeof parts->tail);
     pqcoap_wr_bytes(&tail, kid, 8);
     pqcoap_wr_u64(&tail, seq);
@@ -205,14 +203,6 @@ static pqcoap_err v2_tbs(const pqcoap_msg *msg, const uint8_t kid[8], uint64_t s
     return PQCOAP_OK;
 }
 
-/* 1 if the message's token equals the request's (a response answers that request only). */
-static int token_matches(const pqcoap_msg *msg, const pqcoap_sig_req *req)
-{
-    if (msg->token_len != req->token_len)
-        return 0;
-    return msg->token_len == 0 || memcmp(msg->token, req->token, msg->token_len) == 0;
-}
-
 /* Validates the borrowed pointers of a message view. */
 static int msg_ok(const pqcoap_msg *msg)
 {
@@ -225,8 +215,6 @@ pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg
                           uint8_t *out, size_t cap, size_t *out_len)
 {
     if (!s || !s->sk || !msg_ok(msg) || !opt_value || !out || !out_len)
-        return PQCOAP_ERR_ARG;
-    if (req && ((req->token_len && !req->token) || !token_matches(msg, req)))
         return PQCOAP_ERR_ARG;
     PQCOAP_TRY(check_cap(msg->payload_len, cap));
     tbs_parts parts;
@@ -275,8 +263,6 @@ pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
 {
     if (!v || !v->lookup || !v->replay || !msg_ok(msg) || !message || !msg_len)
         return PQCOAP_ERR_ARG;
-    if (req && req->token_len && !req->token)
-        return PQCOAP_ERR_ARG;
     /* PROTOCOL.md v2: a message whose PQ-Sig option is missing or malformed is rejected. */
     const pqcoap_opt *opt;
     if (find_sig_opt(msg, &opt) != 1)
@@ -288,10 +274,9 @@ pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
     PQCOAP_TRY(split_payload(msg->payload, msg->payload_len, &body, &sig));
     tbs_parts parts;
     pqcoap_span tbs[5];
+    /* A response is accepted only for the request it answers: request_kid and
+     * request_seq are in its signature input. */
     PQCOAP_TRY(v2_tbs(msg, kid, seq, req, &body, &parts, tbs));
-    /* A response is accepted only for the request it answers: token, kid and seq bound. */
-    if (req && !token_matches(msg, req))
-        return PQCOAP_ERR_AUTH;
     const uint8_t *pk;
     size_t pk_len;
     PQCOAP_TRY(lookup_key(v, kid, &pk, &pk_len));

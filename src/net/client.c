@@ -56,6 +56,8 @@ struct pqcoap_client {
     pqcoap_net_scratch req;     /* request options as the caller asked */
     pqcoap_net_scratch wire;    /* output of protect_request */
     pqcoap_net_scratch plain;   /* output of check_response */
+    size_t last_sent;           /* CoAP message sizes of the last request and response */
+    size_t last_received;
     char err[MSG_LEN];
 };
 
@@ -159,6 +161,7 @@ static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
         slot_finish(cl, s, PQCOAP_ERR_TOO_LARGE);
         return;
     }
+    cl->last_received = pqcoap_net_msg_size(&wire);
     const pqcoap_msg *shown = &wire;
     pqcoap_msg plain;
     pqcoap_err err = PQCOAP_OK;
@@ -242,13 +245,20 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 
 /* ---- session ------------------------------------------------------------------------ */
 
+/* RFC 7252 section 4.8: ACK_TIMEOUT, the configured one or the default 2 s. */
+static uint32_t ack_timeout_of(const pqcoap_client_config *cfg)
+{
+    return cfg->ack_timeout_ms ? cfg->ack_timeout_ms : 2000u;
+}
+
 /* Retransmissions that fit in the overall timeout: the last one is given up by
  * ACK_TIMEOUT * (2^(n+1) - 1) * ACK_RANDOM_FACTOR (RFC 7252 section 4.8.2), so that a
  * request abandoned at the deadline does not hold back the next one for long. */
-static uint16_t retransmits_for(uint32_t timeout_ms)
+static uint16_t retransmits_for(uint32_t timeout_ms, uint32_t ack_ms)
 {
+    uint64_t worst = (uint64_t)ack_ms * 3 / 2; /* ACK_RANDOM_FACTOR 1.5 */
     uint16_t n = 0;
-    while (n < 4 && 3000u * ((1u << (n + 2)) - 1) <= timeout_ms)
+    while (n < 4 && worst * ((1u << (n + 2)) - 1) <= timeout_ms)
         n++;
     return n;
 }
@@ -259,7 +269,10 @@ static pqcoap_err session_open(pqcoap_client *cl)
     if (!cl->sess)
         return PQCOAP_ERR_IO;
     coap_session_set_app_data(cl->sess, cl);
-    coap_session_set_max_retransmit(cl->sess, retransmits_for(cl->cfg.timeout_ms));
+    uint32_t ack_ms = ack_timeout_of(&cl->cfg);
+    coap_fixed_point_t ack = {(uint16_t)(ack_ms / 1000), (uint16_t)(ack_ms % 1000)};
+    coap_session_set_ack_timeout(cl->sess, ack);
+    coap_session_set_max_retransmit(cl->sess, retransmits_for(cl->cfg.timeout_ms, ack_ms));
     coap_session_set_nstart(cl->sess, cl->cfg.nstart);
     return PQCOAP_OK;
 }
@@ -327,7 +340,8 @@ static pqcoap_err check_config(const pqcoap_client_config *cfg)
 {
     if (cfg->timeout_ms == 0 || cfg->max_body == 0 || cfg->max_body > SIZE_MAX / 4 ||
         block_szx(cfg->block_size) < 0 || cfg->max_in_flight == 0 ||
-        cfg->max_in_flight > 65536 || cfg->nstart == 0)
+        cfg->max_in_flight > 65536 || cfg->nstart == 0 ||
+        (cfg->ack_timeout_ms && (cfg->ack_timeout_ms < 1000 || cfg->ack_timeout_ms > 60000)))
         return PQCOAP_ERR_ARG;
     if (cfg->layer && cfg->layer->overhead > SIZE_MAX / 4)
         return PQCOAP_ERR_ARG;
@@ -584,8 +598,10 @@ static pqcoap_err client_send(pqcoap_client *cl, const pqcoap_req *req, void *us
         if (err == PQCOAP_OK)
             pqcoap_msgbuf_view(&cl->wire.b, &w);
     }
-    if (err == PQCOAP_OK)
+    if (err == PQCOAP_OK) {
+        cl->last_sent = pqcoap_net_msg_size(&w);
         err = send_pdu(cl, &w, pdu, s);
+    }
     else
         coap_delete_pdu(pdu);
     if (err != PQCOAP_OK) {
@@ -729,4 +745,10 @@ size_t pqcoap_client_pending(const pqcoap_client *cl)
 const char *pqcoap_client_last_error(const pqcoap_client *cl)
 {
     return cl ? cl->err : "";
+}
+
+void pqcoap_client_last_bytes(const pqcoap_client *cl, size_t *sent, size_t *received)
+{
+    *sent = cl->last_sent;
+    *received = cl->last_received;
 }

@@ -140,3 +140,14 @@ void pqcoap_net_msg(char *dst, size_t cap, const char *fmt, ...)
     vsnprintf(dst, cap, fmt, ap);
     va_end(ap);
 }
+
+size_t pqcoap_net_msg_size(const pqcoap_msg *m)
+{
+    size_t n = 4 + m->token_len;
+    uint16_t prev = 0;
+    for (size_t i = 0; i < m->n_opts; i++) {
+        n += coap_opt_encode_size((uint16_t)(m->opts[i].number - prev), m->opts[i].len);
+        prev = m->opts[i].number;
+    }
+    return n + (m->payload_len ? 1 + m->payload_len : 0);
+}

@@ -4,7 +4,6 @@
 #include "pqcoap/session_endpoint.h"
 #include "net/net_internal.h"
 #include "core/session_internal.h"
-#include "net/session_net_internal.h"
 
 #include "common/buf_internal.h"
 #include "crypto/crypto_internal.h"
@@ -47,24 +46,11 @@ struct pqcoap_session_client {
     char err[MSG_LEN];
 };
 
-/* Size of m as a CoAP message (RFC 7252 section 3): 4-byte header, token, options with
- * their delta/length headers, and 0xFF + payload when there is a payload. */
-static size_t coap_size(const pqcoap_msg *m)
-{
-    size_t n = 4 + m->token_len;
-    uint16_t prev = 0;
-    for (size_t i = 0; i < m->n_opts; i++) {
-        n += coap_opt_encode_size((uint16_t)(m->opts[i].number - prev), m->opts[i].len);
-        prev = m->opts[i].number;
-    }
-    return n + (m->payload_len ? 1 + m->payload_len : 0);
-}
-
 static size_t built_size(const pqcoap_msgbuf *b)
 {
     pqcoap_msg m;
     pqcoap_msgbuf_view(b, &m);
-    return coap_size(&m);
+    return pqcoap_net_msg_size(&m);
 }
 
 static uint64_t wall_ms(void)
@@ -103,8 +89,7 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
         sc->info.handshake_bytes_sent = built_size(wire);
         return PQCOAP_OK;
     }
-    const pqcoap_msg aad = pqcoap_session_aad_view(req);
-    PQCOAP_TRY(pqcoap_session_protect_request(&sc->sess, &aad, pqcoap_net_now_ms(),
+    PQCOAP_TRY(pqcoap_session_protect_request(&sc->sess, req, pqcoap_net_now_ms(),
                                               wire->payload, wire->payload_cap,
                                               &wire->payload_len, &st->request_n));
     st->protected = 1;
@@ -122,15 +107,14 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     PQCOAP_TRY(pqcoap_msgbuf_copy_opts(plain, wire));
     if (!st->protected) {
         PQCOAP_TRY(pqcoap_msgbuf_set_payload(plain, wire->payload, wire->payload_len));
-        sc->info.handshake_bytes_received = coap_size(wire);
+        sc->info.handshake_bytes_received = pqcoap_net_msg_size(wire);
         return PQCOAP_OK;
     }
-    sc->info.last_bytes_received = coap_size(wire);
+    sc->info.last_bytes_received = pqcoap_net_msg_size(wire);
     if (st->generation != sc->generation || !sc->sess.live)
         return PQCOAP_ERR_STATE; /* the session it was sent in is gone */
-    const pqcoap_msg aad = pqcoap_session_aad_view(wire);
     if (wire->payload_len && wire->payload[0] == PQCOAP_TYPE_RESPONSE)
-        return pqcoap_session_unprotect_response(&sc->sess, st->request_n, &aad,
+        return pqcoap_session_unprotect_response(&sc->sess, st->request_n, wire,
                                                  pqcoap_net_now_ms(), plain->payload,
                                                  plain->payload_cap, &plain->payload_len);
     /* PROTOCOL.md "Errors": session errors come unprotected; application results never */

@@ -4,7 +4,6 @@
 #include "pqcoap/session_endpoint.h"
 #include "net/net_internal.h"
 #include "core/session_internal.h"
-#include "net/session_net_internal.h"
 #include "common/buf_internal.h"
 
 #include <errno.h>
@@ -174,8 +173,7 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     size_t len = 0;
     pthread_mutex_lock(&ss->lock);
     sweep(ss, now);
-    const pqcoap_msg aad = pqcoap_session_aad_view(wire);
-    pqcoap_err err = pqcoap_responder_unprotect(&ss->r, &aad, now, out->payload,
+    pqcoap_err err = pqcoap_responder_unprotect(&ss->r, wire, now, out->payload,
                                                 out->payload_cap, &len, &rc);
     if (err == PQCOAP_ERR_RETRANSMIT) {
         /* PROTOCOL.md "Receive rules": the same protected response again, no handler run */
@@ -213,8 +211,7 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     PQCOAP_TRY(pqcoap_msgbuf_copy_opts(wire, resp));
     uint64_t now = pqcoap_net_now_ms();
     pthread_mutex_lock(&ss->lock);
-    const pqcoap_msg aad = pqcoap_session_aad_view(resp);
-    pqcoap_err err = pqcoap_responder_protect(&ss->r, &st->ctx, &aad, now, wire->payload,
+    pqcoap_err err = pqcoap_responder_protect(&ss->r, &st->ctx, resp, now, wire->payload,
                                               wire->payload_cap, &wire->payload_len);
     if (err == PQCOAP_OK)
         keep(ss, &st->ctx, wire);

@@ -14,7 +14,6 @@ struct pqcoap_sign_client {
     pqcoap_identity id;
     pqcoap_signer signer;
     int version;
-    size_t block_size;              /* the transport's block size */
     pqcoap_seq_counter counter;     /* v2 request seq */
     pqcoap_pubkey server;           /* pinned server key */
     int pinned;
@@ -29,8 +28,6 @@ struct pqcoap_sign_client {
 typedef struct cl_state {
     int version;                    /* 0: the request was not signed */
     uint64_t seq;
-    uint8_t token[PQCOAP_TOKEN_MAX];
-    size_t token_len;
 } cl_state;
 
 static const char NO_KEY_MSG[] =
@@ -58,26 +55,13 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
         snprintf(c->err, sizeof c->err, "%s", NO_KEY_MSG);
         return PQCOAP_ERR_NO_PEER_KEY;
     }
-    if (req->token_len > sizeof st->token)
-        return PQCOAP_ERR_ARG;
     pqcoap_err err = pqcoap_sign_wrap(&c->signer, c->version, &c->counter, req, NULL, wire,
                                       &st->seq);
     if (err != PQCOAP_OK) {
         snprintf(c->err, sizeof c->err, "cannot sign the request: %s", pqcoap_strerror(err));
         return err;
     }
-    /* A body larger than one block would go block-wise, and libcoap gives every block a
-     * token of its own: the server would see another token than the one v2 binds. */
-    if (c->version == 2 && wire->payload_len > c->block_size) {
-        snprintf(c->err, sizeof c->err, "signed v2 request of %zu bytes exceeds one block "
-                 "(%zu bytes): v2 requests are not sent block-wise", wire->payload_len,
-                 c->block_size);
-        return PQCOAP_ERR_TOO_LARGE;
-    }
     st->version = c->version;
-    st->token_len = req->token_len;
-    if (req->token_len)
-        memcpy(st->token, req->token, req->token_len);
     return PQCOAP_OK;
 }
 
@@ -126,8 +110,9 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     v.lookup = pinned_lookup;
     v.lookup_ctx = c;
     v.replay = &c->replay;
-    /* PROTOCOL.md v2: a response is accepted only for the request it answers. */
-    pqcoap_sig_req req = {st->token, st->token_len, {0}, st->seq};
+    /* PROTOCOL.md v2: a response is accepted only for the request it answers (its kid and
+     * seq; "The token": the token is not bound). */
+    pqcoap_sig_req req = {{0}, st->seq};
     memcpy(req.kid, c->signer.kid, sizeof req.kid);
     const uint8_t *message = NULL;
     size_t len = 0;
@@ -172,7 +157,6 @@ pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
         return PQCOAP_ERR_NOMEM;
     c->id = *id;
     c->version = cfg->version;
-    c->block_size = cfg->net.block_size;
     pqcoap_err err = pqcoap_signer_from_identity(&c->signer, &c->id, cfg->rng);
     if (err == PQCOAP_OK && store) {
         char name[PQCOAP_SIGN_NAME_LEN];

@@ -1,12 +1,25 @@
 /* Mode A server layer (sign_endpoint.h): verifies signed requests against the trust store
  * or the pinned v1 keys, keeps per-kid replay windows whose floors persist in the store,
- * and signs every response the handlers (or the server's 4.04 / 4.05) give. */
+ * signs every response the handlers (or the server's 4.04 / 4.05) give, and answers a
+ * retransmitted v2 request with the response already signed for it. */
 #include "pqcoap/sign_endpoint.h"
 #include "net/sign_internal.h"
 #include "common/buf_internal.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The last signed response to a v2 request of one sender kid (the kid of the replay entry
+ * at the same index), kept for retransmissions of that request (same kid, seq and CoAP
+ * message ID, from the same address). */
+typedef struct sent_resp {
+    uint64_t seq;                   /* the request's seq */
+    uint16_t mid;                   /* the request's CoAP message ID */
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    pqcoap_reply wire;              /* empty (mem NULL): nothing kept */
+} sent_resp;
 
 struct pqcoap_sign_server {
     pqcoap_identity id;
@@ -18,6 +31,7 @@ struct pqcoap_sign_server {
     pqcoap_store_lookup lookup;     /* v2: peer by kid */
     pqcoap_replay_table replay;
     pqcoap_replay_entry *entries;
+    sent_resp *sent;                /* sent[i]: the kid of entries[i] */
     pqcoap_seq_counter counter;     /* response seq */
     pqcoap_layer layer;
 };
@@ -27,8 +41,6 @@ typedef struct srv_state {
     int version;                    /* 0: the request was not accepted */
     uint8_t kid[PQCOAP_KID_LEN];
     uint64_t seq;
-    uint8_t token[PQCOAP_TOKEN_MAX];
-    size_t token_len;
 } srv_state;
 
 /* The replay slot of kid, or NULL if the table has none yet. */
@@ -77,17 +89,24 @@ static pqcoap_err save_floor(pqcoap_sign_server *s, const uint8_t *kid, uint64_t
     return pqcoap_store_floor_set(&s->store, name, &floor);
 }
 
+/* The server's verifier: its policy, the trust store and the replay table `replay`. */
+static pqcoap_verifier make_verifier(pqcoap_sign_server *s, pqcoap_replay_table *replay)
+{
+    pqcoap_verifier v = PQCOAP_VERIFIER_INIT;
+    v.policy = s->policy;
+    v.lookup = pqcoap_store_key_lookup;
+    v.lookup_ctx = &s->lookup;
+    v.replay = replay;
+    return v;
+}
+
 /* Verifies `wire` under the policy: v2 against the trust store and the kid's window, v1
  * against each pinned v1 key in turn. */
 static pqcoap_err verify_request(pqcoap_sign_server *s, const pqcoap_msg *wire,
                                  pqcoap_sig_info *info, const uint8_t **message,
                                  size_t *len)
 {
-    pqcoap_verifier v = PQCOAP_VERIFIER_INIT;
-    v.policy = s->policy;
-    v.lookup = pqcoap_store_key_lookup;
-    v.lookup_ctx = &s->lookup;
-    v.replay = &s->replay;
+    pqcoap_verifier v = make_verifier(s, &s->replay);
     const pqcoap_opt *o = pqcoap_msg_find_opt(wire, PQCOAP_OPT_PQ_SIG);
     uint8_t kid[PQCOAP_KID_LEN];
     uint64_t seq, top = 0;
@@ -107,18 +126,109 @@ static pqcoap_err verify_request(pqcoap_sign_server *s, const pqcoap_msg *wire,
     return err;
 }
 
+/* ---- kept responses ------------------------------------------------------------------- */
+
+/* 1 if a and b are the same IP address and port. */
+static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *p = (const struct sockaddr_in *)(const void *)a;
+        const struct sockaddr_in *q = (const struct sockaddr_in *)(const void *)b;
+        return p->sin_port == q->sin_port &&
+               memcmp(&p->sin_addr, &q->sin_addr, sizeof p->sin_addr) == 0;
+    }
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *p = (const struct sockaddr_in6 *)(const void *)a;
+        const struct sockaddr_in6 *q = (const struct sockaddr_in6 *)(const void *)b;
+        return p->sin6_port == q->sin6_port &&
+               memcmp(&p->sin6_addr, &q->sin6_addr, sizeof p->sin6_addr) == 0;
+    }
+    return 0;
+}
+
+/* The kept response of kid, or NULL if none is kept. */
+static sent_resp *sent_for(pqcoap_sign_server *s, const uint8_t *kid)
+{
+    pqcoap_replay_entry *e = find_entry(s, kid);
+    if (!e || !s->sent[e - s->entries].wire.mem)
+        return NULL;
+    return &s->sent[e - s->entries];
+}
+
+/* PROTOCOL.md Mode A v2 "Retransmissions": a v2 request with the kid, seq and message ID
+ * of the request the kept response answers, from the same address, gets that response
+ * again; the handler does not run. This comes before the replay window (where seq is
+ * already marked) but only once the signature verifies, checked against a scratch window,
+ * so a forged datagram cannot fetch the response. Sets *hit and fills `out` on a match. */
+static pqcoap_err resend_kept(pqcoap_sign_server *s, const pqcoap_exchange *x,
+                              const pqcoap_msg *wire, pqcoap_msgbuf *out, int *hit)
+{
+    *hit = 0;
+    const pqcoap_opt *o = pqcoap_msg_find_opt(wire, PQCOAP_OPT_PQ_SIG);
+    uint8_t kid[PQCOAP_KID_LEN];
+    uint64_t seq;
+    if (!o || s->policy == PQCOAP_SIGN_V1_ONLY ||
+        pqcoap_sig_opt_parse(o->value, o->len, kid, &seq) != PQCOAP_OK)
+        return PQCOAP_OK;
+    const sent_resp *k = sent_for(s, kid);
+    if (!k || k->seq != seq || k->mid != x->mid || k->peer_len != x->peer_len ||
+        !same_peer(&k->peer, &x->peer))
+        return PQCOAP_OK;
+    pqcoap_replay_entry scratch_entry;
+    pqcoap_replay_table scratch;
+    PQCOAP_TRY(pqcoap_replay_table_init(&scratch, &scratch_entry, 1));
+    pqcoap_verifier v = make_verifier(s, &scratch);
+    const uint8_t *message;
+    size_t len;
+    if (pqcoap_verify_v2(&v, wire, NULL, NULL, &message, &len) != PQCOAP_OK)
+        return PQCOAP_OK; /* the ordinary path refuses it */
+    out->code = k->wire.msg.code;
+    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(out, &k->wire.msg));
+    PQCOAP_TRY(pqcoap_msgbuf_set_payload(out, k->wire.msg.payload, k->wire.msg.payload_len));
+    *hit = 1;
+    return PQCOAP_OK;
+}
+
+/* Keeps `wire`, the signed response to the v2 request (st->kid, st->seq) of exchange x,
+ * replacing what was kept for that kid. Out of memory: nothing is kept, and a
+ * retransmission is then refused as a replay. */
+static void keep_response(pqcoap_sign_server *s, const srv_state *st,
+                          const pqcoap_exchange *x, const pqcoap_msgbuf *wire)
+{
+    pqcoap_replay_entry *e = find_entry(s, st->kid);
+    if (!e)
+        return;
+    sent_resp *k = &s->sent[e - s->entries];
+    pqcoap_reply_free(&k->wire);
+    pqcoap_msg m;
+    pqcoap_msgbuf_view(wire, &m);
+    if (pqcoap_reply_copy(&k->wire, &m) != PQCOAP_OK)
+        return;
+    k->seq = st->seq;
+    k->mid = x->mid;
+    k->peer = x->peer;
+    k->peer_len = x->peer_len;
+}
+
+/* ---- the layer ------------------------------------------------------------------------ */
+
 static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x,
                                 const pqcoap_msg *wire, pqcoap_msgbuf *out,
                                 pqcoap_layer_verdict *verdict)
 {
-    (void)x;
     pqcoap_sign_server *s = ctx;
     srv_state *st = state;
     pqcoap_sig_info info;
     const uint8_t *message = NULL;
     size_t len = 0;
-    if (wire->token_len > sizeof st->token)
-        return PQCOAP_ERR_MALFORMED;
+    int hit;
+    PQCOAP_TRY(resend_kept(s, x, wire, out, &hit));
+    if (hit) {
+        *verdict = PQCOAP_LAYER_ANSWER;
+        return PQCOAP_OK;
+    }
     pqcoap_err err = verify_request(s, wire, &info, &message, &len);
     if (err != PQCOAP_OK) {
         /* Refused before the handler: unsigned 4.00 / 4.01 with a short diagnostic. */
@@ -129,9 +239,6 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     st->version = info.version;
     memcpy(st->kid, info.kid, sizeof st->kid);
     st->seq = info.seq;
-    st->token_len = wire->token_len;
-    if (wire->token_len)
-        memcpy(st->token, wire->token, wire->token_len);
     *verdict = PQCOAP_LAYER_HANDLE;
     return pqcoap_sign_unwrap(wire, message, len, out);
 }
@@ -139,17 +246,19 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
 static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange *x,
                                    const pqcoap_msg *resp, pqcoap_msgbuf *wire)
 {
-    (void)x;
     pqcoap_sign_server *s = ctx;
     const srv_state *st = state;
     if (st->version != 1 && st->version != 2)
         return PQCOAP_ERR_STATE;
-    /* PROTOCOL.md v2: the response binds the request's token, kid and seq. */
-    pqcoap_sig_req req = {st->token, st->token_len, {0}, st->seq};
+    /* PROTOCOL.md v2: the response binds the request's kid and seq (not its token). */
+    pqcoap_sig_req req = {{0}, st->seq};
     memcpy(req.kid, st->kid, sizeof req.kid);
     uint64_t seq;
-    return pqcoap_sign_wrap(&s->signer, st->version, &s->counter, resp,
-                            st->version == 2 ? &req : NULL, wire, &seq);
+    PQCOAP_TRY(pqcoap_sign_wrap(&s->signer, st->version, &s->counter, resp,
+                                st->version == 2 ? &req : NULL, wire, &seq));
+    if (st->version == 2)
+        keep_response(s, st, x, wire);
+    return PQCOAP_OK;
 }
 
 /* Copies the v1 keys, each of which must be Falcon-512. */
@@ -179,7 +288,8 @@ static pqcoap_err server_setup(pqcoap_sign_server *s, const pqcoap_identity *id,
     PQCOAP_TRY(pqcoap_signer_from_identity(&s->signer, &s->id, cfg->rng));
     PQCOAP_TRY(copy_v1_keys(s, cfg));
     s->entries = calloc(cfg->max_peers, sizeof *s->entries);
-    if (!s->entries)
+    s->sent = calloc(cfg->max_peers, sizeof *s->sent);
+    if (!s->entries || !s->sent)
         return PQCOAP_ERR_NOMEM;
     PQCOAP_TRY(pqcoap_replay_table_init(&s->replay, s->entries, cfg->max_peers));
     pqcoap_sign_name(s->signer.kid, name);
@@ -235,6 +345,9 @@ void pqcoap_sign_server_free(pqcoap_sign_server *s)
         return;
     pqcoap_identity_wipe(&s->id);
     free(s->v1_keys);
+    for (size_t i = 0; s->sent && i < s->replay.cap; i++)
+        pqcoap_reply_free(&s->sent[i].wire);
+    free(s->sent);
     free(s->entries);
     free(s);
 }

@@ -273,12 +273,12 @@ static inline int raw_socket(void)
     return fd;
 }
 
-/** Sends dgram[0..len) to 127.0.0.1:port and returns the code of the answer with message ID
- *  `mid` (or -1 when none came). For an answer without options (an unsigned refusal) its
- *  payload goes to diag[0..cap) NUL-terminated, else diag is ""; diag may be NULL. Other
- *  datagrams are skipped. */
-static inline int raw_exchange(int fd, uint16_t port, const uint8_t *dgram, size_t len,
-                               uint16_t mid, char *diag, size_t cap)
+/** As raw_exchange, and the whole answer datagram goes to answer[0..RAW_ANSWER_MAX) with
+ *  its length in *answer_len (answer may be NULL). */
+#define RAW_ANSWER_MAX 2048
+static inline int raw_exchange_answer(int fd, uint16_t port, const uint8_t *dgram, size_t len,
+                                      uint16_t mid, char *diag, size_t cap, uint8_t *answer,
+                                      size_t *answer_len)
 {
     struct sockaddr_in to;
     memset(&to, 0, sizeof to);
@@ -288,12 +288,16 @@ static inline int raw_exchange(int fd, uint16_t port, const uint8_t *dgram, size
     if (sendto(fd, dgram, len, 0, (struct sockaddr *)&to, sizeof to) != (ssize_t)len)
         return -1;
     for (int tries = 0; tries < 8; tries++) {
-        uint8_t in[2048];
+        uint8_t in[RAW_ANSWER_MAX];
         ssize_t n = recv(fd, in, sizeof in, 0);
         if (n < 0)
             return -1;
         if (n < 4 || (size_t)((in[2] << 8) | in[3]) != mid)
             continue;
+        if (answer) {
+            memcpy(answer, in, (size_t)n);
+            *answer_len = (size_t)n;
+        }
         /* An unsigned error answer has no options: its diagnostic follows the token. */
         size_t at = 4 + (in[0] & 15u);
         if (diag && cap) {
@@ -307,6 +311,16 @@ static inline int raw_exchange(int fd, uint16_t port, const uint8_t *dgram, size
         return in[1];
     }
     return -1;
+}
+
+/** Sends dgram[0..len) to 127.0.0.1:port and returns the code of the answer with message ID
+ *  `mid` (or -1 when none came). For an answer without options (an unsigned refusal) its
+ *  payload goes to diag[0..cap) NUL-terminated, else diag is ""; diag may be NULL. Other
+ *  datagrams are skipped. */
+static inline int raw_exchange(int fd, uint16_t port, const uint8_t *dgram, size_t len,
+                               uint16_t mid, char *diag, size_t cap)
+{
+    return raw_exchange_answer(fd, port, dgram, len, mid, diag, cap, NULL, NULL);
 }
 
 #endif

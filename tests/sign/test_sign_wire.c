@@ -1,7 +1,7 @@
-/* Mode A against an attacker on the wire, over raw UDP on loopback: a captured signed
- * request replayed (same datagram, another message ID, after a server restart on the same
- * SQLite store), tampered requests, and a client restarted on its own store continuing with
- * higher sequence numbers. */
+/* Mode A against an attacker on the wire, over raw UDP on loopback: a retransmitted request
+ * answered with the same signed response, a captured signed request replayed (another
+ * message ID, after a server restart on the same SQLite store), tampered requests, and a
+ * client restarted on its own store continuing with higher sequence numbers. */
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -91,15 +91,37 @@ static void test_replay_and_tamper(void)
     size_t alen = signed_request(5000, "x=1", "open valve", 0x1234, a, sizeof a);
     CHECK(alen > 0);
 
-    /* Captured and sent twice: the second copy is a replay, the handler runs once. */
+    /* Sent twice (a retransmission, or a byte-identical copy): the second gets the same
+     * signed response byte for byte, and the handler runs once. */
     int runs = atomic_load(&handler_runs);
-    CHECK_EQ_INT(raw_exchange(fd, port, a, alen, 0x1234, diag, sizeof diag), PQCOAP_CODE(2, 4));
+    uint8_t first[RAW_ANSWER_MAX], again[RAW_ANSWER_MAX];
+    size_t first_len = 0, again_len = 0;
+    CHECK_EQ_INT(raw_exchange_answer(fd, port, a, alen, 0x1234, diag, sizeof diag, first,
+                                     &first_len), PQCOAP_CODE(2, 4));
     CHECK_EQ_INT(atomic_load(&handler_runs), runs + 1);
-    CHECK_EQ_INT(raw_exchange(fd, port, a, alen, 0x1234, diag, sizeof diag), PQCOAP_CODE(4, 1));
-    CHECK(strstr(diag, "replay") != NULL);
-    /* The message ID is not protected; changing it does not help. */
+    CHECK_EQ_INT(raw_exchange_answer(fd, port, a, alen, 0x1234, diag, sizeof diag, again,
+                                     &again_len), PQCOAP_CODE(2, 4));
+    CHECK_EQ_INT(again_len, first_len);
+    CHECK(again_len == first_len && memcmp(again, first, first_len) == 0);
+    CHECK_EQ_INT(atomic_load(&handler_runs), runs + 1);
+    /* The same message ID with the signature broken does not fetch the kept response. */
+    memcpy(t, a, alen);
+    t[alen - 10] ^= 0x01;
+    CHECK_EQ_INT(raw_exchange(fd, port, t, alen, 0x1234, diag, sizeof diag), PQCOAP_CODE(4, 1));
+    CHECK_EQ_INT(atomic_load(&handler_runs), runs + 1);
+    /* The message ID is not protected; another one with a used seq is a replay. */
     a[2] = 0x55;
     CHECK_EQ_INT(raw_exchange(fd, port, a, alen, 0x5534, diag, sizeof diag), PQCOAP_CODE(4, 1));
+    CHECK(strstr(diag, "replay") != NULL);
+    CHECK_EQ_INT(atomic_load(&handler_runs), runs + 1);
+    /* The original message ID from another address is a replay too. */
+    int fd2 = raw_socket();
+    CHECK(fd2 >= 0);
+    a[2] = 0x12;
+    CHECK_EQ_INT(raw_exchange(fd2, port, a, alen, 0x1234, diag, sizeof diag), PQCOAP_CODE(4, 1));
+    CHECK(strstr(diag, "replay") != NULL);
+    close(fd2);
+    a[2] = 0x55;
     CHECK_EQ_INT(atomic_load(&handler_runs), runs + 1);
 
     /* Tampered in transit (query, then payload): 4.01, the handler does not run, and the

@@ -39,6 +39,7 @@ struct udp_proxy {
     uint64_t rng;
     volatile int stop;
     atomic_uint drop_replies;     /* datagrams from the target still to drop */
+    atomic_int faults_off;        /* 1: relay without faults */
     pthread_t thread;
     udp_proxy_stats stats;
 };
@@ -80,6 +81,11 @@ static void enqueue(udp_proxy *p, int fd, const struct sockaddr_in *to, const ui
 /* Applies the configured faults to one datagram and queues what survives. */
 static void relay(udp_proxy *p, int fd, const struct sockaddr_in *to, uint8_t *d, size_t len)
 {
+    if (atomic_load(&p->faults_off)) {
+        enqueue(p, fd, to, d, len, now_ms());
+        p->stats.forwarded++;
+        return;
+    }
     if (chance(p, p->cfg.drop_pct)) {
         p->stats.dropped++;
         return;
@@ -173,6 +179,7 @@ udp_proxy *udp_proxy_start(const udp_proxy_cfg *cfg, uint16_t target_port, uint1
     if (!p)
         return NULL;
     atomic_init(&p->drop_replies, 0);
+    atomic_init(&p->faults_off, 0);
     p->queue = calloc(MAX_QUEUED, sizeof *p->queue);
     p->cfg = *cfg;
     p->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
@@ -198,6 +205,11 @@ udp_proxy *udp_proxy_start(const udp_proxy_cfg *cfg, uint16_t target_port, uint1
 void udp_proxy_drop_next_reply(udp_proxy *p)
 {
     atomic_fetch_add(&p->drop_replies, 1);
+}
+
+void udp_proxy_set_faults(udp_proxy *p, int on)
+{
+    atomic_store(&p->faults_off, !on);
 }
 
 void udp_proxy_stop(udp_proxy *p, udp_proxy_stats *stats)

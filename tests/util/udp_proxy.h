@@ -30,6 +30,10 @@ udp_proxy *udp_proxy_start(const udp_proxy_cfg *cfg, uint16_t target_port, uint1
  *  deterministically: for tests of a lost response. Callable from any thread. */
 void udp_proxy_drop_next_reply(udp_proxy *p);
 
+/** Switches fault injection off (on = 0: a transparent relay from now on, datagrams already
+ *  queued keep their delay) or back on (on = 1). Callable from any thread. */
+void udp_proxy_set_faults(udp_proxy *p, int on);
+
 /** Stops the thread, frees the proxy and returns its counters in *stats (may be NULL). */
 void udp_proxy_stop(udp_proxy *p, udp_proxy_stats *stats);
 

@@ -1,61 +1,52 @@
-/* pqcoap command-line tool: a table of commands, each a function taking its arguments. */
+/* pqcoap command-line tool: dispatches to the command named by the first argument. */
 #include <stdio.h>
 #include <string.h>
 
-#include "pqcoap/pqcoap.h"
+#include "cli.h"
 
-/* Exit codes: 0 success, 1 operation failed, 2 usage error. */
-enum { EXIT_USAGE = 2 };
-
-typedef struct command {
-    const char *name;
-    const char *usage;   /* arguments, for --help */
-    const char *summary;
-    int (*run)(int argc, char **argv);
-} command;
-
-static int cmd_version(int argc, char **argv);
-static int cmd_help(int argc, char **argv);
-
-static const command commands[] = {
-    {"--version", "", "print the version, the suite and the library versions", cmd_version},
-    {"--help", "", "print this help", cmd_help},
+static const cli_command *const commands[] = {
+    &cli_cmd_keygen,
+    &cli_cmd_pubkey,
+    &cli_cmd_trust,
+    &cli_cmd_server,
+    &cli_cmd_get,
+    &cli_cmd_post,
+    &cli_cmd_put,
+    &cli_cmd_delete,
+    &cli_cmd_fetch,
+    &cli_cmd_sign,
+    &cli_cmd_verify,
 };
-
-static int cmd_version(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    printf("%s\n", pqcoap_build_info());
-    return 0;
-}
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: pqcoap COMMAND [ARGS]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-12s %-20s %s\n", commands[i].name, commands[i].usage,
-                commands[i].summary);
-}
-
-static int cmd_help(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    usage(stdout);
-    return 0;
+    fprintf(out, "usage: pqcoap COMMAND [ARGS]   (pqcoap COMMAND --help for its options)\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out, "  %-8s %s\n", "--version", "print the version, the suite and library versions");
+    fprintf(out, "\nexit codes: 0 success, 1 CoAP error response, 2 usage, 3 security failure,\n"
+                 "4 network or timeout (docs/CLI.md)\n");
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
-        return EXIT_USAGE;
+        return CLI_USAGE;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 2, argv + 2);
-    fprintf(stderr, "pqcoap: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return EXIT_USAGE;
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("%s\n", pqcoap_build_info());
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i]->name) == 0)
+            return commands[i]->run(commands[i], argc - 2, argv + 2);
+    return cli_fail(CLI_USAGE, "unknown command '%s' (see pqcoap --help)", argv[1]);
 }

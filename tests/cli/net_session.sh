@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Mode B end to end: keygen -> trust -> session server -> requests, the session example, and
+# the error paths: unknown client, wrong pinned server key, wrong server id, mode mismatch;
+# a server restart (sessions lost, floors kept) is handled by a new handshake.
+#   net_session.sh PQCOAP_PROGRAM EXAMPLE_SESSION_GET
+. "$(dirname "$0")/lib.sh"
+example=$2
+cd "$TMP"
+
+for who in gw dev stranger rogue; do expect_ok keygen -o "$who"; done
+start_server --mode session --key gw.key --allow dev=dev.pub
+base="coap://127.0.0.1:$PORT"
+S=(--mode session --key dev.key --peer gw.pub)
+
+expect_ok get "$base/sensors/temp" "${S[@]}" -v
+grep -Eq '^[0-9]+\.[0-9] C$' out || fail "session sensors/temp: '$(cat out)'"
+grep -Eq 'mode session .*handshake [0-9.]+ ms .*request [0-9]+ B, response [0-9]+ B on the wire' err \
+  || fail "-v line: $(cat err)"
+expect_ok put "$base/actuators/led" "${S[@]}" -e on
+expect_ok get "$base/actuators/led" "${S[@]}"
+[ "$(cat out)" = on ] || fail "session led: '$(cat out)'"
+expect_ok post "$base/counter" "${S[@]}"
+[ "$(cat out)" = 1 ] || fail "session counter: '$(cat out)'"
+head -c 3000 /dev/urandom >blob
+expect_ok post "$base/echo" "${S[@]}" -f blob -o echoed
+cmp -s blob echoed || fail "session echo of 3000 bytes (block-wise)"
+expect_exit 1 "4.04 Not Found" get "$base/nothing" "${S[@]}"
+
+out=$(timeout 60 "$example" "$base/counter" dev.key dev gw.pub gw dev.state) || fail "session example failed"
+grep -qx 'GET: 2.05 1' <<<"$out" && grep -qx 'POST: 2.04 2' <<<"$out" || fail "session example printed '$out'"
+
+# Security failures: exit 3.
+expect_exit 3 "" get "$base/sensors/temp" --mode session --key stranger.key --peer gw.pub
+expect_exit 3 "" get "$base/sensors/temp" --mode session --key dev.key --peer rogue.pub
+expect_exit 3 "" get "$base/sensors/temp" "${S[@]}" --peer-id someone-else
+# Mode mismatch: a plain request to a session server is refused (4.00, exit 1).
+expect_exit 1 "4.00 Bad Request" get "$base/sensors/temp"
+expect_exit 2 "--peer" get "$base/sensors/temp" --mode session --key dev.key
+
+# Restart: the server forgot the session; the client handshakes again (GET is repeated).
+stop_server "$SERVER_PID"
+start_server --mode session --key gw.key
+expect_ok get "coap://127.0.0.1:$PORT/counter" "${S[@]}"
+[ "$(cat out)" = 0 ] || fail "counter after restart: '$(cat out)'"
+stop_server "$SERVER_PID"
+finish

@@ -1,0 +1,296 @@
+/* Shared part of the fault-injection tests: self-checking request bodies, a handler that
+ * validates and echoes them, runs of CON POSTs through the fault-injecting proxy with
+ * counts of what happened, and the one-line summary each run prints. */
+#ifndef PQCOAP_TEST_FAULTS_H
+#define PQCOAP_TEST_FAULTS_H
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "pqcoap/keys.h"
+#include "pqcoap/layer.h"
+#include "pqcoap/server.h"
+#include "pqcoap/store.h"
+#include "udp_proxy.h"
+
+#define FI_PATH "fi"
+#define FI_MAX_REQ 64
+#define FI_BODY_CAP 64
+
+#define FI_MAX_RUNS 8
+
+/* What the handler saw: bodies that fail their own check (a corrupted or forged body got
+ * through), and how often each request of each run reached it. */
+static atomic_uint fi_bad_bodies;
+static atomic_uint fi_handled[FI_MAX_RUNS][FI_MAX_REQ];
+
+/* Pins `who`'s public key as peer `id` in `store`; 1 on success. */
+static int fi_trust(const pqcoap_store *store, const char *id, const pqcoap_identity *who)
+{
+    pqcoap_peer peer;
+    memset(&peer, 0, sizeof peer);
+    snprintf(peer.id, sizeof peer.id, "%s", id);
+    snprintf(peer.alg, sizeof peer.alg, "%s", pqcoap_pubkey_alg(&who->pub));
+    memcpy(peer.kid, who->pub.kid, sizeof peer.kid);
+    memcpy(peer.pk, who->pub.pk, who->pub.pk_len);
+    peer.pk_len = who->pub.pk_len;
+    peer.added_s = (int64_t)time(NULL);
+    return pqcoap_store_peer_add(store, &peer) == PQCOAP_OK;
+}
+
+/* The check value of request i of run `run`: a 64-bit mix of both (splitmix64). */
+static uint64_t fi_tag(unsigned run, unsigned i)
+{
+    uint64_t z = ((uint64_t)run << 32 | i) + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* The body of request i of run `run`: "fi:<run>:<i>:<tag in hex>"; returns its length. */
+static size_t fi_body(unsigned run, unsigned i, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "fi:%u:%u:%016" PRIx64, run, i, fi_tag(run, i));
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* 1 if p[0..len) is a body fi_body made; sets *run and *i. */
+static int fi_body_valid(const uint8_t *p, size_t len, unsigned *run, unsigned *i)
+{
+    char text[FI_BODY_CAP], again[FI_BODY_CAP];
+    if (len == 0 || len >= sizeof text)
+        return 0;
+    memcpy(text, p, len);
+    text[len] = '\0';
+    if (sscanf(text, "fi:%u:%u:", run, i) != 2)
+        return 0;
+    size_t n = fi_body(*run, *i, again, sizeof again);
+    return n == len && memcmp(again, text, len) == 0;
+}
+
+/* POST "fi": checks the body, counts it, answers 2.04 "ok:" || body. */
+static pqcoap_err fi_handler(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
+                             pqcoap_msgbuf *resp)
+{
+    (void)arg;
+    (void)rq;
+    unsigned run, i;
+    if (!fi_body_valid(req->payload, req->payload_len, &run, &i)) {
+        atomic_fetch_add(&fi_bad_bodies, 1);
+        return PQCOAP_ERR_MALFORMED;
+    }
+    if (run < FI_MAX_RUNS && i < FI_MAX_REQ)
+        atomic_fetch_add(&fi_handled[run][i], 1);
+    if (req->payload_len + 3 > resp->payload_cap)
+        return PQCOAP_ERR_TOO_LARGE;
+    memcpy(resp->payload, "ok:", 3);
+    memcpy(resp->payload + 3, req->payload, req->payload_len);
+    resp->payload_len = req->payload_len + 3;
+    return PQCOAP_OK;
+}
+
+/* Sends one CON POST of body[0..len) to FI_PATH over the mode's client; fills *reply. */
+typedef pqcoap_err (*fi_post_fn)(void *client, const uint8_t *body, size_t len,
+                                 pqcoap_reply *reply);
+
+/* The proxy settings and request count of one run. */
+typedef struct fi_scenario {
+    const char *name;
+    udp_proxy_cfg cfg;
+    unsigned requests;
+} fi_scenario;
+
+/* The standard runs: loss at 0, 10 and 30 %, duplication with reordering and delay,
+ * corruption (one bit flipped in 3 % of the datagrams). */
+#define FI_SCENARIOS {                                                                   \
+    {"clean", {0, 0, 0, 0, 0, 11}, 20},                                                  \
+    {"loss10", {10, 0, 0, 0, 0, 12}, 20},                                                \
+    {"loss30", {30, 0, 0, 0, 0, 13}, 12},                                                \
+    {"dup_reorder_delay", {0, 20, 20, 0, 10, 14}, 20},                                   \
+    {"corrupt3", {0, 0, 0, 3, 0, 15}, 20},                                               \
+}
+
+/* What one run observed. */
+typedef struct fi_counts {
+    unsigned requests, completed, timed_out, rejected, other_errors;
+    unsigned wrong_replies;     /* accepted responses whose body the server did not send */
+    unsigned twice;             /* requests that reached the handler more than once */
+    unsigned after_ok;          /* fault-free requests after the run that succeeded */
+    unsigned after;             /* fault-free requests after the run */
+    uint64_t max_ms;            /* longest request */
+    udp_proxy_stats proxy;
+} fi_counts;
+
+static uint64_t fi_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* One request i of run `run`; 1 if it completed with the right answer. Any response it
+ * accepts must be exactly "ok:" || its body. */
+static int fi_one(fi_post_fn post, void *client, unsigned run, unsigned i, fi_counts *c)
+{
+    char body[FI_BODY_CAP], want[FI_BODY_CAP + 3];
+    size_t len = fi_body(run, i, body, sizeof body);
+    memcpy(want, "ok:", 3);
+    memcpy(want + 3, body, len);
+    pqcoap_reply r;
+    memset(&r, 0, sizeof r);
+    uint64_t t0 = fi_now_ms();
+    pqcoap_err err = post(client, (const uint8_t *)body, len, &r);
+    uint64_t ms = fi_now_ms() - t0;
+    if (ms > c->max_ms)
+        c->max_ms = ms;
+    int ok = 0;
+    if (err == PQCOAP_OK) {
+        ok = r.msg.code == PQCOAP_CODE(2, 4) && r.msg.payload_len == len + 3 &&
+             memcmp(r.msg.payload, want, len + 3) == 0;
+        c->wrong_replies += !ok;
+    } else if (err == PQCOAP_ERR_TIMEOUT) {
+        c->timed_out++;
+    } else if (err == PQCOAP_ERR_REJECTED) {
+        c->rejected++;
+    } else {
+        c->other_errors++;
+        fprintf(stderr, "  run %u request %u: %s\n", run, i, pqcoap_strerror(err));
+    }
+    pqcoap_reply_free(&r);
+    return ok;
+}
+
+/* One run on its own thread: `requests` requests under the proxy's faults, then the faults
+ * off and `after` more on the same client; the proxy is stopped at the end. */
+typedef struct fi_job {
+    const char *mode;
+    const fi_scenario *sc;
+    unsigned run;               /* < FI_MAX_RUNS */
+    unsigned after;
+    udp_proxy *proxy;
+    fi_post_fn post;
+    void *client;
+    fi_counts c;
+    pthread_t thread;
+} fi_job;
+
+static void *fi_job_main(void *arg)
+{
+    fi_job *j = arg;
+    fi_counts *c = &j->c;
+    unsigned n = j->sc->requests < FI_MAX_REQ - j->after ? j->sc->requests
+                                                         : FI_MAX_REQ - j->after;
+    for (unsigned i = 0; i < n; i++) {
+        c->requests++;
+        c->completed += (unsigned)fi_one(j->post, j->client, j->run, i, c);
+    }
+    udp_proxy_set_faults(j->proxy, 0);
+    for (unsigned i = 0; i < j->after; i++) {
+        fi_counts extra;
+        memset(&extra, 0, sizeof extra);
+        c->after++;
+        c->after_ok += (unsigned)fi_one(j->post, j->client, j->run, n + i, &extra);
+        c->wrong_replies += extra.wrong_replies;
+    }
+    for (unsigned i = 0; i < n + j->after; i++)
+        c->twice += atomic_load(&fi_handled[j->run][i]) > 1;
+    udp_proxy_stop(j->proxy, &c->proxy);
+    j->proxy = NULL;
+    return NULL;
+}
+
+/* Prints the summary line of a finished job and checks what every run must show. With
+ * `skip_rejected` set, requests refused as replays of their own retransmission (the server
+ * keeps no response to answer a retransmission with) are reported but not failed. */
+static void fi_report(const fi_job *j, int skip_rejected)
+{
+    const fi_counts *c = &j->c;
+    printf("FAULTS mode=%s run=%s requests=%u completed=%u timed_out=%u rejected=%u "
+           "other_errors=%u wrong_replies=%u handled_twice=%u after=%u/%u max_ms=%" PRIu64
+           " datagrams: forwarded=%lu dropped=%lu duplicated=%lu reordered=%lu corrupted=%lu\n",
+           j->mode, j->sc->name, c->requests, c->completed, c->timed_out, c->rejected,
+           c->other_errors, c->wrong_replies, c->twice, c->after_ok, c->after, c->max_ms,
+           c->proxy.forwarded, c->proxy.dropped, c->proxy.duplicated, c->proxy.reordered,
+           c->proxy.corrupted);
+    fflush(stdout);
+    /* Never accepted: a response body the server did not send; never executed twice: a
+     * request. */
+    CHECK_EQ_INT(c->wrong_replies, 0);
+    CHECK_EQ_INT(c->twice, 0);
+    /* Every request ended (no hang) with the answer or an error. */
+    CHECK_EQ_INT(c->completed + c->timed_out + c->rejected + c->other_errors +
+                 c->wrong_replies, c->requests);
+    /* The client and the server's state survive the faults. */
+    CHECK_EQ_INT(c->after_ok, c->after);
+    /* Without loss or corruption nothing fails; with them something still gets through. */
+    if (j->sc->cfg.drop_pct + j->sc->cfg.corrupt_pct == 0)
+        CHECK_EQ_INT(c->completed + (skip_rejected ? c->rejected : 0), c->requests);
+    else
+        CHECK(c->completed > 0);
+    /* Only corruption may end a request with an error other than a timeout (a corrupted
+     * response fails its check and is reported). */
+    if (j->sc->cfg.corrupt_pct == 0) {
+        CHECK_EQ_INT(c->other_errors, 0);
+        if (skip_rejected && c->rejected)
+            printf("SKIP mode=%s run=%s: %u requests refused as replays of their own "
+                   "retransmission: the server has no retransmission cache yet\n",
+                   j->mode, j->sc->name, c->rejected);
+        else
+            CHECK_EQ_INT(c->rejected, 0);
+    }
+}
+
+/* Starts the job of scenario `sc` as run `run` through a new proxy in front of the server
+ * on `server_port`; `client_for` opens the mode's client of the proxy's port. 1 on success. */
+static int fi_job_start(fi_job *j, const char *mode, const fi_scenario *sc, unsigned run,
+                        uint16_t server_port, void *(*client_for)(uint16_t port),
+                        fi_post_fn post)
+{
+    uint16_t pport = 0;
+    memset(j, 0, sizeof *j);
+    j->mode = mode;
+    j->sc = sc;
+    j->run = run;
+    j->after = 3;
+    j->post = post;
+    j->proxy = udp_proxy_start(&sc->cfg, server_port, &pport);
+    if (!j->proxy)
+        return 0;
+    j->client = client_for(pport);
+    return j->client && pthread_create(&j->thread, NULL, fi_job_main, j) == 0;
+}
+
+/* Runs every standard scenario in parallel against the server on `server_port` (each with
+ * its own proxy and client from client_for, closed with client_free), reports each run
+ * (fi_report) and checks that no corrupted body reached the handler. Sets *total and
+ * *completed. 0 if a run could not be set up. */
+static int fi_run_all(const char *mode, uint16_t server_port, void *(*client_for)(uint16_t),
+                      void (*client_free)(void *), fi_post_fn post, int skip_rejected,
+                      unsigned *total, unsigned *completed)
+{
+    static const fi_scenario scenarios[] = FI_SCENARIOS;
+    enum { N = sizeof scenarios / sizeof scenarios[0] };
+    static fi_job jobs[N];
+    int ok = 1;
+    *total = *completed = 0;
+    for (unsigned s = 0; s < N; s++)
+        ok &= fi_job_start(&jobs[s], mode, &scenarios[s], s, server_port, client_for, post);
+    if (!ok)
+        return 0;
+    for (unsigned s = 0; s < N; s++) {
+        pthread_join(jobs[s].thread, NULL);
+        fi_report(&jobs[s], skip_rejected);
+        *total += jobs[s].c.requests;
+        *completed += jobs[s].c.completed;
+        client_free(jobs[s].client);
+    }
+    CHECK_EQ_INT(atomic_load(&fi_bad_bodies), 0); /* no corrupted body reached the handler */
+    return 1;
+}
+
+#endif

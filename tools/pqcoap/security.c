@@ -1,0 +1,260 @@
+/* The security of each mode for the server and request commands, from the library's
+ * endpoint APIs: plain CoAP, Mode A (sign_endpoint.h), Mode B (session_endpoint.h). */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pqcoap/session_endpoint.h"
+#include "pqcoap/sign_endpoint.h"
+
+int cli_mode_available(cli_mode mode)
+{
+    return mode == CLI_MODE_PLAIN || mode == CLI_MODE_SIGN || mode == CLI_MODE_SIGN_V1 ||
+           mode == CLI_MODE_SESSION;
+}
+
+/* ---- server ---- */
+
+/* The trusted keys of a store, for a v1 server (v1 carries no key id). */
+typedef struct key_list {
+    pqcoap_pubkey *keys;
+    size_t n, cap;
+} key_list;
+
+static pqcoap_err collect_key(void *arg, const pqcoap_peer *peer)
+{
+    key_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        pqcoap_pubkey *bigger = realloc(l->keys, cap * sizeof *bigger);
+        if (!bigger)
+            return PQCOAP_ERR_NOMEM;
+        l->keys = bigger;
+        l->cap = cap;
+    }
+    /* Only Falcon-512 keys can verify Mode A; others are left out. */
+    if (strcmp(peer->alg, "falcon-512") == 0 &&
+        pqcoap_pubkey_set(peer->alg, peer->pk, peer->pk_len, &l->keys[l->n]) == PQCOAP_OK)
+        l->n++;
+    return PQCOAP_OK;
+}
+
+/* Suite 1 of both modes signs with Falcon-512 (PROTOCOL.md "Algorithms"). */
+static int needs_falcon512(const char *path, const pqcoap_pubkey *pk)
+{
+    if (pk->pk_len == PQCOAP_SIGN_PK_LEN)
+        return CLI_OK;
+    return cli_fail(CLI_USAGE, "'%s': modes sign, sign-v1 and session need a falcon-512 key",
+                    path);
+}
+
+static int create_failed(const pqcoap_server_config *cfg, pqcoap_err err, const char *msg)
+{
+    if (err == PQCOAP_ERR_ARG)
+        return cli_fail(CLI_USAGE, "-A %s: %s", cfg->addr, msg[0] ? msg : "bad address");
+    return cli_fail(cli_exit_for(err) == CLI_USAGE ? CLI_USAGE : CLI_NETWORK,
+                    "cannot listen on %s port %u: %s", cfg->addr, (unsigned)cfg->port,
+                    msg[0] ? msg : pqcoap_strerror(err));
+}
+
+static int sign_server(cli_endpoint *ep, pqcoap_sign_server **out)
+{
+    pqcoap_sign_server_config cfg = PQCOAP_SIGN_SERVER_CONFIG_INIT;
+    key_list v1 = {NULL, 0, 0};
+    if (ep->mode == CLI_MODE_SIGN_V1) {
+        pqcoap_err err = pqcoap_store_peer_list(&ep->store, collect_key, &v1);
+        if (err != PQCOAP_OK) {
+            free(v1.keys);
+            return cli_fail(cli_exit_for(err), "cannot read the trust store '%s': %s", ep->db,
+                            pqcoap_strerror(err));
+        }
+        if (v1.n == 0) {
+            free(v1.keys);
+            return cli_fail(CLI_USAGE, "mode sign-v1 needs a trusted falcon-512 peer in '%s' "
+                            "(--allow ID=PUBFILE or pqcoap trust add)", ep->db);
+        }
+        cfg.policy = PQCOAP_SIGN_V1_ONLY;
+        cfg.v1_keys = v1.keys;
+        cfg.n_v1_keys = v1.n;
+    }
+    pqcoap_err err = pqcoap_sign_server_new(&ep->identity, &ep->store, &cfg, out);
+    free(v1.keys);
+    if (err != PQCOAP_OK)
+        return cli_fail(cli_exit_for(err), "cannot set up Mode A: %s", pqcoap_strerror(err));
+    return CLI_OK;
+}
+
+int cli_server_create(cli_endpoint *ep, pqcoap_server_config *cfg, cli_server *out)
+{
+    out->mode = ep->mode;
+    out->coap = NULL;
+    out->obj = NULL;
+    char msg[256] = "";
+    pqcoap_err err;
+    if (ep->mode != CLI_MODE_PLAIN && needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK)
+        return CLI_USAGE;
+    if (ep->mode == CLI_MODE_SESSION) {
+        pqcoap_session_server_config sc = PQCOAP_SESSION_SERVER_CONFIG_INIT;
+        sc.id = ep->id;
+        sc.sk = ep->identity.sk;
+        sc.sk_len = PQCOAP_SIGN_SK_LEN;
+        sc.store = &ep->store;
+        sc.coap = *cfg;
+        pqcoap_session_server *ss = NULL;
+        err = pqcoap_session_server_create(&sc, &ss, msg, sizeof msg);
+        if (err != PQCOAP_OK)
+            return create_failed(cfg, err, msg);
+        out->obj = ss;
+        out->coap = pqcoap_session_server_coap(ss);
+        return CLI_OK;
+    }
+    if (ep->mode == CLI_MODE_SIGN || ep->mode == CLI_MODE_SIGN_V1) {
+        pqcoap_sign_server *s = NULL;
+        int rc = sign_server(ep, &s);
+        if (rc != CLI_OK)
+            return rc;
+        out->obj = s;
+        cfg->layer = pqcoap_sign_server_layer(s);
+    }
+    err = pqcoap_server_create(cfg, &out->coap, msg, sizeof msg);
+    if (err != PQCOAP_OK) {
+        cli_server_free(out);
+        return create_failed(cfg, err, msg);
+    }
+    return CLI_OK;
+}
+
+void cli_server_free(cli_server *s)
+{
+    if (s->mode == CLI_MODE_SESSION) {
+        pqcoap_session_server_free(s->obj);
+    } else {
+        pqcoap_server_free(s->coap);
+        pqcoap_sign_server_free(s->obj);
+    }
+    s->coap = NULL;
+    s->obj = NULL;
+}
+
+/* ---- client ---- */
+
+static int open_failed(const char *uri, pqcoap_err err, const char *msg)
+{
+    return cli_fail(cli_exit_for(err), "%s: %s", uri, msg[0] ? msg : pqcoap_strerror(err));
+}
+
+static int session_client(cli_endpoint *ep, const char *uri, const pqcoap_client_config *net,
+                          cli_client *out)
+{
+    pqcoap_session_client_config cfg = PQCOAP_SESSION_CLIENT_CONFIG_INIT;
+    cfg.id = ep->id;
+    cfg.sk = ep->identity.sk;
+    cfg.sk_len = PQCOAP_SIGN_SK_LEN;
+    cfg.server_id = ep->peer_id;
+    cfg.server_pk = ep->peer_key.pk;
+    cfg.server_pk_len = ep->peer_key.pk_len;
+    cfg.store = &ep->store;
+    cfg.coap = *net;
+    char msg[256] = "";
+    pqcoap_session_client *c = NULL;
+    pqcoap_err err = pqcoap_session_client_open(uri, &cfg, &c, msg, sizeof msg);
+    if (err != PQCOAP_OK)
+        return open_failed(uri, err, msg);
+    out->obj = c;
+    return CLI_OK;
+}
+
+static int sign_client(cli_endpoint *ep, const char *uri, const pqcoap_client_config *net,
+                       cli_client *out)
+{
+    pqcoap_sign_client_config cfg = PQCOAP_SIGN_CLIENT_CONFIG_INIT;
+    cfg.version = ep->mode == CLI_MODE_SIGN_V1 ? 1 : 2;
+    cfg.net = *net;
+    char msg[256] = "";
+    pqcoap_sign_client *c = NULL;
+    pqcoap_err err = pqcoap_sign_client_open(uri, &ep->identity, &ep->store, &cfg, &c, msg,
+                                             sizeof msg);
+    if (err != PQCOAP_OK)
+        return open_failed(uri, err, msg);
+    err = pqcoap_sign_client_pin(c, &ep->peer_key);
+    if (err != PQCOAP_OK) {
+        pqcoap_sign_client_free(c);
+        return cli_fail(cli_exit_for(err), "cannot pin '%s': %s", ep->peer, pqcoap_strerror(err));
+    }
+    out->obj = c;
+    return CLI_OK;
+}
+
+int cli_client_open(cli_endpoint *ep, const char *uri, const pqcoap_client_config *net,
+                    cli_client *out)
+{
+    out->mode = ep->mode;
+    out->obj = NULL;
+    if (ep->mode != CLI_MODE_PLAIN && (needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK ||
+                                       needs_falcon512(ep->peer, &ep->peer_key) != CLI_OK))
+        return CLI_USAGE;
+    if (ep->mode == CLI_MODE_SESSION)
+        return session_client(ep, uri, net, out);
+    if (ep->mode == CLI_MODE_SIGN || ep->mode == CLI_MODE_SIGN_V1)
+        return sign_client(ep, uri, net, out);
+    char msg[256] = "";
+    pqcoap_client *cl = NULL;
+    pqcoap_err err = pqcoap_client_open(uri, net, &cl, msg, sizeof msg);
+    if (err != PQCOAP_OK)
+        return open_failed(uri, err, msg);
+    out->obj = cl;
+    return CLI_OK;
+}
+
+pqcoap_err cli_client_request(cli_client *c, const pqcoap_req *req, pqcoap_reply *reply)
+{
+    if (c->mode == CLI_MODE_SESSION)
+        return pqcoap_session_client_request(c->obj, req, reply);
+    if (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1)
+        return pqcoap_sign_client_request(c->obj, req, reply);
+    return pqcoap_client_request(c->obj, req, reply);
+}
+
+const char *cli_client_last_error(const cli_client *c)
+{
+    if (c->mode == CLI_MODE_SESSION)
+        return pqcoap_session_client_last_error(c->obj);
+    if (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1)
+        return pqcoap_sign_client_last_error(c->obj);
+    return pqcoap_client_last_error(c->obj);
+}
+
+void cli_client_free(cli_client *c)
+{
+    if (c->obj && c->mode == CLI_MODE_SESSION)
+        pqcoap_session_client_free(c->obj);
+    else if (c->obj && (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1))
+        pqcoap_sign_client_free(c->obj);
+    else if (c->obj)
+        pqcoap_client_free(c->obj);
+    c->obj = NULL;
+}
+
+void cli_client_info(const cli_client *c, cli_client_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c->obj)
+        return;
+    pqcoap_session_client_info info;
+    if (c->mode == CLI_MODE_SESSION) {
+        if (pqcoap_session_client_info_get(c->obj, &info) != PQCOAP_OK)
+            return;
+        out->known = 1;
+        out->handshake_us = info.handshakes ? info.handshake_us : 0;
+        out->handshake_bytes_sent = info.handshake_bytes_sent;
+        out->handshake_bytes_received = info.handshake_bytes_received;
+        out->bytes_sent = info.last_bytes_sent;
+        out->bytes_received = info.last_bytes_received;
+        return;
+    }
+    const pqcoap_client *net = c->mode == CLI_MODE_PLAIN ? c->obj
+                                                         : pqcoap_sign_client_net(c->obj);
+    out->known = 1;
+    pqcoap_client_last_bytes(net, &out->bytes_sent, &out->bytes_received);
+}
