@@ -206,11 +206,7 @@ static pqcoap_err sign2_make(gen *g, rec *r, const pqcoap_msg *req, uint8_t *out
 
 static pqcoap_err sign_check(gen *g, rec *r, const pqcoap_msg *resp)
 {
-    uint8_t token[4];
-    pqcoap_opt opts[1];
-    pqcoap_msg m;
-    base_request(r->token, token, opts, &m);
-    pqcoap_sig_req sreq = {token, 4, {0}, r->seq};
+    pqcoap_sig_req sreq = {{0}, r->seq}; /* the request's kid and seq bind the response */
     memcpy(sreq.kid, g->signer.kid, 8);
     const uint8_t *message;
     size_t mlen;
