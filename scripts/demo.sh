@@ -45,6 +45,7 @@ request() {
 
 # start_server ARGS...: starts the server on an ephemeral loopback port; sets port.
 start_server() {
+  : >server.out # empty before the server starts, so no earlier server's port is read
   "$PQ" server -A 127.0.0.1 -p 0 "$@" >server.out 2>server.err &
   server_pid=$!
   port=

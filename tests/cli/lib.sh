@@ -60,6 +60,7 @@ expect_exit() {
 # SERVER_PID.
 start_server() {
   local log="$TMP/server.$((${#SERVER_PIDS[@]})).out"
+  : >"$log" # exists before the server starts, so the wait below can read it at once
   "$PQ" server -A 127.0.0.1 -p 0 "$@" >"$log" 2>"$log.err" &
   SERVER_PID=$!
   SERVER_PIDS+=("$SERVER_PID")
