@@ -24,10 +24,23 @@ typedef struct pqcoap_server_config {
     int log_level;              /**< libcoap log level 0..7 (process-wide); default 0 */
     const pqcoap_layer *layer;  /**< security layer, NULL = plain CoAP; copied at create, its
                                      ctx must outlive the server */
+    /* Denial-of-service limits; 0 in any of them means its default. */
+    unsigned max_peers;         /**< peers (libcoap sessions) kept while idle; over it the
+                                     oldest idle one is dropped; default 1000 */
+    unsigned peer_idle_s;       /**< an idle peer is forgotten after this; default 60 s */
+    unsigned max_transfers;     /**< block-wise (Block1) requests being received, all peers
+                                     together; a new one over it gets 5.03 with Max-Age;
+                                     default 64 */
+    unsigned max_transfers_per_peer; /**< the same per peer address (IP and port);
+                                          default 4 */
+    unsigned transfer_timeout_s; /**< a block-wise request without a new block for this long
+                                      is dropped; default 60 s */
 } pqcoap_server_config;
 
-/** Default server settings (see the field comments). */
-#define PQCOAP_SERVER_CONFIG_INIT {"0.0.0.0", 5683, 65536, 0, NULL}
+/** Default server settings (see the field comments). A block-wise request whose Size1 or
+ *  whose blocks so far exceed max_body gets 4.13 with Size1 at once; the bodies being
+ *  received take at most max_transfers * max_body bytes (plus the layer's overhead each). */
+#define PQCOAP_SERVER_CONFIG_INIT {"0.0.0.0", 5683, 65536, 0, NULL, 1000, 60, 64, 4, 60}
 
 typedef struct pqcoap_server pqcoap_server;
 

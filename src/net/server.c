@@ -39,6 +39,18 @@ typedef struct ticket {
     struct ticket *next;
 } ticket;
 
+/* A block-wise request being received (RFC 7959 section 2.5), owned by the I/O thread. */
+typedef struct transfer {
+    coap_address_t peer;
+    char path[PATH_LEN];
+    uint8_t rtag[8];            /* Request-Tag (RFC 9175 section 3.2: 0 to 8 bytes) */
+    size_t rtag_len;
+    uint8_t *body;
+    size_t len, cap;
+    uint64_t last_ms;           /* when the last block arrived */
+    struct transfer *next;
+} transfer;
+
 /* A completion handed over by pqcoap_server_complete. */
 typedef struct completion {
     uint64_t ticket;
@@ -57,6 +69,8 @@ struct pqcoap_server {
     int poll_fd;                /* epoll over libcoap's fd and wake_fd */
     route *routes;
     ticket *tickets;
+    transfer *transfers;
+    unsigned n_transfers;
     uint64_t next_ticket;
     uint32_t next_etag;
     pthread_mutex_t lock;       /* guards queue */
@@ -128,16 +142,18 @@ static void put_response(coap_resource_t *resource, coap_session_t *session,
         coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
 }
 
-/* Sends an unprotected error answer made before or instead of the layer. */
+/* Sends an unprotected error answer made before or instead of the layer, with option
+ * `opt` = `val` when opt is not 0. */
 static void put_error(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
                       const coap_pdu_t *request, const coap_string_t *query,
-                      coap_pdu_t *response, uint8_t code, const char *diag, uint32_t size1)
+                      coap_pdu_t *response, uint8_t code, const char *diag, uint16_t opt,
+                      uint32_t val)
 {
     coap_bin_const_t tok = coap_pdu_get_token(request);
     pqcoap_net_scratch_start(&srv->wire, code, tok.s, tok.length);
     pqcoap_msgbuf_error(&srv->wire.b, code, diag);
-    if (size1)
-        pqcoap_msgbuf_add_uint(&srv->wire.b, PQCOAP_OPT_SIZE1, size1);
+    if (opt)
+        pqcoap_msgbuf_add_uint(&srv->wire.b, opt, val);
     pqcoap_msg w;
     pqcoap_msgbuf_view(&srv->wire.b, &w);
     put_response(resource, session, request, query, response, &w);
@@ -315,6 +331,191 @@ static void send_deferred(pqcoap_server *srv, ticket *t, const pqcoap_msg *resp)
     ticket_free(srv, t);
 }
 
+/* ---- block-wise requests ------------------------------------------------------------ */
+
+static void transfer_free(pqcoap_server *srv, transfer *t)
+{
+    for (transfer **pp = &srv->transfers; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            srv->n_transfers--;
+            break;
+        }
+    }
+    free(t->body);
+    free(t);
+}
+
+/* Drops the transfers that have had no block for transfer_timeout_s. */
+static void expire_transfers(pqcoap_server *srv)
+{
+    uint64_t now = pqcoap_net_now_ms();
+    transfer *t = srv->transfers;
+    while (t) {
+        transfer *next = t->next;
+        if (now - t->last_ms >= (uint64_t)srv->cfg.transfer_timeout_s * 1000)
+            transfer_free(srv, t);
+        t = next;
+    }
+}
+
+/* RFC 7959 section 2.9.3: 4.13 with Size1 = the largest body accepted. */
+static void too_large(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
+                      const coap_pdu_t *request, const coap_string_t *query,
+                      coap_pdu_t *response)
+{
+    put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 13),
+              "request body too large", PQCOAP_OPT_SIZE1,
+              srv->cfg.max_body > UINT32_MAX ? UINT32_MAX : (uint32_t)srv->cfg.max_body);
+}
+
+/* The transfer of `peer` for `path` and Request-Tag `rtag` (RFC 9175 section 3.3: blocks
+ * belong together when endpoint, options other than block options and Request-Tag match),
+ * and in *n_peer the number of transfers of the peer. */
+static transfer *find_transfer(pqcoap_server *srv, const coap_address_t *peer, const char *path,
+                               const uint8_t *rtag, size_t rtag_len, unsigned *n_peer)
+{
+    transfer *found = NULL;
+    *n_peer = 0;
+    for (transfer *t = srv->transfers; t; t = t->next) {
+        if (!coap_address_equals(&t->peer, peer))
+            continue;
+        (*n_peer)++;
+        if (strcmp(t->path, path) == 0 && t->rtag_len == rtag_len &&
+            (rtag_len == 0 || memcmp(t->rtag, rtag, rtag_len) == 0))
+            found = t;
+    }
+    return found;
+}
+
+/* Starts a transfer; NULL when the limits are reached or memory is short. */
+static transfer *new_transfer(pqcoap_server *srv, const coap_address_t *peer, const char *path,
+                              const uint8_t *rtag, size_t rtag_len, unsigned n_peer)
+{
+    if (srv->n_transfers >= srv->cfg.max_transfers ||
+        n_peer >= srv->cfg.max_transfers_per_peer)
+        return NULL;
+    transfer *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    coap_address_copy(&t->peer, peer);
+    memcpy(t->path, path, strlen(path) + 1);
+    if (rtag_len)
+        memcpy(t->rtag, rtag, rtag_len);
+    t->rtag_len = rtag_len;
+    t->next = srv->transfers;
+    srv->transfers = t;
+    srv->n_transfers++;
+    return t;
+}
+
+/* Stores `len` bytes at `offset` of the body of t, growing it. 0 when memory is short. */
+static int transfer_put(transfer *t, size_t offset, const uint8_t *data, size_t len)
+{
+    if (offset + len < t->len)
+        return 1; /* a block received before */
+    if (offset + len > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : PQCOAP_NET_BLOCK_MAX;
+        while (cap < offset + len)
+            cap *= 2;
+        uint8_t *body = realloc(t->body, cap);
+        if (!body)
+            return 0;
+        t->body = body;
+        t->cap = cap;
+    }
+    if (len)
+        memcpy(t->body + offset, data, len);
+    t->len = offset + len;
+    return 1;
+}
+
+/* Block1 (RFC 7959 section 2.5): collects the blocks of a request in order and answers
+ * 2.31 to all but the last (libcoap has put the Block1 option into the response). Returns
+ * the transfer holding the whole body after the last block, NULL when the answer is in
+ * `response`. Refuses early: a Size1 (section 4) or blocks beyond max_body get 4.13, a new
+ * transfer over the limits 5.03 with Max-Age. */
+static transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
+                               coap_session_t *session, const coap_pdu_t *request,
+                               const coap_string_t *query, coap_pdu_t *response,
+                               const coap_block_b_t *blk, const pqcoap_msg *wire)
+{
+    size_t limit = srv->cfg.max_body + srv->layer.overhead;
+    size_t bsize = (size_t)16 << blk->szx;
+    size_t offset = (size_t)blk->num * bsize; /* num < 2^20 and bsize <= 1024 */
+    coap_opt_iterator_t it;
+    coap_opt_t *o = coap_check_option(request, COAP_OPTION_SIZE1, &it);
+    uint64_t size1 = o ? coap_decode_var_bytes8(coap_opt_value(o), coap_opt_length(o)) : 0;
+    char path[PATH_LEN];
+    if (!path_of(wire, path, sizeof(path))) {
+        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 4),
+                  "not found", 0, 0);
+        return NULL;
+    }
+    o = coap_check_option(request, COAP_OPTION_RTAG, &it);
+    size_t rtag_len = o ? coap_opt_length(o) : 0;
+    const uint8_t *rtag = o ? coap_opt_value(o) : NULL;
+    if (rtag_len > sizeof(((transfer *)0)->rtag)) {
+        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 2),
+                  "bad Request-Tag", 0, 0);
+        return NULL;
+    }
+    const coap_address_t *peer = coap_session_get_addr_remote(session);
+    unsigned n_peer;
+    transfer *t = find_transfer(srv, peer, path, rtag, rtag_len, &n_peer);
+    if (size1 > limit || offset + wire->payload_len > limit) {
+        if (t)
+            transfer_free(srv, t);
+        too_large(srv, resource, session, request, query, response);
+        return NULL;
+    }
+    if (blk->m && wire->payload_len != bsize) {
+        /* RFC 7959 section 2.2: every block but the last has the size SZX says. */
+        if (t)
+            transfer_free(srv, t);
+        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 0),
+                  "block shorter than its size", 0, 0);
+        return NULL;
+    }
+    if (blk->num == 0 && !t) {
+        expire_transfers(srv);
+        find_transfer(srv, peer, path, rtag, rtag_len, &n_peer); /* recount after expiry */
+        t = new_transfer(srv, peer, path, rtag, rtag_len, n_peer);
+        if (!t) {
+            put_error(srv, resource, session, request, query, response, PQCOAP_CODE(5, 3),
+                      "too many block-wise requests", PQCOAP_OPT_MAX_AGE,
+                      srv->cfg.transfer_timeout_s);
+            return NULL;
+        }
+    }
+    if (blk->num == 0)
+        t->len = 0; /* a new body, also when the peer restarts one */
+    if (!t || offset > t->len) {
+        if (t)
+            transfer_free(srv, t);
+        /* RFC 7959 section 2.9.2: 4.08 when blocks are missing. */
+        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 8),
+                  "request entity incomplete", 0, 0);
+        return NULL;
+    }
+    if (!transfer_put(t, offset, wire->payload, wire->payload_len)) {
+        transfer_free(srv, t);
+        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(5, 0),
+                  "out of memory", 0, 0);
+        return NULL;
+    }
+    t->last_ms = pqcoap_net_now_ms();
+    if (blk->m) {
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE(231)); /* 2.31 Continue */
+        return NULL;
+    }
+    return t;
+}
+
+static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
+                  const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response,
+                  const pqcoap_msg *wire);
+
 /* The one libcoap request handler: every method, every path. */
 static void on_request(coap_resource_t *resource, coap_session_t *session,
                        const coap_pdu_t *request, const coap_string_t *query,
@@ -329,26 +530,42 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     pqcoap_msg wire;
     if (pqcoap_net_view(request, opts, PQCOAP_NET_MAX_OPTS, &wire) != PQCOAP_OK) {
         put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 0),
-                  "too many options", 0);
+                  "too many options", 0, 0);
         return;
     }
     if (wire.payload_len > srv->cfg.max_body + srv->layer.overhead) {
-        /* RFC 7959 section 2.9.3: 4.13 with Size1 = the largest body accepted. */
-        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 13),
-                  "request body too large",
-                  srv->cfg.max_body > UINT32_MAX ? UINT32_MAX : (uint32_t)srv->cfg.max_body);
+        too_large(srv, resource, session, request, query, response);
         return;
     }
+    coap_block_b_t blk;
+    transfer *t = NULL;
+    if (coap_get_block_b(session, request, COAP_OPTION_BLOCK1, &blk)) {
+        t = receive_block(srv, resource, session, request, query, response, &blk, &wire);
+        if (!t)
+            return;
+        wire.payload = t->body;
+        wire.payload_len = t->len;
+    }
+    serve(srv, resource, session, request, query, response, &wire);
+    if (t)
+        transfer_free(srv, t);
+}
+
+/* Runs the layer's check, the handler and protect_response for the request `wire`. */
+static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
+                  const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response,
+                  const pqcoap_msg *wire)
+{
     pqcoap_exchange x;
     pqcoap_net_exchange(&x, coap_session_get_addr_remote(session), request);
     if (srv->state)
         memset(srv->state, 0, srv->layer.state_size);
-    const pqcoap_msg *req = &wire;
+    const pqcoap_msg *req = wire;
     pqcoap_msg plain;
     if (srv->has_layer && srv->layer.check_request) {
         pqcoap_layer_verdict verdict = PQCOAP_LAYER_HANDLE;
-        pqcoap_net_scratch_start(&srv->in, wire.code, wire.token, wire.token_len);
-        pqcoap_err err = srv->layer.check_request(srv->layer.ctx, srv->state, &x, &wire,
+        pqcoap_net_scratch_start(&srv->in, wire->code, wire->token, wire->token_len);
+        pqcoap_err err = srv->layer.check_request(srv->layer.ctx, srv->state, &x, wire,
                                                   &srv->in.b, &verdict);
         if (err != PQCOAP_OK) {
             pqcoap_msgbuf_from_err(&srv->in.b, err);
@@ -534,7 +751,11 @@ static pqcoap_err server_setup(pqcoap_server *srv, char *msg, size_t cap)
         pqcoap_net_msg(msg, cap, "cannot create a libcoap context");
         return PQCOAP_ERR_IO;
     }
-    coap_context_set_block_mode(srv->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    /* Without COAP_BLOCK_SINGLE_BODY libcoap hands each Block1 block to the dispatcher,
+     * which collects them itself under the limits (receive_block). */
+    coap_context_set_block_mode(srv->ctx, COAP_BLOCK_USE_LIBCOAP);
+    coap_context_set_max_idle_sessions(srv->ctx, srv->cfg.max_peers);
+    coap_context_set_session_timeout(srv->ctx, srv->cfg.peer_idle_s);
     pqcoap_net_register_opts(srv->ctx, srv->has_layer ? &srv->layer : NULL);
     coap_endpoint_t *ep = coap_new_endpoint(srv->ctx, &addr, COAP_PROTO_UDP);
     if (!ep || !(srv->port = bound_port(ep))) {
@@ -601,6 +822,17 @@ pqcoap_err pqcoap_server_create(const pqcoap_server_config *cfg, pqcoap_server *
     }
     srv->cfg = *cfg;
     srv->cfg.layer = NULL;
+    /* 0 = the default of each limit */
+    if (!srv->cfg.max_peers)
+        srv->cfg.max_peers = defaults.max_peers;
+    if (!srv->cfg.peer_idle_s)
+        srv->cfg.peer_idle_s = defaults.peer_idle_s;
+    if (!srv->cfg.max_transfers)
+        srv->cfg.max_transfers = defaults.max_transfers;
+    if (!srv->cfg.max_transfers_per_peer)
+        srv->cfg.max_transfers_per_peer = defaults.max_transfers_per_peer;
+    if (!srv->cfg.transfer_timeout_s)
+        srv->cfg.transfer_timeout_s = defaults.transfer_timeout_s;
     if (cfg->layer) {
         srv->layer = *cfg->layer;
         srv->has_layer = 1;
@@ -626,6 +858,8 @@ void pqcoap_server_free(pqcoap_server *srv)
         return;
     while (srv->tickets)
         ticket_free(srv, srv->tickets);
+    while (srv->transfers)
+        transfer_free(srv, srv->transfers);
     if (srv->ctx)
         coap_free_context(srv->ctx);
     while (srv->queue) {
@@ -701,6 +935,7 @@ pqcoap_err pqcoap_server_step(pqcoap_server *srv, int timeout_ms)
             break;
         }
     }
+    expire_transfers(srv);
     if (coap_io_process(srv->ctx, COAP_IO_NO_WAIT) < 0)
         return PQCOAP_ERR_IO;
     return atomic_load(&srv->stop) ? PQCOAP_ERR_STATE : PQCOAP_OK;
