@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "proc.h"
 #include "net_test.h"
 
 #define COAP_SERVER "/usr/bin/coap-server-notls"
@@ -29,32 +30,6 @@ static void stop_server(void)
         waitpid(server_pid, NULL, 0);
         server_pid = -1;
     }
-}
-
-/* Runs argv with stdout and stderr to /dev/null; returns its pid or -1. */
-static pid_t spawn(char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) {
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Runs argv to completion; returns its exit status, or -1. */
-static int run(char *const argv[])
-{
-    int status;
-    pid_t pid = spawn(argv);
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
 }
 
 static pqcoap_err request(pqcoap_client *cl, uint8_t method, const char *path, int non,
@@ -76,7 +51,7 @@ static pqcoap_client *start_libcoap_server(void)
         char port[8], uri[64];
         snprintf(port, sizeof(port), "%u", test_free_port());
         char *argv[] = {COAP_SERVER, "-A", "127.0.0.1", "-p", port, NULL};
-        server_pid = spawn(argv);
+        server_pid = proc_spawn(argv);
         snprintf(uri, sizeof(uri), "coap://127.0.0.1:%s/", port);
         pqcoap_client_config cfg = PQCOAP_CLIENT_CONFIG_INIT;
         cfg.timeout_ms = 300;
@@ -192,16 +167,16 @@ static void libcoap_client_vs_our_server(void)
         unlink(out);
         char *argv[] = {COAP_CLIENT, "-B", "20", "-m", (char *)methods[m], "-b", "64", "-f", in,
                         "-o", out, uri_echo, NULL};
-        CHECK_EQ_INT(run(argv), 0);
+        CHECK_EQ_INT(proc_run(argv), 0);
         CHECK(file_is(out, body, sizeof(body)));
     }
     unlink(out);
     char *get[] = {COAP_CLIENT, "-B", "20", "-b", "64", "-o", out, uri_data, NULL};
-    CHECK_EQ_INT(run(get), 0);
+    CHECK_EQ_INT(proc_run(get), 0);
     CHECK(file_is(out, body, sizeof(body)));
     unlink(out);
     char *small[] = {COAP_CLIENT, "-B", "20", "-m", "post", "-e", "hi", "-o", out, uri_echo, NULL};
-    CHECK_EQ_INT(run(small), 0);
+    CHECK_EQ_INT(proc_run(small), 0);
     CHECK(file_is(out, (const uint8_t *)"hi", 2));
     unlink(out);
     unlink(in);

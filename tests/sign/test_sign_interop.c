@@ -5,31 +5,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "proc.h"
 #include "sign_net.h"
 
 #define COAP_CLIENT "/usr/bin/coap-client-notls"
 
 static pqcoap_identity server_id, client_id, other_id;
 static char tmpdir[64], in_path[96], out_path[96];
-
-/* Runs argv to completion with stdout and stderr to /dev/null; returns its exit status or -1. */
-static int run(char *const argv[])
-{
-    int status;
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) {
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
-}
 
 /* Writes the v1 signed payload of message[0..len) by `id` to in_path. */
 static int write_signed(const pqcoap_identity *id, const uint8_t *message, size_t len)
@@ -77,7 +59,7 @@ static int coap_client(const char *method, const char *uri, int small_blocks)
         argv[10] = "64";
         argv[11] = (char *)uri;
     }
-    return run(argv);
+    return proc_run(argv);
 }
 
 static void test_v1_server(void)
