@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Mode B end to end: keygen -> trust -> session server -> requests, the session example, and
 # the error paths: unknown client, wrong pinned server key, wrong server id, mode mismatch;
-# a server restart (sessions lost, floors kept) is handled by a new handshake.
+# a server restart (sessions lost, floors kept) is handled by a new handshake; a peer removed
+# from the trust store can no longer handshake.
 #   net_session.sh PQCOAP_PROGRAM EXAMPLE_SESSION_GET
 . "$(dirname "$0")/lib.sh"
 example=$2
@@ -42,5 +43,11 @@ stop_server "$SERVER_PID"
 start_server --mode session --key gw.key
 expect_ok get "coap://127.0.0.1:$PORT/counter" "${S[@]}"
 [ "$(cat out)" = 0 ] || fail "counter after restart: '$(cat out)'"
+stop_server "$SERVER_PID"
+
+# Removing the device from the gateway's trust store makes its next handshake fail.
+expect_ok trust --db gw.db remove dev
+start_server --mode session --key gw.key
+expect_exit 3 "" get "coap://127.0.0.1:$PORT/counter" "${S[@]}"
 stop_server "$SERVER_PID"
 finish
