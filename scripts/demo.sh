@@ -68,7 +68,7 @@ stop_server() {
   server_pid=
 }
 
-step "pqcoap $("$PQ" --version)"
+step "$("$PQ" --version)"
 step "Throwaway identities (Falcon-512) in $work"
 run keygen -o gateway
 run keygen -o device
