@@ -48,6 +48,7 @@ typedef struct transfer {
     uint8_t *body;
     size_t len, cap;
     uint64_t last_ms;           /* when the last block arrived */
+    int done;                   /* the body was served; kept for a retransmitted last block */
     struct transfer *next;
 } transfer;
 
@@ -338,12 +339,39 @@ static void transfer_free(pqcoap_server *srv, transfer *t)
     for (transfer **pp = &srv->transfers; *pp; pp = &(*pp)->next) {
         if (*pp == t) {
             *pp = t->next;
-            srv->n_transfers--;
+            if (!t->done)
+                srv->n_transfers--;
             break;
         }
     }
     free(t->body);
     free(t);
+}
+
+/* Keeps the served body of t for a retransmitted last block: no longer pending; only the
+ * peer's latest served body is kept, and at most max_transfers served bodies in all (the
+ * oldest go first), so kept bodies are bounded like pending ones. */
+static void transfer_done(pqcoap_server *srv, transfer *t)
+{
+    if (!t->done)
+        srv->n_transfers--;
+    t->done = 1;
+    t->last_ms = pqcoap_net_now_ms();
+    unsigned kept = 0;
+    transfer *o = srv->transfers, *oldest = NULL;
+    while (o) {
+        transfer *next = o->next;
+        if (o != t && o->done && coap_address_equals(&o->peer, &t->peer)) {
+            transfer_free(srv, o);
+        } else if (o->done) {
+            kept++;
+            if (!oldest || o->last_ms < oldest->last_ms)
+                oldest = o;
+        }
+        o = next;
+    }
+    if (kept > srv->cfg.max_transfers && oldest != t)
+        transfer_free(srv, oldest);
 }
 
 /* Drops the transfers that have had no block for transfer_timeout_s. */
@@ -380,7 +408,7 @@ static transfer *find_transfer(pqcoap_server *srv, const coap_address_t *peer, c
     for (transfer *t = srv->transfers; t; t = t->next) {
         if (!coap_address_equals(&t->peer, peer))
             continue;
-        (*n_peer)++;
+        *n_peer += !t->done;
         if (strcmp(t->path, path) == 0 && t->rtag_len == rtag_len &&
             (rtag_len == 0 || memcmp(t->rtag, rtag, rtag_len) == 0))
             found = t;
@@ -477,6 +505,15 @@ static transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
                   "block shorter than its size", 0, 0);
         return NULL;
     }
+    if (t && t->done) {
+        /* RFC 7252 section 4.5: the last block again (its response was lost) is served again
+         * from the kept body, so the layer's retransmission handling can answer it. */
+        if (!blk->m && offset + wire->payload_len == t->len &&
+            memcmp(t->body + offset, wire->payload, wire->payload_len) == 0)
+            return t;
+        transfer_free(srv, t);
+        t = NULL;
+    }
     if (blk->num == 0 && !t) {
         expire_transfers(srv);
         find_transfer(srv, peer, path, rtag, rtag_len, &n_peer); /* recount after expiry */
@@ -548,7 +585,7 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     }
     serve(srv, resource, session, request, query, response, &wire);
     if (t)
-        transfer_free(srv, t);
+        transfer_done(srv, t);
 }
 
 /* Runs the layer's check, the handler and protect_response for the request `wire`. */

@@ -1,7 +1,8 @@
 /* DoS limits of the CoAP server over real UDP on loopback: a block-wise request announcing
  * or reaching more than max_body gets 4.13 with Size1 at once, a peer opening more pending
  * block-wise requests than allowed gets 5.03 with Max-Age, so does anyone over the total,
- * and other clients keep being served meanwhile. */
+ * and other clients keep being served meanwhile; a retransmitted last block is served
+ * again from the kept body. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include "check.h"
@@ -162,6 +163,14 @@ int main(void)
     CHECK_EQ_INT(r.code, PQCOAP_CODE(2, 4));
     CHECK(strcmp(r.payload, "2024") == 0);
     CHECK_EQ_INT(atomic_load(&upload_runs), 4);
+    /* Its response was "lost": the same last block again (same message ID) is served from the
+     * kept body, not refused as incomplete (RFC 7252 section 4.5). */
+    CHECK(exchange(a, "up", 0x203, 1, 0, 0, 1, 1000, &r));
+    CHECK_EQ_INT(r.code, PQCOAP_CODE(2, 4));
+    CHECK(strcmp(r.payload, "2024") == 0);
+    /* A later block of that finished body that is not its last block is incomplete. */
+    CHECK(exchange(a, "up", 0x205, 1, 1, 0, 1, 1024, &r));
+    CHECK_EQ_INT(r.code, PQCOAP_CODE(4, 8));
     /* Now there is room again, for a and for c. */
     CHECK(exchange(a, "up", 0x204, 0, 1, 0, 3, 1024, &r) && r.code == CODE_CONTINUE);
     CHECK(exchange(c, "up", 0x401, 0, 1, 0, 1, 1024, &r) && r.code == CODE_CONTINUE);
