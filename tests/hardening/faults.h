@@ -204,10 +204,8 @@ static void *fi_job_main(void *arg)
     return NULL;
 }
 
-/* Prints the summary line of a finished job and checks what every run must show. With
- * `skip_rejected` set, requests refused as replays of their own retransmission (the server
- * keeps no response to answer a retransmission with) are reported but not failed. */
-static void fi_report(const fi_job *j, int skip_rejected)
+/* Prints the summary line of a finished job and checks what every run must show. */
+static void fi_report(const fi_job *j)
 {
     const fi_counts *c = &j->c;
     printf("FAULTS mode=%s run=%s requests=%u completed=%u timed_out=%u rejected=%u "
@@ -229,19 +227,14 @@ static void fi_report(const fi_job *j, int skip_rejected)
     CHECK_EQ_INT(c->after_ok, c->after);
     /* Without loss or corruption nothing fails; with them something still gets through. */
     if (j->sc->cfg.drop_pct + j->sc->cfg.corrupt_pct == 0)
-        CHECK_EQ_INT(c->completed + (skip_rejected ? c->rejected : 0), c->requests);
+        CHECK_EQ_INT(c->completed, c->requests);
     else
         CHECK(c->completed > 0);
     /* Only corruption may end a request with an error other than a timeout (a corrupted
      * response fails its check and is reported). */
     if (j->sc->cfg.corrupt_pct == 0) {
         CHECK_EQ_INT(c->other_errors, 0);
-        if (skip_rejected && c->rejected)
-            printf("SKIP mode=%s run=%s: %u requests refused as replays of their own "
-                   "retransmission: the server has no retransmission cache yet\n",
-                   j->mode, j->sc->name, c->rejected);
-        else
-            CHECK_EQ_INT(c->rejected, 0);
+        CHECK_EQ_INT(c->rejected, 0);
     }
 }
 
@@ -270,8 +263,7 @@ static int fi_job_start(fi_job *j, const char *mode, const fi_scenario *sc, unsi
  * (fi_report) and checks that no corrupted body reached the handler. Sets *total and
  * *completed. 0 if a run could not be set up. */
 static int fi_run_all(const char *mode, uint16_t server_port, void *(*client_for)(uint16_t),
-                      void (*client_free)(void *), fi_post_fn post, int skip_rejected,
-                      unsigned *total, unsigned *completed)
+                      void (*client_free)(void *), fi_post_fn post, unsigned *total, unsigned *completed)
 {
     static const fi_scenario scenarios[] = FI_SCENARIOS;
     enum { N = sizeof scenarios / sizeof scenarios[0] };
@@ -284,7 +276,7 @@ static int fi_run_all(const char *mode, uint16_t server_port, void *(*client_for
         return 0;
     for (unsigned s = 0; s < N; s++) {
         pthread_join(jobs[s].thread, NULL);
-        fi_report(&jobs[s], skip_rejected);
+        fi_report(&jobs[s]);
         *total += jobs[s].c.requests;
         *completed += jobs[s].c.completed;
         client_free(jobs[s].client);

@@ -97,7 +97,7 @@ int main(void)
     must(pthread_create(&thread, NULL, serve, ss) == 0, "thread");
 
     unsigned total, completed;
-    must(fi_run_all("B", pqcoap_server_port(srv), client_via, close_client, post, 0, &total,
+    must(fi_run_all("B", pqcoap_server_port(srv), client_via, close_client, post, &total,
                     &completed), "runs");
 
     pqcoap_session_server_stats st;
