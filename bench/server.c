@@ -117,12 +117,7 @@ static pqcoap_err open_store(pqcoap_store *out)
     PQCOAP_TRY(bench_identity(BENCH_CLIENT_ID, &g_client_id));
     PQCOAP_TRY(pqcoap_store_open_memory(&g_bstore.inner));
     pqcoap_peer *p = &g_bstore.client;
-    memset(p, 0, sizeof *p);
-    snprintf(p->id, sizeof p->id, "%s", BENCH_CLIENT_ID);
-    snprintf(p->alg, sizeof p->alg, "%s", "falcon-512");
-    memcpy(p->kid, g_client_id.pub.kid, PQCOAP_KID_LEN);
-    memcpy(p->pk, g_client_id.pub.pk, g_client_id.pub.pk_len);
-    p->pk_len = g_client_id.pub.pk_len;
+    PQCOAP_TRY(pqcoap_peer_from_pubkey(BENCH_CLIENT_ID, &g_client_id.pub, 0, p));
     PQCOAP_TRY(pqcoap_store_peer_add(&g_bstore.inner, p));
     out->ops = &bench_store_ops;
     out->ctx = &g_bstore;

@@ -55,6 +55,12 @@ pqcoap_err pqcoap_pubkey_set(const char *alg, const uint8_t *pk, size_t pk_len,
 /** Name of the key's algorithm ("falcon-512"), a static string; NULL if pk or its alg is NULL. */
 const char *pqcoap_pubkey_alg(const pqcoap_pubkey *pk);
 
+/** Fills `out` with a trust-store entry that pins `pk` under peer id `id` (1..64 bytes),
+ *  added at Unix time `added_s`. Returns PQCOAP_OK, PQCOAP_ERR_ARG on NULL, an unset key or
+ *  an id of the wrong length. */
+pqcoap_err pqcoap_peer_from_pubkey(const char *id, const pqcoap_pubkey *pk, int64_t added_s,
+                                   pqcoap_peer *out);
+
 /** Writes the secret key file text of `id` into out[0..cap) and sets *out_len (no NUL is
  *  written). The text holds the secret key: wipe it after use. Returns PQCOAP_ERR_BUFFER if
  *  cap is too small (PQCOAP_KEYFILE_MAX always suffices), PQCOAP_ERR_ARG on NULL. */

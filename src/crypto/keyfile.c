@@ -86,6 +86,24 @@ const char *pqcoap_pubkey_alg(const pqcoap_pubkey *pk)
     return pk != NULL && pk->alg != NULL ? pk->alg->name : NULL;
 }
 
+pqcoap_err pqcoap_peer_from_pubkey(const char *id, const pqcoap_pubkey *pk, int64_t added_s,
+                                   pqcoap_peer *out)
+{
+    if (id == NULL || pk == NULL || pk->alg == NULL || out == NULL)
+        return PQCOAP_ERR_ARG;
+    size_t id_len = strlen(id);
+    if (id_len == 0 || id_len > PQCOAP_ID_MAX || pk->pk_len > sizeof out->pk)
+        return PQCOAP_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    memcpy(out->id, id, id_len);
+    snprintf(out->alg, sizeof out->alg, "%s", pk->alg->name);
+    memcpy(out->kid, pk->kid, sizeof out->kid);
+    memcpy(out->pk, pk->pk, pk->pk_len);
+    out->pk_len = pk->pk_len;
+    out->added_s = added_s;
+    return PQCOAP_OK;
+}
+
 /* ---- text format (docs/KEYS.md) ---- */
 
 static const char secret_header[] = "pqcoap secret key v1";

@@ -82,6 +82,19 @@ static void test_roundtrip(void)
     CHECK_EQ_INT(pqcoap_pubkey_set("falcon-512", id1.pub.pk, 896, &pub), PQCOAP_ERR_MALFORMED);
     CHECK_EQ_INT(pqcoap_pubkey_set("rsa", id1.pub.pk, 897, &pub), PQCOAP_ERR_UNSUPPORTED);
     CHECK_EQ_INT(pqcoap_identity_generate("ed25519", NULL, &got), PQCOAP_ERR_UNSUPPORTED);
+
+    /* a trust-store entry pinning the public key */
+    pqcoap_peer peer;
+    CHECK_EQ_INT(pqcoap_peer_from_pubkey("device-7", &id1.pub, 1700000000, &peer), PQCOAP_OK);
+    CHECK(strcmp(peer.id, "device-7") == 0 && strcmp(peer.alg, "falcon-512") == 0);
+    CHECK(peer.pk_len == 897 && peer.added_s == 1700000000);
+    CHECK_MEM(peer.pk, id1.pub.pk, 897);
+    CHECK_MEM(peer.kid, id1.pub.kid, PQCOAP_KID_LEN);
+    char long_id[PQCOAP_ID_MAX + 2];
+    memset(long_id, 'x', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    CHECK_EQ_INT(pqcoap_peer_from_pubkey(long_id, &id1.pub, 0, &peer), PQCOAP_ERR_ARG);
+    CHECK_EQ_INT(pqcoap_peer_from_pubkey("", &id1.pub, 0, &peer), PQCOAP_ERR_ARG);
 }
 
 static void test_rejected(void)

@@ -33,14 +33,8 @@ static atomic_uint fi_handled[FI_MAX_RUNS][FI_MAX_REQ];
 static int fi_trust(const pqcoap_store *store, const char *id, const pqcoap_identity *who)
 {
     pqcoap_peer peer;
-    memset(&peer, 0, sizeof peer);
-    snprintf(peer.id, sizeof peer.id, "%s", id);
-    snprintf(peer.alg, sizeof peer.alg, "%s", pqcoap_pubkey_alg(&who->pub));
-    memcpy(peer.kid, who->pub.kid, sizeof peer.kid);
-    memcpy(peer.pk, who->pub.pk, who->pub.pk_len);
-    peer.pk_len = who->pub.pk_len;
-    peer.added_s = (int64_t)time(NULL);
-    return pqcoap_store_peer_add(store, &peer) == PQCOAP_OK;
+    return pqcoap_peer_from_pubkey(id, &who->pub, (int64_t)time(NULL), &peer) == PQCOAP_OK &&
+           pqcoap_store_peer_add(store, &peer) == PQCOAP_OK;
 }
 
 /* The check value of request i of run `run`: a 64-bit mix of both (splitmix64). */

@@ -39,12 +39,7 @@ static pqcoap_err fwd_floor_get(void *ctx, const char *id, pqcoap_floor *out)
 void fx_trust(pqcoap_store *store, const char *id, const pqcoap_identity *who)
 {
     pqcoap_peer peer;
-    memset(&peer, 0, sizeof peer);
-    snprintf(peer.id, sizeof peer.id, "%s", id);
-    snprintf(peer.alg, sizeof peer.alg, "%s", pqcoap_pubkey_alg(&who->pub));
-    memcpy(peer.kid, who->pub.kid, sizeof peer.kid);
-    memcpy(peer.pk, who->pub.pk, who->pub.pk_len);
-    peer.pk_len = who->pub.pk_len;
+    must(pqcoap_peer_from_pubkey(id, &who->pub, 0, &peer), "peer_from_pubkey");
     must(pqcoap_store_peer_add(store, &peer), "peer_add");
 }
 

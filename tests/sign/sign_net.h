@@ -158,14 +158,8 @@ static inline pqcoap_err trust(const pqcoap_store *store, const char *name,
                                const pqcoap_pubkey *pk)
 {
     pqcoap_peer peer;
-    memset(&peer, 0, sizeof peer);
-    snprintf(peer.id, sizeof peer.id, "%s", name);
-    snprintf(peer.alg, sizeof peer.alg, "%s", pqcoap_pubkey_alg(pk));
-    memcpy(peer.kid, pk->kid, sizeof peer.kid);
-    memcpy(peer.pk, pk->pk, pk->pk_len);
-    peer.pk_len = pk->pk_len;
-    peer.added_s = (int64_t)time(NULL);
-    return pqcoap_store_peer_add(store, &peer);
+    pqcoap_err err = pqcoap_peer_from_pubkey(name, pk, (int64_t)time(NULL), &peer);
+    return err == PQCOAP_OK ? pqcoap_store_peer_add(store, &peer) : err;
 }
 
 /** Opens a signing client for coap://127.0.0.1:port/path with blocks of block_size bytes

@@ -27,14 +27,9 @@ int cli_trust_add(const pqcoap_store *store, const char *id, const char *pubfile
     if (rc != CLI_OK)
         return rc;
     pqcoap_peer peer;
-    memset(&peer, 0, sizeof peer);
-    memcpy(peer.id, id, id_len);
-    snprintf(peer.alg, sizeof peer.alg, "%s", pqcoap_pubkey_alg(&pk));
-    memcpy(peer.kid, pk.kid, sizeof peer.kid);
-    memcpy(peer.pk, pk.pk, pk.pk_len);
-    peer.pk_len = pk.pk_len;
-    peer.added_s = (int64_t)time(NULL);
-    pqcoap_err err = pqcoap_store_peer_add(store, &peer);
+    pqcoap_err err = pqcoap_peer_from_pubkey(id, &pk, (int64_t)time(NULL), &peer);
+    if (err == PQCOAP_OK)
+        err = pqcoap_store_peer_add(store, &peer);
     if (err == PQCOAP_ERR_EXISTS) {
         pqcoap_peer other;
         if (pqcoap_store_peer_by_kid(store, pk.kid, &other) == PQCOAP_OK)
