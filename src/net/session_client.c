@@ -46,13 +46,6 @@ struct pqcoap_session_client {
     char err[MSG_LEN];
 };
 
-static size_t built_size(const pqcoap_msgbuf *b)
-{
-    pqcoap_msg m;
-    pqcoap_msgbuf_view(b, &m);
-    return pqcoap_net_msg_size(&m);
-}
-
 static uint64_t wall_ms(void)
 {
     struct timespec ts;
@@ -85,16 +78,13 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
     PQCOAP_TRY(pqcoap_msgbuf_copy_opts(wire, req));
     if (sc->hs_active) {
         /* PROTOCOL.md "Handshake": INIT travels unprotected */
-        PQCOAP_TRY(pqcoap_msgbuf_set_payload(wire, req->payload, req->payload_len));
-        sc->info.handshake_bytes_sent = built_size(wire);
-        return PQCOAP_OK;
+        return pqcoap_msgbuf_set_payload(wire, req->payload, req->payload_len);
     }
     PQCOAP_TRY(pqcoap_session_protect_request(&sc->sess, req, pqcoap_net_now_ms(),
                                               wire->payload, wire->payload_cap,
                                               &wire->payload_len, &st->request_n));
     st->protected = 1;
     st->generation = sc->generation;
-    sc->info.last_bytes_sent = built_size(wire);
     return PQCOAP_OK;
 }
 
@@ -106,11 +96,8 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     const cl_state *st = state;
     PQCOAP_TRY(pqcoap_msgbuf_copy_opts(plain, wire));
     if (!st->protected) {
-        PQCOAP_TRY(pqcoap_msgbuf_set_payload(plain, wire->payload, wire->payload_len));
-        sc->info.handshake_bytes_received = pqcoap_net_msg_size(wire);
-        return PQCOAP_OK;
+        return pqcoap_msgbuf_set_payload(plain, wire->payload, wire->payload_len);
     }
-    sc->info.last_bytes_received = pqcoap_net_msg_size(wire);
     if (st->generation != sc->generation || !sc->sess.live)
         return PQCOAP_ERR_STATE; /* the session it was sent in is gone */
     if (wire->payload_len && wire->payload[0] == PQCOAP_TYPE_RESPONSE)
@@ -149,6 +136,8 @@ static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
     sc->hs_active = 1;
     err = pqcoap_client_request(sc->cl, &req, &reply);
     sc->hs_active = 0;
+    pqcoap_client_last_bytes(sc->cl, &sc->info.handshake_bytes_sent,
+                             &sc->info.handshake_bytes_received);
     const pqcoap_msg *m = &reply.msg;
     if (err != PQCOAP_OK) {
         pqcoap_net_msg(sc->err, sizeof sc->err, "handshake: %s", pqcoap_client_last_error(sc->cl));
@@ -220,6 +209,7 @@ static pqcoap_err send_protected(pqcoap_session_client *sc, const pqcoap_req *re
                                  pqcoap_reply *reply)
 {
     pqcoap_err err = pqcoap_client_request(sc->cl, req, reply);
+    pqcoap_client_last_bytes(sc->cl, &sc->info.last_bytes_sent, &sc->info.last_bytes_received);
     if (err != PQCOAP_OK)
         pqcoap_net_msg(sc->err, sizeof sc->err, "%s", pqcoap_client_last_error(sc->cl));
     return err;
