@@ -21,6 +21,8 @@ typedef enum pqcoap_err {
     PQCOAP_ERR_UNSUPPORTED = -6,    /**< algorithm, suite, version or method not supported */
     PQCOAP_ERR_NOT_FOUND = -7,      /**< no such entry (store look-up, resource) */
     PQCOAP_ERR_EXISTS = -8,         /**< entry already exists */
+    PQCOAP_ERR_KEY_USAGE = -9,      /**< key made for another mode (a sign-v1 key outside
+                                         sign-v1, or another key in sign-v1) */
 
     /* malformed input */
     PQCOAP_ERR_MALFORMED = -20,     /**< malformed input bytes */
@@ -37,6 +39,9 @@ typedef enum pqcoap_err {
     PQCOAP_ERR_REJECTED = -47,      /**< peer rejected a protected message (4.01 "rejected") */
     PQCOAP_ERR_DOWNGRADE = -48,     /**< message of a weaker mode than the endpoint accepts */
     PQCOAP_ERR_RETRANSMIT = -49,    /**< retransmitted request: resend its protected response */
+    PQCOAP_ERR_UNAUTHENTICATED = -50, /**< response without valid signature or protection, and
+                                           not one of the codes the protocol leaves unprotected */
+    PQCOAP_ERR_WRONG_RECIPIENT = -51, /**< request bound to another recipient key (Mode A v2) */
 
     /* resource limits */
     PQCOAP_ERR_TOO_LARGE = -60,     /**< body or field larger than the configured limit */

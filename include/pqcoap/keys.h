@@ -24,6 +24,7 @@ typedef struct pqcoap_pubkey {
     uint8_t pk[PQCOAP_PK_MAX];
     size_t pk_len;
     uint8_t kid[PQCOAP_KID_LEN];    /**< first 8 bytes of SHA-256(pk) */
+    pqcoap_key_usage usage;         /**< PQCOAP_USAGE_SIGN_V1 for a key made for sign-v1 */
 } pqcoap_pubkey;
 
 /** An identity: a key pair. The secret key has the algorithm's fixed length. Wipe it with

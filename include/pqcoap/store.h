@@ -16,10 +16,19 @@ extern "C" {
 #define PQCOAP_KID_LEN 8        /**< kid = first 8 bytes of SHA-256(public key) */
 #define PQCOAP_PK_MAX 1793      /**< largest public key of any supported algorithm */
 
+/** What a key may be used for (key separation, PROTOCOL.md "Key usage"). A key made for
+ *  the seed's v1 format signs bare messages chosen by others, so it is never accepted
+ *  anywhere else, and sign-v1 accepts only such keys. */
+typedef enum pqcoap_key_usage {
+    PQCOAP_USAGE_GENERAL = 0,       /**< Mode A v2, Mode B and everything but sign-v1 */
+    PQCOAP_USAGE_SIGN_V1 = 1        /**< Mode A v1 (sign-v1) only */
+} pqcoap_key_usage;
+
 /** A trusted peer. `id` is NUL-terminated. */
 typedef struct pqcoap_peer {
     char id[PQCOAP_ID_MAX + 1];
     char alg[16];                   /**< signature algorithm name, "falcon-512" */
+    pqcoap_key_usage usage;         /**< what the pinned key may be used for */
     uint8_t kid[PQCOAP_KID_LEN];
     uint8_t pk[PQCOAP_PK_MAX];
     size_t pk_len;

@@ -13,6 +13,7 @@ const char *pqcoap_strerror(pqcoap_err err)
     case PQCOAP_ERR_UNSUPPORTED: return "not supported";
     case PQCOAP_ERR_NOT_FOUND: return "not found";
     case PQCOAP_ERR_EXISTS: return "already exists";
+    case PQCOAP_ERR_KEY_USAGE: return "key made for another mode (sign-v1 keys only in sign-v1)";
     case PQCOAP_ERR_MALFORMED: return "malformed input";
     case PQCOAP_ERR_KEYFILE: return "key file is wrong, truncated or of another kind";
     case PQCOAP_ERR_AUTH: return "signature or tag does not verify";
@@ -25,6 +26,8 @@ const char *pqcoap_strerror(pqcoap_err err)
     case PQCOAP_ERR_REJECTED: return "protected message rejected by the peer";
     case PQCOAP_ERR_DOWNGRADE: return "weaker protection than the endpoint accepts";
     case PQCOAP_ERR_RETRANSMIT: return "retransmitted request: resend its protected response";
+    case PQCOAP_ERR_UNAUTHENTICATED: return "response not authenticated: no valid signature or protection";
+    case PQCOAP_ERR_WRONG_RECIPIENT: return "request is bound to another recipient";
     case PQCOAP_ERR_TOO_LARGE: return "too large";
     case PQCOAP_ERR_LIMIT: return "limit reached";
     case PQCOAP_ERR_EXPIRED: return "session expired";
