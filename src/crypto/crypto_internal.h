@@ -48,6 +48,29 @@ typedef struct pqcoap_sig_alg {
 extern const pqcoap_sig_alg pqcoap_sig_falcon512;
 extern const pqcoap_sig_alg pqcoap_sig_falcon1024;
 
+/* ---- PQClean signature calls shared by the families (sig_pqclean.c) ---- */
+
+/** The PQClean entry points and sizes of one signature parameter set. */
+typedef struct pqcoap_pqclean_sig {
+    int (*keypair)(uint8_t *pk, uint8_t *sk);
+    int (*signature)(uint8_t *sig, size_t *siglen, const uint8_t *m, size_t mlen,
+                     const uint8_t *sk);
+    int (*verify)(const uint8_t *sig, size_t siglen, const uint8_t *m, size_t mlen,
+                  const uint8_t *pk);
+    size_t sk_len, sig_max;
+} pqcoap_pqclean_sig;
+
+/** pqcoap_sig_alg.sign over impl: signs the concatenation of msg[0..n), drawing from rng.
+ *  PQCOAP_ERR_ARG, PQCOAP_ERR_NOMEM, PQCOAP_ERR_CRYPTO (*sig_len is then 0). */
+pqcoap_err pqcoap_pqclean_sign(const pqcoap_pqclean_sig *impl, const pqcoap_rng *rng,
+                               const uint8_t *sk, const pqcoap_span *msg, size_t n,
+                               uint8_t *sig, size_t *sig_len);
+/** pqcoap_sig_alg.verify over impl: PQCOAP_ERR_MALFORMED unless 1 <= sig_len <= sig_max,
+ *  then PQCOAP_OK or PQCOAP_ERR_AUTH; PQCOAP_ERR_ARG, PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_pqclean_verify(const pqcoap_pqclean_sig *impl, const uint8_t *pk,
+                                 const pqcoap_span *msg, size_t n, const uint8_t *sig,
+                                 size_t sig_len);
+
 /* ---- KEMs (kem_mlkem.c) ---- */
 
 /** A key encapsulation mechanism. Buffers are caller-owned, sized by the table. */
