@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define PQCOAP_SK_MAX 2305          /**< largest secret key of any supported algorithm */
+#define PQCOAP_SK_MAX 4896          /**< largest secret key of any supported algorithm (ML-DSA-87) */
 #define PQCOAP_KEYFILE_MAX 8192     /**< no valid key file is larger */
 
 struct pqcoap_sig_alg;
