@@ -10,7 +10,11 @@ PKG="pqclean@0.8.1"
 INTEGRITY="sha512-+5FtknAJdiNtVBiyLiKW3OnanhcqSWy44KCaZz1tELhalp5HfuIcxNsX9uS0t7ne2tEWc7NBd4GpiQBTGTIJBA=="
 DEST=deps/pqclean
 KEEP=(common crypto_sign/falcon-512/clean crypto_sign/falcon-1024/clean
-      crypto_kem/ml-kem-768/clean crypto_kem/ml-kem-1024/clean)
+      crypto_sign/ml-dsa-44/clean crypto_sign/ml-dsa-65/clean crypto_sign/ml-dsa-87/clean
+      crypto_kem/ml-kem-512/clean crypto_kem/ml-kem-768/clean crypto_kem/ml-kem-1024/clean)
+# What a complete extraction records in $DEST/.integrity: the checked tarball and the folders
+# taken from it, so a change of KEEP extracts again.
+MARK="$INTEGRITY ${KEEP[*]}"
 
 check() {
   local got
@@ -22,7 +26,7 @@ check() {
 }
 
 if [ "${1:-}" = "--check" ]; then check "$2"; exit $?; fi
-[ -f "$DEST/.integrity" ] && [ "$(cat "$DEST/.integrity")" = "$INTEGRITY" ] && exit 0
+[ -f "$DEST/.integrity" ] && [ "$(cat "$DEST/.integrity")" = "$MARK" ] && exit 0
 
 mkdir -p deps
 tarball=deps/pqclean-0.8.1.tgz
@@ -40,6 +44,6 @@ paths=(); for k in "${KEEP[@]}"; do paths+=("package/deps/PQClean/$k"); done
 tar -xzf "$tarball" -C "$DEST.tmp" --strip-components=3 "${paths[@]}"
 # PQClean's own randombytes is replaced by pqcoap's RNG interface (src/crypto/rng.c).
 rm -f "$DEST.tmp/common/randombytes.c"
-echo "$INTEGRITY" > "$DEST.tmp/.integrity"
+echo "$MARK" > "$DEST.tmp/.integrity"
 mv "$DEST.tmp" "$DEST"
 echo "fetch-pqclean: PQClean from $PKG extracted into $DEST"

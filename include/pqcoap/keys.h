@@ -13,8 +13,8 @@
 extern "C" {
 #endif
 
-#define PQCOAP_SK_MAX 2305          /**< largest secret key of any supported algorithm */
-#define PQCOAP_KEYFILE_MAX 8192     /**< no valid key file is larger */
+#define PQCOAP_SK_MAX 4896          /**< largest secret key of any supported algorithm (ML-DSA-87) */
+#define PQCOAP_KEYFILE_MAX 12288    /**< no valid key file is larger (ML-DSA-87: about 10 KB) */
 
 struct pqcoap_sig_alg;
 
@@ -38,9 +38,10 @@ typedef struct pqcoap_identity {
  *  Returns PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_CRYPTO on a backend failure. */
 pqcoap_err pqcoap_kid(const uint8_t *pk, size_t pk_len, uint8_t kid[PQCOAP_KID_LEN]);
 
-/** Generates a key pair of signature algorithm `alg` ("falcon-512" or "falcon-1024") from
- *  `rng` (NULL = system RNG) into *out. Returns PQCOAP_ERR_UNSUPPORTED for an unknown
- *  algorithm, PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_CRYPTO on failure (*out is then wiped). */
+/** Generates a key pair of signature algorithm `alg` ("falcon-512", "falcon-1024",
+ *  "ml-dsa-44", "ml-dsa-65" or "ml-dsa-87") from `rng` (NULL = system RNG) into *out.
+ *  Returns PQCOAP_ERR_UNSUPPORTED for an unknown algorithm, PQCOAP_ERR_ARG on NULL,
+ *  PQCOAP_ERR_CRYPTO on failure (*out is then wiped). */
 pqcoap_err pqcoap_identity_generate(const char *alg, const pqcoap_rng *rng,
                                     pqcoap_identity *out);
 

@@ -23,8 +23,9 @@ extern "C" {
 /** The library version, "MAJOR.MINOR.PATCH". Static string, never NULL. */
 const char *pqcoap_version(void);
 
-/** One line naming the library version, the default suite and the versions of OpenSSL,
- *  libcoap and PQClean it was built with. Static string, never NULL. */
+/** One line naming the library version, the default suite, the signature algorithms of
+ *  identity keys and the versions of OpenSSL, libcoap and PQClean it was built with.
+ *  Static string, never NULL. */
 const char *pqcoap_build_info(void);
 
 #ifdef __cplusplus

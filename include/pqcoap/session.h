@@ -24,11 +24,12 @@ extern "C" {
 #ifndef PQCOAP_WINDOW_MAX
 #define PQCOAP_WINDOW_MAX 64
 #endif
-/** Largest INIT and RESP of any supported suite (output buffers of this size always fit). */
-#define PQCOAP_INIT_MAX 3230
-#define PQCOAP_RESP_MAX 3080
-/** Largest identity secret key and KEM secret key of any supported suite. */
-#define PQCOAP_SESSION_SK_MAX 2305
+/** Largest INIT and RESP with any supported KEM and signature algorithm, up to ML-DSA-87's
+ *  4627-byte signature (output buffers of this size always fit). */
+#define PQCOAP_INIT_MAX 6395
+#define PQCOAP_RESP_MAX 6245
+/** Largest identity secret key (ML-DSA-87) and KEM secret key (ML-KEM-1024) supported. */
+#define PQCOAP_SESSION_SK_MAX 4896
 #define PQCOAP_SESSION_KEM_SK_MAX 3168
 /** Protected payload overhead: request 1 + varint(sid) + varint(n) + 16, response
  *  1 + varint(n) + 16; at most these many bytes. */
@@ -271,7 +272,7 @@ pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, 
 
 /** A handshake between its phases: copies of what the later phases need, the RESP and the
  *  chain keys once made (secret: wiped by commit and abort). Caller-allocated, about
- *  3.2 KiB; fields private. */
+ *  6.3 KiB; fields private. */
 typedef struct pqcoap_hs_pending {
     uint8_t stage;                  /* 0 none, 1 verified, 2 reserved, 3 responded */
     uint8_t resend;                 /* identical INIT: `resp` is the cached RESP */

@@ -14,7 +14,7 @@ extern "C" {
 
 #define PQCOAP_ID_MAX 64        /**< ids are 1..64 bytes of UTF-8 */
 #define PQCOAP_KID_LEN 8        /**< kid = first 8 bytes of SHA-256(public key) */
-#define PQCOAP_PK_MAX 1793      /**< largest public key of any supported algorithm */
+#define PQCOAP_PK_MAX 2592      /**< largest public key of any supported algorithm (ML-DSA-87) */
 
 /** What a key may be used for (key separation, PROTOCOL.md "Key usage"). A key made for
  *  the seed's v1 format signs bare messages chosen by others, so it is never accepted

@@ -20,20 +20,21 @@ typedef struct pqcoap_span {
 #define PQCOAP_AEAD_NONCE_LEN 12
 #define PQCOAP_AEAD_TAG_LEN 16
 #define PQCOAP_X25519_LEN 32
-#define PQCOAP_SIG_PK_MAX 1793   /* Falcon-1024 */
-#define PQCOAP_SIG_SK_MAX 2305
-#define PQCOAP_SIG_MAX 1462
+#define PQCOAP_SIG_PK_MAX 2592   /* ML-DSA-87 */
+#define PQCOAP_SIG_SK_MAX 4896   /* ML-DSA-87 */
+#define PQCOAP_SIG_MAX 4627      /* ML-DSA-87 */
 #define PQCOAP_KEM_PK_MAX 1568   /* ML-KEM-1024 */
 #define PQCOAP_KEM_SK_MAX 3168
 #define PQCOAP_KEM_CT_MAX 1568
 #define PQCOAP_KEM_SS_LEN 32
 
-/* ---- signatures (sig_falcon.c) ---- */
+/* ---- signatures (sig_falcon.c, sig_mldsa.c) ---- */
 
 /** A signature algorithm. Buffers are caller-owned and sized by the table's lengths. */
 typedef struct pqcoap_sig_alg {
     const char *name;        /* "falcon-512" */
-    size_t pk_len, sk_len, sig_max;
+    size_t pk_len, sk_len;
+    size_t sig_max;          /* longest signature; every ML-DSA signature has this length */
     /** Generates a key pair into pk[pk_len], sk[sk_len]. */
     pqcoap_err (*keygen)(const pqcoap_rng *rng, uint8_t *pk, uint8_t *sk);
     /** Signs the concatenation of msg[0..n). sig must hold sig_max bytes. */
@@ -47,6 +48,32 @@ typedef struct pqcoap_sig_alg {
 
 extern const pqcoap_sig_alg pqcoap_sig_falcon512;
 extern const pqcoap_sig_alg pqcoap_sig_falcon1024;
+extern const pqcoap_sig_alg pqcoap_sig_mldsa44;
+extern const pqcoap_sig_alg pqcoap_sig_mldsa65;
+extern const pqcoap_sig_alg pqcoap_sig_mldsa87;
+
+/* ---- PQClean signature calls shared by the families (sig_pqclean.c) ---- */
+
+/** The PQClean entry points and sizes of one signature parameter set. */
+typedef struct pqcoap_pqclean_sig {
+    int (*keypair)(uint8_t *pk, uint8_t *sk);
+    int (*signature)(uint8_t *sig, size_t *siglen, const uint8_t *m, size_t mlen,
+                     const uint8_t *sk);
+    int (*verify)(const uint8_t *sig, size_t siglen, const uint8_t *m, size_t mlen,
+                  const uint8_t *pk);
+    size_t sk_len, sig_max;
+} pqcoap_pqclean_sig;
+
+/** pqcoap_sig_alg.sign over impl: signs the concatenation of msg[0..n), drawing from rng.
+ *  PQCOAP_ERR_ARG, PQCOAP_ERR_NOMEM, PQCOAP_ERR_CRYPTO (*sig_len is then 0). */
+pqcoap_err pqcoap_pqclean_sign(const pqcoap_pqclean_sig *impl, const pqcoap_rng *rng,
+                               const uint8_t *sk, const pqcoap_span *msg, size_t n,
+                               uint8_t *sig, size_t *sig_len);
+/** pqcoap_sig_alg.verify over impl: PQCOAP_ERR_MALFORMED unless 1 <= sig_len <= sig_max,
+ *  then PQCOAP_OK or PQCOAP_ERR_AUTH; PQCOAP_ERR_ARG, PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_pqclean_verify(const pqcoap_pqclean_sig *impl, const uint8_t *pk,
+                                 const pqcoap_span *msg, size_t n, const uint8_t *sig,
+                                 size_t sig_len);
 
 /* ---- KEMs (kem_mlkem.c) ---- */
 
@@ -59,6 +86,7 @@ typedef struct pqcoap_kem_alg {
     pqcoap_err (*decaps)(const uint8_t *sk, const uint8_t *ct, uint8_t *ss);
 } pqcoap_kem_alg;
 
+extern const pqcoap_kem_alg pqcoap_kem_mlkem512;
 extern const pqcoap_kem_alg pqcoap_kem_mlkem768;
 extern const pqcoap_kem_alg pqcoap_kem_mlkem1024;
 

@@ -1,9 +1,10 @@
-/* ML-KEM-768 and ML-KEM-1024 (FIPS 203, PQClean clean implementations) behind
+/* ML-KEM-512, ML-KEM-768 and ML-KEM-1024 (FIPS 203, PQClean clean implementations) behind
  * pqcoap_kem_alg tables. */
 #include "crypto/crypto_internal.h"
 #include "crypto/rng_internal.h"
 
 #include "crypto_kem/ml-kem-1024/clean/api.h"
+#include "crypto_kem/ml-kem-512/clean/api.h"
 #include "crypto_kem/ml-kem-768/clean/api.h"
 
 /* The PQClean entry points of one parameter set. */
@@ -14,6 +15,10 @@ typedef struct mlkem_impl {
     size_t sk_len;
 } mlkem_impl;
 
+static const mlkem_impl k512 = {
+    PQCLEAN_MLKEM512_CLEAN_crypto_kem_keypair, PQCLEAN_MLKEM512_CLEAN_crypto_kem_enc,
+    PQCLEAN_MLKEM512_CLEAN_crypto_kem_dec, PQCLEAN_MLKEM512_CLEAN_CRYPTO_SECRETKEYBYTES,
+};
 static const mlkem_impl k768 = {
     PQCLEAN_MLKEM768_CLEAN_crypto_kem_keypair, PQCLEAN_MLKEM768_CLEAN_crypto_kem_enc,
     PQCLEAN_MLKEM768_CLEAN_crypto_kem_dec, PQCLEAN_MLKEM768_CLEAN_CRYPTO_SECRETKEYBYTES,
@@ -53,6 +58,19 @@ static pqcoap_err mlkem_decaps(const mlkem_impl *k, const uint8_t *sk, const uin
     return PQCOAP_OK;
 }
 
+static pqcoap_err k512_keygen(const pqcoap_rng *rng, uint8_t *pk, uint8_t *sk)
+{
+    return pqcoap_rng_keypair(rng, k512.keypair, pk, sk, k512.sk_len);
+}
+static pqcoap_err k512_encaps(const pqcoap_rng *rng, const uint8_t *pk, uint8_t *ct, uint8_t *ss)
+{
+    return mlkem_encaps(&k512, rng, pk, ct, ss);
+}
+static pqcoap_err k512_decaps(const uint8_t *sk, const uint8_t *ct, uint8_t *ss)
+{
+    return mlkem_decaps(&k512, sk, ct, ss);
+}
+
 static pqcoap_err k768_keygen(const pqcoap_rng *rng, uint8_t *pk, uint8_t *sk)
 {
     return pqcoap_rng_keypair(rng, k768.keypair, pk, sk, k768.sk_len);
@@ -79,6 +97,12 @@ static pqcoap_err k1024_decaps(const uint8_t *sk, const uint8_t *ct, uint8_t *ss
 {
     return mlkem_decaps(&k1024, sk, ct, ss);
 }
+
+const pqcoap_kem_alg pqcoap_kem_mlkem512 = {
+    "ml-kem-512", PQCLEAN_MLKEM512_CLEAN_CRYPTO_PUBLICKEYBYTES,
+    PQCLEAN_MLKEM512_CLEAN_CRYPTO_SECRETKEYBYTES, PQCLEAN_MLKEM512_CLEAN_CRYPTO_CIPHERTEXTBYTES,
+    PQCLEAN_MLKEM512_CLEAN_CRYPTO_BYTES, k512_keygen, k512_encaps, k512_decaps,
+};
 
 const pqcoap_kem_alg pqcoap_kem_mlkem768 = {
     "ml-kem-768", PQCLEAN_MLKEM768_CLEAN_CRYPTO_PUBLICKEYBYTES,

@@ -17,7 +17,8 @@ _Static_assert(PQCOAP_SK_MAX == PQCOAP_SIG_SK_MAX, "keys.h and crypto_internal.h
 _Static_assert(PQCOAP_PK_MAX == PQCOAP_SIG_PK_MAX, "store.h and crypto_internal.h disagree");
 
 /* Signature algorithms an identity may use, by the name written in key files. */
-static const pqcoap_sig_alg *const sig_algs[] = {&pqcoap_sig_falcon512, &pqcoap_sig_falcon1024};
+static const pqcoap_sig_alg *const sig_algs[] = {&pqcoap_sig_falcon512, &pqcoap_sig_falcon1024,
+    &pqcoap_sig_mldsa44, &pqcoap_sig_mldsa65, &pqcoap_sig_mldsa87};
 
 static const pqcoap_sig_alg *sig_alg_by_name(const uint8_t *name, size_t n)
 {

@@ -1,6 +1,6 @@
-/* Falcon and ML-KEM through the algorithm tables: round trips, rejection of forged
- * signatures, ML-KEM implicit rejection, suites, and the RNG routing (a test RNG makes
- * keygen, sign and encaps deterministic; every PQClean random byte comes from the rng). */
+/* Falcon, ML-DSA and ML-KEM through the algorithm tables: sizes, round trips, rejection of
+ * forged signatures, ML-KEM implicit rejection, suites, and the RNG routing (a test RNG
+ * makes keygen, sign and encaps deterministic; every PQClean random byte comes from the rng). */
 #include <stdlib.h>
 
 #include "check.h"
@@ -89,13 +89,52 @@ static void test_suites(void)
     CHECK(pqcoap_suite_find(PQCOAP_SUITE_DEFAULT) == s1);
     CHECK(pqcoap_suite_find(0x00) == NULL);
     CHECK(pqcoap_suite_find(0x03) == NULL);
-    CHECK(strcmp(pqcoap_sig_falcon512.name, "falcon-512") == 0);
-    CHECK_EQ_INT(pqcoap_sig_falcon512.pk_len, 897);
-    CHECK_EQ_INT(pqcoap_sig_falcon512.sk_len, 1281);
-    CHECK_EQ_INT(pqcoap_sig_falcon512.sig_max, 752);
-    CHECK_EQ_INT(pqcoap_kem_mlkem768.pk_len, 1184);
-    CHECK_EQ_INT(pqcoap_kem_mlkem768.ct_len, 1088);
-    CHECK_EQ_INT(pqcoap_kem_mlkem768.ss_len, 32);
+}
+
+static const pqcoap_sig_alg *const all_sigs[] = {
+    &pqcoap_sig_falcon512, &pqcoap_sig_falcon1024,
+    &pqcoap_sig_mldsa44, &pqcoap_sig_mldsa65, &pqcoap_sig_mldsa87,
+};
+static const pqcoap_kem_alg *const all_kems[] = {
+    &pqcoap_kem_mlkem512, &pqcoap_kem_mlkem768, &pqcoap_kem_mlkem1024,
+};
+#define COUNT(a) (sizeof (a) / sizeof (a)[0])
+
+/* Names and sizes of FIPS 204 Table 2 and FIPS 203 Table 3; every buffer sized by the
+ * maxima holds every algorithm's keys, signatures and ciphertexts. */
+static void test_sizes(void)
+{
+    static const struct { const char *name; size_t pk, sk, sig; } sig_want[] = {
+        {"falcon-512", 897, 1281, 752},    {"falcon-1024", 1793, 2305, 1462},
+        {"ml-dsa-44", 1312, 2560, 2420},   {"ml-dsa-65", 1952, 4032, 3309},
+        {"ml-dsa-87", 2592, 4896, 4627},
+    };
+    static const struct { const char *name; size_t pk, sk, ct; } kem_want[] = {
+        {"ml-kem-512", 800, 1632, 768}, {"ml-kem-768", 1184, 2400, 1088},
+        {"ml-kem-1024", 1568, 3168, 1568},
+    };
+    for (size_t i = 0; i < COUNT(all_sigs); i++) {
+        const pqcoap_sig_alg *a = all_sigs[i];
+        CHECK(strcmp(a->name, sig_want[i].name) == 0);
+        CHECK_EQ_INT(a->pk_len, sig_want[i].pk);
+        CHECK_EQ_INT(a->sk_len, sig_want[i].sk);
+        CHECK_EQ_INT(a->sig_max, sig_want[i].sig);
+        CHECK(a->pk_len <= PQCOAP_SIG_PK_MAX && a->sk_len <= PQCOAP_SIG_SK_MAX &&
+              a->sig_max <= PQCOAP_SIG_MAX);
+    }
+    for (size_t i = 0; i < COUNT(all_kems); i++) {
+        const pqcoap_kem_alg *k = all_kems[i];
+        CHECK(strcmp(k->name, kem_want[i].name) == 0);
+        CHECK_EQ_INT(k->pk_len, kem_want[i].pk);
+        CHECK_EQ_INT(k->sk_len, kem_want[i].sk);
+        CHECK_EQ_INT(k->ct_len, kem_want[i].ct);
+        CHECK_EQ_INT(k->ss_len, PQCOAP_KEM_SS_LEN);
+        CHECK(k->pk_len <= PQCOAP_KEM_PK_MAX && k->sk_len <= PQCOAP_KEM_SK_MAX &&
+              k->ct_len <= PQCOAP_KEM_CT_MAX);
+    }
+    CHECK_EQ_INT(PQCOAP_SIG_PK_MAX, 2592);
+    CHECK_EQ_INT(PQCOAP_SIG_SK_MAX, 4896);
+    CHECK_EQ_INT(PQCOAP_SIG_MAX, 4627);
 }
 
 static void test_test_rng(void)
@@ -204,15 +243,60 @@ static void test_routing(void)
     CHECK_EQ_INT(sig_len, 0);
 }
 
+/* ML-DSA draws from the rng of the call only: key generation the 32-byte seed xi, signing
+ * the 32-byte rnd (FIPS 204 Algorithms 1 and 2, hedged). The same rng stream gives the same
+ * key and signature; another stream signs the same message differently; a failing rng fails
+ * the call and leaves no secret key or signature behind. */
+static void test_mldsa_rng(const pqcoap_sig_alg *alg)
+{
+    static uint8_t pk[2][PQCOAP_SIG_PK_MAX], sk[2][PQCOAP_SIG_SK_MAX], sig[3][PQCOAP_SIG_MAX];
+    static const uint8_t zero[PQCOAP_SIG_SK_MAX];
+    size_t len[3] = {0, 0, 0};
+    const pqcoap_span msg = {(const uint8_t *)"hedged", 6};
+    for (int run = 0; run < 2; run++) {
+        pqcoap_test_rng st;
+        pqcoap_rng rng;
+        CHECK_EQ_INT(pqcoap_test_rng_init(&st, &rng, (const uint8_t *)"ml-dsa", 6), PQCOAP_OK);
+        CHECK_EQ_INT(alg->keygen(&rng, pk[run], sk[run]), PQCOAP_OK);
+        CHECK_EQ_INT(alg->sign(&rng, sk[run], &msg, 1, sig[run], &len[run]), PQCOAP_OK);
+    }
+    CHECK_MEM(pk[0], pk[1], alg->pk_len);
+    CHECK_MEM(sk[0], sk[1], alg->sk_len);
+    CHECK(len[0] == alg->sig_max && len[1] == alg->sig_max);
+    CHECK_MEM(sig[0], sig[1], alg->sig_max);
+
+    pqcoap_test_rng st;
+    pqcoap_rng other;
+    CHECK_EQ_INT(pqcoap_test_rng_init(&st, &other, (const uint8_t *)"other", 5), PQCOAP_OK);
+    CHECK_EQ_INT(alg->sign(&other, sk[0], &msg, 1, sig[2], &len[2]), PQCOAP_OK);
+    CHECK(len[2] == alg->sig_max && memcmp(sig[0], sig[2], alg->sig_max) != 0);
+    CHECK_EQ_INT(alg->verify(pk[0], &msg, 1, sig[2], len[2]), PQCOAP_OK);
+
+    counting c = {0, 0};
+    const pqcoap_rng rng = {counting_fill, &c};
+    CHECK_EQ_INT(alg->keygen(&rng, pk[1], sk[1]), PQCOAP_OK);
+    CHECK_EQ_INT(c.drawn, 32);
+    CHECK_EQ_INT(alg->sign(&rng, sk[1], &msg, 1, sig[1], &len[1]), PQCOAP_OK);
+    CHECK_EQ_INT(c.drawn, 64);
+    c.fail = 1;
+    CHECK_EQ_INT(alg->keygen(&rng, pk[1], sk[1]), PQCOAP_ERR_CRYPTO);
+    CHECK_MEM(sk[1], zero, alg->sk_len);
+    CHECK_EQ_INT(alg->sign(&rng, sk[0], &msg, 1, sig[1], &len[1]), PQCOAP_ERR_CRYPTO);
+    CHECK_EQ_INT(len[1], 0);
+}
+
 int main(void)
 {
     test_suites();
     test_test_rng();
-    test_sig(&pqcoap_sig_falcon512);
-    test_sig(&pqcoap_sig_falcon1024);
-    test_kem(&pqcoap_kem_mlkem768);
-    test_kem(&pqcoap_kem_mlkem1024);
+    test_sizes();
+    for (size_t i = 0; i < COUNT(all_sigs); i++)
+        test_sig(all_sigs[i]);
+    for (size_t i = 0; i < COUNT(all_kems); i++)
+        test_kem(all_kems[i]);
     test_determinism();
     test_routing();
+    for (size_t i = 2; i < COUNT(all_sigs); i++)
+        test_mldsa_rng(all_sigs[i]);
     return check_done();
 }

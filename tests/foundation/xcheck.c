@@ -1,7 +1,10 @@
-/* Helper of the cross-check test (tests/js/crosscheck.mjs): runs one pqcoap Falcon-512 or
- * ML-KEM-768 operation on hex arguments and prints hex results, one per line.
- *   xcheck falcon-keygen | falcon-sign SK MSG | falcon-verify PK MSG SIG
- *   xcheck kem-keygen | kem-encaps PK | kem-decaps SK CT
+/* Helper of the cross-check test (tests/js/crosscheck.mjs): runs one pqcoap signature or KEM
+ * operation of a named algorithm on hex arguments and prints hex results, one per line.
+ *   xcheck sig-keygen ALG [RAND] | sig-sign ALG SK MSG [RAND] | sig-verify ALG PK MSG SIG
+ *   xcheck kem-keygen ALG [RAND] | kem-encaps ALG PK [RAND] | kem-decaps ALG SK CT
+ * ALG is a table name ("falcon-512", "ml-dsa-65", "ml-kem-1024"). RAND, if given, is every
+ * byte the operation may draw from its rng, in order: the call fails unless it draws
+ * exactly these. Without RAND it draws from the system RNG.
  * Exit status: 0 success, 1 signature rejected, 2 usage or other error. */
 #include <stdio.h>
 #include <string.h>
@@ -9,9 +12,32 @@
 #include "crypto/crypto_internal.h"
 #include "hex.h"
 
-#define BUF 4096
+#define BUF 8192
 
-static uint8_t a[BUF], b[BUF], c[BUF];
+static uint8_t a[BUF], b[BUF], c[BUF], rand_bytes[BUF];
+
+static const pqcoap_sig_alg *const sigs[] = {
+    &pqcoap_sig_falcon512, &pqcoap_sig_falcon1024,
+    &pqcoap_sig_mldsa44, &pqcoap_sig_mldsa65, &pqcoap_sig_mldsa87,
+};
+static const pqcoap_kem_alg *const kems[] = {
+    &pqcoap_kem_mlkem512, &pqcoap_kem_mlkem768, &pqcoap_kem_mlkem1024,
+};
+
+/* The rng of RAND: hands out rand_bytes[0..len) once. */
+typedef struct fixed {
+    size_t len, used;
+} fixed;
+
+static pqcoap_err fixed_fill(void *ctx, uint8_t *out, size_t n)
+{
+    fixed *f = ctx;
+    if (n > f->len - f->used)
+        return PQCOAP_ERR_CRYPTO;
+    memcpy(out, rand_bytes + f->used, n);
+    f->used += n;
+    return PQCOAP_OK;
+}
 
 /* Decodes argument i into out, which must then hold exactly `want` bytes (0 = any). */
 static int arg(int argc, char **argv, int i, uint8_t *out, size_t want, size_t *len)
@@ -26,48 +52,92 @@ static int arg(int argc, char **argv, int i, uint8_t *out, size_t want, size_t *
     return 1;
 }
 
-int main(int argc, char **argv)
+/* The rng for an operation whose arguments end before argument i: RAND if given, else
+ * NULL (system RNG); *ok = 0 on a bad RAND or more arguments. */
+static const pqcoap_rng *rng_arg(int argc, char **argv, int i, fixed *f, pqcoap_rng *rng,
+                                 int *ok)
 {
-    const pqcoap_sig_alg *sig = &pqcoap_sig_falcon512;
-    const pqcoap_kem_alg *kem = &pqcoap_kem_mlkem768;
-    const char *cmd = argc > 1 ? argv[1] : "";
+    *ok = argc <= i + 1;
+    if (argc != i + 1)
+        return NULL;
+    f->used = 0;
+    *ok = arg(argc, argv, i, rand_bytes, 0, &f->len);
+    rng->fill = fixed_fill;
+    rng->ctx = f;
+    return rng;
+}
+
+static pqcoap_err run_sig(const pqcoap_sig_alg *sig, const char *cmd, int argc, char **argv)
+{
     size_t n = 0, m = 0;
+    fixed f = {0, 0};
+    pqcoap_rng fixed_rng;
+    const pqcoap_rng *rng;
+    int ok;
     pqcoap_err err = PQCOAP_ERR_ARG;
-    if (strcmp(cmd, "falcon-keygen") == 0) {
-        if ((err = sig->keygen(NULL, a, b)) == PQCOAP_OK) {
+    if (strcmp(cmd, "sig-keygen") == 0) {
+        rng = rng_arg(argc, argv, 3, &f, &fixed_rng, &ok);
+        if (ok && (err = sig->keygen(rng, a, b)) == PQCOAP_OK) {
             print_hex(stdout, a, sig->pk_len);
             print_hex(stdout, b, sig->sk_len);
         }
-    } else if (strcmp(cmd, "falcon-sign") == 0) {
-        if (arg(argc, argv, 2, a, sig->sk_len, NULL) && arg(argc, argv, 3, b, 0, &n)) {
+    } else if (strcmp(cmd, "sig-sign") == 0) {
+        rng = rng_arg(argc, argv, 5, &f, &fixed_rng, &ok);
+        if (ok && arg(argc, argv, 3, a, sig->sk_len, NULL) && arg(argc, argv, 4, b, 0, &n)) {
             const pqcoap_span msg = {b, n};
-            if ((err = sig->sign(NULL, a, &msg, 1, c, &m)) == PQCOAP_OK)
+            if ((err = sig->sign(rng, a, &msg, 1, c, &m)) == PQCOAP_OK)
                 print_hex(stdout, c, m);
         }
-    } else if (strcmp(cmd, "falcon-verify") == 0) {
-        if (arg(argc, argv, 2, a, sig->pk_len, NULL) && arg(argc, argv, 3, b, 0, &n) &&
-            arg(argc, argv, 4, c, 0, &m)) {
+    } else if (strcmp(cmd, "sig-verify") == 0) {
+        if (argc == 6 && arg(argc, argv, 3, a, sig->pk_len, NULL) &&
+            arg(argc, argv, 4, b, 0, &n) && arg(argc, argv, 5, c, 0, &m)) {
             const pqcoap_span msg = {b, n};
             err = sig->verify(a, &msg, 1, c, m);
             printf("%s\n", pqcoap_strerror(err));
         }
-    } else if (strcmp(cmd, "kem-keygen") == 0) {
-        if ((err = kem->keygen(NULL, a, b)) == PQCOAP_OK) {
+    }
+    return err == PQCOAP_OK && f.used != f.len ? PQCOAP_ERR_CRYPTO : err;
+}
+
+static pqcoap_err run_kem(const pqcoap_kem_alg *kem, const char *cmd, int argc, char **argv)
+{
+    fixed f = {0, 0};
+    pqcoap_rng fixed_rng;
+    const pqcoap_rng *rng;
+    int ok;
+    pqcoap_err err = PQCOAP_ERR_ARG;
+    if (strcmp(cmd, "kem-keygen") == 0) {
+        rng = rng_arg(argc, argv, 3, &f, &fixed_rng, &ok);
+        if (ok && (err = kem->keygen(rng, a, b)) == PQCOAP_OK) {
             print_hex(stdout, a, kem->pk_len);
             print_hex(stdout, b, kem->sk_len);
         }
     } else if (strcmp(cmd, "kem-encaps") == 0) {
-        if (arg(argc, argv, 2, a, kem->pk_len, NULL) &&
-            (err = kem->encaps(NULL, a, b, c)) == PQCOAP_OK) {
+        rng = rng_arg(argc, argv, 4, &f, &fixed_rng, &ok);
+        if (ok && arg(argc, argv, 3, a, kem->pk_len, NULL) &&
+            (err = kem->encaps(rng, a, b, c)) == PQCOAP_OK) {
             print_hex(stdout, b, kem->ct_len);
             print_hex(stdout, c, kem->ss_len);
         }
     } else if (strcmp(cmd, "kem-decaps") == 0) {
-        if (arg(argc, argv, 2, a, kem->sk_len, NULL) && arg(argc, argv, 3, b, kem->ct_len, NULL) &&
-            (err = kem->decaps(a, b, c)) == PQCOAP_OK)
+        if (argc == 5 && arg(argc, argv, 3, a, kem->sk_len, NULL) &&
+            arg(argc, argv, 4, b, kem->ct_len, NULL) && (err = kem->decaps(a, b, c)) == PQCOAP_OK)
             print_hex(stdout, c, kem->ss_len);
     }
+    return err == PQCOAP_OK && f.used != f.len ? PQCOAP_ERR_CRYPTO : err;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "", *alg = argc > 2 ? argv[2] : "";
+    pqcoap_err err = PQCOAP_ERR_ARG;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (strncmp(cmd, "sig-", 4) == 0 && strcmp(alg, sigs[i]->name) == 0)
+            err = run_sig(sigs[i], cmd, argc, argv);
+    for (size_t i = 0; i < sizeof kems / sizeof kems[0]; i++)
+        if (strncmp(cmd, "kem-", 4) == 0 && strcmp(alg, kems[i]->name) == 0)
+            err = run_kem(kems[i], cmd, argc, argv);
     if (err != PQCOAP_OK)
-        fprintf(stderr, "xcheck %s: %s\n", cmd, pqcoap_strerror(err));
+        fprintf(stderr, "xcheck %s %s: %s\n", cmd, alg, pqcoap_strerror(err));
     return err == PQCOAP_OK ? 0 : err == PQCOAP_ERR_AUTH ? 1 : 2;
 }

@@ -9,7 +9,8 @@
 enum { KG_OUT, KG_ALG, KG_FORCE };
 static const cli_flag keygen_flags[] = {
     [KG_OUT] = {"--out", "-o", "PREFIX", "write PREFIX.key (secret, mode 0600) and PREFIX.pub"},
-    [KG_ALG] = {"--alg", "-a", "ALG", "signature algorithm: falcon-512 (default) or falcon-1024"},
+    [KG_ALG] = {"--alg", "-a", "ALG", "signature algorithm: falcon-512 (default), falcon-1024, "
+                                      "ml-dsa-44, ml-dsa-65 or ml-dsa-87"},
     [KG_FORCE] = {"--force", NULL, NULL, "replace existing key files"},
 };
 
@@ -51,8 +52,8 @@ static int keygen(const cli_command *cmd, int argc, char **argv)
     if (rc == CLI_OK) {
         pqcoap_err err = pqcoap_identity_generate(alg, NULL, &id);
         if (err == PQCOAP_ERR_UNSUPPORTED)
-            rc = cli_fail(CLI_USAGE, "keygen: unknown algorithm '%s' (falcon-512 or falcon-1024)",
-                          alg);
+            rc = cli_fail(CLI_USAGE, "keygen: unknown algorithm '%s' (falcon-512, falcon-1024, "
+                          "ml-dsa-44, ml-dsa-65 or ml-dsa-87)", alg);
         else if (err != PQCOAP_OK)
             rc = cli_fail(CLI_NETWORK, "keygen: %s", pqcoap_strerror(err));
     }
