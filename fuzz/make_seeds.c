@@ -273,6 +273,16 @@ static void oscore_seeds(void)
     seed("fuzz_oscore_option", "c7_empty", c4, 0);
     uint8_t longv[256] = {0x08}; /* a kid that makes the value one byte too long */
     seed("fuzz_oscore_option", "too_long", longv, sizeof longv);
+    static const char conf[] =
+        "# RFC 8613 Appendix C.1, server\n"
+        "master_secret,hex,\"0102030405060708090a0b0c0d0e0f10\"\n"
+        "master_salt,hex,9e7ca92223786340\n"
+        "sender_id,hex,01\nrecipient_id,hex,\"\"\nrecipient_id,ascii,dev2\n"
+        "replay_window,integer,32\nssn_freq,integer,10\naead_alg,text,A256GCM\n"
+        "hkdf_alg,integer,-10\nrfc8613_b_1_2,bool,true\nrfc8613_b_2,bool,false\n";
+    seed("fuzz_oscore_conf", "server", (const uint8_t *)conf, sizeof conf - 1);
+    static const char bad[] = "master_secret,hex,01\nsender_id,hex,0g\n";
+    seed("fuzz_oscore_conf", "bad_hex", (const uint8_t *)bad, sizeof bad - 1);
     pqcoap_oscore_ctx client, server;
     fuzz_oscore_ctx(0, &client);
     fuzz_oscore_ctx(1, &server);

@@ -189,6 +189,53 @@ char pqcoap_oscore_opt_class(uint16_t number);
  *  for PQCOAP_ERR_UNKNOWN_PEER, ...). 0 for PQCOAP_OK. */
 uint8_t pqcoap_oscore_error_code(pqcoap_err err, const char **diag);
 
+/* ---- provisioned contexts: libcoap's OSCORE configuration format ---- */
+
+#define PQCOAP_OSCORE_CONF_MAX 8192     /**< no valid configuration file is larger */
+#define PQCOAP_OSCORE_RECIPIENTS_MAX 16 /**< recipient_id lines one file may hold */
+
+/** A parsed OSCORE configuration (coap-oscore-conf(5): `keyword,encoding,value` lines;
+ *  encodings ascii, hex, integer, text, bool; `#` comments and empty lines ignored). Plain
+ *  data holding the Master Secret: wipe it with pqcoap_oscore_conf_wipe. */
+typedef struct pqcoap_oscore_conf {
+    uint8_t master_secret[PQCOAP_OSCORE_SECRET_MAX];
+    size_t master_secret_len;
+    uint8_t master_salt[PQCOAP_OSCORE_SECRET_MAX];
+    size_t master_salt_len;
+    uint8_t id_context[PQCOAP_OSCORE_CTXID_MAX];
+    size_t id_context_len;
+    int has_id_context;
+    uint8_t sender_id[PQCOAP_OSCORE_ID_MAX];
+    size_t sender_id_len;
+    uint8_t recipient_id[PQCOAP_OSCORE_RECIPIENTS_MAX][PQCOAP_OSCORE_ID_MAX];
+    size_t recipient_id_len[PQCOAP_OSCORE_RECIPIENTS_MAX];
+    size_t n_recipients;            /**< at least 1 */
+    int aead_alg;                   /**< default AES-CCM-16-64-128 (10) */
+    int hkdf_alg;                   /**< default HKDF SHA-256 (-10) */
+    unsigned replay_window;         /**< default 32 */
+    uint64_t ssn_freq;              /**< default 1: SSNs reserved ahead per store write */
+    int rfc8613_b_1_2;              /**< default 1: Echo recovery after a restart */
+    int rfc8613_b_2;                /**< default 0: Appendix B.2 (not supported: refused) */
+} pqcoap_oscore_conf;
+
+/** Parses the configuration text in[0..len) into *out. Every required keyword
+ *  (master_secret, sender_id, recipient_id) must be present and every line well formed;
+ *  an unknown keyword or encoding, a value out of range, a repeated keyword (but
+ *  recipient_id), an ID too long for the AEAD algorithm, or rfc8613_b_2 true is refused
+ *  with PQCOAP_ERR_MALFORMED (PQCOAP_ERR_UNSUPPORTED for an algorithm this library lacks)
+ *  and a one-line reason naming the line in msg[0..msg_cap) (NUL-terminated; msg may be
+ *  NULL when msg_cap is 0). On error *out is wiped. PQCOAP_ERR_ARG on NULL. */
+pqcoap_err pqcoap_oscore_conf_parse(const char *in, size_t len, pqcoap_oscore_conf *out,
+                                    char *msg, size_t msg_cap);
+
+/** Fills *p from conf for its recipient number `recipient` (0 for the first); the byte
+ *  strings of *p borrow from conf. PQCOAP_ERR_ARG on NULL or a recipient out of range. */
+pqcoap_err pqcoap_oscore_conf_params(const pqcoap_oscore_conf *conf, size_t recipient,
+                                     pqcoap_oscore_params *p);
+
+/** Wipes the configuration. NULL is allowed. */
+void pqcoap_oscore_conf_wipe(pqcoap_oscore_conf *conf);
+
 #ifdef __cplusplus
 }
 #endif
