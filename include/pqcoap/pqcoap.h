@@ -8,6 +8,7 @@
 #include "pqcoap/layer.h"
 #include "pqcoap/msg.h"
 #include "pqcoap/oscore.h"
+#include "pqcoap/oscore_endpoint.h"
 #include "pqcoap/rng.h"
 #include "pqcoap/server.h"
 #include "pqcoap/replay.h"
