@@ -1,6 +1,7 @@
 /* Makes the committed seed corpora fuzz/corpus/<target>/ with the real library code, over the
  * fixed keys and session the targets use, or checks that the committed files are still what
  * it makes. Usage: make_seeds [--check] SOURCE_DIR */
+#include "fuzz_oscore.h"
 #include "fuzz_session.h"
 #include "hex.h"
 #include "pqcoap/sign.h"
@@ -261,6 +262,53 @@ static void keyfile_seeds(void)
     pqcoap_identity_wipe(&big);
 }
 
+/* OSCORE: the option values of Appendix C and messages protected with its C.1 context. */
+static void oscore_seeds(void)
+{
+    static const uint8_t c4[] = {0x09, 0x14}, c8[] = {0x01, 0x00},
+                         c6[] = {0x19, 0x14, 0x08, 0x37, 0xcb, 0xf3, 0x21, 0x00, 0x17, 0xa2, 0xd3};
+    seed("fuzz_oscore_option", "c4_request", c4, sizeof c4);
+    seed("fuzz_oscore_option", "c6_kid_context", c6, sizeof c6);
+    seed("fuzz_oscore_option", "c8_response_piv", c8, sizeof c8);
+    seed("fuzz_oscore_option", "c7_empty", c4, 0);
+    uint8_t longv[256] = {0x08}; /* a kid that makes the value one byte too long */
+    seed("fuzz_oscore_option", "too_long", longv, sizeof longv);
+    static const char conf[] =
+        "# RFC 8613 Appendix C.1, server\n"
+        "master_secret,hex,\"0102030405060708090a0b0c0d0e0f10\"\n"
+        "master_salt,hex,9e7ca92223786340\n"
+        "sender_id,hex,01\nrecipient_id,hex,\"\"\nrecipient_id,ascii,dev2\n"
+        "replay_window,integer,32\nssn_freq,integer,10\naead_alg,text,A256GCM\n"
+        "hkdf_alg,integer,-10\nrfc8613_b_1_2,bool,true\nrfc8613_b_2,bool,false\n";
+    seed("fuzz_oscore_conf", "server", (const uint8_t *)conf, sizeof conf - 1);
+    static const char bad[] = "master_secret,hex,01\nsender_id,hex,0g\n";
+    seed("fuzz_oscore_conf", "bad_hex", (const uint8_t *)bad, sizeof bad - 1);
+    pqcoap_oscore_ctx client, server;
+    fuzz_oscore_ctx(0, &client);
+    fuzz_oscore_ctx(1, &server);
+    const pqcoap_opt opts[] = {OPT(PQCOAP_OPT_URI_HOST, "localhost"),
+                               OPT(PQCOAP_OPT_URI_PATH, "tv1")};
+    const pqcoap_msg req = {PQCOAP_GET, token, sizeof token, opts, 2, NULL, 0};
+    pqcoap_opt out_opts[8];
+    uint8_t buf[512];
+    const pqcoap_oscore_out room = {out_opts, 8, buf, sizeof buf};
+    pqcoap_msg out;
+    pqcoap_oscore_binding bind;
+    fuzz_must(pqcoap_oscore_protect_request(&client, 20, 0, &req, &room, &out, &bind));
+    msg_seed("fuzz_oscore_msg", "c4_request", &out, 0);
+    static const uint8_t hello[] = "Hello World!";
+    const pqcoap_msg resp = {PQCOAP_CODE(2, 5), token, sizeof token, NULL, 0, hello,
+                             sizeof hello - 1};
+    fuzz_must(pqcoap_oscore_protect_response(&server, &fuzz_oscore_bind, 0, 0, &resp, &room,
+                                             &out));
+    msg_seed("fuzz_oscore_msg", "c7_response", &out, 1);
+    fuzz_must(pqcoap_oscore_protect_response(&server, &fuzz_oscore_bind, 1, 0, &resp, &room,
+                                             &out));
+    msg_seed("fuzz_oscore_msg", "c8_response_piv", &out, 1);
+    pqcoap_oscore_wipe(&client);
+    pqcoap_oscore_wipe(&server);
+}
+
 int main(int argc, char **argv)
 {
     int arg = 1;
@@ -285,6 +333,7 @@ int main(int argc, char **argv)
     handshake_seeds(argv[arg]);
     protected_seeds(argv[arg]);
     keyfile_seeds();
+    oscore_seeds();
     if (checking)
         printf(failures ? "seed corpora out of date: run make_seeds SOURCE_DIR\n"
                         : "seed corpora are current\n");

@@ -7,6 +7,8 @@
 #include "pqcoap/keys.h"
 #include "pqcoap/layer.h"
 #include "pqcoap/msg.h"
+#include "pqcoap/oscore.h"
+#include "pqcoap/oscore_endpoint.h"
 #include "pqcoap/rng.h"
 #include "pqcoap/server.h"
 #include "pqcoap/replay.h"

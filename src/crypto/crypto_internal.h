@@ -125,6 +125,32 @@ pqcoap_err pqcoap_aead_open(const uint8_t key[32], const uint8_t nonce[12],
                             const pqcoap_span *aad, size_t naad,
                             const uint8_t *ct, size_t ct_len, uint8_t *out);
 
+/* ---- COSE AEAD algorithms of OSCORE (aead_cose.c) ---- */
+
+#define PQCOAP_COSE_KEY_MAX 32
+#define PQCOAP_COSE_NONCE_MAX 13
+#define PQCOAP_COSE_TAG_MAX 16
+
+/** An AEAD algorithm named by its COSE identifier (RFC 8152 section 10): AES-CCM-16-64-128
+ *  (10), AES-CCM-16-128-256 (31) and A256GCM (3). Both functions take the whole AAD in one
+ *  piece (CCM needs it so) and work in place (out may equal the input). */
+typedef struct pqcoap_cose_aead {
+    int id;
+    size_t key_len, nonce_len, tag_len;
+} pqcoap_cose_aead;
+
+/** The algorithm with COSE identifier `id`, or NULL if unsupported. */
+const pqcoap_cose_aead *pqcoap_cose_aead_find(int id);
+/** Encrypts pt[0..pt_len) into out: ciphertext then tag (pt_len + tag_len bytes). */
+pqcoap_err pqcoap_cose_seal(const pqcoap_cose_aead *alg, const uint8_t *key,
+                            const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+                            const uint8_t *pt, size_t pt_len, uint8_t *out);
+/** Decrypts ct[0..ct_len) (ciphertext || tag) into out (ct_len - tag_len bytes).
+ *  PQCOAP_ERR_AUTH on a wrong tag (out wiped), PQCOAP_ERR_MALFORMED if ct_len < tag_len. */
+pqcoap_err pqcoap_cose_open(const pqcoap_cose_aead *alg, const uint8_t *key,
+                            const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+                            const uint8_t *ct, size_t ct_len, uint8_t *out);
+
 /* ---- SHA-256, HMAC, HKDF (hash.c) ---- */
 
 pqcoap_err pqcoap_sha256(const pqcoap_span *in, size_t n, uint8_t out[32]);

@@ -36,6 +36,8 @@ static void ossl_init(void)
 {
     ossl.sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
     ossl.aes256gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    ossl.aes128ccm = EVP_CIPHER_fetch(NULL, "AES-128-CCM", NULL);
+    ossl.aes256ccm = EVP_CIPHER_fetch(NULL, "AES-256-CCM", NULL);
     ossl.hmac = hmac_template();
 }
 

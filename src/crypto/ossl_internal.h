@@ -12,6 +12,8 @@
 typedef struct pqcoap_ossl {
     EVP_MD *sha256;
     EVP_CIPHER *aes256gcm;
+    EVP_CIPHER *aes128ccm;
+    EVP_CIPHER *aes256ccm;
     EVP_MAC_CTX *hmac;
 } pqcoap_ossl;
 

@@ -1,0 +1,200 @@
+/* OSCORE client (oscore_endpoint.h): a pqcoap_client whose layer protects each request
+ * with the security context (Sender Sequence Numbers reserved ahead in a store) and
+ * accepts only a response that verifies under it for that request; repeats a request
+ * once with the server's Echo value after the server restarted (RFC 8613 Appendix B.1.2). */
+#include "pqcoap/oscore_endpoint.h"
+#include "net/oscore_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ERR_LEN 192
+
+struct pqcoap_oscore_client {
+    pqcoap_oscore_ctx ctx;
+    pqcoap_seq_counter ssn;
+    pqcoap_layer layer;
+    pqcoap_client *net;
+    char err[ERR_LEN];
+};
+
+/* Per-exchange state from protect_request to check_response (plain data, it is moved). */
+typedef struct cl_state {
+    int protected_;
+    pqcoap_oscore_binding bind;
+} cl_state;
+
+static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange *x,
+                                  const pqcoap_msg *req, pqcoap_msgbuf *wire)
+{
+    (void)x;
+    pqcoap_oscore_client *c = ctx;
+    cl_state *st = state;
+    uint64_t ssn;
+    pqcoap_err err = pqcoap_seq_next(&c->ssn, &ssn);
+    pqcoap_opt opts[PQCOAP_OSCORE_LAYER_OPTS];
+    pqcoap_oscore_out room = pqcoap_oscore_room(wire, opts, PQCOAP_OSCORE_LAYER_OPTS);
+    pqcoap_msg out;
+    if (err == PQCOAP_OK)
+        err = pqcoap_oscore_protect_request(&c->ctx, ssn, c->ctx.has_id_context, req, &room,
+                                            &out, &st->bind);
+    if (err == PQCOAP_OK)
+        err = pqcoap_oscore_fill(wire, &out);
+    if (err != PQCOAP_OK) {
+        snprintf(c->err, sizeof c->err, "cannot protect the request: %s",
+                 pqcoap_strerror(err));
+        return err;
+    }
+    st->protected_ = 1;
+    return PQCOAP_OK;
+}
+
+/* The error for an unprotected answer: the refusals RFC 8613 section 8.2 leaves
+ * unprotected, overload and size; anything else was not authenticated. */
+static pqcoap_err unprotected_error(pqcoap_oscore_client *c, const pqcoap_msg *wire)
+{
+    uint8_t code = wire->code;
+    pqcoap_err err = code == PQCOAP_CODE(4, 0) || code == PQCOAP_CODE(4, 1) ||
+                     code == PQCOAP_CODE(4, 2) ? PQCOAP_ERR_REJECTED
+                   : code == PQCOAP_CODE(5, 3) ? PQCOAP_ERR_BUSY
+                   : code == PQCOAP_CODE(4, 13) ? PQCOAP_ERR_TOO_LARGE
+                   : PQCOAP_ERR_UNAUTHENTICATED;
+    int n = snprintf(c->err, sizeof c->err, "%s: %u.%02u ",
+                     err == PQCOAP_ERR_UNAUTHENTICATED ? "response not authenticated (no OSCORE)"
+                                                       : "server rejected the request",
+                     code >> 5, code & 31);
+    size_t at = (size_t)n;
+    for (size_t i = 0; i < wire->payload_len && at + 1 < sizeof c->err; i++) {
+        uint8_t ch = wire->payload[i];
+        c->err[at++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    c->err[at] = '\0';
+    return err;
+}
+
+static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *x,
+                                 const pqcoap_msg *wire, pqcoap_msgbuf *plain)
+{
+    (void)x;
+    pqcoap_oscore_client *c = ctx;
+    const cl_state *st = state;
+    if (!st->protected_)
+        return PQCOAP_ERR_STATE;
+    pqcoap_oscore_option opt;
+    pqcoap_err err = pqcoap_oscore_find_option(wire, &opt);
+    if (err == PQCOAP_ERR_NOT_FOUND)
+        return unprotected_error(c, wire);
+    pqcoap_opt opts[PQCOAP_OSCORE_LAYER_OPTS];
+    pqcoap_oscore_out room = pqcoap_oscore_room(plain, opts, PQCOAP_OSCORE_LAYER_OPTS);
+    pqcoap_msg out;
+    if (err == PQCOAP_OK)
+        err = pqcoap_oscore_unprotect_response(&c->ctx, &st->bind, wire, &opt, &room, &out);
+    if (err == PQCOAP_OK)
+        err = pqcoap_oscore_fill(plain, &out);
+    if (err != PQCOAP_OK)
+        snprintf(c->err, sizeof c->err, "response not accepted: %s%s", pqcoap_strerror(err),
+                 err == PQCOAP_ERR_AUTH ? " (does not verify under the security context for "
+                                          "this request)" : "");
+    return err;
+}
+
+pqcoap_err pqcoap_oscore_client_open(const char *uri, const pqcoap_oscore_conf *conf,
+                                     const pqcoap_store *store,
+                                     const pqcoap_client_config *net,
+                                     pqcoap_oscore_client **out, char *msg, size_t msg_cap)
+{
+    pqcoap_client_config defaults = PQCOAP_CLIENT_CONFIG_INIT;
+    if (msg && msg_cap)
+        msg[0] = '\0';
+    if (!out)
+        return PQCOAP_ERR_ARG;
+    *out = NULL;
+    if (!uri || !conf || !store || !store->ops) {
+        if (msg && msg_cap)
+            snprintf(msg, msg_cap, "an OSCORE client needs a URI, a context and a store");
+        return PQCOAP_ERR_ARG;
+    }
+    pqcoap_oscore_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return PQCOAP_ERR_NOMEM;
+    pqcoap_oscore_params p;
+    char name[PQCOAP_OSCORE_SSN_NAME_LEN];
+    pqcoap_err err = pqcoap_oscore_conf_params(conf, 0, &p);
+    if (err == PQCOAP_OK)
+        err = pqcoap_oscore_derive(&p, &c->ctx);
+    if (err == PQCOAP_OK)
+        err = pqcoap_oscore_ssn_name(&c->ctx, name);
+    if (err == PQCOAP_OK)
+        err = pqcoap_seq_counter_init(&c->ssn, store, name, conf->ssn_freq);
+    if (err != PQCOAP_OK) {
+        if (msg && msg_cap)
+            snprintf(msg, msg_cap, "cannot set up the OSCORE context: %s", pqcoap_strerror(err));
+        pqcoap_oscore_client_free(c);
+        return err;
+    }
+    c->layer.ctx = c;
+    c->layer.state_size = sizeof(cl_state);
+    c->layer.overhead = PQCOAP_OSCORE_LAYER_OVERHEAD;
+    c->layer.critical_opts = pqcoap_oscore_critical_opts;
+    c->layer.n_critical_opts = 1;
+    c->layer.protect_request = protect_request;
+    c->layer.check_response = check_response;
+    pqcoap_client_config cfg = net ? *net : defaults;
+    cfg.layer = &c->layer;
+    err = pqcoap_client_open(uri, &cfg, &c->net, msg, msg_cap);
+    if (err != PQCOAP_OK) {
+        pqcoap_oscore_client_free(c);
+        return err;
+    }
+    *out = c;
+    return PQCOAP_OK;
+}
+
+void pqcoap_oscore_client_free(pqcoap_oscore_client *c)
+{
+    if (!c)
+        return;
+    pqcoap_client_free(c->net);
+    pqcoap_oscore_wipe(&c->ctx);
+    free(c);
+}
+
+pqcoap_err pqcoap_oscore_client_request(pqcoap_oscore_client *c, const pqcoap_req *req,
+                                        pqcoap_reply *reply)
+{
+    if (!c || !req || !reply)
+        return PQCOAP_ERR_ARG;
+    c->err[0] = '\0';
+    pqcoap_err err = pqcoap_client_request(c->net, req, reply);
+    const pqcoap_opt *echo = err == PQCOAP_OK && reply->msg.code == PQCOAP_CODE(4, 1)
+                                 ? pqcoap_msg_find_opt(&reply->msg, PQCOAP_OPT_ECHO) : NULL;
+    if (echo == NULL || echo->len == 0 || echo->len > 40 || req->n_opts >= 32)
+        return err;
+    /* RFC 9175 section 2.4 / RFC 8613 Appendix B.1.2: repeat once, with the Echo value,
+     * as a new request (new Sender Sequence Number). */
+    uint8_t value[40];
+    size_t len = echo->len;
+    memcpy(value, echo->value, len);
+    pqcoap_opt opts[33];
+    for (size_t i = 0; i < req->n_opts; i++)
+        opts[i] = req->opts[i];
+    opts[req->n_opts] = (pqcoap_opt){PQCOAP_OPT_ECHO, value, len};
+    pqcoap_req again = *req;
+    again.opts = opts;
+    again.n_opts = req->n_opts + 1;
+    pqcoap_reply_free(reply);
+    return pqcoap_client_request(c->net, &again, reply);
+}
+
+pqcoap_client *pqcoap_oscore_client_net(pqcoap_oscore_client *c)
+{
+    return c ? c->net : NULL;
+}
+
+const char *pqcoap_oscore_client_last_error(const pqcoap_oscore_client *c)
+{
+    if (!c)
+        return "";
+    return c->err[0] ? c->err : pqcoap_client_last_error(c->net);
+}

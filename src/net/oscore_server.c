@@ -1,0 +1,278 @@
+/* OSCORE server layer (oscore_endpoint.h): a table of security contexts found by kid (and
+ * kid context) through an open-addressed index, request verification with the error
+ * answers of RFC 8613 section 8.2, Echo recovery of the replay window (Appendix B.1.2),
+ * and protected responses. */
+#include "pqcoap/oscore_endpoint.h"
+#include "net/oscore_internal.h"
+#include "common/buf_internal.h"
+#include "crypto/crypto_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ECHO_LEN 8
+
+/* One security context of the server and what it keeps beside it. */
+typedef struct entry {
+    pqcoap_oscore_ctx ctx;
+    pqcoap_seq_counter ssn;         /* the server's own Partial IVs */
+    uint8_t echo[ECHO_LEN];         /* the Echo value sent while the window is unknown */
+    int echo_set;
+    int used;
+} entry;
+
+struct pqcoap_oscore_server {
+    pqcoap_store store;
+    entry *entries;
+    size_t cap, n;
+    uint32_t *index;                /* open addressing over kid: entry number + 1, 0 free */
+    size_t index_cap;               /* a power of two, at least twice cap */
+    pqcoap_layer layer;
+};
+
+/* Per-exchange state from check_request to protect_response (plain data, it is moved). */
+typedef struct sv_state {
+    uint32_t entry;                 /* entry number + 1; 0: not an OSCORE exchange */
+    int with_piv;                   /* respond with the server's own Partial IV */
+    pqcoap_oscore_binding bind;
+} sv_state;
+
+static size_t kid_hash(const uint8_t *kid, size_t len, size_t mask)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ kid[i]) * 16777619u;
+    h = (h ^ (uint32_t)len) * 16777619u;
+    return h & mask;
+}
+
+/* The context for kid (and kid context, when the request carries one). A request without
+ * kid context takes the first context with that kid (section 8.2 step 2). */
+static entry *lookup(const pqcoap_oscore_server *s, const pqcoap_oscore_option *o)
+{
+    size_t mask = s->index_cap - 1;
+    for (size_t i = kid_hash(o->kid, o->kid_len, mask), probes = 0;
+         s->index[i] != 0 && probes < s->index_cap; i = (i + 1) & mask, probes++) {
+        entry *e = &s->entries[s->index[i] - 1];
+        const pqcoap_oscore_ctx *c = &e->ctx;
+        if (c->recipient_id_len != o->kid_len ||
+            memcmp(c->recipient_id, o->kid, o->kid_len) != 0)
+            continue;
+        if (o->has_kid_context &&
+            (!c->has_id_context || c->id_context_len != o->kid_context_len ||
+             memcmp(c->id_context, o->kid_context, o->kid_context_len) != 0))
+            continue;
+        return e;
+    }
+    return NULL;
+}
+
+/* An unprotected refusal (section 8.2) with an outer Max-Age of 0 (section 4.1.3.1), so
+ * that no intermediary caches it. */
+static void refuse(pqcoap_msgbuf *out, pqcoap_err err, const char *diag,
+                   pqcoap_layer_verdict *verdict)
+{
+    const char *d = NULL;
+    uint8_t code = pqcoap_oscore_error_code(err, &d);
+    pqcoap_msgbuf_error(out, code, diag != NULL ? diag : d);
+    pqcoap_msgbuf_add_uint(out, PQCOAP_OPT_MAX_AGE, 0);
+    *verdict = PQCOAP_LAYER_ANSWER;
+}
+
+/* Protects `resp` for the exchange in `st` into `wire`. */
+static pqcoap_err protect(pqcoap_oscore_server *s, const sv_state *st, const pqcoap_msg *resp,
+                          pqcoap_msgbuf *wire)
+{
+    entry *e = &s->entries[st->entry - 1];
+    uint64_t ssn = 0;
+    if (st->with_piv)
+        PQCOAP_TRY(pqcoap_seq_next(&e->ssn, &ssn));
+    pqcoap_opt opts[PQCOAP_OSCORE_LAYER_OPTS];
+    pqcoap_oscore_out room = pqcoap_oscore_room(wire, opts, PQCOAP_OSCORE_LAYER_OPTS);
+    pqcoap_msg out;
+    PQCOAP_TRY(pqcoap_oscore_protect_response(&e->ctx, &st->bind, st->with_piv, ssn, resp,
+                                              &room, &out));
+    return pqcoap_oscore_fill(wire, &out);
+}
+
+/* Appendix B.1.2: the window of e is unknown (a restart). A request that returns e's Echo
+ * value starts the window; any other gets a protected 4.01 with a fresh Echo value, sent
+ * with the server's own Partial IV (the request may be a replay: its nonce must not be
+ * used again). Returns 1 when the request may be handled. */
+static int echo_gate(pqcoap_oscore_server *s, entry *e, sv_state *st, pqcoap_msgbuf *out,
+                     pqcoap_layer_verdict *verdict, pqcoap_err *err)
+{
+    pqcoap_msg req;
+    pqcoap_msgbuf_view(out, &req);
+    const pqcoap_opt *echo = pqcoap_msg_find_opt(&req, PQCOAP_OPT_ECHO);
+    if (e->echo_set && echo != NULL && echo->len == ECHO_LEN &&
+        pqcoap_ct_equal(echo->value, e->echo, ECHO_LEN)) {
+        *err = pqcoap_oscore_window_init(&e->ctx, &st->bind);
+        pqcoap_msgbuf_remove_opt(out, PQCOAP_OPT_ECHO);
+        return *err == PQCOAP_OK;
+    }
+    if (!e->echo_set) {
+        *err = pqcoap_random(NULL, e->echo, ECHO_LEN);
+        if (*err != PQCOAP_OK)
+            return 0;
+        e->echo_set = 1;
+    }
+    uint8_t token[PQCOAP_TOKEN_MAX];
+    size_t token_len = req.token_len;
+    memcpy(token, req.token, token_len);
+    const pqcoap_opt o = {PQCOAP_OPT_ECHO, e->echo, ECHO_LEN};
+    const pqcoap_msg challenge = {PQCOAP_CODE(4, 1), token, token_len, &o, 1, NULL, 0};
+    st->with_piv = 1;
+    *err = protect(s, st, &challenge, out);
+    *verdict = PQCOAP_LAYER_ANSWER;
+    return 0;
+}
+
+static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x,
+                                const pqcoap_msg *wire, pqcoap_msgbuf *out,
+                                pqcoap_layer_verdict *verdict)
+{
+    (void)x;
+    pqcoap_oscore_server *s = ctx;
+    sv_state *st = state;
+    pqcoap_oscore_option opt;
+    pqcoap_err err = pqcoap_oscore_find_option(wire, &opt);
+    if (err == PQCOAP_ERR_NOT_FOUND) {
+        refuse(out, PQCOAP_ERR_UNKNOWN_PEER, "OSCORE required", verdict);
+        return PQCOAP_OK;
+    }
+    entry *e = err == PQCOAP_OK && opt.has_kid ? lookup(s, &opt) : NULL;
+    if (err != PQCOAP_OK || e == NULL) {
+        refuse(out, err != PQCOAP_OK ? err : PQCOAP_ERR_UNKNOWN_PEER, NULL, verdict);
+        return PQCOAP_OK;
+    }
+    pqcoap_opt opts[PQCOAP_OSCORE_LAYER_OPTS];
+    pqcoap_oscore_out room = pqcoap_oscore_room(out, opts, PQCOAP_OSCORE_LAYER_OPTS);
+    pqcoap_msg plain;
+    err = pqcoap_oscore_unprotect_request(&e->ctx, wire, &opt, &room, &plain, &st->bind);
+    if (err != PQCOAP_OK && err != PQCOAP_ERR_STATE) {
+        refuse(out, err, NULL, verdict);
+        return PQCOAP_OK;
+    }
+    st->entry = (uint32_t)(e - s->entries) + 1;
+    pqcoap_err fill = pqcoap_oscore_fill(out, &plain);
+    if (fill != PQCOAP_OK)
+        return fill;
+    if (err == PQCOAP_ERR_STATE && !echo_gate(s, e, st, out, verdict, &err))
+        return err;
+    *verdict = PQCOAP_LAYER_HANDLE;
+    return PQCOAP_OK;
+}
+
+static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange *x,
+                                   const pqcoap_msg *resp, pqcoap_msgbuf *wire)
+{
+    (void)x;
+    const sv_state *st = state;
+    if (st->entry == 0)
+        return PQCOAP_ERR_STATE;
+    return protect(ctx, st, resp, wire);
+}
+
+pqcoap_err pqcoap_oscore_server_new(const pqcoap_store *store,
+                                    const pqcoap_oscore_server_config *cfg,
+                                    pqcoap_oscore_server **out)
+{
+    pqcoap_oscore_server_config defaults = PQCOAP_OSCORE_SERVER_CONFIG_INIT;
+    if (!out)
+        return PQCOAP_ERR_ARG;
+    *out = NULL;
+    if (!cfg)
+        cfg = &defaults;
+    if (!store || !store->ops || cfg->max_contexts == 0 || cfg->max_contexts > (1u << 24))
+        return PQCOAP_ERR_ARG;
+    pqcoap_oscore_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return PQCOAP_ERR_NOMEM;
+    s->store = *store;
+    s->cap = cfg->max_contexts;
+    s->index_cap = 16;
+    while (s->index_cap < 2 * s->cap)
+        s->index_cap *= 2;
+    s->entries = calloc(s->cap, sizeof *s->entries);
+    s->index = calloc(s->index_cap, sizeof *s->index);
+    if (!s->entries || !s->index) {
+        pqcoap_oscore_server_free(s);
+        return PQCOAP_ERR_NOMEM;
+    }
+    s->layer.ctx = s;
+    s->layer.state_size = sizeof(sv_state);
+    s->layer.overhead = PQCOAP_OSCORE_LAYER_OVERHEAD;
+    s->layer.critical_opts = pqcoap_oscore_critical_opts;
+    s->layer.n_critical_opts = 1;
+    s->layer.check_request = check_request;
+    s->layer.protect_response = protect_response;
+    *out = s;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_oscore_server_add_conf(pqcoap_oscore_server *s,
+                                         const pqcoap_oscore_conf *conf)
+{
+    if (!s || !conf || conf->n_recipients == 0)
+        return PQCOAP_ERR_ARG;
+    if (s->n + conf->n_recipients > s->cap)
+        return PQCOAP_ERR_LIMIT;
+    size_t first = s->n;
+    pqcoap_err err = PQCOAP_OK;
+    for (size_t r = 0; r < conf->n_recipients && err == PQCOAP_OK; r++) {
+        entry *e = &s->entries[s->n];
+        pqcoap_oscore_params p;
+        char name[PQCOAP_OSCORE_SSN_NAME_LEN];
+        err = pqcoap_oscore_conf_params(conf, r, &p);
+        if (err == PQCOAP_OK)
+            err = pqcoap_oscore_derive(&p, &e->ctx);
+        pqcoap_oscore_option key = {NULL, 0, e->ctx.recipient_id, e->ctx.recipient_id_len, 1,
+                                    e->ctx.id_context, e->ctx.id_context_len,
+                                    e->ctx.has_id_context};
+        entry *same = err == PQCOAP_OK ? lookup(s, &key) : NULL;
+        if (same != NULL && same->ctx.has_id_context == e->ctx.has_id_context)
+            err = PQCOAP_ERR_EXISTS;
+        if (err == PQCOAP_OK)
+            err = pqcoap_oscore_ssn_name(&e->ctx, name);
+        if (err == PQCOAP_OK)
+            err = pqcoap_seq_counter_init(&e->ssn, &s->store, name, conf->ssn_freq);
+        if (err != PQCOAP_OK)
+            break;
+        e->ctx.window_valid = !conf->rfc8613_b_1_2;
+        e->used = 1;
+        size_t mask = s->index_cap - 1, i = kid_hash(e->ctx.recipient_id,
+                                                    e->ctx.recipient_id_len, mask);
+        while (s->index[i] != 0)
+            i = (i + 1) & mask;
+        s->index[i] = (uint32_t)(s->n + 1);
+        s->n++;
+    }
+    if (err != PQCOAP_OK) {
+        /* Undo this call's entries: clear their index slots, wipe them. */
+        for (size_t i = 0; i < s->index_cap; i++)
+            if (s->index[i] > first)
+                s->index[i] = 0;
+        for (size_t k = first; k <= s->n && k < s->cap; k++)
+            pqcoap_wipe(&s->entries[k], sizeof s->entries[k]);
+        s->n = first;
+    }
+    return err;
+}
+
+const pqcoap_layer *pqcoap_oscore_server_layer(const pqcoap_oscore_server *s)
+{
+    return s ? &s->layer : NULL;
+}
+
+void pqcoap_oscore_server_free(pqcoap_oscore_server *s)
+{
+    if (!s)
+        return;
+    if (s->entries) {
+        pqcoap_wipe(s->entries, s->cap * sizeof *s->entries);
+        free(s->entries);
+    }
+    free(s->index);
+    free(s);
+}
