@@ -38,11 +38,17 @@ typedef struct pqcoap_identity {
  *  Returns PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_CRYPTO on a backend failure. */
 pqcoap_err pqcoap_kid(const uint8_t *pk, size_t pk_len, uint8_t kid[PQCOAP_KID_LEN]);
 
-/** Generates a key pair of signature algorithm `alg` ("falcon-512" or "falcon-1024") from
- *  `rng` (NULL = system RNG) into *out. Returns PQCOAP_ERR_UNSUPPORTED for an unknown
- *  algorithm, PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_CRYPTO on failure (*out is then wiped). */
+/** Generates a general key pair (usage PQCOAP_USAGE_GENERAL) of signature algorithm `alg`
+ *  ("falcon-512" or "falcon-1024") from `rng` (NULL = system RNG) into *out. Returns
+ *  PQCOAP_ERR_UNSUPPORTED for an unknown algorithm, PQCOAP_ERR_ARG on NULL,
+ *  PQCOAP_ERR_CRYPTO on failure (*out is then wiped). */
 pqcoap_err pqcoap_identity_generate(const char *alg, const pqcoap_rng *rng,
                                     pqcoap_identity *out);
+
+/** As pqcoap_identity_generate, for a key of the given usage: PQCOAP_USAGE_SIGN_V1 makes a
+ *  key for sign-v1 only (docs/KEYS.md). PQCOAP_ERR_ARG also for an unknown usage. */
+pqcoap_err pqcoap_identity_generate_usage(const char *alg, pqcoap_key_usage usage,
+                                          const pqcoap_rng *rng, pqcoap_identity *out);
 
 /** Wipes the whole identity (secret key included). NULL is allowed. */
 void pqcoap_identity_wipe(pqcoap_identity *id);
@@ -57,14 +63,15 @@ pqcoap_err pqcoap_pubkey_set(const char *alg, const uint8_t *pk, size_t pk_len,
 const char *pqcoap_pubkey_alg(const pqcoap_pubkey *pk);
 
 /** Fills `out` with a trust-store entry that pins `pk` under peer id `id` (1..64 bytes),
- *  added at Unix time `added_s`. Returns PQCOAP_OK, PQCOAP_ERR_ARG on NULL, an unset key or
- *  an id of the wrong length. */
+ *  added at Unix time `added_s`, with the key's usage. Returns PQCOAP_OK, PQCOAP_ERR_ARG on
+ *  NULL, an unset key, an unknown usage or an id of the wrong length. */
 pqcoap_err pqcoap_peer_from_pubkey(const char *id, const pqcoap_pubkey *pk, int64_t added_s,
                                    pqcoap_peer *out);
 
 /** Writes the secret key file text of `id` into out[0..cap) and sets *out_len (no NUL is
- *  written). The text holds the secret key: wipe it after use. Returns PQCOAP_ERR_BUFFER if
- *  cap is too small (PQCOAP_KEYFILE_MAX always suffices), PQCOAP_ERR_ARG on NULL. */
+ *  written), with the line `usage: sign-v1` for a sign-v1 key. The text holds the secret
+ *  key: wipe it after use. Returns PQCOAP_ERR_BUFFER if cap is too small
+ *  (PQCOAP_KEYFILE_MAX always suffices), PQCOAP_ERR_ARG on NULL or an unknown usage. */
 pqcoap_err pqcoap_identity_encode(const pqcoap_identity *id, uint8_t *out, size_t cap,
                                   size_t *out_len);
 
@@ -73,7 +80,8 @@ pqcoap_err pqcoap_identity_encode(const pqcoap_identity *id, uint8_t *out, size_
 pqcoap_err pqcoap_pubkey_encode(const pqcoap_pubkey *pk, uint8_t *out, size_t cap,
                                 size_t *out_len);
 
-/** Parses a secret key file held in in[0..len) into *out. The text must be exactly in the
+/** Parses a secret key file held in in[0..len) into *out (usage PQCOAP_USAGE_SIGN_V1 if the
+ *  file has the line `usage: sign-v1`, else general). The text must be exactly in the
  *  format of docs/KEYS.md, the kid must match the public key and the secret key must sign
  *  for the public key. Returns PQCOAP_ERR_KEYFILE for anything else (wrong, truncated or
  *  public key file; *out is then wiped), PQCOAP_ERR_ARG on NULL. */
