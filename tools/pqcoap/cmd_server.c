@@ -1,5 +1,6 @@
-/* pqcoap server: serves the demo resources (sensors/temp, actuators/led, echo, counter) and
- * optionally the files under a folder, in one security mode, until SIGINT or SIGTERM. */
+/* pqcoap server: serves the demo resources (sensors/temp, actuators/led, echo, counter; no
+ * echo in sign-v1) and optionally the files under a folder, in one security mode, until
+ * SIGINT or SIGTERM. */
 #include "cli.h"
 
 #include <dirent.h>
@@ -84,7 +85,8 @@ static pqcoap_err led_put(void *arg, pqcoap_server_req *rq, const pqcoap_msg *re
     return set_text(resp, st->led_on ? "on" : "off");
 }
 
-/* POST echo: 2.05 with the request body and its Content-Format. */
+/* POST echo: 2.05 with the request body and its Content-Format. Never in sign-v1, where the
+ * response signature covers the bare body: the server would sign whatever a peer chose. */
 static pqcoap_err echo_post(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
                             pqcoap_msgbuf *resp)
 {
@@ -186,7 +188,7 @@ static int serve_dir(pqcoap_server *srv, file_list *files, const char *root, con
     return rc;
 }
 
-static int register_demo(pqcoap_server *srv, demo_state *st)
+static int register_demo(pqcoap_server *srv, demo_state *st, cli_mode mode)
 {
     static const struct {
         const char *path;
@@ -201,6 +203,8 @@ static int register_demo(pqcoap_server *srv, demo_state *st)
         {"counter", PQCOAP_POST, counter_post},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (routes[i].fn == echo_post && mode == CLI_MODE_SIGN_V1)
+            continue;
         pqcoap_err err = pqcoap_server_handle(srv, routes[i].path, routes[i].method,
                                               routes[i].fn, st);
         if (err != PQCOAP_OK)
@@ -208,6 +212,28 @@ static int register_demo(pqcoap_server *srv, demo_state *st)
                             pqcoap_strerror(err));
     }
     return CLI_OK;
+}
+
+/* One --allow ID=PUBFILE: as given, then split. */
+typedef struct allow_entry {
+    const char *arg;
+    char id[PQCOAP_ID_MAX + 1];
+    const char *file;
+} allow_entry;
+
+/* Splits out->arg into id and file and checks the key in the file against the mode. */
+static int parse_allow(const cli_command *cmd, cli_mode mode, allow_entry *out)
+{
+    const char *arg = out->arg, *eq = strchr(arg, '=');
+    size_t id_len = eq ? (size_t)(eq - arg) : 0;
+    if (!eq || id_len == 0 || id_len > PQCOAP_ID_MAX || !eq[1])
+        return cli_usage_error(cmd, "--allow needs ID=PUBFILE");
+    memcpy(out->id, arg, id_len);
+    out->id[id_len] = '\0';
+    out->file = eq + 1;
+    pqcoap_pubkey pk;
+    int rc = cli_load_pubkey(out->file, &pk);
+    return rc != CLI_OK ? rc : cli_check_usage(out->file, pk.usage, mode);
 }
 
 static pqcoap_server *volatile running_server;
@@ -245,7 +271,7 @@ static int server(const cli_command *cmd, int argc, char **argv)
     cli_endpoint ep;
     cli_endpoint_init(&ep);
     const char *addr = "::", *port_text = "5683", *dir = NULL, *v;
-    const char **allow = calloc((size_t)argc + 1, sizeof *allow);
+    allow_entry *allow = calloc((size_t)argc + 1, sizeof *allow);
     size_t n_allow = 0;
     int mode_set = 0, f, rc = allow ? CLI_OK : cli_fail(CLI_NETWORK, "out of memory");
     cli_args a;
@@ -258,7 +284,7 @@ static int server(const cli_command *cmd, int argc, char **argv)
         case SV_ID: ep.id = v; break;
         case SV_KEY: ep.key = v; break;
         case SV_DB: ep.db = v; break;
-        case SV_ALLOW: allow[n_allow++] = v; break;
+        case SV_ALLOW: allow[n_allow++].arg = v; break;
         case SV_DIR: dir = v; break;
         case CLI_HELP: rc = CLI_HELP; break;
         case CLI_POSITIONAL: rc = cli_usage_error(cmd, "unexpected argument"); break;
@@ -270,20 +296,13 @@ static int server(const cli_command *cmd, int argc, char **argv)
         rc = cli_usage_error(cmd, "-p PORT must be 0..65535");
     if (rc == CLI_OK && !mode_set)
         rc = cli_usage_error(cmd, "--mode is required");
+    /* Every key is checked against the mode before the store is opened. */
+    for (size_t i = 0; rc == CLI_OK && i < n_allow; i++)
+        rc = parse_allow(cmd, ep.mode, &allow[i]);
     if (rc == CLI_OK)
         rc = cli_endpoint_open(&ep, 1, n_allow > 0);
-    for (size_t i = 0; rc == CLI_OK && i < n_allow; i++) {
-        char id[PQCOAP_ID_MAX + 2];
-        const char *eq = strchr(allow[i], '=');
-        size_t id_len = eq ? (size_t)(eq - allow[i]) : 0;
-        if (!eq || id_len == 0 || id_len > PQCOAP_ID_MAX || !eq[1]) {
-            rc = cli_usage_error(cmd, "--allow needs ID=PUBFILE");
-            break;
-        }
-        memcpy(id, allow[i], id_len);
-        id[id_len] = '\0';
-        rc = cli_trust_add(&ep.store, id, eq + 1);
-    }
+    for (size_t i = 0; rc == CLI_OK && i < n_allow; i++)
+        rc = cli_trust_add(&ep.store, allow[i].id, allow[i].file);
     cli_server cs = {CLI_MODE_PLAIN, NULL, NULL};
     demo_state st = {0, 0};
     file_list files;
@@ -297,7 +316,7 @@ static int server(const cli_command *cmd, int argc, char **argv)
     }
     pqcoap_server *srv = cs.coap;
     if (rc == CLI_OK)
-        rc = register_demo(srv, &st);
+        rc = register_demo(srv, &st, ep.mode);
     if (rc == CLI_OK && dir)
         rc = serve_dir(srv, &files, dir, "", 0);
     if (rc == CLI_OK)
