@@ -99,9 +99,18 @@ pqcoap_err pqcoap_identity_save(const pqcoap_identity *id, const char *path, int
 /** Writes the public key file of `pk` to `path` with mode 0644; as pqcoap_identity_save. */
 pqcoap_err pqcoap_pubkey_save(const pqcoap_pubkey *pk, const char *path, int overwrite);
 
-/** Reads and parses the secret key file at `path`. Returns PQCOAP_ERR_NOT_FOUND if it does
- *  not exist, PQCOAP_ERR_IO if it cannot be read, else as pqcoap_identity_parse. */
+/** Reads and parses the secret key file at `path`. A valid file that its group or others
+ *  may access (mode & 077, as ssh checks private keys) is refused with PQCOAP_ERR_KEYFILE.
+ *  Returns PQCOAP_ERR_NOT_FOUND if it does not exist, PQCOAP_ERR_IO if it cannot
+ *  be read, else as pqcoap_identity_parse. On failure *out is wiped. */
 pqcoap_err pqcoap_identity_load(const char *path, pqcoap_identity *out);
+
+/** As pqcoap_identity_load; on failure also writes a one-line, NUL-terminated reason that
+ *  names the file (and, for a file others may access, the fix: chmod 600) into
+ *  msg[msg_cap] (truncated if longer; msg may be NULL when msg_cap is 0). On success msg is
+ *  the empty string. */
+pqcoap_err pqcoap_identity_load_msg(const char *path, char *msg, size_t msg_cap,
+                                    pqcoap_identity *out);
 
 /** Reads and parses the public key file at `path`; errors as pqcoap_identity_load. */
 pqcoap_err pqcoap_pubkey_load(const char *path, pqcoap_pubkey *out);

@@ -365,12 +365,21 @@ static pqcoap_err save(const char *path, const uint8_t *text, size_t len, mode_t
     return err;
 }
 
-/* Reads the whole file at path into buf[0..PQCOAP_KEYFILE_MAX); a larger file is no key file. */
-static pqcoap_err load(const char *path, uint8_t *buf, size_t *len)
+/* Reads the whole file at path into buf[0..PQCOAP_KEYFILE_MAX); a larger file is no key file.
+ * *mode (if not NULL) gets the permission bits of the file read. */
+static pqcoap_err load(const char *path, uint8_t *buf, size_t *len, mode_t *mode)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return errno == ENOENT ? PQCOAP_ERR_NOT_FOUND : PQCOAP_ERR_IO;
+    struct stat st;
+    FILE *f = fstat(fd, &st) == 0 ? fdopen(fd, "rb") : NULL;
+    if (f == NULL) {
+        close(fd);
+        return PQCOAP_ERR_IO;
+    }
+    if (mode != NULL)
+        *mode = st.st_mode & 07777;
     uint8_t extra;
     *len = fread(buf, 1, PQCOAP_KEYFILE_MAX, f);
     pqcoap_err err = ferror(f) ? PQCOAP_ERR_IO : PQCOAP_OK;
@@ -403,17 +412,47 @@ pqcoap_err pqcoap_pubkey_save(const pqcoap_pubkey *pk, const char *path, int ove
     return save(path, text, len, 0644, overwrite);
 }
 
-pqcoap_err pqcoap_identity_load(const char *path, pqcoap_identity *out)
+pqcoap_err pqcoap_identity_load_msg(const char *path, char *msg, size_t msg_cap,
+                                    pqcoap_identity *out)
 {
-    if (path == NULL || out == NULL)
+    if ((msg == NULL && msg_cap != 0) || path == NULL || out == NULL)
         return PQCOAP_ERR_ARG;
+    if (msg_cap != 0)
+        msg[0] = '\0';
     uint8_t text[PQCOAP_KEYFILE_MAX];
     size_t len = 0;
-    pqcoap_err err = load(path, text, &len);
+    mode_t mode = 0;
+    pqcoap_err err = load(path, text, &len, &mode);
     if (err == PQCOAP_OK)
         err = pqcoap_identity_parse(text, len, out);
+    /* A secret key that its group or others may read or replace is refused, as ssh refuses
+     * such a private key: it may be known or chosen by someone else. */
+    int exposed = err == PQCOAP_OK && (mode & 077) != 0;
+    if (exposed)
+        err = PQCOAP_ERR_KEYFILE;
+    if (err != PQCOAP_OK)
+        pqcoap_identity_wipe(out);
     pqcoap_wipe(text, sizeof text);
+    if (err == PQCOAP_OK || msg_cap == 0)
+        return err;
+    if (exposed)
+        snprintf(msg, msg_cap, "secret key file '%s' may be accessed by its group or others "
+                 "(mode %04o): it must be private to its owner; run chmod 600 '%s'", path,
+                 (unsigned)mode, path);
+    else if (err == PQCOAP_ERR_NOT_FOUND)
+        snprintf(msg, msg_cap, "secret key file '%s' does not exist", path);
+    else if (err == PQCOAP_ERR_KEYFILE)
+        snprintf(msg, msg_cap, "'%s' is not a valid secret key file (wrong, truncated or of "
+                 "another kind; see docs/KEYS.md)", path);
+    else
+        snprintf(msg, msg_cap, "cannot read secret key file '%s': %s", path,
+                 pqcoap_strerror(err));
     return err;
+}
+
+pqcoap_err pqcoap_identity_load(const char *path, pqcoap_identity *out)
+{
+    return pqcoap_identity_load_msg(path, NULL, 0, out);
 }
 
 pqcoap_err pqcoap_pubkey_load(const char *path, pqcoap_pubkey *out)
@@ -422,6 +461,6 @@ pqcoap_err pqcoap_pubkey_load(const char *path, pqcoap_pubkey *out)
         return PQCOAP_ERR_ARG;
     uint8_t text[PQCOAP_KEYFILE_MAX];
     size_t len = 0;
-    PQCOAP_TRY(load(path, text, &len));
+    PQCOAP_TRY(load(path, text, &len, NULL));
     return pqcoap_pubkey_parse(text, len, out);
 }
