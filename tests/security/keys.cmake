@@ -14,3 +14,7 @@ pqcoap_keys_script(keys_cli_usage keys_cli_usage.sh)
 pqcoap_test(keys_perms security ${CMAKE_CURRENT_SOURCE_DIR}/keys_perms.c)
 pqcoap_keys_script(keys_cli_perms keys_cli_perms.sh)
 pqcoap_keys_script(keys_dir keys_dir.sh)
+# Exit codes and messages of the CLI for failed requests (tools/pqcoap/cli.c).
+pqcoap_test(keys_exit security ${CMAKE_CURRENT_SOURCE_DIR}/keys_exit.c
+  ${CMAKE_SOURCE_DIR}/tools/pqcoap/cli.c)
+target_include_directories(keys_exit PRIVATE ${CMAKE_SOURCE_DIR}/tools/pqcoap)

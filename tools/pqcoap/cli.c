@@ -36,6 +36,16 @@ int cli_exit_for(pqcoap_err err)
     return CLI_NETWORK;
 }
 
+int cli_request_failed(pqcoap_err err, const char *why)
+{
+    if (!why || !why[0])
+        why = pqcoap_strerror(err);
+    if (err == PQCOAP_ERR_UNAUTHENTICATED)
+        return cli_fail(cli_exit_for(err), "the response was not authenticated, nothing was "
+                        "output (%s)", why);
+    return cli_fail(cli_exit_for(err), "%s", why);
+}
+
 void cli_args_init(cli_args *a, const cli_command *cmd, int argc, char **argv)
 {
     a->cmd = cmd;

@@ -23,9 +23,16 @@ enum {
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** Exit code for a library error met while talking to a peer: 1 for a CoAP error
- *  response, 3 for the authentication class and malformed protected input, 2 for usage
- *  errors, 4 otherwise (network, timeout, store, I/O). */
+ *  response, 3 for the authentication class (a response not authenticated, a request bound
+ *  to another recipient, ...) and malformed protected input, 2 for usage errors (a key made
+ *  for another mode, ...), 4 otherwise (network, timeout, a body over the limit, store,
+ *  I/O). */
 int cli_exit_for(pqcoap_err err);
+
+/** Reports a failed request: one line with `why` (the endpoint's last error; "" = the
+ *  error's name), saying first that the response was not authenticated for
+ *  PQCOAP_ERR_UNAUTHENTICATED. Returns cli_exit_for(err). */
+int cli_request_failed(pqcoap_err err, const char *why);
 
 /** One flag of a command. `arg` names its value in --help (NULL: the flag takes none). */
 typedef struct cli_flag {
