@@ -110,7 +110,8 @@ void pqcoap_store_close(pqcoap_store *store);
  * PQCOAP_ERR_STORE_CORRUPT (a row fails its shape check), PQCOAP_ERR_NOMEM. */
 
 /** Pins `peer` (copied): id 1..64 bytes, alg non-empty and NUL-terminated, 1 <= pk_len <=
- *  PQCOAP_PK_MAX. The caller computes kid and sets added_s. An existing peer with the same
+ *  PQCOAP_PK_MAX, usage PQCOAP_USAGE_GENERAL or PQCOAP_USAGE_SIGN_V1 (kept with the key and
+ *  returned by every look-up). The caller computes kid and sets added_s. An existing peer with the same
  *  id is replaced; PQCOAP_ERR_EXISTS if another id already has the same kid. */
 pqcoap_err pqcoap_store_peer_add(const pqcoap_store *store, const pqcoap_peer *peer);
 

@@ -28,6 +28,8 @@ pqcoap_err pqcoap_store_peer_add(const pqcoap_store *store, const pqcoap_peer *p
         return PQCOAP_ERR_ARG;
     if (peer->pk_len < 1 || peer->pk_len > PQCOAP_PK_MAX)
         return PQCOAP_ERR_ARG;
+    if (peer->usage != PQCOAP_USAGE_GENERAL && peer->usage != PQCOAP_USAGE_SIGN_V1)
+        return PQCOAP_ERR_ARG;
     return store->ops->peer_add(store->ctx, peer);
 }
 
