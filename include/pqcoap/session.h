@@ -92,14 +92,18 @@ typedef struct pqcoap_initiator_cfg {
     const char *id;                 /**< own initiator_id, 1..64 bytes UTF-8 */
     const uint8_t *sk;              /**< own identity secret key (suite's signature alg) */
     size_t sk_len;
+    pqcoap_key_usage usage;         /**< usage of the own key: must be PQCOAP_USAGE_GENERAL */
     const char *responder_id;       /**< responder_id to address */
     const uint8_t *responder_pk;    /**< pinned public key of the responder */
     size_t responder_pk_len;
+    pqcoap_key_usage responder_usage; /**< usage of the pinned key: must be
+                                           PQCOAP_USAGE_GENERAL */
     uint8_t suite;                  /**< suite byte, default 0x01 */
     uint16_t window;                /**< W for responses, 1..PQCOAP_WINDOW_MAX, default 64 */
 } pqcoap_initiator_cfg;
 
-#define PQCOAP_INITIATOR_CFG_INIT {NULL, NULL, 0, NULL, NULL, 0, 0x01, PQCOAP_WINDOW_DEFAULT}
+#define PQCOAP_INITIATOR_CFG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, NULL, NULL, 0, \
+    PQCOAP_USAGE_GENERAL, 0x01, PQCOAP_WINDOW_DEFAULT}
 
 /** Initiator state between sending INIT and receiving RESP (ephemeral secrets, the INIT
  *  bytes and the pinned responder key). Wiped when the handshake completes. */
@@ -178,6 +182,8 @@ typedef struct pqcoap_responder_cfg {
     const char *id;                 /**< own responder_id, 1..64 bytes UTF-8 (copied) */
     const uint8_t *sk;              /**< own identity secret key (copied) */
     size_t sk_len;
+    pqcoap_key_usage usage;         /**< usage of the identity key: must be
+                                         PQCOAP_USAGE_GENERAL */
     uint8_t suite;                  /**< the suite of the identity key, default 0x01 */
     uint32_t lifetime_s;            /**< session lifetime, default 3600 */
     uint32_t max_msgs;              /**< messages per direction, default 16384 */
@@ -189,8 +195,8 @@ typedef struct pqcoap_responder_cfg {
     const pqcoap_rng *rng;          /**< NULL = system RNG; borrowed */
 } pqcoap_responder_cfg;
 
-#define PQCOAP_RESPONDER_CFG_INIT {NULL, NULL, 0, 0x01, PQCOAP_LIFETIME_S_DEFAULT, \
-    PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 0, NULL, NULL}
+#define PQCOAP_RESPONDER_CFG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, 0x01, \
+    PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 0, NULL, NULL}
 
 /** A RESP kept for retransmissions of the identical INIT. */
 typedef struct pqcoap_resp_cache {

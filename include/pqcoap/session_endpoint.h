@@ -31,9 +31,13 @@ typedef struct pqcoap_session_client_config {
     const char *id;                 /**< own initiator_id, 1..64 bytes UTF-8 */
     const uint8_t *sk;              /**< own identity secret key (the suite's signature alg) */
     size_t sk_len;
+    pqcoap_key_usage usage;         /**< usage of the own key (identity.pub.usage): must be
+                                         PQCOAP_USAGE_GENERAL */
     const char *server_id;          /**< the server's responder_id */
     const uint8_t *server_pk;       /**< the server's pinned public key */
     size_t server_pk_len;
+    pqcoap_key_usage server_usage;  /**< usage of the pinned key (pqcoap_pubkey.usage): must
+                                         be PQCOAP_USAGE_GENERAL */
     /** Store of the persisted session_seq counter, reserved ahead (seq_block numbers per
      *  write) so that no session_seq is used twice across restarts. Borrowed: it must stay
      *  open while the client lives and is used only inside the client's calls. Required. */
@@ -47,8 +51,8 @@ typedef struct pqcoap_session_client_config {
     pqcoap_client_config coap;
 } pqcoap_session_client_config;
 
-#define PQCOAP_SESSION_CLIENT_CONFIG_INIT {NULL, NULL, 0, NULL, NULL, 0, NULL, 0x01, \
-    PQCOAP_WINDOW_DEFAULT, 16, PQCOAP_CLIENT_CONFIG_INIT}
+#define PQCOAP_SESSION_CLIENT_CONFIG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, NULL, NULL, 0, \
+    PQCOAP_USAGE_GENERAL, NULL, 0x01, PQCOAP_WINDOW_DEFAULT, 16, PQCOAP_CLIENT_CONFIG_INIT}
 
 /** What the client knows about its session and its last exchanges. Byte counts are of CoAP
  *  messages as whole bodies: 4-byte header, token, options, payload marker and payload
@@ -130,6 +134,8 @@ typedef struct pqcoap_session_server_config {
     const char *id;                 /**< own responder_id, 1..64 bytes UTF-8 (copied) */
     const uint8_t *sk;              /**< own identity secret key (copied) */
     size_t sk_len;
+    pqcoap_key_usage usage;         /**< usage of the identity key (identity.pub.usage): must
+                                         be PQCOAP_USAGE_GENERAL */
     uint8_t suite;                  /**< the suite of the identity key; default 0x01 */
     /** Trust store (initiator id -> pinned key) and anti-rollback floors. Borrowed: it must
      *  outlive the server, and while the server lives only its handshake thread uses it (open
@@ -152,7 +158,7 @@ typedef struct pqcoap_session_server_config {
     pqcoap_server_config coap;
 } pqcoap_session_server_config;
 
-#define PQCOAP_SESSION_SERVER_CONFIG_INIT {NULL, NULL, 0, 0x01, NULL, \
+#define PQCOAP_SESSION_SERVER_CONFIG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, 0x01, NULL, \
     PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 64, 0, 20, 32, \
     PQCOAP_SERVER_CONFIG_INIT}
 

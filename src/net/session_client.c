@@ -29,8 +29,10 @@ struct pqcoap_session_client {
     char server_id[PQCOAP_ID_MAX + 1];
     uint8_t sk[PQCOAP_SESSION_SK_MAX];
     size_t sk_len;
+    pqcoap_key_usage usage;
     uint8_t server_pk[PQCOAP_PK_MAX];
     size_t server_pk_len;
+    pqcoap_key_usage server_usage;
     uint8_t suite;
     uint16_t window;
     pqcoap_seq_counter seq;
@@ -115,8 +117,8 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
 static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
 {
     const pqcoap_initiator_cfg icfg = {
-        sc->id, sc->sk, sc->sk_len, sc->server_id, sc->server_pk, sc->server_pk_len,
-        sc->suite, sc->window,
+        sc->id, sc->sk, sc->sk_len, sc->usage, sc->server_id, sc->server_pk,
+        sc->server_pk_len, sc->server_usage, sc->suite, sc->window,
     };
     uint64_t t0 = mono_us();
     size_t init_len = 0;
@@ -281,8 +283,10 @@ pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_clie
     memcpy(sc->server_id, cfg->server_id, strlen(cfg->server_id));
     memcpy(sc->sk, cfg->sk, cfg->sk_len);
     sc->sk_len = cfg->sk_len;
+    sc->usage = cfg->usage;
     memcpy(sc->server_pk, cfg->server_pk, cfg->server_pk_len);
     sc->server_pk_len = cfg->server_pk_len;
+    sc->server_usage = cfg->server_usage;
     sc->suite = cfg->suite;
     sc->window = cfg->window;
     sc->layer.ctx = sc;

@@ -422,6 +422,7 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
     rcfg.id = cfg->id;
     rcfg.sk = cfg->sk;
     rcfg.sk_len = cfg->sk_len;
+    rcfg.usage = cfg->usage;
     rcfg.suite = cfg->suite;
     rcfg.lifetime_s = cfg->lifetime_s;
     rcfg.max_msgs = cfg->max_msgs;
