@@ -124,8 +124,10 @@ typedef struct pqcoap_initiator {
  *  through its store so it increases across restarts) and `timestamp_ms` (0 if no clock),
  *  signs it, keeps what the RESP needs in `st` and writes INIT to out[0..cap).
  *  Errors: PQCOAP_ERR_ARG (NULL, bad id, session_seq 0, key lengths not the suite's, W out
- *  of range), PQCOAP_ERR_UNSUPPORTED (suite), PQCOAP_ERR_BUFFER (cap < INIT length; st is
- *  then wiped), PQCOAP_ERR_CRYPTO. */
+ *  of range), PQCOAP_ERR_KEY_USAGE (the own key or the pinned responder key is not of usage
+ *  PQCOAP_USAGE_GENERAL: a sign-v1 key is never used in a handshake; nothing is written),
+ *  PQCOAP_ERR_UNSUPPORTED (suite), PQCOAP_ERR_BUFFER (cap < INIT length; st is then wiped),
+ *  PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_cfg *cfg,
                                   uint64_t session_seq, uint64_t timestamp_ms,
                                   const pqcoap_rng *rng, uint8_t *out, size_t cap,
@@ -234,7 +236,8 @@ typedef struct pqcoap_req_ctx {
 /** Initialises `r` with a copy of `cfg` (id and secret key copied; store and rng borrowed)
  *  over the caller's session table slots[0..n_slots), which it zeroes; slots must outlive
  *  r. Errors: PQCOAP_ERR_ARG (NULL, n_slots 0, bad id, key length, W or limits out of
- *  range, no store), PQCOAP_ERR_UNSUPPORTED (suite). */
+ *  range, no store), PQCOAP_ERR_KEY_USAGE (cfg->usage is not PQCOAP_USAGE_GENERAL: a sign-v1
+ *  key never signs a RESP), PQCOAP_ERR_UNSUPPORTED (suite). */
 pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg *cfg,
                                  pqcoap_session *slots, size_t n_slots);
 
@@ -247,9 +250,10 @@ pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg
  *  written. On any error no session is created or changed and nothing is written.
  *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED (version, suite),
  *  PQCOAP_ERR_UNKNOWN_PEER (initiator not trusted, or INIT for another responder),
- *  PQCOAP_ERR_AUTH (sig_i, X25519 key), PQCOAP_ERR_ROLLBACK, PQCOAP_ERR_LIMIT (table full;
- *  answer 5.03), PQCOAP_ERR_BUFFER (cap < PQCOAP_RESP_MAX is always enough), store errors,
- *  PQCOAP_ERR_CRYPTO. */
+ *  PQCOAP_ERR_KEY_USAGE (the initiator is pinned with a sign-v1 key: refused before sig_i is
+ *  verified), PQCOAP_ERR_AUTH (sig_i, X25519 key), PQCOAP_ERR_ROLLBACK, PQCOAP_ERR_LIMIT
+ *  (table full; answer 5.03), PQCOAP_ERR_BUFFER (cap < PQCOAP_RESP_MAX is always enough),
+ *  store errors, PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, size_t init_len,
                                       uint64_t now_ms, uint8_t *out, size_t cap,
                                       size_t *out_len);
@@ -296,8 +300,9 @@ typedef struct pqcoap_hs_pending {
  *  responder_id is ours, verifies sig_i and compares session_seq with the initiator's floor
  *  (PROTOCOL.md "Handshake"). Fills *p (any previous content is wiped). Touches no session.
  *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED,
- *  PQCOAP_ERR_UNKNOWN_PEER, PQCOAP_ERR_AUTH, PQCOAP_ERR_ROLLBACK (below the floor, or equal
- *  with another INIT), store errors. On error *p is wiped. */
+ *  PQCOAP_ERR_UNKNOWN_PEER, PQCOAP_ERR_KEY_USAGE (initiator pinned with a sign-v1 key),
+ *  PQCOAP_ERR_AUTH, PQCOAP_ERR_ROLLBACK (below the floor, or equal with another INIT), store
+ *  errors. On error *p is wiped. */
 pqcoap_err pqcoap_responder_hs_verify(const pqcoap_responder *r, const uint8_t *init,
                                       size_t init_len, pqcoap_hs_pending *p);
 
@@ -392,8 +397,8 @@ typedef enum pqcoap_err_where {
 } pqcoap_err_where;
 
 /** Maps a server-side error to the CoAP error response PROTOCOL.md prescribes: malformed
- *  (or unsupported) -> 4.00; handshake authentication errors (unknown initiator, bad
- *  signature, rollback) -> 4.01 "handshake rejected"; unknown or expired session -> 4.01
+ *  (or unsupported) -> 4.00; handshake authentication errors (unknown initiator, a sign-v1
+ *  key, bad signature, rollback) -> 4.01 "handshake rejected"; unknown or expired session -> 4.01
  *  "unknown session"; replay, out of window, bad tag -> 4.01 "rejected"; limits -> 5.03 with
  *  Max-Age; too large -> 4.13; anything else -> 5.00. Returns PQCOAP_ERR_ARG for PQCOAP_OK,
  *  PQCOAP_ERR_RETRANSMIT (serve the cached response instead) or a NULL out. */

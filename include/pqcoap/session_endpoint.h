@@ -80,7 +80,9 @@ typedef struct pqcoap_session_client pqcoap_session_client;
  *  with settings `cfg`. No handshake yet: the first request (or pqcoap_session_client_connect)
  *  makes one. *out owns the client (pqcoap_session_client_free). Errors: PQCOAP_ERR_ARG
  *  (NULL, ids, key lengths not the suite's, W, no store, a coap.layer set),
- *  PQCOAP_ERR_UNSUPPORTED (suite), and those of pqcoap_client_open. `msg` (may be NULL)
+ *  PQCOAP_ERR_KEY_USAGE (cfg->usage or cfg->server_usage is not PQCOAP_USAGE_GENERAL: a key
+ *  made for sign-v1 is never used in a session), PQCOAP_ERR_UNSUPPORTED (suite), and those
+ *  of pqcoap_client_open. `msg` (may be NULL)
  *  receives a NUL-terminated reason of at most msg_cap bytes on failure. */
 pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_client_config *cfg,
                                       pqcoap_session_client **out, char *msg, size_t msg_cap);
@@ -186,8 +188,10 @@ typedef struct pqcoap_session_server pqcoap_session_server;
  *  A retransmitted request (the same protected bytes) gets the kept protected response again
  *  and does not run the handler twice: the last protected response of each session is kept
  *  (up to max_body bytes each) until the session ends.
+ *  An INIT from an initiator pinned with a sign-v1 key is refused (4.01 "handshake rejected").
  *  Errors: PQCOAP_ERR_ARG (NULL, id, key, limits, no store, a coap.layer set),
- *  PQCOAP_ERR_UNSUPPORTED (suite), PQCOAP_ERR_NOMEM, and those of pqcoap_server_create.
+ *  PQCOAP_ERR_KEY_USAGE (cfg->usage is not PQCOAP_USAGE_GENERAL), PQCOAP_ERR_UNSUPPORTED
+ *  (suite), PQCOAP_ERR_NOMEM, and those of pqcoap_server_create.
  *  `msg` (may be NULL) receives a reason of at most msg_cap bytes on failure. */
 pqcoap_err pqcoap_session_server_create(const pqcoap_session_server_config *cfg,
                                         pqcoap_session_server **out, char *msg,

@@ -249,6 +249,10 @@ pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_c
         || cfg->responder_pk_len != suite->sig->pk_len || cfg->window == 0
         || cfg->window > PQCOAP_WINDOW_MAX)
         return PQCOAP_ERR_ARG;
+    /* key separation: a sign-v1 key signs bare messages, so it never signs or verifies a
+     * handshake (a RESP "signed" through a sign-v1 endpoint would verify) */
+    if (cfg->usage != PQCOAP_USAGE_GENERAL || cfg->responder_usage != PQCOAP_USAGE_GENERAL)
+        return PQCOAP_ERR_KEY_USAGE;
 
     pqcoap_initiator_wipe(st);
     uint8_t kem_pk[PQCOAP_KEM_PK_MAX], x25519_pk[PQCOAP_X25519_LEN], nonce_i[PQCOAP_NONCE_I_LEN];
@@ -322,7 +326,7 @@ pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, si
 /* ---- responder ---- */
 
 /* The trusted key of initiator `id` for `suite`. Unknown, or a key of another algorithm:
- * PQCOAP_ERR_UNKNOWN_PEER. */
+ * PQCOAP_ERR_UNKNOWN_PEER; a sign-v1 key: PQCOAP_ERR_KEY_USAGE. */
 static pqcoap_err trusted_key(const pqcoap_responder *r, const char *id,
                               const pqcoap_suite *suite, pqcoap_peer *peer)
 {
@@ -333,6 +337,9 @@ static pqcoap_err trusted_key(const pqcoap_responder *r, const char *id,
         return err;
     if (strcmp(peer->alg, suite->sig->name) != 0 || peer->pk_len != suite->sig->pk_len)
         return PQCOAP_ERR_UNKNOWN_PEER;
+    /* key separation: a sign-v1 key is refused before its signature is looked at */
+    if (peer->usage != PQCOAP_USAGE_GENERAL)
+        return PQCOAP_ERR_KEY_USAGE;
     return PQCOAP_OK;
 }
 

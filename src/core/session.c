@@ -267,6 +267,8 @@ pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg
         || cfg->window == 0 || cfg->window > PQCOAP_WINDOW_MAX || cfg->lifetime_s == 0
         || cfg->max_msgs == 0)
         return PQCOAP_ERR_ARG;
+    if (cfg->usage != PQCOAP_USAGE_GENERAL)
+        return PQCOAP_ERR_KEY_USAGE; /* a sign-v1 key never signs a RESP */
     memset(r, 0, sizeof *r);
     memcpy(r->id, cfg->id, id_len);
     memcpy(r->sk, cfg->sk, cfg->sk_len);
@@ -494,6 +496,7 @@ pqcoap_err pqcoap_error_to_coap(pqcoap_err err, pqcoap_err_where where, pqcoap_c
         out->diagnostic = "too large";
         break;
     case PQCOAP_ERR_UNKNOWN_PEER:
+    case PQCOAP_ERR_KEY_USAGE:
     case PQCOAP_ERR_ROLLBACK:
     case PQCOAP_ERR_HANDSHAKE:
         out->code = PQCOAP_CODE(4, 1);

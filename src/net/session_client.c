@@ -256,6 +256,8 @@ static pqcoap_err check_config(const pqcoap_session_client_config *cfg)
         !pqcoap_id_valid((const uint8_t *)cfg->server_id,
                          strnlen(cfg->server_id, PQCOAP_ID_MAX + 1)))
         return PQCOAP_ERR_ARG;
+    if (cfg->usage != PQCOAP_USAGE_GENERAL || cfg->server_usage != PQCOAP_USAGE_GENERAL)
+        return PQCOAP_ERR_KEY_USAGE;
     return PQCOAP_OK;
 }
 
@@ -269,6 +271,11 @@ pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_clie
     }
     *out = NULL;
     pqcoap_err err = check_config(cfg);
+    if (err == PQCOAP_ERR_KEY_USAGE) {
+        pqcoap_net_msg(msg, msg_cap, "a key made for sign-v1 cannot be used in a session "
+                       "(own key or pinned server key)");
+        return err;
+    }
     if (err != PQCOAP_OK) {
         pqcoap_net_msg(msg, msg_cap, "invalid session client settings (suite, ids, key "
                        "lengths, window, store, seq_block or a coap.layer)");

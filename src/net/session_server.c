@@ -430,6 +430,10 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
     rcfg.evict_idle_ms = cfg->evict_idle_ms;
     rcfg.store = cfg->store;
     pqcoap_err err = pqcoap_responder_init(&ss->r, &rcfg, ss->slots, ss->n_slots);
+    if (err == PQCOAP_ERR_KEY_USAGE) {
+        pqcoap_net_msg(msg, cap, "a key made for sign-v1 cannot be a session server's key");
+        return err;
+    }
     if (err != PQCOAP_OK) {
         pqcoap_net_msg(msg, cap, "invalid session settings (id, key, suite, limits): %s",
                        pqcoap_strerror(err));

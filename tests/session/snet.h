@@ -161,7 +161,7 @@ static pqcoap_session_client *snet_client(uint16_t port, const pqcoap_session_cl
 }
 
 /* A plain CoAP client (no session) of the server on 127.0.0.1:port. */
-static pqcoap_client *snet_plain_client(uint16_t port)
+static inline pqcoap_client *snet_plain_client(uint16_t port)
 {
     char uri[64];
     pqcoap_client *cl = NULL;
@@ -171,7 +171,7 @@ static pqcoap_client *snet_plain_client(uint16_t port)
 }
 
 /* A handshake request (POST pqc/session/init, Content-Format 42) carrying p[0..n). */
-static pqcoap_req snet_init_req(const uint8_t *p, size_t n)
+static inline pqcoap_req snet_init_req(const uint8_t *p, size_t n)
 {
     pqcoap_req req = PQCOAP_REQ_INIT;
     req.method = PQCOAP_POST;
@@ -183,8 +183,9 @@ static pqcoap_req snet_init_req(const uint8_t *p, size_t n)
 }
 
 /* A request of `method` to `path` with a payload; *reply filled (caller frees). */
-static pqcoap_err snet_req(pqcoap_session_client *sc, uint8_t method, const char *path,
-                           const void *payload, size_t len, pqcoap_reply *reply)
+static inline pqcoap_err snet_req(pqcoap_session_client *sc, uint8_t method,
+                                  const char *path, const void *payload, size_t len,
+                                  pqcoap_reply *reply)
 {
     pqcoap_req req = PQCOAP_REQ_INIT;
     req.method = method;
@@ -201,7 +202,7 @@ static pqcoap_err snet_req(pqcoap_session_client *sc, uint8_t method, const char
 }
 
 /* 1 if `method` on "echo" with `text` comes back as 2.xx with the same text. */
-static int snet_echo(pqcoap_session_client *sc, uint8_t method, const char *text)
+static inline int snet_echo(pqcoap_session_client *sc, uint8_t method, const char *text)
 {
     pqcoap_reply r;
     size_t len = strlen(text);
