@@ -348,8 +348,12 @@ void pqcoap_responder_hs_abort(pqcoap_responder *r, pqcoap_hs_pending *p);
  *  Retransmission contract: if the request is byte for byte the most recently accepted
  *  request of its session (same n, code, options and payload), it returns
  *  PQCOAP_ERR_RETRANSMIT with *ctx filled and writes nothing; the caller must not run the
- *  handler again but resend the protected response it made for (ctx->sid, ctx->request_n)
- *  (or drop the request if it has none yet). Any other repeat is PQCOAP_ERR_REPLAY.
+ *  handler again. Only if the CoAP message is a retransmission of that request (RFC 7252
+ *  section 4.5: the same message ID from the same source address, within EXCHANGE_LIFETIME)
+ *  does it resend the protected response it made for (ctx->sid, ctx->request_n), and at
+ *  most MAX_RETRANSMIT + 1 = 5 times; otherwise it answers as for PQCOAP_ERR_REPLAY (or
+ *  drops the request if it has no response yet), so that a copied datagram from anywhere
+ *  cannot draw the response again. Any other repeat is PQCOAP_ERR_REPLAY.
  *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNKNOWN_SESSION,
  *  PQCOAP_ERR_EXPIRED (lifetime over or replies used up: the session is ended; or n >=
  *  max_msgs), PQCOAP_ERR_RETRANSMIT, PQCOAP_ERR_REPLAY, PQCOAP_ERR_AUTH,

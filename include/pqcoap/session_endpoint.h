@@ -185,9 +185,11 @@ typedef struct pqcoap_session_server pqcoap_session_server;
  *  pqcoap_server_run / pqcoap_server_step on that server, from one I/O thread.
  *  Protected requests and responses are handled on the I/O thread; handshakes (signature
  *  checks, ML-KEM, signing) on the handshake thread, so they never hold up the sessions.
- *  A retransmitted request (the same protected bytes) gets the kept protected response again
- *  and does not run the handler twice: the last protected response of each session is kept
- *  (up to max_body bytes each) until the session ends.
+ *  A retransmitted request (the same protected bytes, the same CoAP message ID, from the same
+ *  address, within EXCHANGE_LIFETIME = 247 s) gets the kept protected response again, at most
+ *  5 times, and does not run the handler twice; the same bytes under another message ID or
+ *  from another address are a replay (4.01 "rejected"). The last protected response of each
+ *  session is kept (up to max_body bytes each) until the session ends.
  *  An INIT from an initiator pinned with a sign-v1 key is refused (4.01 "handshake rejected").
  *  Errors: PQCOAP_ERR_ARG (NULL, id, key, limits, no store, a coap.layer set),
  *  PQCOAP_ERR_KEY_USAGE (cfg->usage is not PQCOAP_USAGE_GENERAL), PQCOAP_ERR_UNSUPPORTED

@@ -15,6 +15,11 @@
 
 #define HS_THREAD_NICE 10     /* the handshake thread yields to the I/O thread */
 #define RATE_BUCKETS 64     /* source addresses whose handshake rate is tracked at once */
+/* RFC 7252 section 4.8.2: a message ID is retransmitted within EXCHANGE_LIFETIME, and a
+ * request is sent at most MAX_RETRANSMIT + 1 = 5 times. */
+#define EXCHANGE_LIFETIME_MS 247000u
+#define RESENDS_MAX 5u
+#define PEER_KEY_LEN 18     /* IP address (16, IPv4 in the first 4) and port (2) */
 
 /* Per-exchange state of the layer: set by check_request for a protected request. */
 typedef struct srv_state {
@@ -22,10 +27,15 @@ typedef struct srv_state {
     pqcoap_req_ctx ctx;
 } srv_state;
 
-/* The last protected response of a session (slot i of the table), for retransmissions. */
+/* The last protected response of a session (slot i of the table), for retransmissions of
+ * its request: the same message ID from the same address, within EXCHANGE_LIFETIME. */
 typedef struct kept {
     uint64_t serial;
     uint64_t request_n;
+    uint16_t mid;                   /* the request's CoAP message ID */
+    uint8_t peer[PEER_KEY_LEN];     /* and source address */
+    uint64_t made_ms;
+    unsigned resent;                /* times sent again */
     pqcoap_reply wire;
 } kept;
 
@@ -95,6 +105,21 @@ static pqcoap_err copy_msg(pqcoap_msgbuf *b, const pqcoap_msg *m)
     return pqcoap_msgbuf_set_payload(b, m->payload, m->payload_len);
 }
 
+/* The IP address of x in key[0..16) and its port in key[16..18). */
+static void addr_key(const pqcoap_exchange *x, uint8_t key[PEER_KEY_LEN])
+{
+    memset(key, 0, PEER_KEY_LEN);
+    if (x->peer.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)&x->peer;
+        memcpy(key, &a->sin_addr, 4);
+        memcpy(key + 16, &a->sin_port, 2);
+    } else if (x->peer.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)&x->peer;
+        memcpy(key, &a->sin6_addr, 16);
+        memcpy(key + 16, &a->sin6_port, 2);
+    }
+}
+
 /* ---- kept protected responses (under the lock) ---------------------------------------- */
 
 static size_t slot_of(const pqcoap_session_server *ss, const pqcoap_session *s)
@@ -113,16 +138,28 @@ static void sweep(pqcoap_session_server *ss, uint64_t now_ms)
     }
 }
 
-static const kept *kept_for(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx)
+/* PROTOCOL.md "Receive rules": the kept response to the request ctx, if x is a
+ * retransmission of that request (RFC 7252 section 4.5: the same message ID from the same
+ * address, within EXCHANGE_LIFETIME) and it was not sent again RESENDS_MAX times already;
+ * else NULL (the request is a replay). */
+static kept *kept_for(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
+                      const pqcoap_exchange *x, uint64_t now_ms)
 {
     pqcoap_session *s = pqcoap_responder_by_serial(&ss->r, ctx->serial);
     if (!s)
         return NULL;
-    const kept *k = &ss->kept[slot_of(ss, s)];
-    return k->wire.mem && k->serial == ctx->serial && k->request_n == ctx->request_n ? k : NULL;
+    kept *k = &ss->kept[slot_of(ss, s)];
+    uint8_t peer[PEER_KEY_LEN];
+    addr_key(x, peer);
+    if (!k->wire.mem || k->serial != ctx->serial || k->request_n != ctx->request_n ||
+        k->mid != x->mid || memcmp(k->peer, peer, sizeof peer) != 0 ||
+        now_ms - k->made_ms >= EXCHANGE_LIFETIME_MS || k->resent >= RESENDS_MAX)
+        return NULL;
+    return k;
 }
 
-static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx, const pqcoap_msgbuf *wire)
+static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
+                 const pqcoap_exchange *x, const pqcoap_msgbuf *wire, uint64_t now_ms)
 {
     pqcoap_session *s = pqcoap_responder_by_serial(&ss->r, ctx->serial);
     if (!s)
@@ -135,6 +172,10 @@ static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx, const pqc
     if (pqcoap_reply_copy(&k->wire, &m) == PQCOAP_OK) {
         k->serial = ctx->serial;
         k->request_n = ctx->request_n;
+        k->mid = x->mid;
+        addr_key(x, k->peer);
+        k->made_ms = now_ms;
+        k->resent = 0;
     }
 }
 
@@ -160,7 +201,6 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
                                 const pqcoap_msg *wire, pqcoap_msgbuf *out,
                                 pqcoap_layer_verdict *verdict)
 {
-    (void)x;
     pqcoap_session_server *ss = ctx;
     srv_state *st = state;
     *verdict = PQCOAP_LAYER_HANDLE;
@@ -176,9 +216,11 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     pqcoap_err err = pqcoap_responder_unprotect(&ss->r, wire, now, out->payload,
                                                 out->payload_cap, &len, &rc);
     if (err == PQCOAP_ERR_RETRANSMIT) {
-        /* PROTOCOL.md "Receive rules": the same protected response again, no handler run */
-        const kept *k = kept_for(ss, &rc);
+        /* PROTOCOL.md "Receive rules": the same protected response again, no handler run;
+         * the same bytes under another message ID or from elsewhere are a replay */
+        kept *k = kept_for(ss, &rc, x, now);
         if (k) {
+            k->resent++;
             out->code = k->wire.msg.code;
             err = copy_msg(out, &k->wire.msg);
             ss->stats.retransmissions++;
@@ -203,7 +245,6 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
 static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange *x,
                                    const pqcoap_msg *resp, pqcoap_msgbuf *wire)
 {
-    (void)x;
     pqcoap_session_server *ss = ctx;
     const srv_state *st = state;
     if (!st->protected)
@@ -214,7 +255,7 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     pqcoap_err err = pqcoap_responder_protect(&ss->r, &st->ctx, resp, now, wire->payload,
                                               wire->payload_cap, &wire->payload_len);
     if (err == PQCOAP_OK)
-        keep(ss, &st->ctx, wire);
+        keep(ss, &st->ctx, x, wire, now);
     pthread_mutex_unlock(&ss->lock);
     /* e.g. the session ended while the handler ran: 4.01 "unknown session" */
     if (err != PQCOAP_OK)
@@ -224,19 +265,6 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
 
 /* ---- handshakes: rate limit, queue, worker ------------------------------------------ */
 
-/* The IP address of x (port left out: one host, one bucket). */
-static void addr_key(const pqcoap_exchange *x, uint8_t key[16])
-{
-    memset(key, 0, 16);
-    if (x->peer.ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)&x->peer;
-        memcpy(key, &a->sin_addr, 4);
-    } else if (x->peer.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)&x->peer;
-        memcpy(key, &a->sin6_addr, 16);
-    }
-}
-
 /* Token bucket per source address: 1 if a handshake may start now, else 0 with *max_age_s
  * set to the seconds until the next token. */
 static int take_token(pqcoap_session_server *ss, const pqcoap_exchange *x, uint64_t now,
@@ -244,8 +272,8 @@ static int take_token(pqcoap_session_server *ss, const pqcoap_exchange *x, uint6
 {
     if (ss->rate == 0)
         return 1;
-    uint8_t key[16];
-    addr_key(x, key);
+    uint8_t key[PEER_KEY_LEN];
+    addr_key(x, key); /* the address only: one host, one bucket */
     uint64_t full = (uint64_t)ss->rate * 1000;
     bucket *b = NULL, *oldest = &ss->buckets[0];
     for (size_t i = 0; i < RATE_BUCKETS && !b; i++) {
