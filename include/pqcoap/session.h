@@ -80,6 +80,7 @@ typedef struct pqcoap_session {
     pqcoap_chain send;
     pqcoap_window recv;
     char peer_id[PQCOAP_ID_MAX + 1]; /* responder: initiator_id */
+    uint8_t peer_pk_hash[32];       /* responder: SHA-256 of its key at the handshake */
     uint8_t has_last_req;           /* responder: retransmission record is set */
     uint64_t last_req_n;
     uint8_t last_req_digest[32];    /* SHA-256(AAD || protected payload) of that request */
@@ -290,6 +291,7 @@ typedef struct pqcoap_hs_pending {
     uint64_t session_seq;
     uint8_t init_hash[32];
     char peer_id[PQCOAP_ID_MAX + 1];
+    uint8_t peer_pk_hash[32];
     uint8_t ck_c2s[32];
     uint8_t ck_s2c[32];
     uint8_t resp[PQCOAP_RESP_MAX];
@@ -381,6 +383,23 @@ void pqcoap_responder_expire(pqcoap_responder *r, uint64_t now_ms, uint64_t *nex
 
 /** Number of live sessions. */
 size_t pqcoap_responder_live(const pqcoap_responder *r);
+
+/** Ends every live session whose initiator is no longer trusted with the key it made the
+ *  session with (PROTOCOL.md "Revocation"): removed from the trust store, its key replaced,
+ *  or its key now of usage sign-v1. One store look-up per live session; call it whenever
+ *  the store's change count (pqcoap_store_change_count) differs from the last call's.
+ *  *ended (may be NULL) gets the number of sessions ended. Errors: PQCOAP_ERR_ARG, store
+ *  errors (sessions checked before stay decided; call again). */
+pqcoap_err pqcoap_responder_revalidate(pqcoap_responder *r, size_t *ended);
+
+/** The check of pqcoap_responder_revalidate for one session, for a caller that looks up the
+ *  store apart from its table lock (as the phases of a handshake): PQCOAP_OK if the trust
+ *  store still pins, under peer_id, a key of r's suite and of usage PQCOAP_USAGE_GENERAL
+ *  whose SHA-256 is pk_hash (the session's peer_pk_hash); PQCOAP_ERR_UNKNOWN_PEER (removed
+ *  or replaced), PQCOAP_ERR_KEY_USAGE (now a sign-v1 key), PQCOAP_ERR_ARG, store errors.
+ *  Reads only r's configuration and store. */
+pqcoap_err pqcoap_responder_peer_trusted(const pqcoap_responder *r, const char *peer_id,
+                                         const uint8_t pk_hash[32]);
 
 /** Wipes the responder: its secret key, RESP cache and every session of its table. */
 void pqcoap_responder_wipe(pqcoap_responder *r);

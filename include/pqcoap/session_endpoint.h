@@ -141,7 +141,8 @@ typedef struct pqcoap_session_server_config {
     uint8_t suite;                  /**< the suite of the identity key; default 0x01 */
     /** Trust store (initiator id -> pinned key) and anti-rollback floors. Borrowed: it must
      *  outlive the server, and while the server lives only its handshake thread uses it (open
-     *  a second handle of the same SQLite file for anything else). Required. */
+     *  a second handle of the same SQLite file for anything else, e.g. removing a peer).
+     *  Required. */
     const pqcoap_store *store;
     uint32_t lifetime_s;            /**< session lifetime; default 3600 */
     uint32_t max_msgs;              /**< messages per direction and session; default 16384 */
@@ -191,6 +192,9 @@ typedef struct pqcoap_session_server pqcoap_session_server;
  *  from another address are a replay (4.01 "rejected"). The last protected response of each
  *  session is kept (up to max_body bytes each) until the session ends.
  *  An INIT from an initiator pinned with a sign-v1 key is refused (4.01 "handshake rejected").
+ *  A session ends within about 250 ms once its initiator is removed from the store or its
+ *  key replaced, also by another process on the same SQLite file (PROTOCOL.md
+ *  "Revocation"): the handshake thread reads the store's change count that often.
  *  Errors: PQCOAP_ERR_ARG (NULL, id, key, limits, no store, a coap.layer set),
  *  PQCOAP_ERR_KEY_USAGE (cfg->usage is not PQCOAP_USAGE_GENERAL), PQCOAP_ERR_UNSUPPORTED
  *  (suite), PQCOAP_ERR_NOMEM, and those of pqcoap_server_create.

@@ -79,6 +79,7 @@ pqcoap_err pqcoap_session_snapshot(const pqcoap_session *s, uint8_t *out, size_t
         if ((s->recv.held[i / 8] >> (i % 8)) & 1)
             pqcoap_wr_bytes(&w, s->recv.mk[i], 32);
     pqcoap_wr_str8(&w, (const uint8_t *)s->peer_id, strnlen(s->peer_id, PQCOAP_ID_MAX));
+    pqcoap_wr_bytes(&w, s->peer_pk_hash, sizeof s->peer_pk_hash);
     pqcoap_wr_u8(&w, s->has_last_req);
     pqcoap_wr_u64(&w, s->last_req_n);
     pqcoap_wr_bytes(&w, s->last_req_digest, 32);
@@ -313,6 +314,28 @@ void pqcoap_responder_expire(pqcoap_responder *r, uint64_t now_ms, uint64_t *nex
     }
     if (next_ms)
         *next_ms = next;
+}
+
+pqcoap_err pqcoap_responder_revalidate(pqcoap_responder *r, size_t *ended)
+{
+    size_t n = 0;
+    pqcoap_err err = r && r->slots ? PQCOAP_OK : PQCOAP_ERR_ARG;
+    for (size_t i = 0; err == PQCOAP_OK && i < r->n_slots; i++) {
+        pqcoap_session *s = &r->slots[i];
+        if (!s->live)
+            continue;
+        /* PROTOCOL.md "Revocation": a session lives only while its initiator is trusted
+         * with the key that made it */
+        err = pqcoap_responder_peer_trusted(r, s->peer_id, s->peer_pk_hash);
+        if (err == PQCOAP_ERR_UNKNOWN_PEER || err == PQCOAP_ERR_KEY_USAGE) {
+            pqcoap_session_wipe(s);
+            n++;
+            err = PQCOAP_OK;
+        }
+    }
+    if (ended)
+        *ended = n;
+    return err;
 }
 
 static pqcoap_session *by_sid(pqcoap_responder *r, uint64_t sid)

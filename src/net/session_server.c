@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #define HS_THREAD_NICE 10     /* the handshake thread yields to the I/O thread */
 #define RATE_BUCKETS 64     /* source addresses whose handshake rate is tracked at once */
@@ -20,6 +21,8 @@
 #define EXCHANGE_LIFETIME_MS 247000u
 #define RESENDS_MAX 5u
 #define PEER_KEY_LEN 18     /* IP address (16, IPv4 in the first 4) and port (2) */
+/* PROTOCOL.md "Revocation": how often the handshake thread reads the store's change count */
+#define REVOKE_CHECK_MS 250u
 
 /* Per-exchange state of the layer: set by check_request for a protected request. */
 typedef struct srv_state {
@@ -46,6 +49,13 @@ typedef struct hs_job {
     uint8_t init[PQCOAP_INIT_MAX];
     struct hs_job *next;
 } hs_job;
+
+/* A live session's initiator and key, copied for the revocation check outside the lock. */
+typedef struct peer_ref {
+    uint64_t serial;
+    char id[PQCOAP_ID_MAX + 1];
+    uint8_t pk_hash[32];
+} peer_ref;
 
 /* Token bucket of one source address, in thousandths of a handshake. */
 typedef struct bucket {
@@ -76,6 +86,10 @@ struct pqcoap_session_server {
     int worker_started;
     pqcoap_hs_pending pending;      /* the worker's handshake in progress */
     uint8_t resp[PQCOAP_RESP_MAX];  /* the worker's RESP */
+    peer_ref *refs;                 /* the worker's revocation check: n_slots entries */
+    uint64_t next_check_ms;         /* worker: when to read the change count again */
+    uint64_t change_count;          /* worker: the count all live sessions were checked at */
+    int count_known;                /* worker: change_count is valid */
 
     bucket buckets[RATE_BUCKETS];   /* I/O thread only */
 };
@@ -405,6 +419,53 @@ static void run_handshake(pqcoap_session_server *ss, const hs_job *job)
     (void)pqcoap_server_complete(ss->srv, job->ticket, &m);
 }
 
+/* PROTOCOL.md "Revocation" (worker thread, the store's one user): when the store's change
+ * count moved since the last check, ends every session whose initiator is no longer trusted
+ * with the key that made it. Look-ups run outside the lock, as a handshake's do. */
+static void revalidate(pqcoap_session_server *ss)
+{
+    uint64_t count = 0;
+    pqcoap_err err = pqcoap_store_change_count(ss->r.cfg.store, &count);
+    if (err == PQCOAP_OK && ss->count_known && count == ss->change_count)
+        return;
+    size_t n = 0, ended = 0;
+    pthread_mutex_lock(&ss->lock);
+    for (size_t i = 0; i < ss->n_slots; i++) {
+        const pqcoap_session *s = &ss->slots[i];
+        if (!s->live)
+            continue;
+        peer_ref *p = &ss->refs[n++];
+        p->serial = s->serial;
+        memcpy(p->id, s->peer_id, sizeof p->id);
+        memcpy(p->pk_hash, s->peer_pk_hash, sizeof p->pk_hash);
+    }
+    pthread_mutex_unlock(&ss->lock);
+    int complete = err == PQCOAP_OK; /* without a count (or a look-up failing): every time */
+    for (size_t i = 0; i < n; i++) {
+        err = pqcoap_responder_peer_trusted(&ss->r, ss->refs[i].id, ss->refs[i].pk_hash);
+        if (err == PQCOAP_ERR_UNKNOWN_PEER || err == PQCOAP_ERR_KEY_USAGE)
+            ss->refs[ended++].serial = ss->refs[i].serial;
+        else if (err != PQCOAP_OK)
+            complete = 0;
+    }
+    if (ended) {
+        pthread_mutex_lock(&ss->lock);
+        for (size_t i = 0; i < ended; i++)
+            pqcoap_session_wipe(pqcoap_responder_by_serial(&ss->r, ss->refs[i].serial));
+        sweep(ss, pqcoap_net_now_ms()); /* and what was kept for them */
+        pthread_mutex_unlock(&ss->lock);
+    }
+    ss->change_count = count;
+    ss->count_known = complete;
+}
+
+/* Waits for a job, a stop or deadline_ms (the clock of pqcoap_net_now_ms), lock held. */
+static void wait_until(pqcoap_session_server *ss, uint64_t deadline_ms)
+{
+    struct timespec ts = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L};
+    pthread_cond_timedwait(&ss->wake, &ss->lock, &ts);
+}
+
 static void *worker_main(void *arg)
 {
     pqcoap_session_server *ss = arg;
@@ -417,9 +478,10 @@ static void *worker_main(void *arg)
         (void)setpriority(PRIO_PROCESS, 0, prio + HS_THREAD_NICE);
     for (;;) {
         pthread_mutex_lock(&ss->lock);
-        while (!ss->stopping && !ss->jobs)
-            pthread_cond_wait(&ss->wake, &ss->lock);
-        hs_job *job = ss->stopping ? NULL : ss->jobs;
+        while (!ss->stopping && !ss->jobs && pqcoap_net_now_ms() < ss->next_check_ms)
+            wait_until(ss, ss->next_check_ms);
+        int stopping = ss->stopping;
+        hs_job *job = stopping ? NULL : ss->jobs;
         if (job) {
             ss->jobs = job->next;
             if (!ss->jobs)
@@ -427,10 +489,17 @@ static void *worker_main(void *arg)
             ss->n_jobs--;
         }
         pthread_mutex_unlock(&ss->lock);
-        if (!job)
+        if (stopping)
             return NULL;
-        run_handshake(ss, job);
-        free(job);
+        uint64_t now = pqcoap_net_now_ms();
+        if (now >= ss->next_check_ms) {
+            revalidate(ss);
+            ss->next_check_ms = now + REVOKE_CHECK_MS;
+        }
+        if (job) {
+            run_handshake(ss, job);
+            free(job);
+        }
     }
 }
 
@@ -442,7 +511,8 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
     ss->n_slots = cfg->max_sessions;
     ss->slots = calloc(ss->n_slots, sizeof *ss->slots);
     ss->kept = calloc(ss->n_slots, sizeof *ss->kept);
-    if (!ss->slots || !ss->kept) {
+    ss->refs = calloc(ss->n_slots, sizeof *ss->refs);
+    if (!ss->slots || !ss->kept || !ss->refs) {
         pqcoap_net_msg(msg, cap, "out of memory");
         return PQCOAP_ERR_NOMEM;
     }
@@ -507,7 +577,11 @@ pqcoap_err pqcoap_session_server_create(const pqcoap_session_server_config *cfg,
         return PQCOAP_ERR_NOMEM;
     }
     pthread_mutex_init(&ss->lock, NULL);
-    pthread_cond_init(&ss->wake, NULL);
+    pthread_condattr_t ca; /* timed waits on the clock of pqcoap_net_now_ms */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&ss->wake, &ca);
+    pthread_condattr_destroy(&ca);
     ss->rate = cfg->handshakes_per_s;
     ss->max_pending = cfg->max_pending_handshakes;
     pqcoap_err err = setup(ss, cfg, msg, msg_cap);
@@ -541,6 +615,7 @@ void pqcoap_session_server_free(pqcoap_session_server *ss)
     for (size_t i = 0; ss->kept && i < ss->n_slots; i++)
         pqcoap_reply_free(&ss->kept[i].wire);
     free(ss->kept);
+    free(ss->refs);
     free(ss->slots);
     pthread_cond_destroy(&ss->wake);
     pthread_mutex_destroy(&ss->lock);
