@@ -427,10 +427,12 @@ typedef enum pqcoap_err_where {
  *  PQCOAP_ERR_RETRANSMIT (serve the cached response instead) or a NULL out. */
 pqcoap_err pqcoap_error_to_coap(pqcoap_err err, pqcoap_err_where where, pqcoap_coap_error *out);
 
-/** Client side: the pqcoap_err for a received unprotected error response: 4.01 with
- *  diagnostic "handshake rejected" -> PQCOAP_ERR_HANDSHAKE, "unknown session" ->
+/** Client side: the pqcoap_err for a received unprotected response (PROTOCOL.md "Errors"):
+ *  4.01 with diagnostic "handshake rejected" -> PQCOAP_ERR_HANDSHAKE, "unknown session" ->
  *  PQCOAP_ERR_UNKNOWN_SESSION, "rejected" -> PQCOAP_ERR_REJECTED; 4.00 ->
- *  PQCOAP_ERR_MALFORMED; 5.03 -> PQCOAP_ERR_BUSY; any other code -> PQCOAP_ERR_COAP. */
+ *  PQCOAP_ERR_MALFORMED; 5.03 -> PQCOAP_ERR_BUSY; any other code or diagnostic (2.05, 4.04,
+ *  5.00, ...) -> PQCOAP_ERR_UNAUTHENTICATED: the protocol never sends it unprotected, so it
+ *  cannot be told from a forgery. */
 pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_t diag_len);
 
 #ifdef __cplusplus

@@ -95,9 +95,10 @@ void pqcoap_session_client_free(pqcoap_session_client *sc);
  *  else. Errors: PQCOAP_ERR_HANDSHAKE (server answered 4.01 "handshake rejected": unknown
  *  initiator, bad signature, older session_seq), PQCOAP_ERR_BUSY (5.03: table full or rate
  *  limit; back off for its Max-Age), PQCOAP_ERR_AUTH (RESP not signed by the pinned server
- *  key: no session), PQCOAP_ERR_MALFORMED (malformed RESP, or 4.00), PQCOAP_ERR_COAP (other
- *  CoAP error), PQCOAP_ERR_TIMEOUT and the other errors of pqcoap_client_request, store
- *  errors (session_seq reservation), PQCOAP_ERR_CRYPTO. On error there is no session. */
+ *  key: no session), PQCOAP_ERR_MALFORMED (malformed RESP, or 4.00),
+ *  PQCOAP_ERR_UNAUTHENTICATED (any other unprotected answer, e.g. 4.04), PQCOAP_ERR_TIMEOUT
+ *  and the other errors of pqcoap_client_request, store errors (session_seq reservation),
+ *  PQCOAP_ERR_CRYPTO. On error there is no session. */
 pqcoap_err pqcoap_session_client_connect(pqcoap_session_client *sc);
 
 /** Sends `req` protected in the session and waits for the response; `reply` (caller frees
@@ -110,7 +111,9 @@ pqcoap_err pqcoap_session_client_connect(pqcoap_session_client *sc);
  *  PQCOAP_OK with the response (any code; with req->expect_success a 4.xx/5.xx gives
  *  PQCOAP_ERR_COAP); PQCOAP_ERR_SESSION_LOST; PQCOAP_ERR_UNKNOWN_SESSION (still unknown
  *  after the re-handshake); PQCOAP_ERR_REJECTED (4.01 "rejected": replayed or forged
- *  request); PQCOAP_ERR_DOWNGRADE (an unprotected success response); PQCOAP_ERR_AUTH /
+ *  request); PQCOAP_ERR_UNAUTHENTICATED (an unprotected response of a code PROTOCOL.md
+ *  "Errors" does not leave unprotected, success or not: 2.05, 4.04, 5.00, a 4.01 with
+ *  another diagnostic; it cannot be told from a forgery); PQCOAP_ERR_AUTH /
  *  PQCOAP_ERR_REPLAY / PQCOAP_ERR_MALFORMED / PQCOAP_ERR_EXPIRED (the protected response
  *  does not verify); PQCOAP_ERR_BUSY (5.03); the errors of pqcoap_session_client_connect
  *  and of pqcoap_client_request; PQCOAP_ERR_ARG (NULL, req->no_layer set). For an error

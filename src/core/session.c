@@ -560,6 +560,8 @@ static int diag_is(const uint8_t *diag, size_t len, const char *want)
 
 pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_t diag_len)
 {
+    /* PROTOCOL.md "Errors": only these come unprotected; anyone on the path can send any
+     * other code, so no other unprotected answer is taken as the peer's */
     if (code == PQCOAP_CODE(4, 1)) {
         if (diag_is(diagnostic, diag_len, DIAG_HANDSHAKE))
             return PQCOAP_ERR_HANDSHAKE;
@@ -572,5 +574,5 @@ pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_
         return PQCOAP_ERR_MALFORMED;
     if (code == PQCOAP_CODE(5, 3))
         return PQCOAP_ERR_BUSY;
-    return PQCOAP_ERR_COAP;
+    return PQCOAP_ERR_UNAUTHENTICATED;
 }

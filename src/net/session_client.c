@@ -106,9 +106,8 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
         return pqcoap_session_unprotect_response(&sc->sess, st->request_n, wire,
                                                  pqcoap_net_now_ms(), plain->payload,
                                                  plain->payload_cap, &plain->payload_len);
-    /* PROTOCOL.md "Errors": session errors come unprotected; application results never */
-    if ((wire->code >> 5) == 2)
-        return PQCOAP_ERR_DOWNGRADE;
+    /* PROTOCOL.md "Errors": the listed session errors come unprotected; anything else
+     * (an application result, a success) without protection is not the server's word */
     return pqcoap_error_from_coap(wire->code, wire->payload, wire->payload_len);
 }
 
@@ -145,7 +144,9 @@ static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
         pqcoap_net_msg(sc->err, sizeof sc->err, "handshake: %s", pqcoap_client_last_error(sc->cl));
     } else if ((m->code >> 5) != 2) {
         err = pqcoap_error_from_coap(m->code, m->payload, m->payload_len);
-        pqcoap_net_msg(sc->err, sizeof sc->err, "server refused the handshake (%u.%02u): %s",
+        pqcoap_net_msg(sc->err, sizeof sc->err, "%s the handshake (%u.%02u): %s",
+                       err == PQCOAP_ERR_UNAUTHENTICATED ? "unauthenticated answer to"
+                                                         : "server refused",
                        m->code >> 5, m->code & 31, pqcoap_strerror(err));
     } else {
         err = pqcoap_initiator_finish(&sc->st, m->payload, m->payload_len, pqcoap_net_now_ms(),

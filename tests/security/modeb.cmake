@@ -9,3 +9,5 @@ pqcoap_test(modeb_retransmit security ${MODEB_DIR}/modeb_retransmit.c
 pqcoap_test(modeb_revoke security ${MODEB_DIR}/modeb_revoke.c ${MODEB_DIR}/../session/fixture.c)
 target_compile_definitions(modeb_revoke PRIVATE PQCOAP_CLI="$<TARGET_FILE:pqcoap_cli>")
 add_dependencies(modeb_revoke pqcoap_cli)
+pqcoap_test(modeb_unprotected security ${MODEB_DIR}/modeb_unprotected.c
+  ${MODEB_DIR}/../session/fixture.c)

@@ -112,18 +112,29 @@ typedef struct raw_answer {
 } raw_answer;
 
 /* Offset of the payload of datagram d[0..n) (n when none), skipping header, token and
- * options (RFC 7252 section 3.1); 0 if it is not well formed. */
-static inline size_t raw_payload_offset(const uint8_t *d, size_t n)
+ * options (RFC 7252 section 3.1); 0 if it is not well formed. *blockwise (may be NULL) is
+ * set to 1 if a Block1 or Block2 option is present. */
+static inline size_t raw_payload_offset(const uint8_t *d, size_t n, int *blockwise)
 {
     if (n < 4 || (d[0] & 0x0f) > 8)
         return 0;
-    size_t i = 4u + (d[0] & 0x0f);
+    size_t i = 4u + (d[0] & 0x0f), number = 0;
+    if (blockwise)
+        *blockwise = 0;
     while (i < n && d[i] != 0xff) {
         size_t delta = d[i] >> 4, len = d[i] & 0x0f;
+        size_t ext = delta == 13 ? 1 : delta == 14 ? 2 : 0;
         i++;
-        if (delta == 15 || len == 15)
+        if (delta == 15 || len == 15 || i + ext > n)
             return 0;
-        i += delta == 13 ? 1 : delta == 14 ? 2 : 0;
+        if (ext == 1)
+            delta = 13u + d[i];
+        else if (ext == 2)
+            delta = 269u + ((size_t)d[i] << 8 | d[i + 1]);
+        i += ext;
+        number += delta;
+        if (blockwise && (number == PQCOAP_OPT_BLOCK1 || number == PQCOAP_OPT_BLOCK2))
+            *blockwise = 1;
         if (len == 13 && i < n) {
             len = 13u + d[i];
             i += 1;
@@ -151,7 +162,7 @@ static inline int raw_exchange(int s, const uint8_t *d, size_t n, uint16_t mid, 
         a->len = (size_t)got;
         if (a->len >= 4 && (a->d[2] << 8 | a->d[3]) == mid) {
             a->code = a->d[1];
-            a->payload_off = raw_payload_offset(a->d, a->len);
+            a->payload_off = raw_payload_offset(a->d, a->len, NULL);
             return a->payload_off != 0;
         }
     }
