@@ -61,6 +61,10 @@ typedef struct pqcoap_store_ops {
      *  counter never reserved); changes nothing. */
     pqcoap_err (*seq_peek)(void *ctx, const char *name, uint64_t *next);
     void (*close)(void *ctx);
+    /** Stores in *count a number that changes whenever the peers may have changed: written
+     *  through this handle or, for a shared file, committed by any other connection. May
+     *  be NULL (pqcoap_store_change_count then returns PQCOAP_ERR_UNSUPPORTED). */
+    pqcoap_err (*change_count)(void *ctx, uint64_t *count);
 } pqcoap_store_ops;
 
 /** A store: a backend's operations and its context. A store handle is used by one thread
@@ -152,6 +156,14 @@ pqcoap_err pqcoap_store_seq_reserve(const pqcoap_store *store, const char *name,
  *  counter never reserved). Reads only. */
 pqcoap_err pqcoap_store_seq_peek(const pqcoap_store *store, const char *name,
                                  uint64_t *next);
+
+/** Stores in *count the store's change count: a reading that differs from an earlier one
+ *  whenever the trust store may have changed in between, by a write through this handle or,
+ *  for an SQLite file, by a commit of any other connection or process (other writes may
+ *  change it too: compare readings for equality only). Cheap (SQLite: PRAGMA data_version),
+ *  for noticing revocations while sessions are live. Errors: PQCOAP_ERR_ARG,
+ *  PQCOAP_ERR_UNSUPPORTED (the backend keeps no count: assume a change), backend errors. */
+pqcoap_err pqcoap_store_change_count(const pqcoap_store *store, uint64_t *count);
 
 /* ---- sequence counter with reservation ahead (RFC 8613 Appendix B.1.1) ---- */
 

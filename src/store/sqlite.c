@@ -607,6 +607,17 @@ static pqcoap_err sq_seq_reserve(void *ctx, const char *name, uint64_t count, ui
     return PQCOAP_OK;
 }
 
+/* PRAGMA data_version changes when another connection commits; this connection's own
+ * writes are counted by SQLite. Both only grow, so their sum changes when either does. */
+static pqcoap_err sq_change_count(void *ctx, uint64_t *count)
+{
+    int64_t others = 0;
+    pqcoap_err err = query_int(ctx, "PRAGMA data_version", &others);
+    if (!err)
+        *count = (uint64_t)others + (uint64_t)sqlite3_total_changes64(ctx);
+    return err;
+}
+
 static void sq_close(void *ctx)
 {
     sqlite3_close(ctx);
@@ -623,4 +634,5 @@ static const pqcoap_store_ops sq_ops = {
     .seq_reserve = sq_seq_reserve,
     .seq_peek = sq_seq_peek,
     .close = sq_close,
+    .change_count = sq_change_count,
 };

@@ -96,3 +96,12 @@ pqcoap_err pqcoap_store_seq_peek(const pqcoap_store *store, const char *name,
         return PQCOAP_ERR_ARG;
     return store->ops->seq_peek(store->ctx, name, next);
 }
+
+pqcoap_err pqcoap_store_change_count(const pqcoap_store *store, uint64_t *count)
+{
+    if (!store_ok(store) || !count)
+        return PQCOAP_ERR_ARG;
+    if (!store->ops->change_count)
+        return PQCOAP_ERR_UNSUPPORTED;
+    return store->ops->change_count(store->ctx, count);
+}

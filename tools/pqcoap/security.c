@@ -100,6 +100,7 @@ int cli_server_create(cli_endpoint *ep, pqcoap_server_config *cfg, cli_server *o
         sc.id = ep->id;
         sc.sk = ep->identity.sk;
         sc.sk_len = PQCOAP_SIGN_SK_LEN;
+        sc.usage = ep->identity.pub.usage;
         sc.store = &ep->store;
         sc.coap = *cfg;
         pqcoap_session_server *ss = NULL;
@@ -152,9 +153,11 @@ static int session_client(cli_endpoint *ep, const char *uri, const pqcoap_client
     cfg.id = ep->id;
     cfg.sk = ep->identity.sk;
     cfg.sk_len = PQCOAP_SIGN_SK_LEN;
+    cfg.usage = ep->identity.pub.usage;
     cfg.server_id = ep->peer_id;
     cfg.server_pk = ep->peer_key.pk;
     cfg.server_pk_len = ep->peer_key.pk_len;
+    cfg.server_usage = ep->peer_key.usage;
     cfg.store = &ep->store;
     cfg.coap = *net;
     char msg[256] = "";
