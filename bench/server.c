@@ -102,10 +102,15 @@ static void bs_close(void *c)
     bench_store *b = c;
     pqcoap_store_close(&b->inner);
 }
+static pqcoap_err bs_change_count(void *c, uint64_t *count)
+{
+    bench_store *b = c;
+    return b->inner.ops->change_count(b->inner.ctx, count);
+}
 
 static const pqcoap_store_ops bench_store_ops = {
     bs_add, bs_remove, bs_by_id, bs_by_kid, bs_list, bs_floor_get, bs_floor_set,
-    bs_reserve, bs_peek, bs_close};
+    bs_reserve, bs_peek, bs_close, bs_change_count};
 
 static bench_store g_bstore;
 static pqcoap_identity g_server_id, g_client_id;

@@ -45,9 +45,11 @@ int main(int argc, char **argv)
         cfg.id = argv[3];
         cfg.sk = me.sk;
         cfg.sk_len = PQCOAP_SIGN_SK_LEN;
+        cfg.usage = me.pub.usage;           /* a sign-v1 key is refused (key separation) */
         cfg.server_id = argv[5];
         cfg.server_pk = server.pk;
         cfg.server_pk_len = server.pk_len;
+        cfg.server_usage = server.usage;
         cfg.store = &store;
         err = pqcoap_session_client_open(argv[1], &cfg, &client, why, sizeof why);
     }

@@ -4,8 +4,9 @@
 # Creates a gateway and a device identity in a temporary folder, pins each other's keys,
 # starts `pqcoap server` on 127.0.0.1 (ephemeral port) in Mode A (signed payloads, v2) and
 # then in Mode B (sessions), performs a GET, and in Mode B a GET and a POST, printing the
-# verified payloads, the handshake time and the bytes on the wire. Servers and files are
-# removed at the end, also on failure.
+# verified payloads, the handshake time and the bytes on the wire; then Mode A v1 (the seed
+# format) with keys of its own (keygen --v1). Servers and files are removed at the end, also
+# on failure.
 set -euo pipefail
 build=${1:?usage: demo.sh BUILD_DIR}
 PQ="$(cd "$build" && pwd)/tools/pqcoap/pqcoap"
@@ -85,6 +86,15 @@ start_server --mode session --id gateway --key gateway.key --db gateway.db
 request get "coap://127.0.0.1:$port/sensors/temp" --mode session --key device.key --peer gateway.pub
 request post "coap://127.0.0.1:$port/echo" -e 'hello over a post-quantum session' --mode session \
   --key device.key --peer gateway.pub
+stop_server
+
+step "Mode A v1 (the seed's format, for older devices): keys made for it alone (keygen --v1)"
+echo "   v1 signs bare messages, so its keys never sign or verify anything else"
+run keygen --v1 -o gateway-v1
+run keygen --v1 -o device-v1
+start_server --mode sign-v1 --id gateway --key gateway-v1.key --allow device=device-v1.pub
+request get "coap://127.0.0.1:$port/sensors/temp" --mode sign-v1 --key device-v1.key \
+  --peer gateway-v1.pub
 stop_server
 
 step "Demo finished: all payloads verified (ids, device.state and gateway.db are the defaults"

@@ -38,12 +38,18 @@ typedef struct pqcoap_identity {
  *  Returns PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_CRYPTO on a backend failure. */
 pqcoap_err pqcoap_kid(const uint8_t *pk, size_t pk_len, uint8_t kid[PQCOAP_KID_LEN]);
 
-/** Generates a key pair of signature algorithm `alg` ("falcon-512", "falcon-1024",
- *  "ml-dsa-44", "ml-dsa-65" or "ml-dsa-87") from `rng` (NULL = system RNG) into *out.
- *  Returns PQCOAP_ERR_UNSUPPORTED for an unknown algorithm, PQCOAP_ERR_ARG on NULL,
+/** Generates a general key pair (usage PQCOAP_USAGE_GENERAL) of signature algorithm `alg`
+ *  ("falcon-512", "falcon-1024", "ml-dsa-44", "ml-dsa-65" or "ml-dsa-87") from `rng`
+ *  (NULL = system RNG) into *out. Returns PQCOAP_ERR_UNSUPPORTED for an unknown algorithm,
+ *  PQCOAP_ERR_ARG on NULL,
  *  PQCOAP_ERR_CRYPTO on failure (*out is then wiped). */
 pqcoap_err pqcoap_identity_generate(const char *alg, const pqcoap_rng *rng,
                                     pqcoap_identity *out);
+
+/** As pqcoap_identity_generate, for a key of the given usage: PQCOAP_USAGE_SIGN_V1 makes a
+ *  key for sign-v1 only (docs/KEYS.md). PQCOAP_ERR_ARG also for an unknown usage. */
+pqcoap_err pqcoap_identity_generate_usage(const char *alg, pqcoap_key_usage usage,
+                                          const pqcoap_rng *rng, pqcoap_identity *out);
 
 /** Wipes the whole identity (secret key included). NULL is allowed. */
 void pqcoap_identity_wipe(pqcoap_identity *id);
@@ -58,14 +64,15 @@ pqcoap_err pqcoap_pubkey_set(const char *alg, const uint8_t *pk, size_t pk_len,
 const char *pqcoap_pubkey_alg(const pqcoap_pubkey *pk);
 
 /** Fills `out` with a trust-store entry that pins `pk` under peer id `id` (1..64 bytes),
- *  added at Unix time `added_s`. Returns PQCOAP_OK, PQCOAP_ERR_ARG on NULL, an unset key or
- *  an id of the wrong length. */
+ *  added at Unix time `added_s`, with the key's usage. Returns PQCOAP_OK, PQCOAP_ERR_ARG on
+ *  NULL, an unset key, an unknown usage or an id of the wrong length. */
 pqcoap_err pqcoap_peer_from_pubkey(const char *id, const pqcoap_pubkey *pk, int64_t added_s,
                                    pqcoap_peer *out);
 
 /** Writes the secret key file text of `id` into out[0..cap) and sets *out_len (no NUL is
- *  written). The text holds the secret key: wipe it after use. Returns PQCOAP_ERR_BUFFER if
- *  cap is too small (PQCOAP_KEYFILE_MAX always suffices), PQCOAP_ERR_ARG on NULL. */
+ *  written), with the line `usage: sign-v1` for a sign-v1 key. The text holds the secret
+ *  key: wipe it after use. Returns PQCOAP_ERR_BUFFER if cap is too small
+ *  (PQCOAP_KEYFILE_MAX always suffices), PQCOAP_ERR_ARG on NULL or an unknown usage. */
 pqcoap_err pqcoap_identity_encode(const pqcoap_identity *id, uint8_t *out, size_t cap,
                                   size_t *out_len);
 
@@ -74,7 +81,8 @@ pqcoap_err pqcoap_identity_encode(const pqcoap_identity *id, uint8_t *out, size_
 pqcoap_err pqcoap_pubkey_encode(const pqcoap_pubkey *pk, uint8_t *out, size_t cap,
                                 size_t *out_len);
 
-/** Parses a secret key file held in in[0..len) into *out. The text must be exactly in the
+/** Parses a secret key file held in in[0..len) into *out (usage PQCOAP_USAGE_SIGN_V1 if the
+ *  file has the line `usage: sign-v1`, else general). The text must be exactly in the
  *  format of docs/KEYS.md, the kid must match the public key and the secret key must sign
  *  for the public key. Returns PQCOAP_ERR_KEYFILE for anything else (wrong, truncated or
  *  public key file; *out is then wiped), PQCOAP_ERR_ARG on NULL. */
@@ -92,9 +100,18 @@ pqcoap_err pqcoap_identity_save(const pqcoap_identity *id, const char *path, int
 /** Writes the public key file of `pk` to `path` with mode 0644; as pqcoap_identity_save. */
 pqcoap_err pqcoap_pubkey_save(const pqcoap_pubkey *pk, const char *path, int overwrite);
 
-/** Reads and parses the secret key file at `path`. Returns PQCOAP_ERR_NOT_FOUND if it does
- *  not exist, PQCOAP_ERR_IO if it cannot be read, else as pqcoap_identity_parse. */
+/** Reads and parses the secret key file at `path`. A valid file that its group or others
+ *  may access (mode & 077, as ssh checks private keys) is refused with PQCOAP_ERR_KEYFILE.
+ *  Returns PQCOAP_ERR_NOT_FOUND if it does not exist, PQCOAP_ERR_IO if it cannot
+ *  be read, else as pqcoap_identity_parse. On failure *out is wiped. */
 pqcoap_err pqcoap_identity_load(const char *path, pqcoap_identity *out);
+
+/** As pqcoap_identity_load; on failure also writes a one-line, NUL-terminated reason that
+ *  names the file (and, for a file others may access, the fix: chmod 600) into
+ *  msg[msg_cap] (truncated if longer; msg may be NULL when msg_cap is 0). On success msg is
+ *  the empty string. */
+pqcoap_err pqcoap_identity_load_msg(const char *path, char *msg, size_t msg_cap,
+                                    pqcoap_identity *out);
 
 /** Reads and parses the public key file at `path`; errors as pqcoap_identity_load. */
 pqcoap_err pqcoap_pubkey_load(const char *path, pqcoap_pubkey *out);

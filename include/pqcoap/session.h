@@ -81,6 +81,7 @@ typedef struct pqcoap_session {
     pqcoap_chain send;
     pqcoap_window recv;
     char peer_id[PQCOAP_ID_MAX + 1]; /* responder: initiator_id */
+    uint8_t peer_pk_hash[32];       /* responder: SHA-256 of its key at the handshake */
     uint8_t has_last_req;           /* responder: retransmission record is set */
     uint64_t last_req_n;
     uint8_t last_req_digest[32];    /* SHA-256(AAD || protected payload) of that request */
@@ -93,14 +94,18 @@ typedef struct pqcoap_initiator_cfg {
     const char *id;                 /**< own initiator_id, 1..64 bytes UTF-8 */
     const uint8_t *sk;              /**< own identity secret key (suite's signature alg) */
     size_t sk_len;
+    pqcoap_key_usage usage;         /**< usage of the own key: must be PQCOAP_USAGE_GENERAL */
     const char *responder_id;       /**< responder_id to address */
     const uint8_t *responder_pk;    /**< pinned public key of the responder */
     size_t responder_pk_len;
+    pqcoap_key_usage responder_usage; /**< usage of the pinned key: must be
+                                           PQCOAP_USAGE_GENERAL */
     uint8_t suite;                  /**< suite byte, default 0x01 */
     uint16_t window;                /**< W for responses, 1..PQCOAP_WINDOW_MAX, default 64 */
 } pqcoap_initiator_cfg;
 
-#define PQCOAP_INITIATOR_CFG_INIT {NULL, NULL, 0, NULL, NULL, 0, 0x01, PQCOAP_WINDOW_DEFAULT}
+#define PQCOAP_INITIATOR_CFG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, NULL, NULL, 0, \
+    PQCOAP_USAGE_GENERAL, 0x01, PQCOAP_WINDOW_DEFAULT}
 
 /** Initiator state between sending INIT and receiving RESP (ephemeral secrets, the INIT
  *  bytes and the pinned responder key). Wiped when the handshake completes. */
@@ -121,8 +126,10 @@ typedef struct pqcoap_initiator {
  *  through its store so it increases across restarts) and `timestamp_ms` (0 if no clock),
  *  signs it, keeps what the RESP needs in `st` and writes INIT to out[0..cap).
  *  Errors: PQCOAP_ERR_ARG (NULL, bad id, session_seq 0, key lengths not the suite's, W out
- *  of range), PQCOAP_ERR_UNSUPPORTED (suite), PQCOAP_ERR_BUFFER (cap < INIT length; st is
- *  then wiped), PQCOAP_ERR_CRYPTO. */
+ *  of range), PQCOAP_ERR_KEY_USAGE (the own key or the pinned responder key is not of usage
+ *  PQCOAP_USAGE_GENERAL: a sign-v1 key is never used in a handshake; nothing is written),
+ *  PQCOAP_ERR_UNSUPPORTED (suite), PQCOAP_ERR_BUFFER (cap < INIT length; st is then wiped),
+ *  PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_cfg *cfg,
                                   uint64_t session_seq, uint64_t timestamp_ms,
                                   const pqcoap_rng *rng, uint8_t *out, size_t cap,
@@ -179,6 +186,8 @@ typedef struct pqcoap_responder_cfg {
     const char *id;                 /**< own responder_id, 1..64 bytes UTF-8 (copied) */
     const uint8_t *sk;              /**< own identity secret key (copied) */
     size_t sk_len;
+    pqcoap_key_usage usage;         /**< usage of the identity key: must be
+                                         PQCOAP_USAGE_GENERAL */
     uint8_t suite;                  /**< the suite of the identity key, default 0x01 */
     uint32_t lifetime_s;            /**< session lifetime, default 3600 */
     uint32_t max_msgs;              /**< messages per direction, default 16384 */
@@ -190,8 +199,8 @@ typedef struct pqcoap_responder_cfg {
     const pqcoap_rng *rng;          /**< NULL = system RNG; borrowed */
 } pqcoap_responder_cfg;
 
-#define PQCOAP_RESPONDER_CFG_INIT {NULL, NULL, 0, 0x01, PQCOAP_LIFETIME_S_DEFAULT, \
-    PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 0, NULL, NULL}
+#define PQCOAP_RESPONDER_CFG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, 0x01, \
+    PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 0, NULL, NULL}
 
 /** A RESP kept for retransmissions of the identical INIT. */
 typedef struct pqcoap_resp_cache {
@@ -229,7 +238,8 @@ typedef struct pqcoap_req_ctx {
 /** Initialises `r` with a copy of `cfg` (id and secret key copied; store and rng borrowed)
  *  over the caller's session table slots[0..n_slots), which it zeroes; slots must outlive
  *  r. Errors: PQCOAP_ERR_ARG (NULL, n_slots 0, bad id, key length, W or limits out of
- *  range, no store), PQCOAP_ERR_UNSUPPORTED (suite). */
+ *  range, no store), PQCOAP_ERR_KEY_USAGE (cfg->usage is not PQCOAP_USAGE_GENERAL: a sign-v1
+ *  key never signs a RESP), PQCOAP_ERR_UNSUPPORTED (suite). */
 pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg *cfg,
                                  pqcoap_session *slots, size_t n_slots);
 
@@ -242,9 +252,10 @@ pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg
  *  written. On any error no session is created or changed and nothing is written.
  *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED (version, suite),
  *  PQCOAP_ERR_UNKNOWN_PEER (initiator not trusted, or INIT for another responder),
- *  PQCOAP_ERR_AUTH (sig_i, X25519 key), PQCOAP_ERR_ROLLBACK, PQCOAP_ERR_LIMIT (table full;
- *  answer 5.03), PQCOAP_ERR_BUFFER (cap < PQCOAP_RESP_MAX is always enough), store errors,
- *  PQCOAP_ERR_CRYPTO. */
+ *  PQCOAP_ERR_KEY_USAGE (the initiator is pinned with a sign-v1 key: refused before sig_i is
+ *  verified), PQCOAP_ERR_AUTH (sig_i, X25519 key), PQCOAP_ERR_ROLLBACK, PQCOAP_ERR_LIMIT
+ *  (table full; answer 5.03), PQCOAP_ERR_BUFFER (cap < PQCOAP_RESP_MAX is always enough),
+ *  store errors, PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, size_t init_len,
                                       uint64_t now_ms, uint8_t *out, size_t cap,
                                       size_t *out_len);
@@ -281,6 +292,7 @@ typedef struct pqcoap_hs_pending {
     uint64_t session_seq;
     uint8_t init_hash[32];
     char peer_id[PQCOAP_ID_MAX + 1];
+    uint8_t peer_pk_hash[32];
     uint8_t ck_c2s[32];
     uint8_t ck_s2c[32];
     uint8_t resp[PQCOAP_RESP_MAX];
@@ -291,8 +303,9 @@ typedef struct pqcoap_hs_pending {
  *  responder_id is ours, verifies sig_i and compares session_seq with the initiator's floor
  *  (PROTOCOL.md "Handshake"). Fills *p (any previous content is wiped). Touches no session.
  *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED,
- *  PQCOAP_ERR_UNKNOWN_PEER, PQCOAP_ERR_AUTH, PQCOAP_ERR_ROLLBACK (below the floor, or equal
- *  with another INIT), store errors. On error *p is wiped. */
+ *  PQCOAP_ERR_UNKNOWN_PEER, PQCOAP_ERR_KEY_USAGE (initiator pinned with a sign-v1 key),
+ *  PQCOAP_ERR_AUTH, PQCOAP_ERR_ROLLBACK (below the floor, or equal with another INIT), store
+ *  errors. On error *p is wiped. */
 pqcoap_err pqcoap_responder_hs_verify(const pqcoap_responder *r, const uint8_t *init,
                                       size_t init_len, pqcoap_hs_pending *p);
 
@@ -338,8 +351,12 @@ void pqcoap_responder_hs_abort(pqcoap_responder *r, pqcoap_hs_pending *p);
  *  Retransmission contract: if the request is byte for byte the most recently accepted
  *  request of its session (same n, code, options and payload), it returns
  *  PQCOAP_ERR_RETRANSMIT with *ctx filled and writes nothing; the caller must not run the
- *  handler again but resend the protected response it made for (ctx->sid, ctx->request_n)
- *  (or drop the request if it has none yet). Any other repeat is PQCOAP_ERR_REPLAY.
+ *  handler again. Only if the CoAP message is a retransmission of that request (RFC 7252
+ *  section 4.5: the same message ID from the same source address, within EXCHANGE_LIFETIME)
+ *  does it resend the protected response it made for (ctx->sid, ctx->request_n), and at
+ *  most MAX_RETRANSMIT + 1 = 5 times; otherwise it answers as for PQCOAP_ERR_REPLAY (or
+ *  drops the request if it has no response yet), so that a copied datagram from anywhere
+ *  cannot draw the response again. Any other repeat is PQCOAP_ERR_REPLAY.
  *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNKNOWN_SESSION,
  *  PQCOAP_ERR_EXPIRED (lifetime over or replies used up: the session is ended; or n >=
  *  max_msgs), PQCOAP_ERR_RETRANSMIT, PQCOAP_ERR_REPLAY, PQCOAP_ERR_AUTH,
@@ -368,6 +385,23 @@ void pqcoap_responder_expire(pqcoap_responder *r, uint64_t now_ms, uint64_t *nex
 /** Number of live sessions. */
 size_t pqcoap_responder_live(const pqcoap_responder *r);
 
+/** Ends every live session whose initiator is no longer trusted with the key it made the
+ *  session with (PROTOCOL.md "Revocation"): removed from the trust store, its key replaced,
+ *  or its key now of usage sign-v1. One store look-up per live session; call it whenever
+ *  the store's change count (pqcoap_store_change_count) differs from the last call's.
+ *  *ended (may be NULL) gets the number of sessions ended. Errors: PQCOAP_ERR_ARG, store
+ *  errors (sessions checked before stay decided; call again). */
+pqcoap_err pqcoap_responder_revalidate(pqcoap_responder *r, size_t *ended);
+
+/** The check of pqcoap_responder_revalidate for one session, for a caller that looks up the
+ *  store apart from its table lock (as the phases of a handshake): PQCOAP_OK if the trust
+ *  store still pins, under peer_id, a key of r's suite and of usage PQCOAP_USAGE_GENERAL
+ *  whose SHA-256 is pk_hash (the session's peer_pk_hash); PQCOAP_ERR_UNKNOWN_PEER (removed
+ *  or replaced), PQCOAP_ERR_KEY_USAGE (now a sign-v1 key), PQCOAP_ERR_ARG, store errors.
+ *  Reads only r's configuration and store. */
+pqcoap_err pqcoap_responder_peer_trusted(const pqcoap_responder *r, const char *peer_id,
+                                         const uint8_t pk_hash[32]);
+
 /** Wipes the responder: its secret key, RESP cache and every session of its table. */
 void pqcoap_responder_wipe(pqcoap_responder *r);
 
@@ -387,17 +421,19 @@ typedef enum pqcoap_err_where {
 } pqcoap_err_where;
 
 /** Maps a server-side error to the CoAP error response PROTOCOL.md prescribes: malformed
- *  (or unsupported) -> 4.00; handshake authentication errors (unknown initiator, bad
- *  signature, rollback) -> 4.01 "handshake rejected"; unknown or expired session -> 4.01
+ *  (or unsupported) -> 4.00; handshake authentication errors (unknown initiator, a sign-v1
+ *  key, bad signature, rollback) -> 4.01 "handshake rejected"; unknown or expired session -> 4.01
  *  "unknown session"; replay, out of window, bad tag -> 4.01 "rejected"; limits -> 5.03 with
  *  Max-Age; too large -> 4.13; anything else -> 5.00. Returns PQCOAP_ERR_ARG for PQCOAP_OK,
  *  PQCOAP_ERR_RETRANSMIT (serve the cached response instead) or a NULL out. */
 pqcoap_err pqcoap_error_to_coap(pqcoap_err err, pqcoap_err_where where, pqcoap_coap_error *out);
 
-/** Client side: the pqcoap_err for a received unprotected error response: 4.01 with
- *  diagnostic "handshake rejected" -> PQCOAP_ERR_HANDSHAKE, "unknown session" ->
+/** Client side: the pqcoap_err for a received unprotected response (PROTOCOL.md "Errors"):
+ *  4.01 with diagnostic "handshake rejected" -> PQCOAP_ERR_HANDSHAKE, "unknown session" ->
  *  PQCOAP_ERR_UNKNOWN_SESSION, "rejected" -> PQCOAP_ERR_REJECTED; 4.00 ->
- *  PQCOAP_ERR_MALFORMED; 5.03 -> PQCOAP_ERR_BUSY; any other code -> PQCOAP_ERR_COAP. */
+ *  PQCOAP_ERR_MALFORMED; 5.03 -> PQCOAP_ERR_BUSY; any other code or diagnostic (2.05, 4.04,
+ *  5.00, ...) -> PQCOAP_ERR_UNAUTHENTICATED: the protocol never sends it unprotected, so it
+ *  cannot be told from a forgery. */
 pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_t diag_len);
 
 #ifdef __cplusplus

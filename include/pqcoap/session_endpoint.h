@@ -31,9 +31,13 @@ typedef struct pqcoap_session_client_config {
     const char *id;                 /**< own initiator_id, 1..64 bytes UTF-8 */
     const uint8_t *sk;              /**< own identity secret key (the suite's signature alg) */
     size_t sk_len;
+    pqcoap_key_usage usage;         /**< usage of the own key (identity.pub.usage): must be
+                                         PQCOAP_USAGE_GENERAL */
     const char *server_id;          /**< the server's responder_id */
     const uint8_t *server_pk;       /**< the server's pinned public key */
     size_t server_pk_len;
+    pqcoap_key_usage server_usage;  /**< usage of the pinned key (pqcoap_pubkey.usage): must
+                                         be PQCOAP_USAGE_GENERAL */
     /** Store of the persisted session_seq counter, reserved ahead (seq_block numbers per
      *  write) so that no session_seq is used twice across restarts. Borrowed: it must stay
      *  open while the client lives and is used only inside the client's calls. Required. */
@@ -47,8 +51,8 @@ typedef struct pqcoap_session_client_config {
     pqcoap_client_config coap;
 } pqcoap_session_client_config;
 
-#define PQCOAP_SESSION_CLIENT_CONFIG_INIT {NULL, NULL, 0, NULL, NULL, 0, NULL, 0x01, \
-    PQCOAP_WINDOW_DEFAULT, 16, PQCOAP_CLIENT_CONFIG_INIT}
+#define PQCOAP_SESSION_CLIENT_CONFIG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, NULL, NULL, 0, \
+    PQCOAP_USAGE_GENERAL, NULL, 0x01, PQCOAP_WINDOW_DEFAULT, 16, PQCOAP_CLIENT_CONFIG_INIT}
 
 /** What the client knows about its session and its last exchanges. Byte counts are of CoAP
  *  messages as whole bodies: 4-byte header, token, options, payload marker and payload
@@ -76,7 +80,9 @@ typedef struct pqcoap_session_client pqcoap_session_client;
  *  with settings `cfg`. No handshake yet: the first request (or pqcoap_session_client_connect)
  *  makes one. *out owns the client (pqcoap_session_client_free). Errors: PQCOAP_ERR_ARG
  *  (NULL, ids, key lengths not the suite's, W, no store, a coap.layer set),
- *  PQCOAP_ERR_UNSUPPORTED (suite), and those of pqcoap_client_open. `msg` (may be NULL)
+ *  PQCOAP_ERR_KEY_USAGE (cfg->usage or cfg->server_usage is not PQCOAP_USAGE_GENERAL: a key
+ *  made for sign-v1 is never used in a session), PQCOAP_ERR_UNSUPPORTED (suite), and those
+ *  of pqcoap_client_open. `msg` (may be NULL)
  *  receives a NUL-terminated reason of at most msg_cap bytes on failure. */
 pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_client_config *cfg,
                                       pqcoap_session_client **out, char *msg, size_t msg_cap);
@@ -89,9 +95,10 @@ void pqcoap_session_client_free(pqcoap_session_client *sc);
  *  else. Errors: PQCOAP_ERR_HANDSHAKE (server answered 4.01 "handshake rejected": unknown
  *  initiator, bad signature, older session_seq), PQCOAP_ERR_BUSY (5.03: table full or rate
  *  limit; back off for its Max-Age), PQCOAP_ERR_AUTH (RESP not signed by the pinned server
- *  key: no session), PQCOAP_ERR_MALFORMED (malformed RESP, or 4.00), PQCOAP_ERR_COAP (other
- *  CoAP error), PQCOAP_ERR_TIMEOUT and the other errors of pqcoap_client_request, store
- *  errors (session_seq reservation), PQCOAP_ERR_CRYPTO. On error there is no session. */
+ *  key: no session), PQCOAP_ERR_MALFORMED (malformed RESP, or 4.00),
+ *  PQCOAP_ERR_UNAUTHENTICATED (any other unprotected answer, e.g. 4.04), PQCOAP_ERR_TIMEOUT
+ *  and the other errors of pqcoap_client_request, store errors (session_seq reservation),
+ *  PQCOAP_ERR_CRYPTO. On error there is no session. */
 pqcoap_err pqcoap_session_client_connect(pqcoap_session_client *sc);
 
 /** Sends `req` protected in the session and waits for the response; `reply` (caller frees
@@ -104,7 +111,9 @@ pqcoap_err pqcoap_session_client_connect(pqcoap_session_client *sc);
  *  PQCOAP_OK with the response (any code; with req->expect_success a 4.xx/5.xx gives
  *  PQCOAP_ERR_COAP); PQCOAP_ERR_SESSION_LOST; PQCOAP_ERR_UNKNOWN_SESSION (still unknown
  *  after the re-handshake); PQCOAP_ERR_REJECTED (4.01 "rejected": replayed or forged
- *  request); PQCOAP_ERR_DOWNGRADE (an unprotected success response); PQCOAP_ERR_AUTH /
+ *  request); PQCOAP_ERR_UNAUTHENTICATED (an unprotected response of a code PROTOCOL.md
+ *  "Errors" does not leave unprotected, success or not: 2.05, 4.04, 5.00, a 4.01 with
+ *  another diagnostic; it cannot be told from a forgery); PQCOAP_ERR_AUTH /
  *  PQCOAP_ERR_REPLAY / PQCOAP_ERR_MALFORMED / PQCOAP_ERR_EXPIRED (the protected response
  *  does not verify); PQCOAP_ERR_BUSY (5.03); the errors of pqcoap_session_client_connect
  *  and of pqcoap_client_request; PQCOAP_ERR_ARG (NULL, req->no_layer set). For an error
@@ -130,10 +139,13 @@ typedef struct pqcoap_session_server_config {
     const char *id;                 /**< own responder_id, 1..64 bytes UTF-8 (copied) */
     const uint8_t *sk;              /**< own identity secret key (copied) */
     size_t sk_len;
+    pqcoap_key_usage usage;         /**< usage of the identity key (identity.pub.usage): must
+                                         be PQCOAP_USAGE_GENERAL */
     uint8_t suite;                  /**< the suite of the identity key; default 0x01 */
     /** Trust store (initiator id -> pinned key) and anti-rollback floors. Borrowed: it must
      *  outlive the server, and while the server lives only its handshake thread uses it (open
-     *  a second handle of the same SQLite file for anything else). Required. */
+     *  a second handle of the same SQLite file for anything else, e.g. removing a peer).
+     *  Required. */
     const pqcoap_store *store;
     uint32_t lifetime_s;            /**< session lifetime; default 3600 */
     uint32_t max_msgs;              /**< messages per direction and session; default 16384 */
@@ -152,7 +164,7 @@ typedef struct pqcoap_session_server_config {
     pqcoap_server_config coap;
 } pqcoap_session_server_config;
 
-#define PQCOAP_SESSION_SERVER_CONFIG_INIT {NULL, NULL, 0, 0x01, NULL, \
+#define PQCOAP_SESSION_SERVER_CONFIG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, 0x01, NULL, \
     PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 64, 0, 20, 32, \
     PQCOAP_SERVER_CONFIG_INIT}
 
@@ -177,11 +189,18 @@ typedef struct pqcoap_session_server pqcoap_session_server;
  *  pqcoap_server_run / pqcoap_server_step on that server, from one I/O thread.
  *  Protected requests and responses are handled on the I/O thread; handshakes (signature
  *  checks, ML-KEM, signing) on the handshake thread, so they never hold up the sessions.
- *  A retransmitted request (the same protected bytes) gets the kept protected response again
- *  and does not run the handler twice: the last protected response of each session is kept
- *  (up to max_body bytes each) until the session ends.
+ *  A retransmitted request (the same protected bytes, the same CoAP message ID, from the same
+ *  address, within EXCHANGE_LIFETIME = 247 s) gets the kept protected response again, at most
+ *  5 times, and does not run the handler twice; the same bytes under another message ID or
+ *  from another address are a replay (4.01 "rejected"). The last protected response of each
+ *  session is kept (up to max_body bytes each) until the session ends.
+ *  An INIT from an initiator pinned with a sign-v1 key is refused (4.01 "handshake rejected").
+ *  A session ends within about 250 ms once its initiator is removed from the store or its
+ *  key replaced, also by another process on the same SQLite file (PROTOCOL.md
+ *  "Revocation"): the handshake thread reads the store's change count that often.
  *  Errors: PQCOAP_ERR_ARG (NULL, id, key, limits, no store, a coap.layer set),
- *  PQCOAP_ERR_UNSUPPORTED (suite), PQCOAP_ERR_NOMEM, and those of pqcoap_server_create.
+ *  PQCOAP_ERR_KEY_USAGE (cfg->usage is not PQCOAP_USAGE_GENERAL), PQCOAP_ERR_UNSUPPORTED
+ *  (suite), PQCOAP_ERR_NOMEM, and those of pqcoap_server_create.
  *  `msg` (may be NULL) receives a reason of at most msg_cap bytes on failure. */
 pqcoap_err pqcoap_session_server_create(const pqcoap_session_server_config *cfg,
                                         pqcoap_session_server **out, char *msg,

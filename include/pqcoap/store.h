@@ -61,6 +61,10 @@ typedef struct pqcoap_store_ops {
      *  counter never reserved); changes nothing. */
     pqcoap_err (*seq_peek)(void *ctx, const char *name, uint64_t *next);
     void (*close)(void *ctx);
+    /** Stores in *count a number that changes whenever the peers may have changed: written
+     *  through this handle or, for a shared file, committed by any other connection. May
+     *  be NULL (pqcoap_store_change_count then returns PQCOAP_ERR_UNSUPPORTED). */
+    pqcoap_err (*change_count)(void *ctx, uint64_t *count);
 } pqcoap_store_ops;
 
 /** A store: a backend's operations and its context. A store handle is used by one thread
@@ -110,7 +114,8 @@ void pqcoap_store_close(pqcoap_store *store);
  * PQCOAP_ERR_STORE_CORRUPT (a row fails its shape check), PQCOAP_ERR_NOMEM. */
 
 /** Pins `peer` (copied): id 1..64 bytes, alg non-empty and NUL-terminated, 1 <= pk_len <=
- *  PQCOAP_PK_MAX. The caller computes kid and sets added_s. An existing peer with the same
+ *  PQCOAP_PK_MAX, usage PQCOAP_USAGE_GENERAL or PQCOAP_USAGE_SIGN_V1 (kept with the key and
+ *  returned by every look-up). The caller computes kid and sets added_s. An existing peer with the same
  *  id is replaced; PQCOAP_ERR_EXISTS if another id already has the same kid. */
 pqcoap_err pqcoap_store_peer_add(const pqcoap_store *store, const pqcoap_peer *peer);
 
@@ -151,6 +156,14 @@ pqcoap_err pqcoap_store_seq_reserve(const pqcoap_store *store, const char *name,
  *  counter never reserved). Reads only. */
 pqcoap_err pqcoap_store_seq_peek(const pqcoap_store *store, const char *name,
                                  uint64_t *next);
+
+/** Stores in *count the store's change count: a reading that differs from an earlier one
+ *  whenever the trust store may have changed in between, by a write through this handle or,
+ *  for an SQLite file, by a commit of any other connection or process (other writes may
+ *  change it too: compare readings for equality only). Cheap (SQLite: PRAGMA data_version),
+ *  for noticing revocations while sessions are live. Errors: PQCOAP_ERR_ARG,
+ *  PQCOAP_ERR_UNSUPPORTED (the backend keeps no count: assume a change), backend errors. */
+pqcoap_err pqcoap_store_change_count(const pqcoap_store *store, uint64_t *count);
 
 /* ---- sequence counter with reservation ahead (RFC 8613 Appendix B.1.1) ---- */
 

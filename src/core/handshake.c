@@ -249,6 +249,10 @@ pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_c
         || cfg->responder_pk_len != suite->sig->pk_len || cfg->window == 0
         || cfg->window > PQCOAP_WINDOW_MAX)
         return PQCOAP_ERR_ARG;
+    /* key separation: a sign-v1 key signs bare messages, so it never signs or verifies a
+     * handshake (a RESP "signed" through a sign-v1 endpoint would verify) */
+    if (cfg->usage != PQCOAP_USAGE_GENERAL || cfg->responder_usage != PQCOAP_USAGE_GENERAL)
+        return PQCOAP_ERR_KEY_USAGE;
 
     pqcoap_initiator_wipe(st);
     uint8_t kem_pk[PQCOAP_KEM_PK_MAX], x25519_pk[PQCOAP_X25519_LEN], nonce_i[PQCOAP_NONCE_I_LEN];
@@ -322,7 +326,7 @@ pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, si
 /* ---- responder ---- */
 
 /* The trusted key of initiator `id` for `suite`. Unknown, or a key of another algorithm:
- * PQCOAP_ERR_UNKNOWN_PEER. */
+ * PQCOAP_ERR_UNKNOWN_PEER; a sign-v1 key: PQCOAP_ERR_KEY_USAGE. */
 static pqcoap_err trusted_key(const pqcoap_responder *r, const char *id,
                               const pqcoap_suite *suite, pqcoap_peer *peer)
 {
@@ -333,7 +337,25 @@ static pqcoap_err trusted_key(const pqcoap_responder *r, const char *id,
         return err;
     if (strcmp(peer->alg, suite->sig->name) != 0 || peer->pk_len != suite->sig->pk_len)
         return PQCOAP_ERR_UNKNOWN_PEER;
+    /* key separation: a sign-v1 key is refused before its signature is looked at */
+    if (peer->usage != PQCOAP_USAGE_GENERAL)
+        return PQCOAP_ERR_KEY_USAGE;
     return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_responder_peer_trusted(const pqcoap_responder *r, const char *peer_id,
+                                         const uint8_t pk_hash[32])
+{
+    if (!r || !peer_id || !pk_hash)
+        return PQCOAP_ERR_ARG;
+    const pqcoap_suite *suite = pqcoap_suite_find(r->cfg.suite);
+    pqcoap_peer peer;
+    uint8_t hash[PQCOAP_SHA256_LEN];
+    if (!suite)
+        return PQCOAP_ERR_ARG;
+    PQCOAP_TRY(trusted_key(r, peer_id, suite, &peer));
+    PQCOAP_TRY(sha256_of(peer.pk, peer.pk_len, hash));
+    return pqcoap_ct_equal(hash, pk_hash, sizeof hash) ? PQCOAP_OK : PQCOAP_ERR_UNKNOWN_PEER;
 }
 
 /* The anti-rollback floor of initiator `id`; none yet: 0, below every session_seq >= 1. */
@@ -383,6 +405,8 @@ static pqcoap_err verify_init(const pqcoap_responder *r, const uint8_t *init, si
     if (v.responder_id_len != strlen(r->id) || memcmp(v.responder_id, r->id, v.responder_id_len))
         return PQCOAP_ERR_UNKNOWN_PEER;
     PQCOAP_TRY(hs_verify(HS_INIT, init, v.suite, &v.sig, peer.pk, NULL));
+    /* the session remembers which key made it (PROTOCOL.md "Revocation") */
+    PQCOAP_TRY(sha256_of(peer.pk, peer.pk_len, p->peer_pk_hash));
 
     /* anti-rollback floor: below it rejected; equal with the same SHA-256(INIT) gets the
      * cached RESP again; equal with another INIT rejected; above it a new session */
@@ -548,6 +572,7 @@ static pqcoap_err install(pqcoap_responder *r, uint64_t now_ms, const pqcoap_hs_
     s->serial = ++r->next_serial;
     s->last_used_ms = now_ms;
     memcpy(s->peer_id, p->peer_id, sizeof s->peer_id);
+    memcpy(s->peer_pk_hash, p->peer_pk_hash, sizeof s->peer_pk_hash);
     cache_resp(r, s->serial, p->init_hash, p->resp, p->resp_len);
     return PQCOAP_OK;
 }

@@ -79,6 +79,7 @@ pqcoap_err pqcoap_session_snapshot(const pqcoap_session *s, uint8_t *out, size_t
         if ((s->recv.held[i / 8] >> (i % 8)) & 1)
             pqcoap_wr_bytes(&w, s->recv.mk[i], 32);
     pqcoap_wr_str8(&w, (const uint8_t *)s->peer_id, strnlen(s->peer_id, PQCOAP_ID_MAX));
+    pqcoap_wr_bytes(&w, s->peer_pk_hash, sizeof s->peer_pk_hash);
     pqcoap_wr_u8(&w, s->has_last_req);
     pqcoap_wr_u64(&w, s->last_req_n);
     pqcoap_wr_bytes(&w, s->last_req_digest, 32);
@@ -267,6 +268,8 @@ pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg
         || cfg->window == 0 || cfg->window > PQCOAP_WINDOW_MAX || cfg->lifetime_s == 0
         || cfg->max_msgs == 0)
         return PQCOAP_ERR_ARG;
+    if (cfg->usage != PQCOAP_USAGE_GENERAL)
+        return PQCOAP_ERR_KEY_USAGE; /* a sign-v1 key never signs a RESP */
     memset(r, 0, sizeof *r);
     memcpy(r->id, cfg->id, id_len);
     memcpy(r->sk, cfg->sk, cfg->sk_len);
@@ -311,6 +314,28 @@ void pqcoap_responder_expire(pqcoap_responder *r, uint64_t now_ms, uint64_t *nex
     }
     if (next_ms)
         *next_ms = next;
+}
+
+pqcoap_err pqcoap_responder_revalidate(pqcoap_responder *r, size_t *ended)
+{
+    size_t n = 0;
+    pqcoap_err err = r && r->slots ? PQCOAP_OK : PQCOAP_ERR_ARG;
+    for (size_t i = 0; err == PQCOAP_OK && i < r->n_slots; i++) {
+        pqcoap_session *s = &r->slots[i];
+        if (!s->live)
+            continue;
+        /* PROTOCOL.md "Revocation": a session lives only while its initiator is trusted
+         * with the key that made it */
+        err = pqcoap_responder_peer_trusted(r, s->peer_id, s->peer_pk_hash);
+        if (err == PQCOAP_ERR_UNKNOWN_PEER || err == PQCOAP_ERR_KEY_USAGE) {
+            pqcoap_session_wipe(s);
+            n++;
+            err = PQCOAP_OK;
+        }
+    }
+    if (ended)
+        *ended = n;
+    return err;
 }
 
 static pqcoap_session *by_sid(pqcoap_responder *r, uint64_t sid)
@@ -494,6 +519,7 @@ pqcoap_err pqcoap_error_to_coap(pqcoap_err err, pqcoap_err_where where, pqcoap_c
         out->diagnostic = "too large";
         break;
     case PQCOAP_ERR_UNKNOWN_PEER:
+    case PQCOAP_ERR_KEY_USAGE:
     case PQCOAP_ERR_ROLLBACK:
     case PQCOAP_ERR_HANDSHAKE:
         out->code = PQCOAP_CODE(4, 1);
@@ -534,6 +560,8 @@ static int diag_is(const uint8_t *diag, size_t len, const char *want)
 
 pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_t diag_len)
 {
+    /* PROTOCOL.md "Errors": only these come unprotected; anyone on the path can send any
+     * other code, so no other unprotected answer is taken as the peer's */
     if (code == PQCOAP_CODE(4, 1)) {
         if (diag_is(diagnostic, diag_len, DIAG_HANDSHAKE))
             return PQCOAP_ERR_HANDSHAKE;
@@ -546,5 +574,5 @@ pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_
         return PQCOAP_ERR_MALFORMED;
     if (code == PQCOAP_CODE(5, 3))
         return PQCOAP_ERR_BUSY;
-    return PQCOAP_ERR_COAP;
+    return PQCOAP_ERR_UNAUTHENTICATED;
 }

@@ -28,6 +28,11 @@ static const pqcoap_sig_alg *sig_alg_by_name(const uint8_t *name, size_t n)
     return NULL;
 }
 
+static int usage_known(pqcoap_key_usage usage)
+{
+    return usage == PQCOAP_USAGE_GENERAL || usage == PQCOAP_USAGE_SIGN_V1;
+}
+
 pqcoap_err pqcoap_kid(const uint8_t *pk, size_t pk_len, uint8_t kid[PQCOAP_KID_LEN])
 {
     if (pk == NULL || kid == NULL)
@@ -49,7 +54,13 @@ void pqcoap_identity_wipe(pqcoap_identity *id)
 pqcoap_err pqcoap_identity_generate(const char *alg, const pqcoap_rng *rng,
                                     pqcoap_identity *out)
 {
-    if (alg == NULL || out == NULL)
+    return pqcoap_identity_generate_usage(alg, PQCOAP_USAGE_GENERAL, rng, out);
+}
+
+pqcoap_err pqcoap_identity_generate_usage(const char *alg, pqcoap_key_usage usage,
+                                          const pqcoap_rng *rng, pqcoap_identity *out)
+{
+    if (alg == NULL || out == NULL || !usage_known(usage))
         return PQCOAP_ERR_ARG;
     const pqcoap_sig_alg *a = sig_alg_by_name((const uint8_t *)alg, strlen(alg));
     if (a == NULL)
@@ -57,6 +68,7 @@ pqcoap_err pqcoap_identity_generate(const char *alg, const pqcoap_rng *rng,
     memset(out, 0, sizeof *out);
     out->pub.alg = a;
     out->pub.pk_len = a->pk_len;
+    out->pub.usage = usage;
     pqcoap_err err = a->keygen(rng, out->pub.pk, out->sk);
     if (err == PQCOAP_OK)
         err = pqcoap_kid(out->pub.pk, out->pub.pk_len, out->pub.kid);
@@ -90,7 +102,7 @@ const char *pqcoap_pubkey_alg(const pqcoap_pubkey *pk)
 pqcoap_err pqcoap_peer_from_pubkey(const char *id, const pqcoap_pubkey *pk, int64_t added_s,
                                    pqcoap_peer *out)
 {
-    if (id == NULL || pk == NULL || pk->alg == NULL || out == NULL)
+    if (id == NULL || pk == NULL || pk->alg == NULL || !usage_known(pk->usage) || out == NULL)
         return PQCOAP_ERR_ARG;
     size_t id_len = strlen(id);
     if (id_len == 0 || id_len > PQCOAP_ID_MAX || pk->pk_len > sizeof out->pk)
@@ -98,6 +110,7 @@ pqcoap_err pqcoap_peer_from_pubkey(const char *id, const pqcoap_pubkey *pk, int6
     memset(out, 0, sizeof *out);
     memcpy(out->id, id, id_len);
     snprintf(out->alg, sizeof out->alg, "%s", pk->alg->name);
+    out->usage = pk->usage;
     memcpy(out->kid, pk->kid, sizeof out->kid);
     memcpy(out->pk, pk->pk, pk->pk_len);
     out->pk_len = pk->pk_len;
@@ -109,6 +122,9 @@ pqcoap_err pqcoap_peer_from_pubkey(const char *id, const pqcoap_pubkey *pk, int6
 
 static const char secret_header[] = "pqcoap secret key v1";
 static const char public_header[] = "pqcoap public key v1";
+/* The line that marks a key made for sign-v1; a key without it is general. */
+static const char usage_label[] = "usage: ";
+static const char usage_sign_v1[] = "sign-v1";
 
 /* Base64 text of a secret key of the largest algorithm, with its NUL. */
 #define B64_MAX (4 * ((PQCOAP_SK_MAX + 2) / 3) + 1)
@@ -136,8 +152,8 @@ static void wr_b64_line(pqcoap_writer *w, const char *label, const uint8_t *p, s
 static pqcoap_err encode(const pqcoap_pubkey *pub, const uint8_t *sk, uint8_t *out, size_t cap,
                          size_t *out_len)
 {
-    if (pub == NULL || pub->alg == NULL || pub->pk_len != pub->alg->pk_len || out == NULL ||
-        out_len == NULL)
+    if (pub == NULL || pub->alg == NULL || pub->pk_len != pub->alg->pk_len ||
+        !usage_known(pub->usage) || out == NULL || out_len == NULL)
         return PQCOAP_ERR_ARG;
     static const char hex[] = "0123456789abcdef";
     pqcoap_writer w;
@@ -145,6 +161,11 @@ static pqcoap_err encode(const pqcoap_pubkey *pub, const uint8_t *sk, uint8_t *o
     wr_str(&w, sk != NULL ? secret_header : public_header);
     wr_str(&w, "\nalg: ");
     wr_str(&w, pub->alg->name);
+    if (pub->usage == PQCOAP_USAGE_SIGN_V1) {
+        wr_str(&w, "\n");
+        wr_str(&w, usage_label);
+        wr_str(&w, usage_sign_v1);
+    }
     wr_str(&w, "\nkid: ");
     for (size_t i = 0; i < PQCOAP_KID_LEN; i++) {
         pqcoap_wr_u8(&w, (uint8_t)hex[pub->kid[i] >> 4]);
@@ -193,6 +214,23 @@ static int rd_line(pqcoap_reader *r, const char *label, const uint8_t **value, s
         return 0;
     *value = p + label_len;
     *n = line - label_len;
+    return 1;
+}
+
+/* Reads the optional usage line that may follow "alg:": only "usage: sign-v1" is written,
+ * so only it is accepted; without the line the key is general. */
+static int rd_usage(pqcoap_reader *r, pqcoap_key_usage *usage)
+{
+    const uint8_t *rest = NULL, *v;
+    size_t left = pqcoap_rd_left(r), n, label_len = sizeof usage_label - 1;
+    *usage = PQCOAP_USAGE_GENERAL;
+    if (pqcoap_rd_bytes(r, 0, &rest) != PQCOAP_OK || left < label_len ||
+        memcmp(rest, usage_label, label_len) != 0)
+        return 1;
+    if (!rd_line(r, usage_label, &v, &n) || n != sizeof usage_sign_v1 - 1 ||
+        memcmp(v, usage_sign_v1, n) != 0)
+        return 0;
+    *usage = PQCOAP_USAGE_SIGN_V1;
     return 1;
 }
 
@@ -247,6 +285,7 @@ static pqcoap_err parse(const uint8_t *in, size_t len, pqcoap_pubkey *pub, uint8
     pqcoap_rd_init(&r, in, len);
     int ok = rd_line(&r, sk != NULL ? secret_header : public_header, &v, &n) && n == 0 &&
              rd_line(&r, "alg: ", &v, &n) && (pub->alg = sig_alg_by_name(v, n)) != NULL &&
+             rd_usage(&r, &pub->usage) &&
              rd_line(&r, "kid: ", &v, &n) && hex_exact(v, n, kid, sizeof kid) &&
              rd_line(&r, "pk: ", &v, &n) && b64_exact(v, n, pub->pk, pub->alg->pk_len);
     if (ok && sk != NULL)
@@ -327,12 +366,21 @@ static pqcoap_err save(const char *path, const uint8_t *text, size_t len, mode_t
     return err;
 }
 
-/* Reads the whole file at path into buf[0..PQCOAP_KEYFILE_MAX); a larger file is no key file. */
-static pqcoap_err load(const char *path, uint8_t *buf, size_t *len)
+/* Reads the whole file at path into buf[0..PQCOAP_KEYFILE_MAX); a larger file is no key file.
+ * *mode (if not NULL) gets the permission bits of the file read. */
+static pqcoap_err load(const char *path, uint8_t *buf, size_t *len, mode_t *mode)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return errno == ENOENT ? PQCOAP_ERR_NOT_FOUND : PQCOAP_ERR_IO;
+    struct stat st;
+    FILE *f = fstat(fd, &st) == 0 ? fdopen(fd, "rb") : NULL;
+    if (f == NULL) {
+        close(fd);
+        return PQCOAP_ERR_IO;
+    }
+    if (mode != NULL)
+        *mode = st.st_mode & 07777;
     uint8_t extra;
     *len = fread(buf, 1, PQCOAP_KEYFILE_MAX, f);
     pqcoap_err err = ferror(f) ? PQCOAP_ERR_IO : PQCOAP_OK;
@@ -365,17 +413,47 @@ pqcoap_err pqcoap_pubkey_save(const pqcoap_pubkey *pk, const char *path, int ove
     return save(path, text, len, 0644, overwrite);
 }
 
-pqcoap_err pqcoap_identity_load(const char *path, pqcoap_identity *out)
+pqcoap_err pqcoap_identity_load_msg(const char *path, char *msg, size_t msg_cap,
+                                    pqcoap_identity *out)
 {
-    if (path == NULL || out == NULL)
+    if ((msg == NULL && msg_cap != 0) || path == NULL || out == NULL)
         return PQCOAP_ERR_ARG;
+    if (msg_cap != 0)
+        msg[0] = '\0';
     uint8_t text[PQCOAP_KEYFILE_MAX];
     size_t len = 0;
-    pqcoap_err err = load(path, text, &len);
+    mode_t mode = 0;
+    pqcoap_err err = load(path, text, &len, &mode);
     if (err == PQCOAP_OK)
         err = pqcoap_identity_parse(text, len, out);
+    /* A secret key that its group or others may read or replace is refused, as ssh refuses
+     * such a private key: it may be known or chosen by someone else. */
+    int exposed = err == PQCOAP_OK && (mode & 077) != 0;
+    if (exposed)
+        err = PQCOAP_ERR_KEYFILE;
+    if (err != PQCOAP_OK)
+        pqcoap_identity_wipe(out);
     pqcoap_wipe(text, sizeof text);
+    if (err == PQCOAP_OK || msg_cap == 0)
+        return err;
+    if (exposed)
+        snprintf(msg, msg_cap, "secret key file '%s' may be accessed by its group or others "
+                 "(mode %04o): it must be private to its owner; run chmod 600 '%s'", path,
+                 (unsigned)mode, path);
+    else if (err == PQCOAP_ERR_NOT_FOUND)
+        snprintf(msg, msg_cap, "secret key file '%s' does not exist", path);
+    else if (err == PQCOAP_ERR_KEYFILE)
+        snprintf(msg, msg_cap, "'%s' is not a valid secret key file (wrong, truncated or of "
+                 "another kind; see docs/KEYS.md)", path);
+    else
+        snprintf(msg, msg_cap, "cannot read secret key file '%s': %s", path,
+                 pqcoap_strerror(err));
     return err;
+}
+
+pqcoap_err pqcoap_identity_load(const char *path, pqcoap_identity *out)
+{
+    return pqcoap_identity_load_msg(path, NULL, 0, out);
 }
 
 pqcoap_err pqcoap_pubkey_load(const char *path, pqcoap_pubkey *out)
@@ -384,6 +462,6 @@ pqcoap_err pqcoap_pubkey_load(const char *path, pqcoap_pubkey *out)
         return PQCOAP_ERR_ARG;
     uint8_t text[PQCOAP_KEYFILE_MAX];
     size_t len = 0;
-    PQCOAP_TRY(load(path, text, &len));
+    PQCOAP_TRY(load(path, text, &len, NULL));
     return pqcoap_pubkey_parse(text, len, out);
 }

@@ -29,8 +29,10 @@ struct pqcoap_session_client {
     char server_id[PQCOAP_ID_MAX + 1];
     uint8_t sk[PQCOAP_SESSION_SK_MAX];
     size_t sk_len;
+    pqcoap_key_usage usage;
     uint8_t server_pk[PQCOAP_PK_MAX];
     size_t server_pk_len;
+    pqcoap_key_usage server_usage;
     uint8_t suite;
     uint16_t window;
     pqcoap_seq_counter seq;
@@ -104,9 +106,8 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
         return pqcoap_session_unprotect_response(&sc->sess, st->request_n, wire,
                                                  pqcoap_net_now_ms(), plain->payload,
                                                  plain->payload_cap, &plain->payload_len);
-    /* PROTOCOL.md "Errors": session errors come unprotected; application results never */
-    if ((wire->code >> 5) == 2)
-        return PQCOAP_ERR_DOWNGRADE;
+    /* PROTOCOL.md "Errors": the listed session errors come unprotected; anything else
+     * (an application result, a success) without protection is not the server's word */
     return pqcoap_error_from_coap(wire->code, wire->payload, wire->payload_len);
 }
 
@@ -115,8 +116,8 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
 static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
 {
     const pqcoap_initiator_cfg icfg = {
-        sc->id, sc->sk, sc->sk_len, sc->server_id, sc->server_pk, sc->server_pk_len,
-        sc->suite, sc->window,
+        sc->id, sc->sk, sc->sk_len, sc->usage, sc->server_id, sc->server_pk,
+        sc->server_pk_len, sc->server_usage, sc->suite, sc->window,
     };
     uint64_t t0 = mono_us();
     size_t init_len = 0;
@@ -143,7 +144,9 @@ static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
         pqcoap_net_msg(sc->err, sizeof sc->err, "handshake: %s", pqcoap_client_last_error(sc->cl));
     } else if ((m->code >> 5) != 2) {
         err = pqcoap_error_from_coap(m->code, m->payload, m->payload_len);
-        pqcoap_net_msg(sc->err, sizeof sc->err, "server refused the handshake (%u.%02u): %s",
+        pqcoap_net_msg(sc->err, sizeof sc->err, "%s the handshake (%u.%02u): %s",
+                       err == PQCOAP_ERR_UNAUTHENTICATED ? "unauthenticated answer to"
+                                                         : "server refused",
                        m->code >> 5, m->code & 31, pqcoap_strerror(err));
     } else {
         err = pqcoap_initiator_finish(&sc->st, m->payload, m->payload_len, pqcoap_net_now_ms(),
@@ -254,6 +257,8 @@ static pqcoap_err check_config(const pqcoap_session_client_config *cfg)
         !pqcoap_id_valid((const uint8_t *)cfg->server_id,
                          strnlen(cfg->server_id, PQCOAP_ID_MAX + 1)))
         return PQCOAP_ERR_ARG;
+    if (cfg->usage != PQCOAP_USAGE_GENERAL || cfg->server_usage != PQCOAP_USAGE_GENERAL)
+        return PQCOAP_ERR_KEY_USAGE;
     return PQCOAP_OK;
 }
 
@@ -267,6 +272,11 @@ pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_clie
     }
     *out = NULL;
     pqcoap_err err = check_config(cfg);
+    if (err == PQCOAP_ERR_KEY_USAGE) {
+        pqcoap_net_msg(msg, msg_cap, "a key made for sign-v1 cannot be used in a session "
+                       "(own key or pinned server key)");
+        return err;
+    }
     if (err != PQCOAP_OK) {
         pqcoap_net_msg(msg, msg_cap, "invalid session client settings (suite, ids, key "
                        "lengths, window, store, seq_block or a coap.layer)");
@@ -281,8 +291,10 @@ pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_clie
     memcpy(sc->server_id, cfg->server_id, strlen(cfg->server_id));
     memcpy(sc->sk, cfg->sk, cfg->sk_len);
     sc->sk_len = cfg->sk_len;
+    sc->usage = cfg->usage;
     memcpy(sc->server_pk, cfg->server_pk, cfg->server_pk_len);
     sc->server_pk_len = cfg->server_pk_len;
+    sc->server_usage = cfg->server_usage;
     sc->suite = cfg->suite;
     sc->window = cfg->window;
     sc->layer.ctx = sc;

@@ -12,9 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #define HS_THREAD_NICE 10     /* the handshake thread yields to the I/O thread */
 #define RATE_BUCKETS 64     /* source addresses whose handshake rate is tracked at once */
+/* RFC 7252 section 4.8.2: a message ID is retransmitted within EXCHANGE_LIFETIME, and a
+ * request is sent at most MAX_RETRANSMIT + 1 = 5 times. */
+#define EXCHANGE_LIFETIME_MS 247000u
+#define RESENDS_MAX 5u
+#define PEER_KEY_LEN 18     /* IP address (16, IPv4 in the first 4) and port (2) */
+/* PROTOCOL.md "Revocation": how often the handshake thread reads the store's change count */
+#define REVOKE_CHECK_MS 250u
 
 /* Per-exchange state of the layer: set by check_request for a protected request. */
 typedef struct srv_state {
@@ -22,10 +30,15 @@ typedef struct srv_state {
     pqcoap_req_ctx ctx;
 } srv_state;
 
-/* The last protected response of a session (slot i of the table), for retransmissions. */
+/* The last protected response of a session (slot i of the table), for retransmissions of
+ * its request: the same message ID from the same address, within EXCHANGE_LIFETIME. */
 typedef struct kept {
     uint64_t serial;
     uint64_t request_n;
+    uint16_t mid;                   /* the request's CoAP message ID */
+    uint8_t peer[PEER_KEY_LEN];     /* and source address */
+    uint64_t made_ms;
+    unsigned resent;                /* times sent again */
     pqcoap_reply wire;
 } kept;
 
@@ -36,6 +49,13 @@ typedef struct hs_job {
     uint8_t init[PQCOAP_INIT_MAX];
     struct hs_job *next;
 } hs_job;
+
+/* A live session's initiator and key, copied for the revocation check outside the lock. */
+typedef struct peer_ref {
+    uint64_t serial;
+    char id[PQCOAP_ID_MAX + 1];
+    uint8_t pk_hash[32];
+} peer_ref;
 
 /* Token bucket of one source address, in thousandths of a handshake. */
 typedef struct bucket {
@@ -66,6 +86,10 @@ struct pqcoap_session_server {
     int worker_started;
     pqcoap_hs_pending pending;      /* the worker's handshake in progress */
     uint8_t resp[PQCOAP_RESP_MAX];  /* the worker's RESP */
+    peer_ref *refs;                 /* the worker's revocation check: n_slots entries */
+    uint64_t next_check_ms;         /* worker: when to read the change count again */
+    uint64_t change_count;          /* worker: the count all live sessions were checked at */
+    int count_known;                /* worker: change_count is valid */
 
     bucket buckets[RATE_BUCKETS];   /* I/O thread only */
 };
@@ -95,6 +119,21 @@ static pqcoap_err copy_msg(pqcoap_msgbuf *b, const pqcoap_msg *m)
     return pqcoap_msgbuf_set_payload(b, m->payload, m->payload_len);
 }
 
+/* The IP address of x in key[0..16) and its port in key[16..18). */
+static void addr_key(const pqcoap_exchange *x, uint8_t key[PEER_KEY_LEN])
+{
+    memset(key, 0, PEER_KEY_LEN);
+    if (x->peer.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)&x->peer;
+        memcpy(key, &a->sin_addr, 4);
+        memcpy(key + 16, &a->sin_port, 2);
+    } else if (x->peer.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)&x->peer;
+        memcpy(key, &a->sin6_addr, 16);
+        memcpy(key + 16, &a->sin6_port, 2);
+    }
+}
+
 /* ---- kept protected responses (under the lock) ---------------------------------------- */
 
 static size_t slot_of(const pqcoap_session_server *ss, const pqcoap_session *s)
@@ -113,16 +152,28 @@ static void sweep(pqcoap_session_server *ss, uint64_t now_ms)
     }
 }
 
-static const kept *kept_for(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx)
+/* PROTOCOL.md "Receive rules": the kept response to the request ctx, if x is a
+ * retransmission of that request (RFC 7252 section 4.5: the same message ID from the same
+ * address, within EXCHANGE_LIFETIME) and it was not sent again RESENDS_MAX times already;
+ * else NULL (the request is a replay). */
+static kept *kept_for(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
+                      const pqcoap_exchange *x, uint64_t now_ms)
 {
     pqcoap_session *s = pqcoap_responder_by_serial(&ss->r, ctx->serial);
     if (!s)
         return NULL;
-    const kept *k = &ss->kept[slot_of(ss, s)];
-    return k->wire.mem && k->serial == ctx->serial && k->request_n == ctx->request_n ? k : NULL;
+    kept *k = &ss->kept[slot_of(ss, s)];
+    uint8_t peer[PEER_KEY_LEN];
+    addr_key(x, peer);
+    if (!k->wire.mem || k->serial != ctx->serial || k->request_n != ctx->request_n ||
+        k->mid != x->mid || memcmp(k->peer, peer, sizeof peer) != 0 ||
+        now_ms - k->made_ms >= EXCHANGE_LIFETIME_MS || k->resent >= RESENDS_MAX)
+        return NULL;
+    return k;
 }
 
-static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx, const pqcoap_msgbuf *wire)
+static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
+                 const pqcoap_exchange *x, const pqcoap_msgbuf *wire, uint64_t now_ms)
 {
     pqcoap_session *s = pqcoap_responder_by_serial(&ss->r, ctx->serial);
     if (!s)
@@ -135,6 +186,10 @@ static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx, const pqc
     if (pqcoap_reply_copy(&k->wire, &m) == PQCOAP_OK) {
         k->serial = ctx->serial;
         k->request_n = ctx->request_n;
+        k->mid = x->mid;
+        addr_key(x, k->peer);
+        k->made_ms = now_ms;
+        k->resent = 0;
     }
 }
 
@@ -160,7 +215,6 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
                                 const pqcoap_msg *wire, pqcoap_msgbuf *out,
                                 pqcoap_layer_verdict *verdict)
 {
-    (void)x;
     pqcoap_session_server *ss = ctx;
     srv_state *st = state;
     *verdict = PQCOAP_LAYER_HANDLE;
@@ -176,9 +230,11 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     pqcoap_err err = pqcoap_responder_unprotect(&ss->r, wire, now, out->payload,
                                                 out->payload_cap, &len, &rc);
     if (err == PQCOAP_ERR_RETRANSMIT) {
-        /* PROTOCOL.md "Receive rules": the same protected response again, no handler run */
-        const kept *k = kept_for(ss, &rc);
+        /* PROTOCOL.md "Receive rules": the same protected response again, no handler run;
+         * the same bytes under another message ID or from elsewhere are a replay */
+        kept *k = kept_for(ss, &rc, x, now);
         if (k) {
+            k->resent++;
             out->code = k->wire.msg.code;
             err = copy_msg(out, &k->wire.msg);
             ss->stats.retransmissions++;
@@ -203,7 +259,6 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
 static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange *x,
                                    const pqcoap_msg *resp, pqcoap_msgbuf *wire)
 {
-    (void)x;
     pqcoap_session_server *ss = ctx;
     const srv_state *st = state;
     if (!st->protected)
@@ -214,7 +269,7 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     pqcoap_err err = pqcoap_responder_protect(&ss->r, &st->ctx, resp, now, wire->payload,
                                               wire->payload_cap, &wire->payload_len);
     if (err == PQCOAP_OK)
-        keep(ss, &st->ctx, wire);
+        keep(ss, &st->ctx, x, wire, now);
     pthread_mutex_unlock(&ss->lock);
     /* e.g. the session ended while the handler ran: 4.01 "unknown session" */
     if (err != PQCOAP_OK)
@@ -224,19 +279,6 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
 
 /* ---- handshakes: rate limit, queue, worker ------------------------------------------ */
 
-/* The IP address of x (port left out: one host, one bucket). */
-static void addr_key(const pqcoap_exchange *x, uint8_t key[16])
-{
-    memset(key, 0, 16);
-    if (x->peer.ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)&x->peer;
-        memcpy(key, &a->sin_addr, 4);
-    } else if (x->peer.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)&x->peer;
-        memcpy(key, &a->sin6_addr, 16);
-    }
-}
-
 /* Token bucket per source address: 1 if a handshake may start now, else 0 with *max_age_s
  * set to the seconds until the next token. */
 static int take_token(pqcoap_session_server *ss, const pqcoap_exchange *x, uint64_t now,
@@ -244,8 +286,8 @@ static int take_token(pqcoap_session_server *ss, const pqcoap_exchange *x, uint6
 {
     if (ss->rate == 0)
         return 1;
-    uint8_t key[16];
-    addr_key(x, key);
+    uint8_t key[PEER_KEY_LEN];
+    addr_key(x, key); /* the address only: one host, one bucket */
     uint64_t full = (uint64_t)ss->rate * 1000;
     bucket *b = NULL, *oldest = &ss->buckets[0];
     for (size_t i = 0; i < RATE_BUCKETS && !b; i++) {
@@ -377,6 +419,53 @@ static void run_handshake(pqcoap_session_server *ss, const hs_job *job)
     (void)pqcoap_server_complete(ss->srv, job->ticket, &m);
 }
 
+/* PROTOCOL.md "Revocation" (worker thread, the store's one user): when the store's change
+ * count moved since the last check, ends every session whose initiator is no longer trusted
+ * with the key that made it. Look-ups run outside the lock, as a handshake's do. */
+static void revalidate(pqcoap_session_server *ss)
+{
+    uint64_t count = 0;
+    pqcoap_err err = pqcoap_store_change_count(ss->r.cfg.store, &count);
+    if (err == PQCOAP_OK && ss->count_known && count == ss->change_count)
+        return;
+    size_t n = 0, ended = 0;
+    pthread_mutex_lock(&ss->lock);
+    for (size_t i = 0; i < ss->n_slots; i++) {
+        const pqcoap_session *s = &ss->slots[i];
+        if (!s->live)
+            continue;
+        peer_ref *p = &ss->refs[n++];
+        p->serial = s->serial;
+        memcpy(p->id, s->peer_id, sizeof p->id);
+        memcpy(p->pk_hash, s->peer_pk_hash, sizeof p->pk_hash);
+    }
+    pthread_mutex_unlock(&ss->lock);
+    int complete = err == PQCOAP_OK; /* without a count (or a look-up failing): every time */
+    for (size_t i = 0; i < n; i++) {
+        err = pqcoap_responder_peer_trusted(&ss->r, ss->refs[i].id, ss->refs[i].pk_hash);
+        if (err == PQCOAP_ERR_UNKNOWN_PEER || err == PQCOAP_ERR_KEY_USAGE)
+            ss->refs[ended++].serial = ss->refs[i].serial;
+        else if (err != PQCOAP_OK)
+            complete = 0;
+    }
+    if (ended) {
+        pthread_mutex_lock(&ss->lock);
+        for (size_t i = 0; i < ended; i++)
+            pqcoap_session_wipe(pqcoap_responder_by_serial(&ss->r, ss->refs[i].serial));
+        sweep(ss, pqcoap_net_now_ms()); /* and what was kept for them */
+        pthread_mutex_unlock(&ss->lock);
+    }
+    ss->change_count = count;
+    ss->count_known = complete;
+}
+
+/* Waits for a job, a stop or deadline_ms (the clock of pqcoap_net_now_ms), lock held. */
+static void wait_until(pqcoap_session_server *ss, uint64_t deadline_ms)
+{
+    struct timespec ts = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L};
+    pthread_cond_timedwait(&ss->wake, &ss->lock, &ts);
+}
+
 static void *worker_main(void *arg)
 {
     pqcoap_session_server *ss = arg;
@@ -389,9 +478,10 @@ static void *worker_main(void *arg)
         (void)setpriority(PRIO_PROCESS, 0, prio + HS_THREAD_NICE);
     for (;;) {
         pthread_mutex_lock(&ss->lock);
-        while (!ss->stopping && !ss->jobs)
-            pthread_cond_wait(&ss->wake, &ss->lock);
-        hs_job *job = ss->stopping ? NULL : ss->jobs;
+        while (!ss->stopping && !ss->jobs && pqcoap_net_now_ms() < ss->next_check_ms)
+            wait_until(ss, ss->next_check_ms);
+        int stopping = ss->stopping;
+        hs_job *job = stopping ? NULL : ss->jobs;
         if (job) {
             ss->jobs = job->next;
             if (!ss->jobs)
@@ -399,10 +489,17 @@ static void *worker_main(void *arg)
             ss->n_jobs--;
         }
         pthread_mutex_unlock(&ss->lock);
-        if (!job)
+        if (stopping)
             return NULL;
-        run_handshake(ss, job);
-        free(job);
+        uint64_t now = pqcoap_net_now_ms();
+        if (now >= ss->next_check_ms) {
+            revalidate(ss);
+            ss->next_check_ms = now + REVOKE_CHECK_MS;
+        }
+        if (job) {
+            run_handshake(ss, job);
+            free(job);
+        }
     }
 }
 
@@ -414,7 +511,8 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
     ss->n_slots = cfg->max_sessions;
     ss->slots = calloc(ss->n_slots, sizeof *ss->slots);
     ss->kept = calloc(ss->n_slots, sizeof *ss->kept);
-    if (!ss->slots || !ss->kept) {
+    ss->refs = calloc(ss->n_slots, sizeof *ss->refs);
+    if (!ss->slots || !ss->kept || !ss->refs) {
         pqcoap_net_msg(msg, cap, "out of memory");
         return PQCOAP_ERR_NOMEM;
     }
@@ -422,6 +520,7 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
     rcfg.id = cfg->id;
     rcfg.sk = cfg->sk;
     rcfg.sk_len = cfg->sk_len;
+    rcfg.usage = cfg->usage;
     rcfg.suite = cfg->suite;
     rcfg.lifetime_s = cfg->lifetime_s;
     rcfg.max_msgs = cfg->max_msgs;
@@ -429,6 +528,10 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
     rcfg.evict_idle_ms = cfg->evict_idle_ms;
     rcfg.store = cfg->store;
     pqcoap_err err = pqcoap_responder_init(&ss->r, &rcfg, ss->slots, ss->n_slots);
+    if (err == PQCOAP_ERR_KEY_USAGE) {
+        pqcoap_net_msg(msg, cap, "a key made for sign-v1 cannot be a session server's key");
+        return err;
+    }
     if (err != PQCOAP_OK) {
         pqcoap_net_msg(msg, cap, "invalid session settings (id, key, suite, limits): %s",
                        pqcoap_strerror(err));
@@ -474,7 +577,11 @@ pqcoap_err pqcoap_session_server_create(const pqcoap_session_server_config *cfg,
         return PQCOAP_ERR_NOMEM;
     }
     pthread_mutex_init(&ss->lock, NULL);
-    pthread_cond_init(&ss->wake, NULL);
+    pthread_condattr_t ca; /* timed waits on the clock of pqcoap_net_now_ms */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&ss->wake, &ca);
+    pthread_condattr_destroy(&ca);
     ss->rate = cfg->handshakes_per_s;
     ss->max_pending = cfg->max_pending_handshakes;
     pqcoap_err err = setup(ss, cfg, msg, msg_cap);
@@ -508,6 +615,7 @@ void pqcoap_session_server_free(pqcoap_session_server *ss)
     for (size_t i = 0; ss->kept && i < ss->n_slots; i++)
         pqcoap_reply_free(&ss->kept[i].wire);
     free(ss->kept);
+    free(ss->refs);
     free(ss->slots);
     pthread_cond_destroy(&ss->wake);
     pthread_mutex_destroy(&ss->lock);

@@ -22,6 +22,7 @@ typedef struct mem_store {
     size_t n_floors, cap_floors;
     mem_counter *counters;
     size_t n_counters, cap_counters;
+    uint64_t peer_writes;           /* the change count */
 } mem_store;
 
 /* Makes room for one more element in arr (n used of *cap, each elem bytes). Returns the
@@ -67,6 +68,7 @@ static pqcoap_err mem_peer_add(void *ctx, const pqcoap_peer *peer)
         m->n_peers++;
     }
     m->peers[i] = *peer;
+    m->peer_writes++;
     return PQCOAP_OK;
 }
 
@@ -79,6 +81,7 @@ static pqcoap_err mem_peer_remove(void *ctx, const char *id)
         return PQCOAP_ERR_NOT_FOUND;
     memmove(&m->peers[i], &m->peers[i + 1], (m->n_peers - i - 1) * sizeof *m->peers);
     m->n_peers--;
+    m->peer_writes++;
     return PQCOAP_OK;
 }
 
@@ -189,6 +192,12 @@ static pqcoap_err mem_seq_reserve(void *ctx, const char *name, uint64_t count, u
     return PQCOAP_OK;
 }
 
+static pqcoap_err mem_change_count(void *ctx, uint64_t *count)
+{
+    *count = ((mem_store *)ctx)->peer_writes;
+    return PQCOAP_OK;
+}
+
 static void mem_close(void *ctx)
 {
     mem_store *m = ctx;
@@ -209,6 +218,7 @@ static const pqcoap_store_ops mem_ops = {
     .seq_reserve = mem_seq_reserve,
     .seq_peek = mem_seq_peek,
     .close = mem_close,
+    .change_count = mem_change_count,
 };
 
 pqcoap_err pqcoap_store_open_memory(pqcoap_store *out)

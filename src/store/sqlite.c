@@ -27,6 +27,8 @@ static const char *const migrations[] = {
     "CREATE TABLE floors(id TEXT PRIMARY KEY NOT NULL, session_seq INTEGER NOT NULL,"
     " init_hash BLOB NOT NULL);"
     "CREATE TABLE counters(name TEXT PRIMARY KEY NOT NULL, next INTEGER NOT NULL);",
+    /* 2: what each pinned key may be used for (pqcoap_key_usage); earlier keys are general */
+    "ALTER TABLE peers ADD COLUMN usage INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -367,7 +369,7 @@ pqcoap_err pqcoap_store_open_sqlite(const char *path, pqcoap_store *out)
 
 /* ---- operations ---- */
 
-#define PEER_COLUMNS "SELECT id, alg, kid, pk, added FROM peers"
+#define PEER_COLUMNS "SELECT id, alg, kid, pk, added, usage FROM peers"
 
 /* Copies a row of PEER_COLUMNS into *out, checking each column's shape: a row that does
  * not fit a pqcoap_peer is reported as corruption. */
@@ -381,6 +383,10 @@ static pqcoap_err row_to_peer(sqlite3_stmt *st, pqcoap_peer *out)
     int kid_len = sqlite3_column_bytes(st, 2);
     const void *pk = sqlite3_column_blob(st, 3);
     int pk_len = sqlite3_column_bytes(st, 3);
+    int64_t usage = sqlite3_column_int64(st, 5);
+    if (sqlite3_column_type(st, 5) != SQLITE_INTEGER ||
+        (usage != PQCOAP_USAGE_GENERAL && usage != PQCOAP_USAGE_SIGN_V1))
+        return PQCOAP_ERR_STORE_CORRUPT;
     if (!id || id_len < 1 || id_len > PQCOAP_ID_MAX || memchr(id, '\0', (size_t)id_len) ||
         !alg || alg_len < 1 || (size_t)alg_len >= sizeof out->alg ||
         memchr(alg, '\0', (size_t)alg_len) || !kid || kid_len != PQCOAP_KID_LEN || !pk ||
@@ -393,6 +399,7 @@ static pqcoap_err row_to_peer(sqlite3_stmt *st, pqcoap_peer *out)
     memcpy(out->pk, pk, (size_t)pk_len);
     out->pk_len = (size_t)pk_len;
     out->added_s = sqlite3_column_int64(st, 4);
+    out->usage = (pqcoap_key_usage)usage;
     return PQCOAP_OK;
 }
 
@@ -413,9 +420,9 @@ static pqcoap_err sq_peer_add(void *ctx, const pqcoap_peer *peer)
 {
     sqlite3_stmt *st;
     pqcoap_err err = prepare(ctx,
-        "INSERT INTO peers(id, alg, kid, pk, added) VALUES(?1, ?2, ?3, ?4, ?5)"
+        "INSERT INTO peers(id, alg, kid, pk, added, usage) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
         " ON CONFLICT(id) DO UPDATE SET alg = excluded.alg, kid = excluded.kid,"
-        " pk = excluded.pk, added = excluded.added", &st);
+        " pk = excluded.pk, added = excluded.added, usage = excluded.usage", &st);
     if (err)
         return err;
     int rc = sqlite3_bind_text(st, 1, peer->id, -1, SQLITE_STATIC);
@@ -427,6 +434,8 @@ static pqcoap_err sq_peer_add(void *ctx, const pqcoap_peer *peer)
         rc = sqlite3_bind_blob(st, 4, peer->pk, (int)peer->pk_len, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 5, peer->added_s);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 6, (int)peer->usage);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
         return map_rc(rc);
@@ -598,6 +607,17 @@ static pqcoap_err sq_seq_reserve(void *ctx, const char *name, uint64_t count, ui
     return PQCOAP_OK;
 }
 
+/* PRAGMA data_version changes when another connection commits; this connection's own
+ * writes are counted by SQLite. Both only grow, so their sum changes when either does. */
+static pqcoap_err sq_change_count(void *ctx, uint64_t *count)
+{
+    int64_t others = 0;
+    pqcoap_err err = query_int(ctx, "PRAGMA data_version", &others);
+    if (!err)
+        *count = (uint64_t)others + (uint64_t)sqlite3_total_changes64(ctx);
+    return err;
+}
+
 static void sq_close(void *ctx)
 {
     sqlite3_close(ctx);
@@ -614,4 +634,5 @@ static const pqcoap_store_ops sq_ops = {
     .seq_reserve = sq_seq_reserve,
     .seq_peek = sq_seq_peek,
     .close = sq_close,
+    .change_count = sq_change_count,
 };

@@ -28,6 +28,8 @@ pqcoap_err pqcoap_store_peer_add(const pqcoap_store *store, const pqcoap_peer *p
         return PQCOAP_ERR_ARG;
     if (peer->pk_len < 1 || peer->pk_len > PQCOAP_PK_MAX)
         return PQCOAP_ERR_ARG;
+    if (peer->usage != PQCOAP_USAGE_GENERAL && peer->usage != PQCOAP_USAGE_SIGN_V1)
+        return PQCOAP_ERR_ARG;
     return store->ops->peer_add(store->ctx, peer);
 }
 
@@ -93,4 +95,13 @@ pqcoap_err pqcoap_store_seq_peek(const pqcoap_store *store, const char *name,
     if (!store_ok(store) || !pqcoap_store_name_ok(name) || !next)
         return PQCOAP_ERR_ARG;
     return store->ops->seq_peek(store->ctx, name, next);
+}
+
+pqcoap_err pqcoap_store_change_count(const pqcoap_store *store, uint64_t *count)
+{
+    if (!store_ok(store) || !count)
+        return PQCOAP_ERR_ARG;
+    if (!store->ops->change_count)
+        return PQCOAP_ERR_UNSUPPORTED;
+    return store->ops->change_count(store->ctx, count);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Mode A end to end: keygen -> trust -> server -> requests in `sign` (v2) and `sign-v1`,
-# with the error paths: unknown client, wrong pinned server key, missing or corrupted key
-# file, missing --peer, mode mismatch; the server restarts on its store and stops with 0.
+# Mode A end to end: keygen -> trust -> server -> requests in `sign` (v2) and `sign-v1`
+# (with keys made for it, keygen --v1), with the error paths: unknown client, wrong pinned
+# server key, missing or corrupted key file, missing --peer, mode mismatch; the server
+# restarts on its store and stops with 0.
 #   net_sign.sh PQCOAP_PROGRAM EXAMPLE_SECURE_GET
 . "$(dirname "$0")/lib.sh"
 example=$2
@@ -62,16 +63,20 @@ expect_ok get "coap://127.0.0.1:$PORT/counter" "${A[@]}"
 start_server --mode plain
 expect_exit 3 "" get "coap://127.0.0.1:$PORT/sensors/temp" "${A[@]}"
 
-# v1 (the seed format): trusted peers from the store and --allow.
-start_server --mode sign-v1 --key gw.key --allow dev=dev.pub
-V1=(--mode sign-v1 --key dev.key --peer gw.pub)
+# v1 (the seed format), keys made for it: trusted peers from the store and --allow.
+for who in gw dev stranger rogue; do expect_ok keygen --v1 -o "$who-v1"; done
+start_server --mode sign-v1 --key gw-v1.key --allow dev=dev-v1.pub
+V1=(--mode sign-v1 --key dev-v1.key --peer gw-v1.pub)
 expect_ok get "coap://127.0.0.1:$PORT/sensors/temp" "${V1[@]}"
 grep -Eq '^[0-9]+\.[0-9] C$' out || fail "v1 sensors/temp: '$(cat out)'"
-expect_ok post "coap://127.0.0.1:$PORT/echo" "${V1[@]}" -e 'v1 body'
-[ "$(cat out)" = 'v1 body' ] || fail "v1 echo: '$(cat out)'"
-expect_exit 3 "" get "coap://127.0.0.1:$PORT/sensors/temp" --mode sign-v1 --key stranger.key --peer gw.pub
-expect_exit 3 "" get "coap://127.0.0.1:$PORT/sensors/temp" --mode sign-v1 --key dev.key --peer rogue.pub
-expect_exit 2 "trusted" server -A 127.0.0.1 -p 0 --mode sign-v1 --key gw.key --db empty.db
+expect_ok put "coap://127.0.0.1:$PORT/actuators/led" "${V1[@]}" -e off
+[ "$(cat out)" = off ] || fail "v1 led: '$(cat out)'"
+expect_exit 1 "4.04" post "coap://127.0.0.1:$PORT/echo" "${V1[@]}" -e 'v1 body'
+expect_exit 3 "" get "coap://127.0.0.1:$PORT/sensors/temp" --mode sign-v1 --key stranger-v1.key \
+  --peer gw-v1.pub
+expect_exit 3 "" get "coap://127.0.0.1:$PORT/sensors/temp" --mode sign-v1 --key dev-v1.key \
+  --peer rogue-v1.pub
+expect_exit 2 "trusted" server -A 127.0.0.1 -p 0 --mode sign-v1 --key gw-v1.key --db empty.db
 
 # SIGINT also stops a server with exit 0.
 kill -INT "$SERVER_PID"

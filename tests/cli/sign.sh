@@ -4,8 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 cd "$TMP"
 
-expect_ok keygen -o alice
-expect_ok keygen -o bob
+expect_ok keygen --v1 -o alice
+expect_ok keygen --v1 -o bob
 printf 'temperature=21.5' >msg
 
 expect_ok sign --key alice.key -f msg -o signed
@@ -41,7 +41,9 @@ expect_exit 2 "not a valid secret key" sign --key alice.pub -f msg
 expect_exit 2 "does not exist" sign --key nobody.key -f msg
 expect_exit 2 "cannot open" sign --key alice.key -f no-such-input
 expect_ok keygen -o big --alg falcon-1024
-expect_exit 2 "falcon-512" sign --key big.key -f msg
+expect_exit 2 "keygen --v1" sign --key big.key -f msg
+expect_ok keygen -o big1024v1 --v1 --alg falcon-1024
+expect_exit 2 "falcon-512" sign --key big1024v1.key -f msg
 expect_exit 2 "unknown option" verify --peer alice.pub --bogus
 expect_ok sign --help
 expect_ok verify --help

@@ -16,8 +16,9 @@ expect_ok trust --db gw.db add dev1 dev1.pub
 expect_ok trust --db gw.db add dev2 dev2.pub
 expect_ok trust --db gw.db list
 [ "$(wc -l <out)" -eq 2 ] || fail "list: $(cat out)"
-grep -Eq "^dev1 +falcon-512 +$kid1 +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$" out || fail "list line of dev1: $(cat out)"
-grep -Eq "^dev2 +falcon-512 +$kid2 " out || fail "list line of dev2: $(cat out)"
+grep -Eq "^dev1 +falcon-512 +general +$kid1 +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$" out \
+  || fail "list line of dev1: $(cat out)"
+grep -Eq "^dev2 +falcon-512 +general +$kid2 " out || fail "list line of dev2: $(cat out)"
 
 # The same key under a second id is refused; re-adding an id replaces its key.
 expect_exit 2 "already trusted as 'dev1'" trust --db gw.db add other dev1.pub

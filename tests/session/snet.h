@@ -20,7 +20,7 @@ static pqcoap_identity id_client, id_server, id_other, id_stranger;
 static pqcoap_store trust;              /* the server's store: trusts "client" and "other" */
 static atomic_int runs[8];              /* handler runs per method code 1..7 */
 
-static void snet_must(int ok, const char *what)
+static inline void snet_must(int ok, const char *what)
 {
     if (!ok) {
         fprintf(stderr, "set-up failed: %s\n", what);
@@ -29,7 +29,7 @@ static void snet_must(int ok, const char *what)
 }
 
 /* The identities (system RNG) and the server's trust store. */
-static void snet_init(void)
+static inline void snet_init(void)
 {
     snet_must(pqcoap_identity_generate("falcon-512", NULL, &id_client) == PQCOAP_OK, "key");
     snet_must(pqcoap_identity_generate("falcon-512", NULL, &id_server) == PQCOAP_OK, "key");
@@ -40,7 +40,7 @@ static void snet_init(void)
     fx_trust(&trust, "other", &id_other);
 }
 
-static void snet_fini(void)
+static inline void snet_fini(void)
 {
     pqcoap_store_close(&trust);
     pqcoap_identity_wipe(&id_client);
@@ -49,11 +49,11 @@ static void snet_fini(void)
     pqcoap_identity_wipe(&id_stranger);
 }
 
-static uint8_t big_byte(size_t i) { return (uint8_t)(i * 7 + i / 251); }
+static inline uint8_t big_byte(size_t i) { return (uint8_t)(i * 7 + i / 251); }
 
 /* "echo", every method: counts the run, answers with the request body. */
-static pqcoap_err h_echo(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
-                         pqcoap_msgbuf *resp)
+static inline pqcoap_err h_echo(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
+                                pqcoap_msgbuf *resp)
 {
     (void)arg;
     (void)rq;
@@ -63,8 +63,8 @@ static pqcoap_err h_echo(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req
 }
 
 /* "big", GET: a 20 KiB body. */
-static pqcoap_err h_big(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
-                        pqcoap_msgbuf *resp)
+static inline pqcoap_err h_big(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
+                               pqcoap_msgbuf *resp)
 {
     (void)arg;
     (void)rq;
@@ -81,14 +81,14 @@ typedef struct snet_server {
     uint16_t port;
 } snet_server;
 
-static void *snet_server_main(void *arg)
+static inline void *snet_server_main(void *arg)
 {
     pqcoap_server_run(pqcoap_session_server_coap(((snet_server *)arg)->ss));
     return NULL;
 }
 
 /* Server settings "server" with its key over `store` on 127.0.0.1:port (0 = ephemeral). */
-static pqcoap_session_server_config snet_server_cfg(const pqcoap_store *store, uint16_t port)
+static inline pqcoap_session_server_config snet_server_cfg(const pqcoap_store *store, uint16_t port)
 {
     pqcoap_session_server_config cfg = PQCOAP_SESSION_SERVER_CONFIG_INIT;
     cfg.id = "server";
@@ -101,7 +101,7 @@ static pqcoap_session_server_config snet_server_cfg(const pqcoap_store *store, u
 }
 
 /* Creates the server with the "echo" and "big" resources and serves it on a thread. */
-static void snet_server_start(snet_server *t, const pqcoap_session_server_config *cfg)
+static inline void snet_server_start(snet_server *t, const pqcoap_session_server_config *cfg)
 {
     char msg[160];
     pqcoap_err err = pqcoap_session_server_create(cfg, &t->ss, msg, sizeof msg);
@@ -116,7 +116,7 @@ static void snet_server_start(snet_server *t, const pqcoap_session_server_config
     snet_must(pthread_create(&t->thread, NULL, snet_server_main, t) == 0, "thread");
 }
 
-static void snet_server_stop(snet_server *t)
+static inline void snet_server_stop(snet_server *t)
 {
     pqcoap_server_stop(pqcoap_session_server_coap(t->ss));
     pthread_join(t->thread, NULL);
@@ -124,7 +124,7 @@ static void snet_server_stop(snet_server *t)
     t->ss = NULL;
 }
 
-static pqcoap_session_server_stats snet_stats(snet_server *t)
+static inline pqcoap_session_server_stats snet_stats(snet_server *t)
 {
     pqcoap_session_server_stats st;
     memset(&st, 0, sizeof st);
@@ -133,9 +133,10 @@ static pqcoap_session_server_stats snet_stats(snet_server *t)
 }
 
 /* Session client settings of `who` (id) pinning `server_pk`, counters in `store`. */
-static pqcoap_session_client_config snet_client_cfg(const char *id, const pqcoap_identity *who,
-                                                    const pqcoap_identity *server_key,
-                                                    const pqcoap_store *store)
+static inline pqcoap_session_client_config snet_client_cfg(const char *id,
+                                                           const pqcoap_identity *who,
+                                                           const pqcoap_identity *server_key,
+                                                           const pqcoap_store *store)
 {
     pqcoap_session_client_config cfg = PQCOAP_SESSION_CLIENT_CONFIG_INIT;
     cfg.id = id;
@@ -148,7 +149,8 @@ static pqcoap_session_client_config snet_client_cfg(const char *id, const pqcoap
     return cfg;
 }
 
-static pqcoap_session_client *snet_client(uint16_t port, const pqcoap_session_client_config *cfg)
+static inline pqcoap_session_client *snet_client(uint16_t port,
+                                                 const pqcoap_session_client_config *cfg)
 {
     char uri[64], msg[160];
     pqcoap_session_client *sc = NULL;
@@ -161,7 +163,7 @@ static pqcoap_session_client *snet_client(uint16_t port, const pqcoap_session_cl
 }
 
 /* A plain CoAP client (no session) of the server on 127.0.0.1:port. */
-static pqcoap_client *snet_plain_client(uint16_t port)
+static inline pqcoap_client *snet_plain_client(uint16_t port)
 {
     char uri[64];
     pqcoap_client *cl = NULL;
@@ -171,7 +173,7 @@ static pqcoap_client *snet_plain_client(uint16_t port)
 }
 
 /* A handshake request (POST pqc/session/init, Content-Format 42) carrying p[0..n). */
-static pqcoap_req snet_init_req(const uint8_t *p, size_t n)
+static inline pqcoap_req snet_init_req(const uint8_t *p, size_t n)
 {
     pqcoap_req req = PQCOAP_REQ_INIT;
     req.method = PQCOAP_POST;
@@ -183,8 +185,9 @@ static pqcoap_req snet_init_req(const uint8_t *p, size_t n)
 }
 
 /* A request of `method` to `path` with a payload; *reply filled (caller frees). */
-static pqcoap_err snet_req(pqcoap_session_client *sc, uint8_t method, const char *path,
-                           const void *payload, size_t len, pqcoap_reply *reply)
+static inline pqcoap_err snet_req(pqcoap_session_client *sc, uint8_t method,
+                                  const char *path, const void *payload, size_t len,
+                                  pqcoap_reply *reply)
 {
     pqcoap_req req = PQCOAP_REQ_INIT;
     req.method = method;
@@ -201,7 +204,7 @@ static pqcoap_err snet_req(pqcoap_session_client *sc, uint8_t method, const char
 }
 
 /* 1 if `method` on "echo" with `text` comes back as 2.xx with the same text. */
-static int snet_echo(pqcoap_session_client *sc, uint8_t method, const char *text)
+static inline int snet_echo(pqcoap_session_client *sc, uint8_t method, const char *text)
 {
     pqcoap_reply r;
     size_t len = strlen(text);

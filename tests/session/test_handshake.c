@@ -408,7 +408,8 @@ static void test_error_mapping(void)
         {PQCOAP_ERR_REPLAY, PQCOAP_WHERE_PROTECTED, PQCOAP_CODE(4, 1), "rejected", PQCOAP_ERR_REJECTED},
         {PQCOAP_ERR_AUTH, PQCOAP_WHERE_PROTECTED, PQCOAP_CODE(4, 1), "rejected", PQCOAP_ERR_REJECTED},
         {PQCOAP_ERR_LIMIT, PQCOAP_WHERE_HANDSHAKE, PQCOAP_CODE(5, 3), "busy", PQCOAP_ERR_BUSY},
-        {PQCOAP_ERR_STORE, PQCOAP_WHERE_HANDSHAKE, PQCOAP_CODE(5, 0), "internal error", PQCOAP_ERR_COAP},
+        /* not an error PROTOCOL.md leaves unprotected: the client cannot trust it */
+        {PQCOAP_ERR_STORE, PQCOAP_WHERE_HANDSHAKE, PQCOAP_CODE(5, 0), "internal error", PQCOAP_ERR_UNAUTHENTICATED},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         pqcoap_coap_error e;
@@ -423,7 +424,9 @@ static void test_error_mapping(void)
     CHECK_EQ_INT(pqcoap_error_to_coap(PQCOAP_ERR_RETRANSMIT, PQCOAP_WHERE_PROTECTED, &e),
                  PQCOAP_ERR_ARG);
     CHECK_EQ_INT(pqcoap_error_from_coap(PQCOAP_CODE(4, 1), (const uint8_t *)"other", 5),
-                 PQCOAP_ERR_COAP);
+                 PQCOAP_ERR_UNAUTHENTICATED);
+    CHECK_EQ_INT(pqcoap_error_from_coap(PQCOAP_CODE(4, 4), NULL, 0), PQCOAP_ERR_UNAUTHENTICATED);
+    CHECK_EQ_INT(pqcoap_error_from_coap(PQCOAP_CODE(2, 5), NULL, 0), PQCOAP_ERR_UNAUTHENTICATED);
 }
 
 static void test_bad_arguments(void)

@@ -1,5 +1,5 @@
-/* Helpers shared by the store tests: a temporary folder, whole-file reads and writes, and
- * deterministic peers whose every byte can be checked by a reader. */
+/* Helpers shared by the store tests: a temporary folder, whole-file reads and writes, SQL
+ * run behind the store's back, and deterministic peers whose every byte can be checked. */
 #ifndef PQCOAP_TEST_STORE_UTIL_H
 #define PQCOAP_TEST_STORE_UTIL_H
 
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include "pqcoap/store.h"
 
 /* Creates a fresh folder under $TMPDIR (or /tmp) into dir[cap]; exits on failure. */
@@ -75,7 +76,19 @@ static inline int file_write(const char *path, const void *p, size_t len)
     return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-/* Peer number i: id "peer-<i>", a pk of 100..1700 bytes, every byte derived from i. */
+/* Runs SQL on a database through the SQLite API directly, as another program would. */
+static inline int sql_run(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* Peer number i: id "peer-<i>", a pk of 100..1700 bytes, every byte derived from i; every
+ * third one a sign-v1 key. */
 static inline void peer_make(unsigned i, pqcoap_peer *p)
 {
     memset(p, 0, sizeof *p);
@@ -87,6 +100,7 @@ static inline void peer_make(unsigned i, pqcoap_peer *p)
     for (size_t k = 0; k < p->pk_len; k++)
         p->pk[k] = (uint8_t)(i * 31 + k * 7);
     p->added_s = 1700000000 + (int64_t)i;
+    p->usage = i % 3 == 0 ? PQCOAP_USAGE_SIGN_V1 : PQCOAP_USAGE_GENERAL;
 }
 
 /* True if *p is exactly what peer_make made for the number in its id. */
@@ -99,7 +113,8 @@ static inline int peer_intact(const pqcoap_peer *p)
     peer_make(i, &want);
     return strcmp(p->id, want.id) == 0 && strcmp(p->alg, want.alg) == 0 &&
            memcmp(p->kid, want.kid, PQCOAP_KID_LEN) == 0 && p->pk_len == want.pk_len &&
-           memcmp(p->pk, want.pk, want.pk_len) == 0 && p->added_s == want.added_s;
+           memcmp(p->pk, want.pk, want.pk_len) == 0 && p->added_s == want.added_s &&
+           p->usage == want.usage;
 }
 
 #endif

@@ -29,7 +29,8 @@ static int peer_equal(const pqcoap_peer *a, const pqcoap_peer *b)
 {
     return strcmp(a->id, b->id) == 0 && strcmp(a->alg, b->alg) == 0 &&
            memcmp(a->kid, b->kid, PQCOAP_KID_LEN) == 0 && a->pk_len == b->pk_len &&
-           memcmp(a->pk, b->pk, a->pk_len) == 0 && a->added_s == b->added_s;
+           memcmp(a->pk, b->pk, a->pk_len) == 0 && a->added_s == b->added_s &&
+           a->usage == b->usage;
 }
 
 static void test_peers(const pqcoap_store *s)
@@ -136,6 +137,9 @@ static void test_peer_args(const pqcoap_store *s)
     p.pk_len = 0;
     CHECK_EQ_INT(pqcoap_store_peer_add(s, &p), PQCOAP_ERR_ARG);
     p.pk_len = PQCOAP_PK_MAX + 1;
+    CHECK_EQ_INT(pqcoap_store_peer_add(s, &p), PQCOAP_ERR_ARG);
+    peer_make(3, &p);
+    p.usage = (pqcoap_key_usage)2;            /* no such usage */
     CHECK_EQ_INT(pqcoap_store_peer_add(s, &p), PQCOAP_ERR_ARG);
     CHECK_EQ_INT(pqcoap_store_peer_add(s, NULL), PQCOAP_ERR_ARG);
     CHECK_EQ_INT(pqcoap_store_peer_by_id(s, "peer-00003", &got), PQCOAP_ERR_NOT_FOUND);

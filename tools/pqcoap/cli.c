@@ -36,6 +36,16 @@ int cli_exit_for(pqcoap_err err)
     return CLI_NETWORK;
 }
 
+int cli_request_failed(pqcoap_err err, const char *why)
+{
+    if (!why || !why[0])
+        why = pqcoap_strerror(err);
+    if (err == PQCOAP_ERR_UNAUTHENTICATED)
+        return cli_fail(cli_exit_for(err), "the response was not authenticated, nothing was "
+                        "output (%s)", why);
+    return cli_fail(cli_exit_for(err), "%s", why);
+}
+
 void cli_args_init(cli_args *a, const cli_command *cmd, int argc, char **argv)
 {
     a->cmd = cmd;
@@ -169,26 +179,25 @@ int cli_write_output(const char *path, const uint8_t *data, size_t len)
     return 0;
 }
 
-static int key_load_error(const char *path, pqcoap_err err, const char *kind)
-{
-    if (err == PQCOAP_ERR_NOT_FOUND)
-        return cli_fail(CLI_USAGE, "%s file '%s' does not exist", kind, path);
-    if (err == PQCOAP_ERR_KEYFILE)
-        return cli_fail(CLI_USAGE, "'%s' is not a valid %s file (wrong, truncated or of another "
-                        "kind; see docs/KEYS.md)", path, kind);
-    return cli_fail(CLI_USAGE, "cannot read %s file '%s': %s", kind, path, pqcoap_strerror(err));
-}
-
 int cli_load_identity(const char *path, pqcoap_identity *out)
 {
-    pqcoap_err err = pqcoap_identity_load(path, out);
-    return err == PQCOAP_OK ? 0 : key_load_error(path, err, "secret key");
+    char msg[512];
+    pqcoap_err err = pqcoap_identity_load_msg(path, msg, sizeof msg, out);
+    return err == PQCOAP_OK ? 0 : cli_fail(CLI_USAGE, "%s", msg);
 }
 
 int cli_load_pubkey(const char *path, pqcoap_pubkey *out)
 {
     pqcoap_err err = pqcoap_pubkey_load(path, out);
-    return err == PQCOAP_OK ? 0 : key_load_error(path, err, "public key");
+    if (err == PQCOAP_ERR_NOT_FOUND)
+        return cli_fail(CLI_USAGE, "public key file '%s' does not exist", path);
+    if (err == PQCOAP_ERR_KEYFILE)
+        return cli_fail(CLI_USAGE, "'%s' is not a valid public key file (wrong, truncated or of "
+                        "another kind; see docs/KEYS.md)", path);
+    if (err != PQCOAP_OK)
+        return cli_fail(CLI_USAGE, "cannot read public key file '%s': %s", path,
+                        pqcoap_strerror(err));
+    return 0;
 }
 
 void cli_hex(const uint8_t *p, size_t n, char *out)

@@ -23,9 +23,16 @@ enum {
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** Exit code for a library error met while talking to a peer: 1 for a CoAP error
- *  response, 3 for the authentication class and malformed protected input, 2 for usage
- *  errors, 4 otherwise (network, timeout, store, I/O). */
+ *  response, 3 for the authentication class (a response not authenticated, a request bound
+ *  to another recipient, ...) and malformed protected input, 2 for usage errors (a key made
+ *  for another mode, ...), 4 otherwise (network, timeout, a body over the limit, store,
+ *  I/O). */
 int cli_exit_for(pqcoap_err err);
+
+/** Reports a failed request: one line with `why` (the endpoint's last error; "" = the
+ *  error's name), saying first that the response was not authenticated for
+ *  PQCOAP_ERR_UNAUTHENTICATED. Returns cli_exit_for(err). */
+int cli_request_failed(pqcoap_err err, const char *why);
 
 /** One flag of a command. `arg` names its value in --help (NULL: the flag takes none). */
 typedef struct cli_flag {
@@ -119,6 +126,14 @@ int cli_parse_mode(const char *name, cli_mode *out);
 /** The name of `mode` ("sign-v1"). */
 const char *cli_mode_name(cli_mode mode);
 
+/** The name of a key usage as `trust list` shows it: "general" or "sign-v1". */
+const char *cli_usage_name(pqcoap_key_usage usage);
+
+/** Checks that the key in file `path`, of usage `usage`, may be used in `mode` (KEYS.md "Key
+ *  usage"): sign-v1 takes only sign-v1 keys, sign and session only general ones, plain any.
+ *  Prints why not (naming the file) and returns CLI_USAGE. */
+int cli_check_usage(const char *path, pqcoap_key_usage usage, cli_mode mode);
+
 /** True if this build of the library offers `mode`. */
 int cli_mode_available(cli_mode mode);
 
@@ -144,9 +159,9 @@ typedef struct cli_endpoint {
 
 void cli_endpoint_init(cli_endpoint *ep);
 
-/** Checks the flags the mode needs, loads the key files, fills the default id, peer id and
- *  store path and opens the store (in every mode but plain, or when need_store is set).
- *  Prints the error and returns its exit code on failure. */
+/** Checks the flags the mode needs, loads the key files and checks their usage against the
+ *  mode, fills the default id, peer id and store path and opens the store (in every mode
+ *  but plain, or when need_store is set). Prints the error and returns its exit code on failure. */
 int cli_endpoint_open(cli_endpoint *ep, int server, int need_store);
 
 /** A server of one mode: the CoAP server and the mode's object behind it. */

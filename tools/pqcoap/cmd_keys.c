@@ -6,24 +6,26 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { KG_OUT, KG_ALG, KG_FORCE };
+enum { KG_OUT, KG_ALG, KG_V1, KG_FORCE };
 static const cli_flag keygen_flags[] = {
     [KG_OUT] = {"--out", "-o", "PREFIX", "write PREFIX.key (secret, mode 0600) and PREFIX.pub"},
     [KG_ALG] = {"--alg", "-a", "ALG", "signature algorithm: falcon-512 (default), falcon-1024, "
                                       "ml-dsa-44, ml-dsa-65 or ml-dsa-87"},
+    [KG_V1] = {"--v1", NULL, NULL, "a key for sign-v1 only (Mode A v1); other modes refuse it"},
     [KG_FORCE] = {"--force", NULL, NULL, "replace existing key files"},
 };
 
 static int keygen(const cli_command *cmd, int argc, char **argv)
 {
     const char *prefix = NULL, *alg = "falcon-512", *v;
-    int force = 0, f;
+    int force = 0, v1 = 0, f;
     cli_args a;
     cli_args_init(&a, cmd, argc, argv);
     while ((f = cli_next(&a, &v)) != CLI_END) {
         switch (f) {
         case KG_OUT: prefix = v; break;
         case KG_ALG: alg = v; break;
+        case KG_V1: v1 = 1; break;
         case KG_FORCE: force = 1; break;
         case CLI_HELP: return CLI_OK;
         case CLI_POSITIONAL: return cli_usage_error(cmd, "unexpected argument");
@@ -50,7 +52,8 @@ static int keygen(const cli_command *cmd, int argc, char **argv)
     pqcoap_identity id;
     memset(&id, 0, sizeof id);
     if (rc == CLI_OK) {
-        pqcoap_err err = pqcoap_identity_generate(alg, NULL, &id);
+        pqcoap_key_usage usage = v1 ? PQCOAP_USAGE_SIGN_V1 : PQCOAP_USAGE_GENERAL;
+        pqcoap_err err = pqcoap_identity_generate_usage(alg, usage, NULL, &id);
         if (err == PQCOAP_ERR_UNSUPPORTED)
             rc = cli_fail(CLI_USAGE, "keygen: unknown algorithm '%s' (falcon-512, falcon-1024, "
                           "ml-dsa-44, ml-dsa-65 or ml-dsa-87)", alg);
@@ -70,8 +73,8 @@ static int keygen(const cli_command *cmd, int argc, char **argv)
     if (rc == CLI_OK) {
         char kid[2 * PQCOAP_KID_LEN + 1];
         cli_hex(id.pub.kid, sizeof id.pub.kid, kid);
-        printf("%s: %s key, kid %s\n%s: public key\n", key_path, pqcoap_pubkey_alg(&id.pub),
-               kid, pub_path);
+        printf("%s: %s key%s, kid %s\n%s: public key\n", key_path, pqcoap_pubkey_alg(&id.pub),
+               v1 ? " for sign-v1 only" : "", kid, pub_path);
     }
     pqcoap_identity_wipe(&id);
     free(key_path);
@@ -80,7 +83,7 @@ static int keygen(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_cmd_keygen = {
-    "keygen", "-o PREFIX [--alg ALG] [--force]",
+    "keygen", "-o PREFIX [--alg ALG] [--v1] [--force]",
     "Generate an identity key pair into PREFIX.key (secret) and PREFIX.pub (public).",
     CLI_FLAGS(keygen_flags), keygen};
 

@@ -234,10 +234,8 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
         uint64_t start = now_us();
         pqcoap_err err = cli_client_request(&cl, &req, &reply);
         elapsed_us = now_us() - start;
-        if (err != PQCOAP_OK) {
-            const char *why = cli_client_last_error(&cl);
-            rc = cli_fail(cli_exit_for(err), "%s", why[0] ? why : pqcoap_strerror(err));
-        }
+        if (err != PQCOAP_OK)
+            rc = cli_request_failed(err, cli_client_last_error(&cl));
     }
     if (rc == CLI_OK && o.verbose)
         report(&ep, &cl, &reply.msg, elapsed_us);

@@ -1,15 +1,19 @@
-/* pqcoap server: serves the demo resources (sensors/temp, actuators/led, echo, counter) and
- * optionally the files under a folder, in one security mode, until SIGINT or SIGTERM. */
+/* pqcoap server: serves the demo resources (sensors/temp, actuators/led, echo, counter; no
+ * echo in sign-v1) and optionally the files under a folder, in one security mode, until
+ * SIGINT or SIGTERM. */
 #include "cli.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pqcoap/server.h"
 
@@ -84,7 +88,8 @@ static pqcoap_err led_put(void *arg, pqcoap_server_req *rq, const pqcoap_msg *re
     return set_text(resp, st->led_on ? "on" : "off");
 }
 
-/* POST echo: 2.05 with the request body and its Content-Format. */
+/* POST echo: 2.05 with the request body and its Content-Format. Never in sign-v1, where the
+ * response signature covers the bare body: the server would sign whatever a peer chose. */
 static pqcoap_err echo_post(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
                             pqcoap_msgbuf *resp)
 {
@@ -118,15 +123,66 @@ static pqcoap_err counter_post(void *arg, pqcoap_server_req *rq, const pqcoap_ms
     return counter_reply(st, resp);
 }
 
-/* GET of one file found under --dir at start; arg is its full path. The file is read at
- * request time. */
+/* A file served under --dir: the folder, opened once at start, and the file's path below
+ * it, '/'-separated. */
+typedef struct served_file {
+    int root;
+    char rel[];
+} served_file;
+
+/* Opens the file at rel below the folder root one component at a time, following no
+ * symbolic link (O_NOFOLLOW) and taking every component but the last as a folder
+ * (O_DIRECTORY), so that nothing outside root is reached whatever replaced a component
+ * since the start. O_NONBLOCK keeps a FIFO from blocking the open. Returns the descriptor,
+ * or -1 with errno set. */
+static int open_below(int root, const char *rel)
+{
+    int dir = root, fd = -1;
+    for (const char *p = rel;;) {
+        const char *slash = strchr(p, '/');
+        char part[NAME_MAX + 1];
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 0 || n > NAME_MAX) {
+            errno = ENOENT;
+            fd = -1;
+        } else {
+            memcpy(part, p, n);
+            part[n] = '\0';
+            fd = openat(dir, part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+                                   (slash ? O_DIRECTORY : O_NONBLOCK));
+        }
+        int saved = errno;
+        if (dir != root)
+            close(dir);
+        errno = saved;
+        if (fd < 0 || !slash)
+            return fd;
+        dir = fd;
+        p = slash + 1;
+    }
+}
+
+/* GET of one file found under --dir at start (arg: its served_file). The file is opened and
+ * read at request time: only a regular file still below the folder is served (4.04 if it is
+ * gone, 4.03 if it became a link, a folder or anything else). */
 static pqcoap_err file_get(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
                            pqcoap_msgbuf *resp)
 {
     (void)rq, (void)req;
-    FILE *f = fopen(arg, "rb");
+    const served_file *sf = arg;
+    int fd = open_below(sf->root, sf->rel);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            pqcoap_msgbuf_error(resp, PQCOAP_CODE(4, 4), "no such file");
+        else
+            pqcoap_msgbuf_error(resp, PQCOAP_CODE(4, 3), "not a regular file under the folder");
+        return PQCOAP_OK;
+    }
+    struct stat st;
+    FILE *f = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "rb") : NULL;
     if (!f) {
-        pqcoap_msgbuf_error(resp, PQCOAP_CODE(4, 4), "no such file");
+        close(fd);
+        pqcoap_msgbuf_error(resp, PQCOAP_CODE(4, 3), "not a regular file under the folder");
         return PQCOAP_OK;
     }
     size_t n = fread(resp->payload, 1, resp->payload_cap, f);
@@ -141,52 +197,71 @@ static pqcoap_err file_get(void *arg, pqcoap_server_req *rq, const pqcoap_msg *r
     return pqcoap_msgbuf_add_uint(resp, PQCOAP_OPT_CONTENT_FORMAT, CF_OCTET);
 }
 
-/* The files served under --dir: full paths, kept for the handlers. */
+/* The files served under --dir, kept for the handlers, and their folder. */
 typedef struct file_list {
-    char *paths[DIR_MAX_FILES];
+    const char *dir;                /* as given to --dir, for messages */
+    int root;                       /* the folder, opened at start; -1 if none */
+    served_file *files[DIR_MAX_FILES];
     size_t n;
 } file_list;
 
-/* Registers every regular file under root/rel (rel "" at the top) as a GET resource at its
- * relative path. Symbolic links are not followed and names starting with '.' are skipped,
- * so no request can reach outside the folder ("..", links, hidden files). */
-static int serve_dir(pqcoap_server *srv, file_list *files, const char *root, const char *rel,
-                     int depth)
+/* Registers every regular file below the folder `fd` (at rel below the root; "" at the top)
+ * as a GET resource at its relative path; takes `fd`. Symbolic links are not followed and
+ * names starting with '.' are skipped, so no request can reach outside the folder ("..",
+ * links, hidden files). */
+static int serve_dir(pqcoap_server *srv, file_list *files, int fd, const char *rel, int depth)
 {
-    char dir_path[4096];
-    snprintf(dir_path, sizeof dir_path, "%s%s%s", root, rel[0] ? "/" : "", rel);
-    DIR *d = opendir(dir_path);
-    if (!d)
-        return cli_fail(CLI_USAGE, "cannot open folder '%s': %s", dir_path, strerror(errno));
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return cli_fail(CLI_USAGE, "cannot open folder '%s/%s': %s", files->dir, rel,
+                        strerror(errno));
+    }
     int rc = CLI_OK;
     struct dirent *e;
     while (rc == CLI_OK && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        char child_rel[1024], child[4096];
-        int n1 = snprintf(child_rel, sizeof child_rel, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
-        int n2 = snprintf(child, sizeof child, "%s/%s", root, child_rel);
+        char child[1024];
+        int n = snprintf(child, sizeof child, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
         struct stat st;
-        if (n1 < 0 || (size_t)n1 >= sizeof child_rel || n2 < 0 || (size_t)n2 >= sizeof child ||
-            lstat(child, &st) != 0)
+        if (n < 0 || (size_t)n >= sizeof child ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
         if (S_ISDIR(st.st_mode) && depth < DIR_MAX_DEPTH) {
-            rc = serve_dir(srv, files, root, child_rel, depth + 1);
+            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            rc = sub >= 0 ? serve_dir(srv, files, sub, child, depth + 1)
+                          : cli_fail(CLI_USAGE, "cannot open folder '%s/%s': %s", files->dir,
+                                     child, strerror(errno));
         } else if (S_ISREG(st.st_mode) && files->n < DIR_MAX_FILES) {
-            char *copy = strdup(child);
-            pqcoap_err err = copy ? pqcoap_server_handle(srv, child_rel, PQCOAP_GET, file_get, copy)
-                                  : PQCOAP_ERR_NOMEM;
-            if (copy)
-                files->paths[files->n++] = copy;
+            served_file *sf = malloc(sizeof *sf + (size_t)n + 1);
+            pqcoap_err err = sf ? PQCOAP_OK : PQCOAP_ERR_NOMEM;
+            if (sf) {
+                sf->root = files->root;
+                memcpy(sf->rel, child, (size_t)n + 1);
+                files->files[files->n++] = sf;
+                err = pqcoap_server_handle(srv, child, PQCOAP_GET, file_get, sf);
+            }
             if (err != PQCOAP_OK)
-                rc = cli_fail(CLI_NETWORK, "cannot serve '%s': %s", child_rel, pqcoap_strerror(err));
+                rc = cli_fail(CLI_NETWORK, "cannot serve '%s': %s", child, pqcoap_strerror(err));
         }
     }
     closedir(d);
     return rc;
 }
 
-static int register_demo(pqcoap_server *srv, demo_state *st)
+/* Opens the folder of --dir and serves the files below it. */
+static int serve_folder(pqcoap_server *srv, file_list *files, const char *dir)
+{
+    files->dir = dir;
+    files->root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int top = files->root >= 0 ? dup(files->root) : -1;
+    if (top < 0)
+        return cli_fail(CLI_USAGE, "cannot open folder '%s': %s", dir, strerror(errno));
+    return serve_dir(srv, files, top, "", 0);
+}
+
+static int register_demo(pqcoap_server *srv, demo_state *st, cli_mode mode)
 {
     static const struct {
         const char *path;
@@ -201,6 +276,8 @@ static int register_demo(pqcoap_server *srv, demo_state *st)
         {"counter", PQCOAP_POST, counter_post},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (routes[i].fn == echo_post && mode == CLI_MODE_SIGN_V1)
+            continue;
         pqcoap_err err = pqcoap_server_handle(srv, routes[i].path, routes[i].method,
                                               routes[i].fn, st);
         if (err != PQCOAP_OK)
@@ -208,6 +285,28 @@ static int register_demo(pqcoap_server *srv, demo_state *st)
                             pqcoap_strerror(err));
     }
     return CLI_OK;
+}
+
+/* One --allow ID=PUBFILE: as given, then split. */
+typedef struct allow_entry {
+    const char *arg;
+    char id[PQCOAP_ID_MAX + 1];
+    const char *file;
+} allow_entry;
+
+/* Splits out->arg into id and file and checks the key in the file against the mode. */
+static int parse_allow(const cli_command *cmd, cli_mode mode, allow_entry *out)
+{
+    const char *arg = out->arg, *eq = strchr(arg, '=');
+    size_t id_len = eq ? (size_t)(eq - arg) : 0;
+    if (!eq || id_len == 0 || id_len > PQCOAP_ID_MAX || !eq[1])
+        return cli_usage_error(cmd, "--allow needs ID=PUBFILE");
+    memcpy(out->id, arg, id_len);
+    out->id[id_len] = '\0';
+    out->file = eq + 1;
+    pqcoap_pubkey pk;
+    int rc = cli_load_pubkey(out->file, &pk);
+    return rc != CLI_OK ? rc : cli_check_usage(out->file, pk.usage, mode);
 }
 
 static pqcoap_server *volatile running_server;
@@ -245,7 +344,7 @@ static int server(const cli_command *cmd, int argc, char **argv)
     cli_endpoint ep;
     cli_endpoint_init(&ep);
     const char *addr = "::", *port_text = "5683", *dir = NULL, *v;
-    const char **allow = calloc((size_t)argc + 1, sizeof *allow);
+    allow_entry *allow = calloc((size_t)argc + 1, sizeof *allow);
     size_t n_allow = 0;
     int mode_set = 0, f, rc = allow ? CLI_OK : cli_fail(CLI_NETWORK, "out of memory");
     cli_args a;
@@ -258,7 +357,7 @@ static int server(const cli_command *cmd, int argc, char **argv)
         case SV_ID: ep.id = v; break;
         case SV_KEY: ep.key = v; break;
         case SV_DB: ep.db = v; break;
-        case SV_ALLOW: allow[n_allow++] = v; break;
+        case SV_ALLOW: allow[n_allow++].arg = v; break;
         case SV_DIR: dir = v; break;
         case CLI_HELP: rc = CLI_HELP; break;
         case CLI_POSITIONAL: rc = cli_usage_error(cmd, "unexpected argument"); break;
@@ -270,23 +369,17 @@ static int server(const cli_command *cmd, int argc, char **argv)
         rc = cli_usage_error(cmd, "-p PORT must be 0..65535");
     if (rc == CLI_OK && !mode_set)
         rc = cli_usage_error(cmd, "--mode is required");
+    /* Every key is checked against the mode before the store is opened. */
+    for (size_t i = 0; rc == CLI_OK && i < n_allow; i++)
+        rc = parse_allow(cmd, ep.mode, &allow[i]);
     if (rc == CLI_OK)
         rc = cli_endpoint_open(&ep, 1, n_allow > 0);
-    for (size_t i = 0; rc == CLI_OK && i < n_allow; i++) {
-        char id[PQCOAP_ID_MAX + 2];
-        const char *eq = strchr(allow[i], '=');
-        size_t id_len = eq ? (size_t)(eq - allow[i]) : 0;
-        if (!eq || id_len == 0 || id_len > PQCOAP_ID_MAX || !eq[1]) {
-            rc = cli_usage_error(cmd, "--allow needs ID=PUBFILE");
-            break;
-        }
-        memcpy(id, allow[i], id_len);
-        id[id_len] = '\0';
-        rc = cli_trust_add(&ep.store, id, eq + 1);
-    }
+    for (size_t i = 0; rc == CLI_OK && i < n_allow; i++)
+        rc = cli_trust_add(&ep.store, allow[i].id, allow[i].file);
     cli_server cs = {CLI_MODE_PLAIN, NULL, NULL};
     demo_state st = {0, 0};
     file_list files;
+    files.root = -1;
     files.n = 0;
     if (rc == CLI_OK) {
         pqcoap_server_config cfg = PQCOAP_SERVER_CONFIG_INIT;
@@ -297,14 +390,16 @@ static int server(const cli_command *cmd, int argc, char **argv)
     }
     pqcoap_server *srv = cs.coap;
     if (rc == CLI_OK)
-        rc = register_demo(srv, &st);
+        rc = register_demo(srv, &st, ep.mode);
     if (rc == CLI_OK && dir)
-        rc = serve_dir(srv, &files, dir, "", 0);
+        rc = serve_folder(srv, &files, dir);
     if (rc == CLI_OK)
         rc = serve(srv, addr, ep.mode);
     cli_server_free(&cs);
     for (size_t i = 0; i < files.n; i++)
-        free(files.paths[i]);
+        free(files.files[i]);
+    if (files.root >= 0)
+        close(files.root);
     cli_endpoint_free(&ep);
     free(allow);
     return rc == CLI_HELP ? CLI_OK : rc;

@@ -11,14 +11,14 @@
 
 enum { SG_KEY, SG_IN, SG_OUT };
 static const cli_flag sign_flags[] = {
-    [SG_KEY] = {"--key", "-k", "FILE", "secret key file (Falcon-512) to sign with"},
+    [SG_KEY] = {"--key", "-k", "FILE", "secret key file (Falcon-512, keygen --v1) to sign with"},
     [SG_IN] = {"--file", "-f", "IN", "message to sign ('-' or absent: standard input)"},
     [SG_OUT] = {"--output", "-o", "OUT", "where to write the signed payload (default: stdout)"},
 };
 
 enum { VF_PEER, VF_IN, VF_OUT };
 static const cli_flag verify_flags[] = {
-    [VF_PEER] = {"--peer", NULL, "PUBFILE", "public key file of the signer"},
+    [VF_PEER] = {"--peer", NULL, "PUBFILE", "public key file of the signer (a sign-v1 key)"},
     [VF_IN] = {"--file", "-f", "IN", "signed payload ('-' or absent: standard input)"},
     [VF_OUT] = {"--output", "-o", "OUT", "where to write the verified message (default: stdout)"},
 };
@@ -58,6 +58,10 @@ static int sign(const cli_command *cmd, int argc, char **argv)
     pqcoap_identity id;
     if ((rc = cli_load_identity(key, &id)) != CLI_OK)
         return rc;
+    if ((rc = cli_check_usage(key, id.pub.usage, CLI_MODE_SIGN_V1)) != CLI_OK) {
+        pqcoap_identity_wipe(&id);
+        return rc;
+    }
     pqcoap_signer signer;
     pqcoap_err err = pqcoap_signer_from_identity(&signer, &id, NULL);
     if (err != PQCOAP_OK) {
@@ -93,7 +97,8 @@ static int verify(const cli_command *cmd, int argc, char **argv)
     if (rc != CLI_OK)
         return rc == CLI_HELP ? CLI_OK : rc;
     pqcoap_pubkey pk;
-    if ((rc = cli_load_pubkey(peer, &pk)) != CLI_OK)
+    if ((rc = cli_load_pubkey(peer, &pk)) != CLI_OK ||
+        (rc = cli_check_usage(peer, pk.usage, CLI_MODE_SIGN_V1)) != CLI_OK)
         return rc;
     if (pk.pk_len != PQCOAP_SIGN_PK_LEN)
         return cli_fail(CLI_USAGE, "'%s': Mode A verifies falcon-512 keys only", peer);

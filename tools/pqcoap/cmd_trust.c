@@ -55,7 +55,8 @@ static pqcoap_err print_peer(void *arg, const pqcoap_peer *peer)
     struct tm tm;
     if (!gmtime_r(&t, &tm) || !strftime(added, sizeof added, "%Y-%m-%dT%H:%M:%SZ", &tm))
         snprintf(added, sizeof added, "%lld", (long long)peer->added_s);
-    printf("%-20s %-12s %s %s\n", peer->id, peer->alg, kid, added);
+    printf("%-20s %-12s %-8s %s %s\n", peer->id, peer->alg, cli_usage_name(peer->usage), kid,
+           added);
     return PQCOAP_OK;
 }
 
@@ -110,5 +111,5 @@ static int trust(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cli_cmd_trust = {
     "trust", "--db FILE add ID PUBFILE | remove ID | list",
-    "Pin, unpin or list trusted peers (list: id, algorithm, kid in hex, time added, UTC).",
+    "Pin, unpin or list trusted peers (list: id, algorithm, usage, kid in hex, time added, UTC).",
     CLI_FLAGS(trust_flags), trust};

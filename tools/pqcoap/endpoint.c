@@ -28,6 +28,24 @@ const char *cli_mode_name(cli_mode mode)
     return mode_names[mode];
 }
 
+const char *cli_usage_name(pqcoap_key_usage usage)
+{
+    return usage == PQCOAP_USAGE_SIGN_V1 ? "sign-v1" : "general";
+}
+
+int cli_check_usage(const char *path, pqcoap_key_usage usage, cli_mode mode)
+{
+    if (mode == CLI_MODE_PLAIN)
+        return CLI_OK;
+    if (mode == CLI_MODE_SIGN_V1 && usage != PQCOAP_USAGE_SIGN_V1)
+        return cli_fail(CLI_USAGE, "'%s' is a general key, but sign-v1 signatures take only "
+                        "keys made for them (pqcoap keygen --v1)", path);
+    if (mode != CLI_MODE_SIGN_V1 && usage != PQCOAP_USAGE_GENERAL)
+        return cli_fail(CLI_USAGE, "'%s' is a key for sign-v1 only (made with pqcoap keygen "
+                        "--v1), not for mode %s", path, cli_mode_name(mode));
+    return CLI_OK;
+}
+
 int cli_parse_ulong(const char *text, unsigned long max, unsigned long *out)
 {
     char *end = NULL;
@@ -78,6 +96,9 @@ int cli_endpoint_open(cli_endpoint *ep, int server, int need_store)
         if (rc != CLI_OK)
             return rc;
         ep->have_identity = 1;
+        rc = cli_check_usage(ep->key, ep->identity.pub.usage, ep->mode);
+        if (rc != CLI_OK)
+            return rc;
         if (!ep->id) {
             base_name(ep->key, ".key", ep->id_buf, sizeof ep->id_buf);
             ep->id = ep->id_buf;
@@ -88,6 +109,9 @@ int cli_endpoint_open(cli_endpoint *ep, int server, int need_store)
         if (rc != CLI_OK)
             return rc;
         ep->have_peer = 1;
+        rc = cli_check_usage(ep->peer, ep->peer_key.usage, ep->mode);
+        if (rc != CLI_OK)
+            return rc;
         if (!ep->peer_id) {
             base_name(ep->peer, ".pub", ep->peer_id_buf, sizeof ep->peer_id_buf);
             ep->peer_id = ep->peer_id_buf;

@@ -16,7 +16,7 @@ int cli_mode_available(cli_mode mode)
 
 /* ---- server ---- */
 
-/* The trusted keys of a store, for a v1 server (v1 carries no key id). */
+/* The trusted sign-v1 keys of a store, for a v1 server (v1 carries no key id). */
 typedef struct key_list {
     pqcoap_pubkey *keys;
     size_t n, cap;
@@ -33,10 +33,10 @@ static pqcoap_err collect_key(void *arg, const pqcoap_peer *peer)
         l->keys = bigger;
         l->cap = cap;
     }
-    /* Only Falcon-512 keys can verify Mode A; others are left out. */
-    if (strcmp(peer->alg, "falcon-512") == 0 &&
+    /* Only Falcon-512 keys made for sign-v1 verify v1 requests; others are left out. */
+    if (peer->usage == PQCOAP_USAGE_SIGN_V1 && strcmp(peer->alg, "falcon-512") == 0 &&
         pqcoap_pubkey_set(peer->alg, peer->pk, peer->pk_len, &l->keys[l->n]) == PQCOAP_OK)
-        l->n++;
+        l->keys[l->n++].usage = peer->usage;
     return PQCOAP_OK;
 }
 
@@ -71,8 +71,9 @@ static int sign_server(cli_endpoint *ep, pqcoap_sign_server **out)
         }
         if (v1.n == 0) {
             free(v1.keys);
-            return cli_fail(CLI_USAGE, "mode sign-v1 needs a trusted falcon-512 peer in '%s' "
-                            "(--allow ID=PUBFILE or pqcoap trust add)", ep->db);
+            return cli_fail(CLI_USAGE, "mode sign-v1 needs a trusted sign-v1 peer in '%s' (a "
+                            "falcon-512 key made with pqcoap keygen --v1; --allow ID=PUBFILE "
+                            "or pqcoap trust add)", ep->db);
         }
         cfg.policy = PQCOAP_SIGN_V1_ONLY;
         cfg.v1_keys = v1.keys;
@@ -99,6 +100,7 @@ int cli_server_create(cli_endpoint *ep, pqcoap_server_config *cfg, cli_server *o
         sc.id = ep->id;
         sc.sk = ep->identity.sk;
         sc.sk_len = PQCOAP_SIGN_SK_LEN;
+        sc.usage = ep->identity.pub.usage;
         sc.store = &ep->store;
         sc.coap = *cfg;
         pqcoap_session_server *ss = NULL;
@@ -151,9 +153,11 @@ static int session_client(cli_endpoint *ep, const char *uri, const pqcoap_client
     cfg.id = ep->id;
     cfg.sk = ep->identity.sk;
     cfg.sk_len = PQCOAP_SIGN_SK_LEN;
+    cfg.usage = ep->identity.pub.usage;
     cfg.server_id = ep->peer_id;
     cfg.server_pk = ep->peer_key.pk;
     cfg.server_pk_len = ep->peer_key.pk_len;
+    cfg.server_usage = ep->peer_key.usage;
     cfg.store = &ep->store;
     cfg.coap = *net;
     char msg[256] = "";
