@@ -90,8 +90,20 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     pqcoap_msg out;
     if (err == PQCOAP_OK)
         err = pqcoap_oscore_unprotect_response(&c->ctx, &st->bind, wire, &opt, &room, &out);
+    const pqcoap_opt *b2 = err == PQCOAP_OK ? pqcoap_msg_find_opt(&out, PQCOAP_OPT_BLOCK2) : NULL;
+    uint32_t v = 0;
+    if (b2 != NULL && (pqcoap_opt_uint(b2, &v) != PQCOAP_OK || (v >> 3) != 0)) {
+        /* Inner block-wise (RFC 8613 section 4.1.3.4.1): only part of the body came. */
+        snprintf(c->err, sizeof c->err, "the server sent the response in inner blocks, "
+                 "which this client does not reassemble (outer block-wise works)");
+        return PQCOAP_ERR_UNSUPPORTED;
+    }
     if (err == PQCOAP_OK)
         err = pqcoap_oscore_fill(plain, &out);
+    if (err == PQCOAP_OK) {
+        pqcoap_msgbuf_remove_opt(plain, PQCOAP_OPT_BLOCK2);
+        pqcoap_msgbuf_remove_opt(plain, PQCOAP_OPT_SIZE2);
+    }
     if (err != PQCOAP_OK)
         snprintf(c->err, sizeof c->err, "response not accepted: %s%s", pqcoap_strerror(err),
                  err == PQCOAP_ERR_AUTH ? " (does not verify under the security context for "
