@@ -16,6 +16,7 @@ struct pqcoap_oscore_client {
     pqcoap_seq_counter ssn;
     pqcoap_layer layer;
     pqcoap_client *net;
+    pqcoap_oscore_binding last;     /* kid and Partial IV of the last request */
     char err[ERR_LEN];
 };
 
@@ -47,6 +48,7 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
         return err;
     }
     st->protected_ = 1;
+    c->last = st->bind;
     return PQCOAP_OK;
 }
 
@@ -202,6 +204,15 @@ pqcoap_err pqcoap_oscore_client_request(pqcoap_oscore_client *c, const pqcoap_re
 pqcoap_client *pqcoap_oscore_client_net(pqcoap_oscore_client *c)
 {
     return c ? c->net : NULL;
+}
+
+pqcoap_err pqcoap_oscore_client_last_request(const pqcoap_oscore_client *c,
+                                             pqcoap_oscore_binding *out)
+{
+    if (!c || !out)
+        return PQCOAP_ERR_ARG;
+    *out = c->last;
+    return PQCOAP_OK;
 }
 
 const char *pqcoap_oscore_client_last_error(const pqcoap_oscore_client *c)
