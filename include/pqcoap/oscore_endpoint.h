@@ -61,6 +61,10 @@ pqcoap_err pqcoap_oscore_client_request(pqcoap_oscore_client *c, const pqcoap_re
  *  pqcoap_client_last_bytes. Owned by `c`. */
 pqcoap_client *pqcoap_oscore_client_net(pqcoap_oscore_client *c);
 
+/** The kid and Partial IV of the last request sent (its OSCORE option, for -v). */
+pqcoap_err pqcoap_oscore_client_last_request(const pqcoap_oscore_client *c,
+                                             pqcoap_oscore_binding *out);
+
 /** Why the last failed request failed (the OSCORE layer's reason, else the transport's);
  *  owned by `c`, "" if nothing failed. */
 const char *pqcoap_oscore_client_last_error(const pqcoap_oscore_client *c);

@@ -16,6 +16,7 @@ struct pqcoap_oscore_client {
     pqcoap_seq_counter ssn;
     pqcoap_layer layer;
     pqcoap_client *net;
+    pqcoap_oscore_binding last;     /* kid and Partial IV of the last request */
     char err[ERR_LEN];
 };
 
@@ -47,6 +48,7 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
         return err;
     }
     st->protected_ = 1;
+    c->last = st->bind;
     return PQCOAP_OK;
 }
 
@@ -90,8 +92,20 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     pqcoap_msg out;
     if (err == PQCOAP_OK)
         err = pqcoap_oscore_unprotect_response(&c->ctx, &st->bind, wire, &opt, &room, &out);
+    const pqcoap_opt *b2 = err == PQCOAP_OK ? pqcoap_msg_find_opt(&out, PQCOAP_OPT_BLOCK2) : NULL;
+    uint32_t v = 0;
+    if (b2 != NULL && (pqcoap_opt_uint(b2, &v) != PQCOAP_OK || (v >> 3) != 0)) {
+        /* Inner block-wise (RFC 8613 section 4.1.3.4.1): only part of the body came. */
+        snprintf(c->err, sizeof c->err, "the server sent the response in inner blocks, "
+                 "which this client does not reassemble (outer block-wise works)");
+        return PQCOAP_ERR_UNSUPPORTED;
+    }
     if (err == PQCOAP_OK)
         err = pqcoap_oscore_fill(plain, &out);
+    if (err == PQCOAP_OK) {
+        pqcoap_msgbuf_remove_opt(plain, PQCOAP_OPT_BLOCK2);
+        pqcoap_msgbuf_remove_opt(plain, PQCOAP_OPT_SIZE2);
+    }
     if (err != PQCOAP_OK)
         snprintf(c->err, sizeof c->err, "response not accepted: %s%s", pqcoap_strerror(err),
                  err == PQCOAP_ERR_AUTH ? " (does not verify under the security context for "
@@ -190,6 +204,15 @@ pqcoap_err pqcoap_oscore_client_request(pqcoap_oscore_client *c, const pqcoap_re
 pqcoap_client *pqcoap_oscore_client_net(pqcoap_oscore_client *c)
 {
     return c ? c->net : NULL;
+}
+
+pqcoap_err pqcoap_oscore_client_last_request(const pqcoap_oscore_client *c,
+                                             pqcoap_oscore_binding *out)
+{
+    if (!c || !out)
+        return PQCOAP_ERR_ARG;
+    *out = c->last;
+    return PQCOAP_OK;
 }
 
 const char *pqcoap_oscore_client_last_error(const pqcoap_oscore_client *c)

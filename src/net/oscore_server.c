@@ -128,6 +128,39 @@ static int echo_gate(pqcoap_oscore_server *s, entry *e, sv_state *st, pqcoap_msg
     return 0;
 }
 
+/* Inner block-wise transfer (RFC 8613 section 4.1.3.4.1) is not reassembled here: a body
+ * split into inner blocks would reach the handler cut short. An inner Block1 that is not
+ * one complete block, or an inner Block2 asking for a later block, gets a protected 4.02
+ * Bad Option (RFC 7959: an unsupported critical option); outer block-wise (section
+ * 4.1.3.4.2) carries bodies of any size. Inner block options that say "all of it in one
+ * block" are dropped. Returns 1 when the request may go on. */
+static int inner_blocks_ok(pqcoap_oscore_server *s, sv_state *st, pqcoap_msgbuf *out,
+                           pqcoap_layer_verdict *verdict, pqcoap_err *err)
+{
+    pqcoap_msg req;
+    pqcoap_msgbuf_view(out, &req);
+    const pqcoap_opt *b1 = pqcoap_msg_find_opt(&req, PQCOAP_OPT_BLOCK1);
+    const pqcoap_opt *b2 = pqcoap_msg_find_opt(&req, PQCOAP_OPT_BLOCK2);
+    uint32_t v1 = 0, v2 = 0;
+    int ok = (b1 == NULL || (pqcoap_opt_uint(b1, &v1) == PQCOAP_OK && (v1 >> 3) == 0)) &&
+             (b2 == NULL || (pqcoap_opt_uint(b2, &v2) == PQCOAP_OK && (v2 >> 3) == 0));
+    if (ok) {
+        pqcoap_msgbuf_remove_opt(out, PQCOAP_OPT_BLOCK1);
+        pqcoap_msgbuf_remove_opt(out, PQCOAP_OPT_BLOCK2);
+        pqcoap_msgbuf_remove_opt(out, PQCOAP_OPT_SIZE1);
+        pqcoap_msgbuf_remove_opt(out, PQCOAP_OPT_SIZE2);
+        return 1;
+    }
+    static const char diag[] = "inner block-wise transfer not supported: use outer block-wise";
+    uint8_t token[PQCOAP_TOKEN_MAX];
+    memcpy(token, req.token, req.token_len);
+    const pqcoap_msg answer = {PQCOAP_CODE(4, 2), token, req.token_len, NULL, 0,
+                               (const uint8_t *)diag, sizeof diag - 1};
+    *err = protect(s, st, &answer, out);
+    *verdict = PQCOAP_LAYER_ANSWER;
+    return 0;
+}
+
 static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x,
                                 const pqcoap_msg *wire, pqcoap_msgbuf *out,
                                 pqcoap_layer_verdict *verdict)
@@ -159,6 +192,8 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     if (fill != PQCOAP_OK)
         return fill;
     if (err == PQCOAP_ERR_STATE && !echo_gate(s, e, st, out, verdict, &err))
+        return err;
+    if (!inner_blocks_ok(s, st, out, verdict, &err))
         return err;
     *verdict = PQCOAP_LAYER_HANDLE;
     return PQCOAP_OK;

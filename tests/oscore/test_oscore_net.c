@@ -179,23 +179,32 @@ static int raw_exchange(const test_server *ts, const uint8_t *d, size_t n, uint8
     }
 }
 
-/* A CON datagram of the GET sensors/temp request protected with ctx and ssn, MID mid. */
-static size_t protected_get(const pqcoap_oscore_ctx *ctx, uint64_t ssn, uint16_t mid,
-                            uint8_t *out, size_t cap)
+/* A CON datagram of the GET sensors/temp request, with an inner Block1 option of value
+ * `block1` when it is not -1, protected with ctx and ssn, MID mid; its binding in *bind. */
+static size_t protected_req(const pqcoap_oscore_ctx *ctx, uint64_t ssn, uint16_t mid,
+                            int block1, uint8_t *out, size_t cap, pqcoap_oscore_binding *bind)
 {
     static const uint8_t token[2] = {0x51, 0x52};
+    uint8_t bv = (uint8_t)block1;
     const pqcoap_opt opts[] = {{PQCOAP_OPT_URI_PATH, (const uint8_t *)"sensors", 7},
-                               {PQCOAP_OPT_URI_PATH, (const uint8_t *)"temp", 4}};
-    const pqcoap_msg m = {PQCOAP_GET, token, 2, opts, 2, NULL, 0};
+                               {PQCOAP_OPT_URI_PATH, (const uint8_t *)"temp", 4},
+                               {PQCOAP_OPT_BLOCK1, &bv, bv != 0}};
+    const pqcoap_msg m = {PQCOAP_GET, token, 2, opts, block1 == -1 ? 2 : 3, NULL, 0};
     pqcoap_opt o[8];
     uint8_t buf[256];
     const pqcoap_oscore_out room = {o, 8, buf, sizeof buf};
     pqcoap_msg prot;
-    pqcoap_oscore_binding b;
-    if (pqcoap_oscore_protect_request(ctx, ssn, 0, &m, &room, &prot, &b) != PQCOAP_OK)
+    if (pqcoap_oscore_protect_request(ctx, ssn, 0, &m, &room, &prot, bind) != PQCOAP_OK)
         return 0;
     wire_msg hdr = {0x40, {(uint8_t)(mid >> 8), (uint8_t)mid}, {{0, NULL, 0}}, PQCOAP_MSG_INIT};
     return wire_write(&hdr, &prot, out, cap);
+}
+
+static size_t protected_get(const pqcoap_oscore_ctx *ctx, uint64_t ssn, uint16_t mid,
+                            uint8_t *out, size_t cap)
+{
+    pqcoap_oscore_binding b;
+    return protected_req(ctx, ssn, mid, -1, out, cap, &b);
 }
 
 static void set_mid(uint8_t *d, uint16_t mid)
@@ -261,6 +270,25 @@ static void test_raw(const test_server *ts, uint8_t *captured, size_t *captured_
     CHECK(raw_exchange(ts, bad_opt, sizeof bad_opt, buf, sizeof buf, &ans));
     CHECK_EQ_INT(ans.msg.code, PQCOAP_CODE(4, 2));
     CHECK_EQ_INT(handled, before + 1);
+    /* Inner block-wise: one complete block is served; the first of several gets a
+     * protected 4.02 and never reaches the handler with part of the body. */
+    pqcoap_oscore_binding bind;
+    for (int more = 0; more <= 1; more++) {
+        n = protected_req(&ctx, 100010 + (uint64_t)more, (uint16_t)(0x1005 + more),
+                          more ? 0x0e : 0x06, d, sizeof d, &bind);
+        CHECK(raw_exchange(ts, d, n, buf, sizeof buf, &ans));
+        pqcoap_oscore_option opt;
+        const pqcoap_opt *o = pqcoap_msg_find_opt(&ans.msg, PQCOAP_OPT_OSCORE);
+        CHECK(o != NULL && pqcoap_oscore_option_parse(o->value, o->len, &opt) == PQCOAP_OK);
+        pqcoap_opt dopts[8];
+        uint8_t dbuf[256];
+        const pqcoap_oscore_out room = {dopts, 8, dbuf, sizeof dbuf};
+        pqcoap_msg dec;
+        CHECK_EQ_INT(pqcoap_oscore_unprotect_response(&ctx, &bind, &ans.msg, &opt, &room, &dec),
+                     PQCOAP_OK);
+        CHECK_EQ_INT(dec.code, more ? PQCOAP_CODE(4, 2) : PQCOAP_CODE(2, 5));
+        CHECK_EQ_INT(handled, before + 2);
+    }
     pqcoap_oscore_wipe(&ctx);
     pqcoap_oscore_wipe(&other);
 }

@@ -117,7 +117,8 @@ typedef enum cli_mode {
     CLI_MODE_PLAIN = 0,   /* no protection */
     CLI_MODE_SIGN,        /* Mode A v2 */
     CLI_MODE_SIGN_V1,     /* Mode A v1 (the seed format) */
-    CLI_MODE_SESSION      /* Mode B */
+    CLI_MODE_SESSION,     /* Mode B */
+    CLI_MODE_OSCORE       /* OSCORE (RFC 8613) with a provisioned context */
 } cli_mode;
 
 /** Parses a mode name; prints the error and returns CLI_USAGE for an unknown one. */
@@ -146,6 +147,7 @@ typedef struct cli_endpoint {
     const char *db;       /* store file (server --db, client --state) */
     const char *peer;     /* client: the server's public key file */
     const char *peer_id;  /* client: the server's id (default: --peer name without .pub) */
+    const char *oscore_conf; /* OSCORE context file (coap-oscore-conf(5) format) */
     char id_buf[PQCOAP_ID_MAX + 1];
     char peer_id_buf[PQCOAP_ID_MAX + 1];
     char db_buf[4096];
@@ -155,6 +157,8 @@ typedef struct cli_endpoint {
     int have_peer;
     pqcoap_store store;
     int have_store;
+    pqcoap_oscore_conf oscore;
+    int have_oscore;
 } cli_endpoint;
 
 void cli_endpoint_init(cli_endpoint *ep);
@@ -201,6 +205,7 @@ typedef struct cli_client_stats {
     uint64_t handshake_us;      /* 0: no handshake */
     size_t handshake_bytes_sent, handshake_bytes_received;
     size_t bytes_sent, bytes_received;
+    char oscore[64];            /* oscore: "kid 0x.. piv 0x.." of the last request, else "" */
 } cli_client_stats;
 
 /** Fills *out after a request. */

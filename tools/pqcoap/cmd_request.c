@@ -13,9 +13,9 @@
 #define REQUEST_MAX_BODY ((size_t)1 << 20)
 
 enum { RQ_MODE, RQ_ID, RQ_KEY, RQ_PEER, RQ_PEER_ID, RQ_STATE, RQ_TEXT, RQ_FILE, RQ_OUT,
-       RQ_FORMAT, RQ_BLOCK, RQ_NON, RQ_WAIT, RQ_VERBOSE };
+       RQ_FORMAT, RQ_BLOCK, RQ_NON, RQ_WAIT, RQ_VERBOSE, RQ_OSCORE };
 static const cli_flag request_flags[] = {
-    [RQ_MODE] = {"--mode", NULL, "MODE", "plain (default), sign, sign-v1 or session"},
+    [RQ_MODE] = {"--mode", NULL, "MODE", "plain (default), sign, sign-v1, session or oscore"},
     [RQ_ID] = {"--id", NULL, "ID", "own id (default: key file name without .key)"},
     [RQ_KEY] = {"--key", NULL, "FILE", "own secret key file (all modes but plain)"},
     [RQ_PEER] = {"--peer", NULL, "PUBFILE", "the server's public key file, pinned"},
@@ -29,6 +29,8 @@ static const cli_flag request_flags[] = {
     [RQ_NON] = {"--non", "-N", NULL, "send a non-confirmable (NON) request"},
     [RQ_WAIT] = {"--wait", "-B", "SECONDS", "wait at most this long for the exchange (default 10)"},
     [RQ_VERBOSE] = {"--verbose", "-v", NULL, "print mode, handshake time and bytes on the wire to stderr"},
+    [RQ_OSCORE] = {"--oscore-conf", NULL, "FILE", "oscore: the security context, in libcoap's "
+                                                 "coap-oscore-conf format"},
 };
 
 /* Content-Format names (RFC 7252 section 12.3, RFC 7049 for CBOR). */
@@ -123,6 +125,8 @@ static void report(const cli_endpoint *ep, const cli_client *cl, const pqcoap_ms
     if (st.known)
         snprintf(wire, sizeof wire, " | request %zu B, response %zu B on the wire",
                  st.bytes_sent, st.bytes_received);
+    if (st.oscore[0])
+        snprintf(hs, sizeof hs, "%s", st.oscore);
     fprintf(stderr, "mode %s | %u.%02u %s | %s | exchange %.1f ms%s | payload %zu B\n",
             cli_mode_name(ep->mode), m->code >> 5, m->code & 31, code_name(m->code), hs,
             (double)elapsed_us / 1000.0, wire, m->payload_len);
@@ -157,6 +161,7 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_endpoint *ep
         case RQ_NON: o->non = 1; break;
         case RQ_WAIT: o->wait = v; break;
         case RQ_VERBOSE: o->verbose = 1; break;
+        case RQ_OSCORE: ep->oscore_conf = v; break;
         case CLI_HELP: return CLI_HELP;
         case CLI_POSITIONAL:
             if (o->uri)
@@ -252,7 +257,8 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
 
 #define REQUEST_USAGE                                                                      \
     "URI [--mode MODE] [--id ID] [--key FILE] [--peer PUBFILE] [--peer-id ID] "            \
-    "[--state FILE] [-e TEXT | -f FILE] [-o FILE] [-t FORMAT] [-b SIZE] [-N] [-B SECONDS] [-v]"
+    "[--state FILE] [--oscore-conf FILE] [-e TEXT | -f FILE] [-o FILE] [-t FORMAT] [-b SIZE] "  \
+    "[-N] [-B SECONDS] [-v]"
 
 /* One command per method: name, method, summary. */
 #define REQUEST_COMMAND(var, name, method, summary)                                        \

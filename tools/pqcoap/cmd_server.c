@@ -23,16 +23,18 @@
 #define CF_TEXT 0       /* Content-Format text/plain;charset=utf-8 (RFC 7252 section 12.3) */
 #define CF_OCTET 42     /* application/octet-stream */
 
-enum { SV_ADDR, SV_PORT, SV_MODE, SV_ID, SV_KEY, SV_DB, SV_ALLOW, SV_DIR };
+enum { SV_ADDR, SV_PORT, SV_MODE, SV_ID, SV_KEY, SV_DB, SV_ALLOW, SV_DIR, SV_OSCORE };
 static const cli_flag server_flags[] = {
     [SV_ADDR] = {"--addr", "-A", "ADDR", "numeric IPv4 or IPv6 address to bind (default ::)"},
     [SV_PORT] = {"--port", "-p", "PORT", "UDP port (default 5683; 0: any free port)"},
-    [SV_MODE] = {"--mode", NULL, "MODE", "plain, sign (Mode A v2), sign-v1 or session (Mode B)"},
+    [SV_MODE] = {"--mode", NULL, "MODE", "plain, sign (Mode A v2), sign-v1, session (Mode B) or oscore"},
     [SV_ID] = {"--id", NULL, "ID", "own id (default: key file name without .key)"},
     [SV_KEY] = {"--key", NULL, "FILE", "own secret key file (all modes but plain)"},
     [SV_DB] = {"--db", NULL, "FILE", "store: trust store, floors, counters (default KEY.db)"},
     [SV_ALLOW] = {"--allow", NULL, "ID=PUBFILE", "trust this peer (repeatable)"},
     [SV_DIR] = {"--dir", NULL, "DIR", "also serve the files under DIR by GET"},
+    [SV_OSCORE] = {"--oscore-conf", NULL, "FILE", "oscore: the security context(s), in "
+                                                 "libcoap's coap-oscore-conf format"},
 };
 
 /* State of the demo resources. */
@@ -359,6 +361,7 @@ static int server(const cli_command *cmd, int argc, char **argv)
         case SV_DB: ep.db = v; break;
         case SV_ALLOW: allow[n_allow++].arg = v; break;
         case SV_DIR: dir = v; break;
+        case SV_OSCORE: ep.oscore_conf = v; break;
         case CLI_HELP: rc = CLI_HELP; break;
         case CLI_POSITIONAL: rc = cli_usage_error(cmd, "unexpected argument"); break;
         default: rc = CLI_USAGE; break;
@@ -407,7 +410,7 @@ static int server(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cli_cmd_server = {
     "server",
-    "[-A ADDR] [-p PORT] --mode plain|sign|sign-v1|session [--id ID] [--key FILE] "
-    "[--db FILE] [--allow ID=PUBFILE]... [--dir DIR]",
+    "[-A ADDR] [-p PORT] --mode plain|sign|sign-v1|session|oscore [--id ID] [--key FILE] "
+    "[--db FILE] [--allow ID=PUBFILE]... [--oscore-conf FILE] [--dir DIR]",
     "Serve sensors/temp, actuators/led, echo, counter (and files) until SIGINT or SIGTERM.",
     CLI_FLAGS(server_flags), server};

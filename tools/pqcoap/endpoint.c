@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 static const char *const mode_names[] = {
     [CLI_MODE_PLAIN] = "plain",
     [CLI_MODE_SIGN] = "sign",
     [CLI_MODE_SIGN_V1] = "sign-v1",
     [CLI_MODE_SESSION] = "session",
+    [CLI_MODE_OSCORE] = "oscore",
 };
 
 int cli_parse_mode(const char *name, cli_mode *out)
@@ -20,7 +23,8 @@ int cli_parse_mode(const char *name, cli_mode *out)
             *out = (cli_mode)m;
             return CLI_OK;
         }
-    return cli_fail(CLI_USAGE, "unknown mode '%s' (plain, sign, sign-v1 or session)", name);
+    return cli_fail(CLI_USAGE, "unknown mode '%s' (plain, sign, sign-v1, session or oscore)",
+                    name);
 }
 
 const char *cli_mode_name(cli_mode mode)
@@ -81,12 +85,52 @@ void cli_endpoint_init(cli_endpoint *ep)
     ep->mode = CLI_MODE_PLAIN;
 }
 
+/* Reads and parses the OSCORE context file of mode oscore; its store file defaults to the
+ * context file's name with .db (server) or .state (client). */
+static int load_oscore(cli_endpoint *ep, int server)
+{
+    if (!ep->oscore_conf)
+        return cli_fail(CLI_USAGE, "mode oscore needs --oscore-conf FILE (a context in "
+                        "libcoap's coap-oscore-conf format)");
+    if (ep->key || ep->peer)
+        return cli_fail(CLI_USAGE, "mode oscore takes its keys from --oscore-conf, not from "
+                        "--key or --peer");
+    uint8_t *text = NULL;
+    size_t len = 0;
+    int rc = cli_read_file(ep->oscore_conf, PQCOAP_OSCORE_CONF_MAX, &text, &len);
+    if (rc != CLI_OK)
+        return rc;
+    char msg[160];
+    pqcoap_err err = pqcoap_oscore_conf_parse((const char *)text, len, &ep->oscore, msg,
+                                              sizeof msg);
+    OPENSSL_cleanse(text, len); /* the Master Secret */
+    free(text);
+    if (err != PQCOAP_OK)
+        return cli_fail(CLI_USAGE, "%s: %s", ep->oscore_conf, msg);
+    ep->have_oscore = 1;
+    if (!ep->db) {
+        replace_suffix(ep->oscore_conf, ".conf", server ? ".db" : ".state", ep->db_buf,
+                       sizeof ep->db_buf);
+        ep->db = ep->db_buf;
+    }
+    return CLI_OK;
+}
+
 int cli_endpoint_open(cli_endpoint *ep, int server, int need_store)
 {
     const char *mode = cli_mode_name(ep->mode);
     int secured = ep->mode != CLI_MODE_PLAIN;
     if (secured && !cli_mode_available(ep->mode))
         return cli_fail(CLI_USAGE, "mode '%s' is not available in this build", mode);
+    if (ep->oscore_conf && ep->mode != CLI_MODE_OSCORE)
+        return cli_fail(CLI_USAGE, "--oscore-conf goes with --mode oscore");
+    if (ep->mode == CLI_MODE_OSCORE) {
+        int rc = load_oscore(ep, server);
+        if (rc != CLI_OK)
+            return rc;
+        secured = 0; /* no key files: on to the store */
+        need_store = 1;
+    }
     if (secured && !ep->key)
         return cli_fail(CLI_USAGE, "mode %s needs --key FILE (own secret key)", mode);
     if (secured && !server && !ep->peer)
@@ -135,5 +179,6 @@ void cli_endpoint_free(cli_endpoint *ep)
     if (ep->have_store)
         pqcoap_store_close(&ep->store);
     pqcoap_identity_wipe(&ep->identity);
+    pqcoap_oscore_conf_wipe(&ep->oscore);
     memset(ep, 0, sizeof *ep);
 }

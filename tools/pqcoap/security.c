@@ -2,16 +2,18 @@
  * endpoint APIs: plain CoAP, Mode A (sign_endpoint.h), Mode B (session_endpoint.h). */
 #include "cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pqcoap/oscore_endpoint.h"
 #include "pqcoap/session_endpoint.h"
 #include "pqcoap/sign_endpoint.h"
 
 int cli_mode_available(cli_mode mode)
 {
     return mode == CLI_MODE_PLAIN || mode == CLI_MODE_SIGN || mode == CLI_MODE_SIGN_V1 ||
-           mode == CLI_MODE_SESSION;
+           mode == CLI_MODE_SESSION || mode == CLI_MODE_OSCORE;
 }
 
 /* ---- server ---- */
@@ -93,8 +95,22 @@ int cli_server_create(cli_endpoint *ep, pqcoap_server_config *cfg, cli_server *o
     out->obj = NULL;
     char msg[256] = "";
     pqcoap_err err;
-    if (ep->mode != CLI_MODE_PLAIN && needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK)
+    if (ep->mode != CLI_MODE_PLAIN && ep->mode != CLI_MODE_OSCORE &&
+        needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK)
         return CLI_USAGE;
+    if (ep->mode == CLI_MODE_OSCORE) {
+        pqcoap_oscore_server *os = NULL;
+        err = pqcoap_oscore_server_new(&ep->store, NULL, &os);
+        if (err == PQCOAP_OK)
+            err = pqcoap_oscore_server_add_conf(os, &ep->oscore);
+        if (err != PQCOAP_OK) {
+            pqcoap_oscore_server_free(os);
+            return cli_fail(cli_exit_for(err), "cannot set up OSCORE from '%s': %s",
+                            ep->oscore_conf, pqcoap_strerror(err));
+        }
+        out->obj = os;
+        cfg->layer = pqcoap_oscore_server_layer(os);
+    }
     if (ep->mode == CLI_MODE_SESSION) {
         pqcoap_session_server_config sc = PQCOAP_SESSION_SERVER_CONFIG_INIT;
         sc.id = ep->id;
@@ -131,6 +147,9 @@ void cli_server_free(cli_server *s)
 {
     if (s->mode == CLI_MODE_SESSION) {
         pqcoap_session_server_free(s->obj);
+    } else if (s->mode == CLI_MODE_OSCORE) {
+        pqcoap_server_free(s->coap);
+        pqcoap_oscore_server_free(s->obj);
     } else {
         pqcoap_server_free(s->coap);
         pqcoap_sign_server_free(s->obj);
@@ -195,6 +214,16 @@ int cli_client_open(cli_endpoint *ep, const char *uri, const pqcoap_client_confi
 {
     out->mode = ep->mode;
     out->obj = NULL;
+    if (ep->mode == CLI_MODE_OSCORE) {
+        char msg[256] = "";
+        pqcoap_oscore_client *c = NULL;
+        pqcoap_err err = pqcoap_oscore_client_open(uri, &ep->oscore, &ep->store, net, &c, msg,
+                                                   sizeof msg);
+        if (err != PQCOAP_OK)
+            return open_failed(uri, err, msg);
+        out->obj = c;
+        return CLI_OK;
+    }
     if (ep->mode != CLI_MODE_PLAIN && (needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK ||
                                        needs_falcon512(ep->peer, &ep->peer_key) != CLI_OK))
         return CLI_USAGE;
@@ -217,6 +246,8 @@ pqcoap_err cli_client_request(cli_client *c, const pqcoap_req *req, pqcoap_reply
         return pqcoap_session_client_request(c->obj, req, reply);
     if (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1)
         return pqcoap_sign_client_request(c->obj, req, reply);
+    if (c->mode == CLI_MODE_OSCORE)
+        return pqcoap_oscore_client_request(c->obj, req, reply);
     return pqcoap_client_request(c->obj, req, reply);
 }
 
@@ -226,6 +257,8 @@ const char *cli_client_last_error(const cli_client *c)
         return pqcoap_session_client_last_error(c->obj);
     if (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1)
         return pqcoap_sign_client_last_error(c->obj);
+    if (c->mode == CLI_MODE_OSCORE)
+        return pqcoap_oscore_client_last_error(c->obj);
     return pqcoap_client_last_error(c->obj);
 }
 
@@ -235,6 +268,8 @@ void cli_client_free(cli_client *c)
         pqcoap_session_client_free(c->obj);
     else if (c->obj && (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1))
         pqcoap_sign_client_free(c->obj);
+    else if (c->obj && c->mode == CLI_MODE_OSCORE)
+        pqcoap_oscore_client_free(c->obj);
     else if (c->obj)
         pqcoap_client_free(c->obj);
     c->obj = NULL;
@@ -258,7 +293,16 @@ void cli_client_info(const cli_client *c, cli_client_stats *out)
         return;
     }
     const pqcoap_client *net = c->mode == CLI_MODE_PLAIN ? c->obj
-                                                         : pqcoap_sign_client_net(c->obj);
+                             : c->mode == CLI_MODE_OSCORE ? pqcoap_oscore_client_net(c->obj)
+                                                          : pqcoap_sign_client_net(c->obj);
     out->known = 1;
     pqcoap_client_last_bytes(net, &out->bytes_sent, &out->bytes_received);
+    pqcoap_oscore_binding b;
+    if (c->mode == CLI_MODE_OSCORE &&
+        pqcoap_oscore_client_last_request(c->obj, &b) == PQCOAP_OK) {
+        char kid[2 * PQCOAP_OSCORE_ID_MAX + 1], piv[2 * PQCOAP_OSCORE_PIV_MAX + 1];
+        cli_hex(b.kid, b.kid_len, kid);
+        cli_hex(b.piv, b.piv_len, piv);
+        snprintf(out->oscore, sizeof out->oscore, "OSCORE kid 0x%s piv 0x%s", kid, piv);
+    }
 }
