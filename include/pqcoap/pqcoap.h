@@ -7,6 +7,7 @@
 #include "pqcoap/keys.h"
 #include "pqcoap/layer.h"
 #include "pqcoap/msg.h"
+#include "pqcoap/proxy.h"
 #include "pqcoap/rng.h"
 #include "pqcoap/server.h"
 #include "pqcoap/replay.h"
