@@ -4,7 +4,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,36 +209,6 @@ static int register_demo(pqcoap_server *srv, demo_state *st)
     return CLI_OK;
 }
 
-static pqcoap_server *volatile running_server;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (running_server)
-        pqcoap_server_stop(running_server);
-}
-
-/* Serves until SIGINT or SIGTERM. */
-static int serve(pqcoap_server *srv, const char *addr, cli_mode mode)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    running_server = srv;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    int v6 = strchr(addr, ':') != NULL;
-    printf("listening on coap://%s%s%s:%u (mode %s)\n", v6 ? "[" : "", addr, v6 ? "]" : "",
-           (unsigned)pqcoap_server_port(srv), cli_mode_name(mode));
-    fflush(stdout);
-    pqcoap_err err = pqcoap_server_run(srv);
-    running_server = NULL;
-    if (err != PQCOAP_OK)
-        return cli_fail(CLI_NETWORK, "server stopped: %s", pqcoap_strerror(err));
-    return CLI_OK;
-}
-
 static int server(const cli_command *cmd, int argc, char **argv)
 {
     cli_endpoint ep;
@@ -272,18 +241,8 @@ static int server(const cli_command *cmd, int argc, char **argv)
         rc = cli_usage_error(cmd, "--mode is required");
     if (rc == CLI_OK)
         rc = cli_endpoint_open(&ep, 1, n_allow > 0);
-    for (size_t i = 0; rc == CLI_OK && i < n_allow; i++) {
-        char id[PQCOAP_ID_MAX + 2];
-        const char *eq = strchr(allow[i], '=');
-        size_t id_len = eq ? (size_t)(eq - allow[i]) : 0;
-        if (!eq || id_len == 0 || id_len > PQCOAP_ID_MAX || !eq[1]) {
-            rc = cli_usage_error(cmd, "--allow needs ID=PUBFILE");
-            break;
-        }
-        memcpy(id, allow[i], id_len);
-        id[id_len] = '\0';
-        rc = cli_trust_add(&ep.store, id, eq + 1);
-    }
+    if (rc == CLI_OK)
+        rc = cli_allow(&ep, cmd, allow, n_allow);
     cli_server cs = {CLI_MODE_PLAIN, NULL, NULL};
     demo_state st = {0, 0};
     file_list files;
@@ -300,8 +259,10 @@ static int server(const cli_command *cmd, int argc, char **argv)
         rc = register_demo(srv, &st);
     if (rc == CLI_OK && dir)
         rc = serve_dir(srv, &files, dir, "", 0);
+    char what[32];
+    snprintf(what, sizeof what, "mode %s", cli_mode_name(ep.mode));
     if (rc == CLI_OK)
-        rc = serve(srv, addr, ep.mode);
+        rc = cli_serve(srv, addr, what);
     cli_server_free(&cs);
     for (size_t i = 0; i < files.n; i++)
         free(files.paths[i]);

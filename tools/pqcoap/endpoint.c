@@ -2,6 +2,7 @@
  * pinned peer key and store file with their defaults, and the mode's security layer. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,52 @@ int cli_endpoint_open(cli_endpoint *ep, int server, int need_store)
     int rc = cli_open_store(ep->db, &ep->store);
     ep->have_store = rc == CLI_OK;
     return rc;
+}
+
+int cli_allow(cli_endpoint *ep, const cli_command *cmd, const char *const *allow, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char id[PQCOAP_ID_MAX + 2];
+        const char *eq = strchr(allow[i], '=');
+        size_t id_len = eq ? (size_t)(eq - allow[i]) : 0;
+        if (!eq || id_len == 0 || id_len > PQCOAP_ID_MAX || !eq[1])
+            return cli_usage_error(cmd, "--allow needs ID=PUBFILE");
+        memcpy(id, allow[i], id_len);
+        id[id_len] = '\0';
+        int rc = cli_trust_add(&ep->store, id, eq + 1);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    return CLI_OK;
+}
+
+static pqcoap_server *volatile running_server;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (running_server)
+        pqcoap_server_stop(running_server);
+}
+
+int cli_serve(pqcoap_server *srv, const char *addr, const char *what)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    running_server = srv;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int v6 = strchr(addr, ':') != NULL;
+    printf("listening on coap://%s%s%s:%u (%s)\n", v6 ? "[" : "", addr, v6 ? "]" : "",
+           (unsigned)pqcoap_server_port(srv), what);
+    fflush(stdout);
+    pqcoap_err err = pqcoap_server_run(srv);
+    running_server = NULL;
+    if (err != PQCOAP_OK)
+        return cli_fail(CLI_NETWORK, "server stopped: %s", pqcoap_strerror(err));
+    return CLI_OK;
 }
 
 void cli_endpoint_free(cli_endpoint *ep)
