@@ -368,6 +368,11 @@ static void forward(pqcoap_proxy *p, const job *j)
     pqcoap_msgbuf_view(&b, &m);
     m.payload = body;
     m.payload_len = body_len;
+    /* the place frees before the answer leaves, so that an application that sends its next
+     * request as soon as it has the answer never finds the queue full because of this one */
+    pthread_mutex_lock(&p->lock);
+    p->n_jobs--;
+    pthread_mutex_unlock(&p->lock);
     if (pqcoap_server_complete(p->srv, j->ticket, &m) != PQCOAP_OK)
         logf_line(p, "%s /%s: cannot complete the answer", method_name(j->method), j->path);
     pqcoap_reply_free(&reply);
@@ -395,9 +400,6 @@ static void *forward_main(void *arg)
             return NULL;
         forward(p, j);
         job_free(j);
-        pthread_mutex_lock(&p->lock);
-        p->n_jobs--;
-        pthread_mutex_unlock(&p->lock);
     }
 }
 

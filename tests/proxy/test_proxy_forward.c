@@ -227,7 +227,7 @@ static void bad_upstream(void)
     char to[64];
     snprintf(to, sizeof to, "coap://127.0.0.1:%u", ntohs(a.sin_port));
     running rn;
-    pqcoap_client *app = start_device(&rn, to, 4, 1500);
+    pqcoap_client *app = start_device(&rn, to, 4, 3000);
     CHECK(app != NULL);
     if (!app) {
         close(fd);
