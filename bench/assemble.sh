@@ -170,6 +170,11 @@ END {
         printf "p99 of protected GETs (one every 2 ms, one at a time) on an existing session: %.3f ms without (mean of the runs before and after the flood), %.3f ms while a flood client keeps the server busy with handshakes (%.0f handshakes/s, server CPU %.0f%%): ratio %.2f.\n", v["flood_base_p99_us"] / 1000, v["flood_p99_us"] / 1000, v["flood_hs_rate"], 100 * v["flood_hs_server_cpu"], v["flood_p99_ratio"] > md
     else print "Not measured (Mode B server not available).\n" > md
 
+    print "\n## 7. Proxy pair\n" > md
+    if (has("proxy_chain_vs_plain_throughput") && has("proxy_chain_added_latency_us"))
+        printf "GET `time` through `pqcoap proxy device` and `pqcoap proxy gateway` (Mode B, one session between them) to our plain server, against the same server directly, same generator, 1 s per round. One request in flight: p50 %.3f ms direct, %.3f ms through the pair (%.0f us added: two more CoAP hops, a protected exchange and the hand-offs between I/O and forwarding thread in each proxy). %d in flight: %s requests/s direct, %s through the pair, proxy_chain_vs_plain_throughput = %.3f (each proxy forwards one request at a time, as NSTART = 1 asks).\n", v["proxy_direct_w1_p50_us"] / 1000, v["proxy_chain_w1_p50_us"] / 1000, v["proxy_chain_added_latency_us"], v["window_proxy"], fmt(v["proxy_direct_w" v["window_proxy"] "_rps"]), fmt(v["proxy_chain_w" v["window_proxy"] "_rps"]), v["proxy_chain_vs_plain_throughput"] > md
+    else print "Not measured (the pqcoap CLI or Mode B not available).\n" > md
+
     print "\n## Targets not met: why\n" > md
     nmiss = 0
     for (i = 1; i <= nm; i++) {

@@ -4,7 +4,8 @@
 # stopped on exit. Usage: bench/run.sh BUILD_DIR (the Release build holding bench/bench_*).
 # Knobs (environment): BENCH_SECONDS timed phase per throughput round (2), BENCH_ROUNDS
 # rounds of the plain/libcoap/Mode B comparison (3), BENCH_WINDOW requests in flight (32),
-# BENCH_HANDSHAKES (200), BENCH_SESSIONS idle sessions for the memory section (10000).
+# BENCH_HANDSHAKES (200), BENCH_SESSIONS idle sessions for the memory section (10000),
+# BENCH_PROXY_WINDOW requests in flight through the proxy pair (16, its queue limit).
 set -eu
 
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
@@ -15,6 +16,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 WINDOW=${BENCH_WINDOW:-32}
 HANDSHAKES=${BENCH_HANDSHAKES:-200}
 SESSIONS=${BENCH_SESSIONS:-10000}
+PROXY_WINDOW=${BENCH_PROXY_WINDOW:-16}
+PQ=$BUILD/tools/pqcoap/pqcoap
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pqcoap-bench.XXXXXX")
 RAW=$TMP/raw.txt
@@ -112,7 +115,7 @@ slots() {
 
 note "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "loadavg_start $(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
-printf "window %s\nseconds %s\n" "$WINDOW" "$SECS" >>"$RAW"
+printf "window %s\nseconds %s\nwindow_proxy %s\n" "$WINDOW" "$SECS" "$PROXY_WINDOW" >>"$RAW"
 
 # 1. primitives (ops per CPU second)
 note "primitives"
@@ -211,6 +214,55 @@ if [ -n "$MODES_B" ]; then
     stop_pid "$session_PID"
 else
     note "Mode B server not available: handshake, memory and flood sections skipped"
+fi
+
+# start_proxy NAME ROLE ARGS...: starts `pqcoap proxy ROLE -p 0 ARGS...` on 127.0.0.1, sets
+# <NAME>_PID and <NAME>_PORT from its "listening on" line.
+start_proxy() {
+    name=$1
+    shift
+    "$PQ" proxy "$@" -A 127.0.0.1 -p 0 >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    pid=$!
+    RUNNING="$RUNNING $pid"
+    i=0
+    while [ $i -lt 100 ] && kill -0 "$pid" 2>/dev/null; do
+        port=$(sed -n 's|^listening on coap://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$TMP/$name.out")
+        [ -n "$port" ] && eval "${name}_PID=$pid ${name}_PORT=$port" && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    note "proxy $name did not start: $(cat "$TMP/$name.err")"
+    return 1
+}
+
+# 7. proxy pair: GET time through pqcoap proxy device and gateway (Mode B) to our plain
+# server, against the same server directly; one request in flight (latency), then
+# PROXY_WINDOW (throughput), one short round each.
+if [ -x "$PQ" ] && have_mode session; then
+    note "proxy pair"
+    "$PQ" keygen -o "$TMP/pgw" >/dev/null && "$PQ" keygen -o "$TMP/pdev" >/dev/null
+    if start_server backend plain &&
+        start_proxy gateway gateway --mode session --to "coap://127.0.0.1:$backend_PORT" \
+            --key "$TMP/pgw.key" --allow "pdev=$TMP/pdev.pub" &&
+        start_proxy device device --mode session --to "coap://127.0.0.1:$gateway_PORT" \
+            --key "$TMP/pdev.key" --peer "$TMP/pgw.pub"; then
+        for w in 1 "$PROXY_WINDOW"; do
+            "$BIN/bench_load" plain "$backend_PORT" "$backend_PID" 1 "$w" "proxy_direct_w$w" | record
+            "$BIN/bench_load" plain "$device_PORT" "$device_PID" 1 "$w" "proxy_chain_w$w" | record
+        done
+        ratio proxy_chain_vs_plain_throughput "proxy_chain_w${PROXY_WINDOW}_rps" \
+            "proxy_direct_w${PROXY_WINDOW}_rps"
+        awk -v a="$(value proxy_chain_w1_p50_us)" -v b="$(value proxy_direct_w1_p50_us)" \
+            'BEGIN { if (a != "" && b != "") printf "proxy_chain_added_latency_us %.1f\n", a - b }' | record
+    else
+        note "proxy pair did not start: section skipped"
+    fi
+    for p in device gateway backend; do
+        eval "pid=\${${p}_PID:-}"
+        [ -n "$pid" ] && stop_pid "$pid"
+    done
+else
+    note "pqcoap CLI or Mode B not available: proxy section skipped"
 fi
 
 echo "loadavg_end $(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"

@@ -190,6 +190,10 @@ typedef struct pqcoap_layer {
                                    const pqcoap_msg *resp, pqcoap_msgbuf *wire);
     /** Both: the exchange is over (success or not); release anything tied to `state`. */
     void (*end)(void *ctx, void *state);
+    /** Server: the authenticated id of the peer whose request check_request accepted into
+     *  `state` (NUL-terminated, pointing into `state` or ctx), or NULL if none; read by
+     *  pqcoap_server_req_peer while the handler runs. */
+    const char *(*peer_id)(void *ctx, const void *state);
 } pqcoap_layer;
 
 /** The CoAP response a server sends for an error code returned by a handler or by

@@ -9,6 +9,7 @@
 #include "pqcoap/msg.h"
 #include "pqcoap/oscore.h"
 #include "pqcoap/oscore_endpoint.h"
+#include "pqcoap/proxy.h"
 #include "pqcoap/rng.h"
 #include "pqcoap/server.h"
 #include "pqcoap/replay.h"

@@ -35,12 +35,20 @@ typedef struct pqcoap_server_config {
                                           default 4 */
     unsigned transfer_timeout_s; /**< a block-wise request without a new block for this long
                                       is dropped; default 60 s */
+    /** How long a deferred CON request waits for its empty ACK (RFC 7252 section 5.2.2): a
+     *  response completed within it goes back piggybacked in the ACK (section 5.2.1), later
+     *  ones as separate responses. libcoap 4.3.1 clients receive a response larger than one
+     *  block only piggybacked (see pqcoap_server_defer). Keep it below the clients'
+     *  ACK_TIMEOUT (2 s by default; PROCESSING_DELAY, section 4.8.2), so that they do not
+     *  retransmit meanwhile; retransmissions that come are not answered until then.
+     *  0..60000 ms; default 0: the empty ACK goes at once. */
+    unsigned ack_delay_ms;
 } pqcoap_server_config;
 
 /** Default server settings (see the field comments). A block-wise request whose Size1 or
  *  whose blocks so far exceed max_body gets 4.13 with Size1 at once; the bodies being
  *  received take at most max_transfers * max_body bytes (plus the layer's overhead each). */
-#define PQCOAP_SERVER_CONFIG_INIT {"0.0.0.0", 5683, 65536, 0, NULL, 1000, 60, 64, 4, 60}
+#define PQCOAP_SERVER_CONFIG_INIT {"0.0.0.0", 5683, 65536, 0, NULL, 1000, 60, 64, 4, 60, 0}
 
 typedef struct pqcoap_server pqcoap_server;
 
@@ -81,9 +89,17 @@ uint16_t pqcoap_server_port(const pqcoap_server *srv);
 pqcoap_err pqcoap_server_handle(pqcoap_server *srv, const char *path, uint8_t method,
                                 pqcoap_handler_fn fn, void *arg);
 
+/** Serves every request whose path has no handler of its own (any method) with `fn`,
+ *  instead of answering 4.04: a proxy's forwarding. A path registered with
+ *  pqcoap_server_handle keeps its handlers (and 4.05 for its other methods). Setting it
+ *  again replaces it. Call before running or from the I/O thread. Returns PQCOAP_OK,
+ *  PQCOAP_ERR_ARG on NULL. */
+pqcoap_err pqcoap_server_handle_default(pqcoap_server *srv, pqcoap_handler_fn fn, void *arg);
+
 /** Inside a handler: defers the response. Sets *ticket (never 0); the handler returns
  *  PQCOAP_OK and later someone calls pqcoap_server_complete(srv, *ticket, ...) exactly once.
- *  A CON request is acknowledged at once with an empty ACK and the response follows as a
+ *  A CON request is acknowledged with an empty ACK (at once, or after cfg.ack_delay_ms
+ *  unless the response is piggybacked in the ACK before then) and the response follows as a
  *  separate CON message (RFC 7252 section 5.2.2; NON for a NON request); retransmissions of
  *  the request meanwhile are acknowledged again and do not reach the handler. The layer
  *  state of the exchange is kept for protect_response. The request view is NOT kept: copy
@@ -96,6 +112,13 @@ pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket);
 /** Exchange details (peer address, message ID) of the request being handled. */
 const pqcoap_exchange *pqcoap_server_req_exchange(const pqcoap_server_req *rq);
 
+/** The authenticated id of the peer that sent the request being handled, as the security
+ *  layer established it (pqcoap_layer.peer_id: in Mode A v2 the trust-store id of the key
+ *  that signed it, in Mode B the initiator_id of its session). NUL-terminated, valid only
+ *  during the handler call (copy it before deferring); "" for plain CoAP, a layer that does
+ *  not name peers, or NULL. */
+const char *pqcoap_server_req_peer(const pqcoap_server_req *rq);
+
 /** Completes deferred request `ticket` with `resp` (code, options, payload; token ignored),
  *  which is copied. Callable from any thread; the I/O thread runs protect_response and sends
  *  it during its next step. Returns PQCOAP_OK, PQCOAP_ERR_ARG (NULL, ticket 0, code not a
@@ -105,7 +128,8 @@ pqcoap_err pqcoap_server_complete(pqcoap_server *srv, uint64_t ticket, const pqc
 
 /** A file descriptor that becomes readable when the server has work (a datagram, a timer,
  *  a completed deferred request, a stop request); for an external event loop that then calls
- *  pqcoap_server_step(srv, 0). Owned by the server. */
+ *  pqcoap_server_step(srv, 0). Owned by the server. With cfg.ack_delay_ms, also call
+ *  pqcoap_server_step at least every ack_delay_ms while requests are deferred. */
 int pqcoap_server_fd(const pqcoap_server *srv);
 
 /** Waits up to timeout_ms (-1 = until something happens) and does the work that is due:

@@ -36,6 +36,8 @@ typedef struct ticket {
     coap_pdu_t *request;        /* copy of the request (options, token, type, MID) */
     pqcoap_exchange x;
     void *state;                /* copy of the layer state */
+    uint64_t ack_due_ms;        /* a CON request not acknowledged yet: its empty ACK is due
+                                   then (cfg.ack_delay_ms); 0 once acknowledged, or NON */
     struct ticket *next;
 } ticket;
 
@@ -69,6 +71,8 @@ struct pqcoap_server {
     int wake_fd;                /* eventfd: completions and stop */
     int poll_fd;                /* epoll over libcoap's fd and wake_fd */
     route *routes;
+    pqcoap_handler_fn default_fn; /* requests for paths without a route */
+    void *default_arg;
     ticket *tickets;
     transfer *transfers;
     unsigned n_transfers;
@@ -89,6 +93,7 @@ struct pqcoap_server_req {
     coap_session_t *sess;
     const coap_pdu_t *request;
     int deferred;
+    struct ticket *ticket;      /* set by pqcoap_server_defer */
 };
 
 /* ---- responses ---------------------------------------------------------------------- */
@@ -251,15 +256,16 @@ static int run_handler(pqcoap_server *srv, const pqcoap_msg *req, pqcoap_server_
     pqcoap_net_scratch_start(&srv->out, default_code(req->code), req->token, req->token_len);
     char path[PATH_LEN];
     const route *r = path_of(req, path, sizeof(path)) ? find_route(srv, path) : NULL;
-    if (!r) {
+    if (!r && !srv->default_fn) {
         pqcoap_msgbuf_error(out, PQCOAP_CODE(4, 4), "not found");
         return 0;
     }
-    if (req->code >= N_METHODS || !r->fn[req->code]) {
+    if (r && (req->code >= N_METHODS || !r->fn[req->code])) {
         pqcoap_msgbuf_error(out, PQCOAP_CODE(4, 5), "method not allowed");
         return 0;
     }
-    pqcoap_err err = r->fn[req->code](r->arg[req->code], rq, req, out);
+    pqcoap_err err = r ? r->fn[req->code](r->arg[req->code], rq, req, out)
+                       : srv->default_fn(srv->default_arg, rq, req, out);
     if (rq->deferred)
         return 1;
     if (err != PQCOAP_OK)
@@ -296,12 +302,14 @@ static ticket *ticket_of(pqcoap_server *srv, coap_session_t *session, coap_bin_c
     return NULL;
 }
 
-/* Leaves a deferred request for later: an empty ACK for a CON request (RFC 7252 section
- * 5.2.2, also for each retransmission of it), and libcoap sends nothing else, as it does
- * for an empty NON response. */
-static void answer_later(coap_session_t *session, const coap_pdu_t *request, coap_pdu_t *response)
+/* Leaves a deferred request for later: an empty ACK for a CON request when `ack` is set
+ * (RFC 7252 section 5.2.2, also for each retransmission of it; while the ACK is held back
+ * for a piggybacked response, retransmissions get nothing), and libcoap sends nothing
+ * else, as it does for an empty NON response. */
+static void answer_later(coap_session_t *session, const coap_pdu_t *request, coap_pdu_t *response,
+                         int ack)
 {
-    if (coap_pdu_get_type(request) == COAP_MESSAGE_CON)
+    if (ack && coap_pdu_get_type(request) == COAP_MESSAGE_CON)
         coap_send_ack(session, request);
     coap_pdu_set_type(response, COAP_MESSAGE_NON);
     coap_pdu_set_code(response, COAP_EMPTY_CODE);
@@ -312,10 +320,13 @@ static void send_deferred(pqcoap_server *srv, ticket *t, const pqcoap_msg *resp)
 {
     coap_bin_const_t tok = coap_pdu_get_token(t->request);
     int con = coap_pdu_get_type(t->request) == COAP_MESSAGE_CON;
-    /* RFC 7252 section 5.2.2: a separate response, CON for a CON request (libcoap
-     * retransmits it until acknowledged), NON for a NON request; a fresh MID either way. */
-    coap_pdu_t *pdu = coap_pdu_init(con ? COAP_MESSAGE_CON : COAP_MESSAGE_NON, COAP_EMPTY_CODE,
-                                    coap_new_message_id(t->sess), coap_session_max_pdu_size(t->sess));
+    /* RFC 7252 section 5.2.1: piggybacked in the ACK (the request's MID) while the ACK is
+     * still held back; else section 5.2.2: a separate response, CON for a CON request
+     * (libcoap retransmits it until acknowledged), NON for a NON request, with a fresh MID. */
+    coap_pdu_type_t type = t->ack_due_ms ? COAP_MESSAGE_ACK
+                                         : con ? COAP_MESSAGE_CON : COAP_MESSAGE_NON;
+    coap_mid_t mid = t->ack_due_ms ? coap_pdu_get_mid(t->request) : coap_new_message_id(t->sess);
+    coap_pdu_t *pdu = coap_pdu_init(type, COAP_EMPTY_CODE, mid, coap_session_max_pdu_size(t->sess));
     coap_string_t *query = coap_get_query(t->request);
     if (pdu && coap_add_token(pdu, tok.length, tok.s)) {
         pqcoap_net_scratch_start(&srv->out, resp->code, tok.s, tok.length);
@@ -559,8 +570,9 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
                        coap_pdu_t *response)
 {
     pqcoap_server *srv = coap_resource_get_userdata(resource);
-    if (ticket_of(srv, session, coap_pdu_get_token(request))) {
-        answer_later(session, request, response); /* a retransmission: still working */
+    ticket *pending = ticket_of(srv, session, coap_pdu_get_token(request));
+    if (pending) { /* a retransmission: still working */
+        answer_later(session, request, response, pending->ack_due_ms == 0);
         return;
     }
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
@@ -618,9 +630,10 @@ static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t 
         pqcoap_msgbuf_view(&srv->in.b, &plain);
         req = &plain;
     }
-    pqcoap_server_req rq = {srv, &x, session, request, 0};
+    pqcoap_server_req rq = {srv, &x, session, request, 0, NULL};
     if (run_handler(srv, req, &rq)) {
-        answer_later(session, request, response); /* deferred: the state went to the ticket */
+        /* deferred: the state went to the ticket */
+        answer_later(session, request, response, rq.ticket->ack_due_ms == 0);
         if (srv->state)
             pqcoap_wipe(srv->state, srv->layer.state_size);
         return;
@@ -649,6 +662,9 @@ pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket_out)
         return PQCOAP_ERR_NOMEM;
     }
     coap_pdu_set_type(t->request, coap_pdu_get_type(rq->request));
+    coap_pdu_set_mid(t->request, coap_pdu_get_mid(rq->request)); /* for the ACK */
+    if (srv->cfg.ack_delay_ms && coap_pdu_get_type(rq->request) == COAP_MESSAGE_CON)
+        t->ack_due_ms = pqcoap_net_now_ms() + srv->cfg.ack_delay_ms;
     if (t->state)
         memcpy(t->state, srv->state, srv->layer.state_size);
     t->x = *rq->x;
@@ -657,6 +673,7 @@ pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket_out)
     t->next = srv->tickets;
     srv->tickets = t;
     rq->deferred = 1;
+    rq->ticket = t;
     *ticket_out = t->id;
     return PQCOAP_OK;
 }
@@ -664,6 +681,14 @@ pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket_out)
 const pqcoap_exchange *pqcoap_server_req_exchange(const pqcoap_server_req *rq)
 {
     return rq ? rq->x : NULL;
+}
+
+const char *pqcoap_server_req_peer(const pqcoap_server_req *rq)
+{
+    const pqcoap_server *srv = rq ? rq->srv : NULL;
+    const char *id = srv && srv->has_layer && srv->layer.peer_id
+                         ? srv->layer.peer_id(srv->layer.ctx, srv->state) : NULL;
+    return id ? id : "";
 }
 
 pqcoap_err pqcoap_server_complete(pqcoap_server *srv, uint64_t ticket_id, const pqcoap_msg *resp)
@@ -718,6 +743,22 @@ static void drain_completions(pqcoap_server *srv)
         pqcoap_reply_free(&c->resp);
         free(c);
     }
+}
+
+/* Sends the empty ACKs that are due (RFC 7252 section 5.2.2: the response will come
+ * separately) and returns the time the next one is due (0: none). */
+static uint64_t send_due_acks(pqcoap_server *srv)
+{
+    uint64_t now = pqcoap_net_now_ms(), next = 0;
+    for (ticket *t = srv->tickets; t; t = t->next) {
+        if (t->ack_due_ms && t->ack_due_ms <= now) {
+            coap_send_ack(t->sess, t->request);
+            t->ack_due_ms = 0;
+        } else if (t->ack_due_ms && (!next || t->ack_due_ms < next)) {
+            next = t->ack_due_ms;
+        }
+    }
+    return next;
 }
 
 /* ---- set-up and event loop ---------------------------------------------------------- */
@@ -848,8 +889,10 @@ pqcoap_err pqcoap_server_create(const pqcoap_server_config *cfg, pqcoap_server *
     if (!cfg)
         cfg = &defaults;
     if (!cfg->addr || cfg->max_body == 0 || cfg->max_body > SIZE_MAX / 4 ||
+        cfg->ack_delay_ms > 60000 ||
         (cfg->layer && cfg->layer->overhead > SIZE_MAX / 4)) {
-        pqcoap_net_msg(msg, msg_cap, "invalid server settings (address, body limit, layer)");
+        pqcoap_net_msg(msg, msg_cap, "invalid server settings (address, body limit, ACK delay, "
+                       "layer)");
         return PQCOAP_ERR_ARG;
     }
     pqcoap_server *srv = calloc(1, sizeof(*srv));
@@ -930,6 +973,15 @@ uint16_t pqcoap_server_port(const pqcoap_server *srv)
     return srv ? srv->port : 0;
 }
 
+pqcoap_err pqcoap_server_handle_default(pqcoap_server *srv, pqcoap_handler_fn fn, void *arg)
+{
+    if (!srv || !fn)
+        return PQCOAP_ERR_ARG;
+    srv->default_fn = fn;
+    srv->default_arg = arg;
+    return PQCOAP_OK;
+}
+
 pqcoap_err pqcoap_server_handle(pqcoap_server *srv, const char *path, uint8_t method,
                                 pqcoap_handler_fn fn, void *arg)
 {
@@ -961,6 +1013,10 @@ pqcoap_err pqcoap_server_step(pqcoap_server *srv, int timeout_ms)
     if (atomic_load(&srv->stop))
         return PQCOAP_ERR_STATE;
     struct epoll_event ev[4];
+    uint64_t ack_due = send_due_acks(srv), now = pqcoap_net_now_ms();
+    uint64_t ack_wait = ack_due > now ? ack_due - now : 0;
+    if (ack_due && (timeout_ms < 0 || ack_wait < (uint64_t)timeout_ms))
+        timeout_ms = (int)ack_wait; /* below cfg.ack_delay_ms */
     int n = epoll_wait(srv->poll_fd, ev, 4, timeout_ms < 0 ? -1 : timeout_ms);
     if (n < 0 && errno != EINTR)
         return PQCOAP_ERR_IO;
@@ -973,6 +1029,7 @@ pqcoap_err pqcoap_server_step(pqcoap_server *srv, int timeout_ms)
         }
     }
     expire_transfers(srv);
+    send_due_acks(srv);
     if (coap_io_process(srv->ctx, COAP_IO_NO_WAIT) < 0)
         return PQCOAP_ERR_IO;
     return atomic_load(&srv->stop) ? PQCOAP_ERR_STATE : PQCOAP_OK;

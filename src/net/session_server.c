@@ -28,6 +28,7 @@
 typedef struct srv_state {
     int protected;
     pqcoap_req_ctx ctx;
+    char peer[PQCOAP_ID_MAX + 1];   /* initiator_id of the request's session */
 } srv_state;
 
 /* The last protected response of a session (slot i of the table), for retransmissions of
@@ -229,6 +230,10 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     sweep(ss, now);
     pqcoap_err err = pqcoap_responder_unprotect(&ss->r, wire, now, out->payload,
                                                 out->payload_cap, &len, &rc);
+    const pqcoap_session *sess = err == PQCOAP_OK ? pqcoap_responder_by_serial(&ss->r, rc.serial)
+                                                  : NULL;
+    if (sess)
+        memcpy(st->peer, sess->peer_id, sizeof st->peer);
     if (err == PQCOAP_ERR_RETRANSMIT) {
         /* PROTOCOL.md "Receive rules": the same protected response again, no handler run;
          * the same bytes under another message ID or from elsewhere are a replay */
@@ -275,6 +280,13 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     if (err != PQCOAP_OK)
         set_error(wire, err, PQCOAP_WHERE_PROTECTED, 0);
     return PQCOAP_OK;
+}
+
+static const char *peer_id(void *ctx, const void *state)
+{
+    (void)ctx;
+    const srv_state *st = state;
+    return st->protected && st->peer[0] ? st->peer : NULL;
 }
 
 /* ---- handshakes: rate limit, queue, worker ------------------------------------------ */
@@ -543,6 +555,7 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
     ss->layer.overhead = PQCOAP_PROTECTED_REQ_OVERHEAD_MAX;
     ss->layer.check_request = check_request;
     ss->layer.protect_response = protect_response;
+    ss->layer.peer_id = peer_id;
     pqcoap_server_config scfg = cfg->coap;
     scfg.layer = &ss->layer;
     PQCOAP_TRY(pqcoap_server_create(&scfg, &ss->srv, msg, cap));

@@ -41,6 +41,7 @@ typedef struct srv_state {
     int version;                    /* 0: the request was not accepted */
     uint8_t kid[PQCOAP_KID_LEN];
     uint64_t seq;
+    char peer[PQCOAP_ID_MAX + 1];   /* v2: trust-store id of kid; "" for v1 */
 } srv_state;
 
 /* The replay slot of kid, or NULL if the table has none yet. */
@@ -239,6 +240,9 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     st->version = info.version;
     memcpy(st->kid, info.kid, sizeof st->kid);
     st->seq = info.seq;
+    /* v2: the look-up that found the verifying key was by info.kid */
+    if (info.version == 2)
+        memcpy(st->peer, s->lookup.peer.id, sizeof st->peer);
     *verdict = PQCOAP_LAYER_HANDLE;
     return pqcoap_sign_unwrap(wire, message, len, out);
 }
@@ -259,6 +263,13 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     if (st->version == 2)
         keep_response(s, st, x, wire);
     return PQCOAP_OK;
+}
+
+static const char *peer_id(void *ctx, const void *state)
+{
+    (void)ctx;
+    const srv_state *st = state;
+    return st->version == 2 ? st->peer : NULL;
 }
 
 /* Copies the v1 keys, each of which must be Falcon-512. */
@@ -302,6 +313,7 @@ static pqcoap_err server_setup(pqcoap_sign_server *s, const pqcoap_identity *id,
     s->layer.n_critical_opts = 1;
     s->layer.check_request = check_request;
     s->layer.protect_response = protect_response;
+    s->layer.peer_id = peer_id;
     return PQCOAP_OK;
 }
 

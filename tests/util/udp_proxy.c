@@ -42,6 +42,8 @@ struct udp_proxy {
     atomic_int faults_off;        /* 1: relay without faults */
     pthread_t thread;
     udp_proxy_stats stats;
+    udp_proxy_tap tap;            /* set before the thread starts */
+    void *tap_arg;
 };
 
 static uint64_t now_ms(void)
@@ -149,6 +151,8 @@ static void *run(void *arg)
             ssize_t len = recvfrom(pfd[i].fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
             if (len <= 0)
                 continue;
+            if (p->tap)
+                p->tap(p->tap_arg, i == 0, buf, (size_t)len);
             if (i == 0) {
                 client *c = client_for(p, &from);
                 if (c)
@@ -175,9 +179,17 @@ static void *run(void *arg)
 
 udp_proxy *udp_proxy_start(const udp_proxy_cfg *cfg, uint16_t target_port, uint16_t *port)
 {
+    return udp_proxy_start_tap(cfg, NULL, NULL, target_port, port);
+}
+
+udp_proxy *udp_proxy_start_tap(const udp_proxy_cfg *cfg, udp_proxy_tap tap, void *tap_arg,
+                               uint16_t target_port, uint16_t *port)
+{
     udp_proxy *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
+    p->tap = tap;
+    p->tap_arg = tap_arg;
     atomic_init(&p->drop_replies, 0);
     atomic_init(&p->faults_off, 0);
     p->queue = calloc(MAX_QUEUED, sizeof *p->queue);

@@ -3,6 +3,7 @@
 #ifndef PQCOAP_TEST_UDP_PROXY_H
 #define PQCOAP_TEST_UDP_PROXY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /** Fault probabilities in percent (0..100) and delays; all zero = a transparent relay. */
@@ -25,6 +26,14 @@ typedef struct udp_proxy udp_proxy;
 /** Starts a proxy thread listening on 127.0.0.1 (ephemeral port, returned in *port) that
  *  relays to 127.0.0.1:target_port. Returns NULL on failure. */
 udp_proxy *udp_proxy_start(const udp_proxy_cfg *cfg, uint16_t target_port, uint16_t *port);
+
+/** Sees every datagram, and may change data[0..len) in place, before the faults; called on
+ *  the proxy's thread, to_target 1 toward the target, 0 back. */
+typedef void (*udp_proxy_tap)(void *arg, int to_target, uint8_t *data, size_t len);
+
+/** udp_proxy_start with a tap (NULL: none) and its argument. */
+udp_proxy *udp_proxy_start_tap(const udp_proxy_cfg *cfg, udp_proxy_tap tap, void *tap_arg,
+                               uint16_t target_port, uint16_t *port);
 
 /** Makes the proxy drop the next datagram that comes back from the target (to any client),
  *  deterministically: for tests of a lost response. Callable from any thread. */

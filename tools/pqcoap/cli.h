@@ -217,9 +217,22 @@ void cli_client_free(cli_client *c);
 /** Frees everything the endpoint holds and wipes the identity. */
 void cli_endpoint_free(cli_endpoint *ep);
 
+/** Checks each `--allow ID=PUBFILE` value of allow[0..n): its form, its key file and the
+ *  key's usage against `mode` (before any store is opened). Prints the error and returns
+ *  its exit code on failure. */
+int cli_allow_check(const cli_command *cmd, cli_mode mode, const char *const *allow, size_t n);
+
+/** Pins each `--allow ID=PUBFILE` value of allow[0..n) in ep->store (cli_trust_add). Prints
+ *  the error and returns its exit code on failure. */
+int cli_allow(cli_endpoint *ep, const cli_command *cmd, const char *const *allow, size_t n);
+
+/** Prints "listening on coap://ADDR:PORT (WHAT)" on stdout and serves until SIGINT or
+ *  SIGTERM. Returns 0, or prints the error and returns its exit code. */
+int cli_serve(pqcoap_server *srv, const char *addr, const char *what);
+
 /* Commands, one file per group; main.c lists them. */
 extern const cli_command cli_cmd_keygen, cli_cmd_pubkey, cli_cmd_sign, cli_cmd_verify,
     cli_cmd_trust, cli_cmd_server, cli_cmd_get, cli_cmd_post, cli_cmd_put, cli_cmd_delete,
-    cli_cmd_fetch;
+    cli_cmd_fetch, cli_cmd_proxy;
 
 #endif

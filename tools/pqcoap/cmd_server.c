@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,64 +288,12 @@ static int register_demo(pqcoap_server *srv, demo_state *st, cli_mode mode)
     return CLI_OK;
 }
 
-/* One --allow ID=PUBFILE: as given, then split. */
-typedef struct allow_entry {
-    const char *arg;
-    char id[PQCOAP_ID_MAX + 1];
-    const char *file;
-} allow_entry;
-
-/* Splits out->arg into id and file and checks the key in the file against the mode. */
-static int parse_allow(const cli_command *cmd, cli_mode mode, allow_entry *out)
-{
-    const char *arg = out->arg, *eq = strchr(arg, '=');
-    size_t id_len = eq ? (size_t)(eq - arg) : 0;
-    if (!eq || id_len == 0 || id_len > PQCOAP_ID_MAX || !eq[1])
-        return cli_usage_error(cmd, "--allow needs ID=PUBFILE");
-    memcpy(out->id, arg, id_len);
-    out->id[id_len] = '\0';
-    out->file = eq + 1;
-    pqcoap_pubkey pk;
-    int rc = cli_load_pubkey(out->file, &pk);
-    return rc != CLI_OK ? rc : cli_check_usage(out->file, pk.usage, mode);
-}
-
-static pqcoap_server *volatile running_server;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (running_server)
-        pqcoap_server_stop(running_server);
-}
-
-/* Serves until SIGINT or SIGTERM. */
-static int serve(pqcoap_server *srv, const char *addr, cli_mode mode)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    running_server = srv;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    int v6 = strchr(addr, ':') != NULL;
-    printf("listening on coap://%s%s%s:%u (mode %s)\n", v6 ? "[" : "", addr, v6 ? "]" : "",
-           (unsigned)pqcoap_server_port(srv), cli_mode_name(mode));
-    fflush(stdout);
-    pqcoap_err err = pqcoap_server_run(srv);
-    running_server = NULL;
-    if (err != PQCOAP_OK)
-        return cli_fail(CLI_NETWORK, "server stopped: %s", pqcoap_strerror(err));
-    return CLI_OK;
-}
-
 static int server(const cli_command *cmd, int argc, char **argv)
 {
     cli_endpoint ep;
     cli_endpoint_init(&ep);
     const char *addr = "::", *port_text = "5683", *dir = NULL, *v;
-    allow_entry *allow = calloc((size_t)argc + 1, sizeof *allow);
+    const char **allow = calloc((size_t)argc + 1, sizeof *allow);
     size_t n_allow = 0;
     int mode_set = 0, f, rc = allow ? CLI_OK : cli_fail(CLI_NETWORK, "out of memory");
     cli_args a;
@@ -359,7 +306,7 @@ static int server(const cli_command *cmd, int argc, char **argv)
         case SV_ID: ep.id = v; break;
         case SV_KEY: ep.key = v; break;
         case SV_DB: ep.db = v; break;
-        case SV_ALLOW: allow[n_allow++].arg = v; break;
+        case SV_ALLOW: allow[n_allow++] = v; break;
         case SV_DIR: dir = v; break;
         case SV_OSCORE: ep.oscore_conf = v; break;
         case CLI_HELP: rc = CLI_HELP; break;
@@ -373,12 +320,12 @@ static int server(const cli_command *cmd, int argc, char **argv)
     if (rc == CLI_OK && !mode_set)
         rc = cli_usage_error(cmd, "--mode is required");
     /* Every key is checked against the mode before the store is opened. */
-    for (size_t i = 0; rc == CLI_OK && i < n_allow; i++)
-        rc = parse_allow(cmd, ep.mode, &allow[i]);
+    if (rc == CLI_OK)
+        rc = cli_allow_check(cmd, ep.mode, allow, n_allow);
     if (rc == CLI_OK)
         rc = cli_endpoint_open(&ep, 1, n_allow > 0);
-    for (size_t i = 0; rc == CLI_OK && i < n_allow; i++)
-        rc = cli_trust_add(&ep.store, allow[i].id, allow[i].file);
+    if (rc == CLI_OK)
+        rc = cli_allow(&ep, cmd, allow, n_allow);
     cli_server cs = {CLI_MODE_PLAIN, NULL, NULL};
     demo_state st = {0, 0};
     file_list files;
@@ -396,8 +343,10 @@ static int server(const cli_command *cmd, int argc, char **argv)
         rc = register_demo(srv, &st, ep.mode);
     if (rc == CLI_OK && dir)
         rc = serve_folder(srv, &files, dir);
+    char what[32];
+    snprintf(what, sizeof what, "mode %s", cli_mode_name(ep.mode));
     if (rc == CLI_OK)
-        rc = serve(srv, addr, ep.mode);
+        rc = cli_serve(srv, addr, what);
     cli_server_free(&cs);
     for (size_t i = 0; i < files.n; i++)
         free(files.files[i]);

@@ -2,6 +2,7 @@
  * pinned peer key and store file with their defaults, and the mode's security layer. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,80 @@ int cli_endpoint_open(cli_endpoint *ep, int server, int need_store)
     int rc = cli_open_store(ep->db, &ep->store);
     ep->have_store = rc == CLI_OK;
     return rc;
+}
+
+/* Splits one --allow ID=PUBFILE into id (NUL-terminated) and *file. */
+static int split_allow(const cli_command *cmd, const char *arg, char id[PQCOAP_ID_MAX + 1],
+                       const char **file)
+{
+    const char *eq = strchr(arg, '=');
+    size_t id_len = eq ? (size_t)(eq - arg) : 0;
+    if (!eq || id_len == 0 || id_len > PQCOAP_ID_MAX || !eq[1])
+        return cli_usage_error(cmd, "--allow needs ID=PUBFILE");
+    memcpy(id, arg, id_len);
+    id[id_len] = '\0';
+    *file = eq + 1;
+    return CLI_OK;
+}
+
+int cli_allow_check(const cli_command *cmd, cli_mode mode, const char *const *allow, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char id[PQCOAP_ID_MAX + 1];
+        const char *file;
+        pqcoap_pubkey pk;
+        int rc = split_allow(cmd, allow[i], id, &file);
+        if (rc == CLI_OK)
+            rc = cli_load_pubkey(file, &pk);
+        if (rc == CLI_OK)
+            rc = cli_check_usage(file, pk.usage, mode);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    return CLI_OK;
+}
+
+int cli_allow(cli_endpoint *ep, const cli_command *cmd, const char *const *allow, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char id[PQCOAP_ID_MAX + 1];
+        const char *file;
+        int rc = split_allow(cmd, allow[i], id, &file);
+        if (rc == CLI_OK)
+            rc = cli_trust_add(&ep->store, id, file);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    return CLI_OK;
+}
+
+static pqcoap_server *volatile running_server;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (running_server)
+        pqcoap_server_stop(running_server);
+}
+
+int cli_serve(pqcoap_server *srv, const char *addr, const char *what)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    running_server = srv;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int v6 = strchr(addr, ':') != NULL;
+    printf("listening on coap://%s%s%s:%u (%s)\n", v6 ? "[" : "", addr, v6 ? "]" : "",
+           (unsigned)pqcoap_server_port(srv), what);
+    fflush(stdout);
+    pqcoap_err err = pqcoap_server_run(srv);
+    running_server = NULL;
+    if (err != PQCOAP_OK)
+        return cli_fail(CLI_NETWORK, "server stopped: %s", pqcoap_strerror(err));
+    return CLI_OK;
 }
 
 void cli_endpoint_free(cli_endpoint *ep)

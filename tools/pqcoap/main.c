@@ -9,6 +9,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_pubkey,
     &cli_cmd_trust,
     &cli_cmd_server,
+    &cli_cmd_proxy,
     &cli_cmd_get,
     &cli_cmd_post,
     &cli_cmd_put,
