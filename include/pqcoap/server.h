@@ -87,9 +87,9 @@ pqcoap_err pqcoap_server_handle(pqcoap_server *srv, const char *path, uint8_t me
  *  separate CON message (RFC 7252 section 5.2.2; NON for a NON request); retransmissions of
  *  the request meanwhile are acknowledged again and do not reach the handler. The layer
  *  state of the exchange is kept for protect_response. The request view is NOT kept: copy
- *  what the work needs before returning. libcoap 4.3.1 clients receive a separate response
- *  larger than one block only if the request itself was sent block-wise or as NON (true of
- *  the Mode B INIT, which always exceeds 1024 bytes). Returns PQCOAP_OK, PQCOAP_ERR_STATE
+ *  what the work needs before returning. A separate response larger than one block reaches
+ *  pqcoap clients in any case, but clients built on libcoap 4.3.1's block-wise handling only
+ *  if the request itself was sent block-wise or as NON. Returns PQCOAP_OK, PQCOAP_ERR_STATE
  *  when called twice for the same request, PQCOAP_ERR_NOMEM. */
 pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket);
 

@@ -124,6 +124,49 @@ void pqcoap_net_scratch_free(pqcoap_net_scratch *s)
     memset(&s->b, 0, sizeof(s->b));
 }
 
+pqcoap_err pqcoap_net_body_put(pqcoap_net_body *b, size_t offset, const uint8_t *p, size_t n)
+{
+    if (offset > b->len)
+        return PQCOAP_ERR_MALFORMED;
+    if (n > b->limit || offset > b->limit - n)
+        return PQCOAP_ERR_TOO_LARGE;
+    if (offset + n < b->len)
+        return PQCOAP_OK;
+    if (offset + n > b->cap) {
+        /* Doubling, from one block, but never past the limit. */
+        size_t cap = b->cap ? b->cap : PQCOAP_NET_BLOCK_MAX;
+        while (cap < offset + n)
+            cap *= 2;
+        if (cap > b->limit)
+            cap = b->limit;
+        uint8_t *data = malloc(cap);
+        if (!data)
+            return PQCOAP_ERR_NOMEM;
+        if (b->data) {
+            memcpy(data, b->data, b->len);
+            pqcoap_wipe(b->data, b->cap);
+            free(b->data);
+        }
+        b->data = data;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->data + offset, p, n);
+    b->len = offset + n;
+    return PQCOAP_OK;
+}
+
+void pqcoap_net_body_free(pqcoap_net_body *b)
+{
+    if (b->data) {
+        pqcoap_wipe(b->data, b->cap);
+        free(b->data);
+    }
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
 uint64_t pqcoap_net_now_ms(void)
 {
     struct timespec ts;

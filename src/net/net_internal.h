@@ -65,6 +65,22 @@ void pqcoap_net_scratch_start(pqcoap_net_scratch *s, uint8_t code, const uint8_t
 /** Wipes and frees the payload storage of `s`. */
 void pqcoap_net_scratch_free(pqcoap_net_scratch *s);
 
+/** A body reassembled from blocks (RFC 7959), in order; its storage never exceeds `limit`
+ *  bytes. Start from all zeroes with `limit` set. */
+typedef struct pqcoap_net_body {
+    uint8_t *data;
+    size_t len, cap, limit;
+} pqcoap_net_body;
+
+/** Writes p[0..n) at `offset` of the body (a block). A block that ends before b->len (one
+ *  received before) leaves the body as it is. Returns PQCOAP_OK; PQCOAP_ERR_MALFORMED when
+ *  offset > b->len (a block is missing); PQCOAP_ERR_TOO_LARGE when offset + n > b->limit;
+ *  PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_net_body_put(pqcoap_net_body *b, size_t offset, const uint8_t *p, size_t n);
+
+/** Wipes and frees the body's storage and empties it (the limit stays). */
+void pqcoap_net_body_free(pqcoap_net_body *b);
+
 /** Monotonic clock in milliseconds. */
 uint64_t pqcoap_net_now_ms(void);
 

@@ -1,0 +1,3 @@
+# Regression tests of the CoAP endpoints (src/net) against hostile peers, over real UDP on
+# loopback.
+pqcoap_test(netfix_client_block2 security ${CMAKE_CURRENT_SOURCE_DIR}/netfix_block2.c)
