@@ -35,12 +35,21 @@ typedef struct pqcoap_server_config {
                                           default 4 */
     unsigned transfer_timeout_s; /**< a block-wise request without a new block for this long
                                       is dropped; default 60 s */
+    unsigned max_kept_responses; /**< requests remembered for duplicate detection (RFC 7252
+                                      section 4.5): a request repeated byte for byte (message
+                                      ID, type, code, token, options, payload) from the same
+                                      address and port within EXCHANGE_LIFETIME (247 s) is
+                                      not handled again;
+                                      a CON one gets the same response again (at most 5
+                                      times), a NON one nothing. Over the limit the least
+                                      recently used is forgotten. Each keeps one response
+                                      datagram (a block-wise one's first block); default 256 */
 } pqcoap_server_config;
 
 /** Default server settings (see the field comments). A block-wise request whose Size1 or
  *  whose blocks so far exceed max_body gets 4.13 with Size1 at once; the bodies being
  *  received take at most max_transfers * max_body bytes (plus the layer's overhead each). */
-#define PQCOAP_SERVER_CONFIG_INIT {"0.0.0.0", 5683, 65536, 0, NULL, 1000, 60, 64, 4, 60}
+#define PQCOAP_SERVER_CONFIG_INIT {"0.0.0.0", 5683, 65536, 0, NULL, 1000, 60, 64, 4, 60, 256}
 
 typedef struct pqcoap_server pqcoap_server;
 

@@ -95,6 +95,15 @@ void pqcoap_net_exchange(pqcoap_exchange *x, const coap_address_t *peer, const c
     x->confirmable = coap_pdu_get_type(pdu) == COAP_MESSAGE_CON;
 }
 
+void pqcoap_net_answer_later(coap_session_t *session, const coap_pdu_t *request,
+                             coap_pdu_t *response)
+{
+    if (coap_pdu_get_type(request) == COAP_MESSAGE_CON)
+        coap_send_ack(session, request);
+    coap_pdu_set_type(response, COAP_MESSAGE_NON);
+    coap_pdu_set_code(response, COAP_EMPTY_CODE);
+}
+
 pqcoap_err pqcoap_net_scratch_alloc(pqcoap_net_scratch *s, size_t payload_cap)
 {
     uint8_t *p = malloc(payload_cap ? payload_cap : 1);

@@ -81,6 +81,41 @@ pqcoap_err pqcoap_net_body_put(pqcoap_net_body *b, size_t offset, const uint8_t 
 /** Wipes and frees the body's storage and empties it (the limit stays). */
 void pqcoap_net_body_free(pqcoap_net_body *b);
 
+/** Leaves a request unanswered for now (deferred): an empty ACK for a CON request (RFC 7252
+ *  section 5.2.2) and nothing else, as libcoap sends nothing for an empty NON response. */
+void pqcoap_net_answer_later(coap_session_t *session, const coap_pdu_t *request,
+                             coap_pdu_t *response);
+
+/** Bytes of a request digest (SHA-256). */
+#define PQCOAP_NET_DIGEST_LEN 32
+
+/** The requests a server answered, kept for their duplicates (RFC 7252 section 4.5; dedup.c).
+ *  Start from all zeroes. */
+typedef struct pqcoap_net_dedup {
+    struct pqcoap_net_kept *kept;
+    unsigned n;
+    uint64_t clock;
+} pqcoap_net_dedup;
+
+/** Makes room for `n` requests. PQCOAP_OK or PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_net_dedup_init(pqcoap_net_dedup *d, unsigned n);
+
+/** Frees what `d` keeps; a zeroed `d` is fine. */
+void pqcoap_net_dedup_free(pqcoap_net_dedup *d);
+
+/** Returns 1 if `request` (from the session's peer) duplicates one answered within
+ *  EXCHANGE_LIFETIME: `response` is then filled with the answer to send again, or left to be
+ *  dropped. Returns 0 otherwise, with the request's digest in `digest` and *known = 1 when it
+ *  can be kept (pqcoap_net_dedup_keep). */
+int pqcoap_net_dedup_answer(pqcoap_net_dedup *d, coap_session_t *session,
+                            const coap_pdu_t *request, coap_pdu_t *response,
+                            uint8_t digest[PQCOAP_NET_DIGEST_LEN], int *known);
+
+/** Keeps what the server left in `response` for duplicates of `request` (digest `digest`). */
+void pqcoap_net_dedup_keep(pqcoap_net_dedup *d, coap_session_t *session,
+                           const coap_pdu_t *request, const uint8_t digest[PQCOAP_NET_DIGEST_LEN],
+                           const coap_pdu_t *response);
+
 /** Monotonic clock in milliseconds. */
 uint64_t pqcoap_net_now_ms(void);
 

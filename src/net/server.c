@@ -1,6 +1,7 @@
-/* CoAP server on libcoap: every request goes through one dispatcher (libcoap's "unknown
- * resource"), which runs the layer's check, routes by path and method, runs the handler or
- * defers it, protects the response and hands it to libcoap (block-wise as needed).
+/* CoAP server on libcoap: every request that is not a duplicate (dedup.c) goes through one
+ * dispatcher (libcoap's "unknown resource"), which runs the layer's check, routes by path and
+ * method, runs the handler or defers it, protects the response and hands it to libcoap
+ * (block-wise as needed).
  * Deferred responses come back through a locked queue and an eventfd and are sent by the
  * I/O thread as separate responses (RFC 7252 section 5.2.2). */
 #include "pqcoap/server.h"
@@ -72,6 +73,7 @@ struct pqcoap_server {
     ticket *tickets;
     transfer *transfers;
     unsigned n_transfers;
+    pqcoap_net_dedup dedup;     /* requests answered, for their duplicates */
     uint64_t next_ticket;
     uint32_t next_etag;
     pthread_mutex_t lock;       /* guards queue */
@@ -294,17 +296,6 @@ static ticket *ticket_of(pqcoap_server *srv, coap_session_t *session, coap_bin_c
             return t;
     }
     return NULL;
-}
-
-/* Leaves a deferred request for later: an empty ACK for a CON request (RFC 7252 section
- * 5.2.2, also for each retransmission of it), and libcoap sends nothing else, as it does
- * for an empty NON response. */
-static void answer_later(coap_session_t *session, const coap_pdu_t *request, coap_pdu_t *response)
-{
-    if (coap_pdu_get_type(request) == COAP_MESSAGE_CON)
-        coap_send_ack(session, request);
-    coap_pdu_set_type(response, COAP_MESSAGE_NON);
-    coap_pdu_set_code(response, COAP_EMPTY_CODE);
 }
 
 /* Sends the completed response `resp` of ticket t and frees the ticket. */
@@ -553,14 +544,14 @@ static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t 
                   const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response,
                   const pqcoap_msg *wire);
 
-/* The one libcoap request handler: every method, every path. */
-static void on_request(coap_resource_t *resource, coap_session_t *session,
-                       const coap_pdu_t *request, const coap_string_t *query,
-                       coap_pdu_t *response)
+/* Every request that is not a duplicate: answers it, or defers it. */
+static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
+                     const coap_pdu_t *request, const coap_string_t *query,
+                     coap_pdu_t *response)
 {
-    pqcoap_server *srv = coap_resource_get_userdata(resource);
     if (ticket_of(srv, session, coap_pdu_get_token(request))) {
-        answer_later(session, request, response); /* a retransmission: still working */
+        /* a retransmission: still working */
+        pqcoap_net_answer_later(session, request, response);
         return;
     }
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
@@ -586,6 +577,23 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     serve(srv, resource, session, request, query, response, &wire);
     if (t)
         transfer_done(srv, t);
+}
+
+/* The one libcoap request handler: every method, every path. A duplicate (RFC 7252 section
+ * 4.5) gets the kept response; any other request goes to the dispatcher, whose response is
+ * kept for its duplicates. */
+static void on_request(coap_resource_t *resource, coap_session_t *session,
+                       const coap_pdu_t *request, const coap_string_t *query,
+                       coap_pdu_t *response)
+{
+    pqcoap_server *srv = coap_resource_get_userdata(resource);
+    uint8_t digest[PQCOAP_NET_DIGEST_LEN];
+    int known = 0;
+    if (pqcoap_net_dedup_answer(&srv->dedup, session, request, response, digest, &known))
+        return;
+    dispatch(srv, resource, session, request, query, response);
+    if (known)
+        pqcoap_net_dedup_keep(&srv->dedup, session, request, digest, response);
 }
 
 /* Runs the layer's check, the handler and protect_response for the request `wire`. */
@@ -620,7 +628,8 @@ static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t 
     }
     pqcoap_server_req rq = {srv, &x, session, request, 0};
     if (run_handler(srv, req, &rq)) {
-        answer_later(session, request, response); /* deferred: the state went to the ticket */
+        /* deferred: the state went to the ticket */
+        pqcoap_net_answer_later(session, request, response);
         if (srv->state)
             pqcoap_wipe(srv->state, srv->layer.state_size);
         return;
@@ -779,6 +788,7 @@ static pqcoap_err server_setup(pqcoap_server *srv, char *msg, size_t cap)
     if (pqcoap_net_scratch_alloc(&srv->in, body_cap) != PQCOAP_OK ||
         pqcoap_net_scratch_alloc(&srv->out, srv->cfg.max_body) != PQCOAP_OK ||
         pqcoap_net_scratch_alloc(&srv->wire, body_cap) != PQCOAP_OK ||
+        pqcoap_net_dedup_init(&srv->dedup, srv->cfg.max_kept_responses) != PQCOAP_OK ||
         (srv->layer.state_size && !(srv->state = calloc(1, srv->layer.state_size)))) {
         pqcoap_net_msg(msg, cap, "out of memory");
         return PQCOAP_ERR_NOMEM;
@@ -870,6 +880,8 @@ pqcoap_err pqcoap_server_create(const pqcoap_server_config *cfg, pqcoap_server *
         srv->cfg.max_transfers_per_peer = defaults.max_transfers_per_peer;
     if (!srv->cfg.transfer_timeout_s)
         srv->cfg.transfer_timeout_s = defaults.transfer_timeout_s;
+    if (!srv->cfg.max_kept_responses)
+        srv->cfg.max_kept_responses = defaults.max_kept_responses;
     if (cfg->layer) {
         srv->layer = *cfg->layer;
         srv->has_layer = 1;
@@ -897,6 +909,7 @@ void pqcoap_server_free(pqcoap_server *srv)
         ticket_free(srv, srv->tickets);
     while (srv->transfers)
         transfer_free(srv, srv->transfers);
+    pqcoap_net_dedup_free(&srv->dedup);
     if (srv->ctx)
         coap_free_context(srv->ctx);
     while (srv->queue) {

@@ -54,20 +54,29 @@ static inline size_t put_uint(uint8_t *d, size_t n, uint16_t *last, uint16_t num
     return put_opt(d, n, last, num, b, len);
 }
 
+/* Writes the header of a CON (con = 1) or NON request with `code`, message ID `mid` and
+ * token = mid (2 bytes), then Uri-Path `path` (one segment); returns its length. */
+static inline size_t raw_request(uint8_t *d, int con, uint8_t code, uint16_t mid,
+                                 const char *path, uint16_t *last)
+{
+    size_t n = 0;
+    d[n++] = con ? 0x42 : 0x52; /* version 1, CON or NON, token length 2 */
+    d[n++] = code;
+    d[n++] = (uint8_t)(mid >> 8);
+    d[n++] = (uint8_t)mid;
+    d[n++] = (uint8_t)(mid >> 8);
+    d[n++] = (uint8_t)mid;
+    *last = 0;
+    return put_opt(d, n, last, PQCOAP_OPT_URI_PATH, (const uint8_t *)path, strlen(path));
+}
+
 /* A CON POST of `path` (one segment) with token = mid, Block1 (num, m, SZX 6) and, when
  * not 0, Size1 and a one-byte Request-Tag; `payload_len` bytes of 'x'. */
 static inline size_t block_post(uint8_t *d, const char *path, uint16_t mid, uint32_t num, int m,
-                         uint32_t size1, uint8_t rtag, size_t payload_len)
+                                uint32_t size1, uint8_t rtag, size_t payload_len)
 {
-    size_t n = 0;
-    uint16_t last = 0;
-    d[n++] = 0x42; /* version 1, CON, token length 2 */
-    d[n++] = PQCOAP_POST;
-    d[n++] = (uint8_t)(mid >> 8);
-    d[n++] = (uint8_t)mid;
-    d[n++] = (uint8_t)(mid >> 8);
-    d[n++] = (uint8_t)mid;
-    n = put_opt(d, n, &last, PQCOAP_OPT_URI_PATH, (const uint8_t *)path, strlen(path));
+    uint16_t last;
+    size_t n = raw_request(d, 1, PQCOAP_POST, mid, path, &last);
     n = put_uint(d, n, &last, PQCOAP_OPT_BLOCK1, num << 4 | (uint32_t)m << 3 | 6);
     if (size1)
         n = put_uint(d, n, &last, PQCOAP_OPT_SIZE1, size1);
