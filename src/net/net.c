@@ -54,10 +54,10 @@ pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
         opts[out->n_opts].len = coap_opt_length(o);
         out->n_opts++;
     }
-    size_t len = 0, offset = 0, total = 0;
+    size_t len = 0;
     const uint8_t *data = NULL;
-    /* With COAP_BLOCK_SINGLE_BODY the data is the whole body (offset 0, len == total). */
-    if (!coap_get_data_large(pdu, &len, &data, &offset, &total))
+    /* One datagram's data: no endpoint sets COAP_BLOCK_SINGLE_BODY. */
+    if (!coap_get_data(pdu, &len, &data))
         len = 0;
     out->payload = len ? data : NULL;
     out->payload_len = len;

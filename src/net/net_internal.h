@@ -9,6 +9,7 @@
 #include "pqcoap/error.h"
 #include "pqcoap/layer.h"
 #include "pqcoap/msg.h"
+#include "pqcoap/server.h"
 
 /** Most options one message may carry through the endpoints. */
 #define PQCOAP_NET_MAX_OPTS 64
@@ -29,13 +30,17 @@ void pqcoap_net_startup(int log_level);
  *  (a Size1 in a 4.13 response stays visible). */
 int pqcoap_net_hidden_opt(uint16_t number, int is_request);
 
-/** Fills `out` with a view of `pdu`: code, token, the options that are not hidden (into
- *  opts[0..cap)) and the whole (reassembled) payload. Values point into the PDU.
- *  Returns PQCOAP_OK or PQCOAP_ERR_TOO_LARGE when there are more than `cap` options. */
 /** Size of m encoded as a CoAP message (RFC 7252 section 3): 4-byte header, token, options
  *  with their delta/length headers, and 0xFF + payload when there is a payload. */
 size_t pqcoap_net_msg_size(const pqcoap_msg *m);
 
+/** Fills `out` with a view of `pdu`: code, token, the options that are not hidden (into
+ *  opts[0..cap)) and the payload. Values point into the PDU. Every length is bounded by the
+ *  one datagram the PDU came in: libcoap's parse allows a token of at most 8 bytes, option
+ *  numbers up to 65535 and values within the datagram, and neither endpoint lets libcoap
+ *  reassemble a block-wise body (the client and server do that themselves, within their
+ *  limits). Returns PQCOAP_OK or PQCOAP_ERR_TOO_LARGE when there are more than `cap`
+ *  options. */
 pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
                            pqcoap_msg *out);
 
@@ -115,6 +120,10 @@ int pqcoap_net_dedup_answer(pqcoap_net_dedup *d, coap_session_t *session,
 void pqcoap_net_dedup_keep(pqcoap_net_dedup *d, coap_session_t *session,
                            const coap_pdu_t *request, const uint8_t digest[PQCOAP_NET_DIGEST_LEN],
                            const coap_pdu_t *response);
+
+/** Bytes of storage a server holds for the bodies of block-wise requests, being received
+ *  or kept after they were served (for tests of the limits). Call from the I/O thread. */
+size_t pqcoap_net_server_body_bytes(const pqcoap_server *srv);
 
 /** Monotonic clock in milliseconds. */
 uint64_t pqcoap_net_now_ms(void);

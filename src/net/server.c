@@ -46,8 +46,7 @@ typedef struct transfer {
     char path[PATH_LEN];
     uint8_t rtag[8];            /* Request-Tag (RFC 9175 section 3.2: 0 to 8 bytes) */
     size_t rtag_len;
-    uint8_t *body;
-    size_t len, cap;
+    pqcoap_net_body body;       /* at most max_body + the layer's overhead */
     uint64_t last_ms;           /* when the last block arrived */
     int done;                   /* the body was served; kept for a retransmitted last block */
     struct transfer *next;
@@ -101,12 +100,14 @@ static void release_body(coap_session_t *session, void *app_ptr)
     free(app_ptr);
 }
 
-/* Largest block the peer may receive: its Block2 request (RFC 7959 section 2.4) or 1024. */
+/* Largest block the peer may receive: its Block2 request (RFC 7959 section 2.4) or 1024.
+ * SZX 7 is no block size over UDP (RFC 8323 BERT); libcoap then sends 1024-byte blocks. */
 static size_t block_limit(const coap_pdu_t *request)
 {
     coap_opt_iterator_t it;
     coap_opt_t *o = coap_check_option(request, COAP_OPTION_BLOCK2, &it);
-    return o ? (size_t)16 << COAP_OPT_BLOCK_SZX(o) : PQCOAP_NET_BLOCK_MAX;
+    return o && COAP_OPT_BLOCK_SZX(o) < 7 ? (size_t)16 << COAP_OPT_BLOCK_SZX(o)
+                                          : PQCOAP_NET_BLOCK_MAX;
 }
 
 /* True if ETag `o` survives libcoap's block-wise sending, which carries it as an integer. */
@@ -335,7 +336,7 @@ static void transfer_free(pqcoap_server *srv, transfer *t)
             break;
         }
     }
-    free(t->body);
+    pqcoap_net_body_free(&t->body);
     free(t);
 }
 
@@ -418,6 +419,7 @@ static transfer *new_transfer(pqcoap_server *srv, const coap_address_t *peer, co
     if (!t)
         return NULL;
     coap_address_copy(&t->peer, peer);
+    t->body.limit = srv->cfg.max_body + srv->layer.overhead;
     memcpy(t->path, path, strlen(path) + 1);
     if (rtag_len)
         memcpy(t->rtag, rtag, rtag_len);
@@ -428,32 +430,13 @@ static transfer *new_transfer(pqcoap_server *srv, const coap_address_t *peer, co
     return t;
 }
 
-/* Stores `len` bytes at `offset` of the body of t, growing it. 0 when memory is short. */
-static int transfer_put(transfer *t, size_t offset, const uint8_t *data, size_t len)
-{
-    if (offset + len < t->len)
-        return 1; /* a block received before */
-    if (offset + len > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : PQCOAP_NET_BLOCK_MAX;
-        while (cap < offset + len)
-            cap *= 2;
-        uint8_t *body = realloc(t->body, cap);
-        if (!body)
-            return 0;
-        t->body = body;
-        t->cap = cap;
-    }
-    if (len)
-        memcpy(t->body + offset, data, len);
-    t->len = offset + len;
-    return 1;
-}
-
 /* Block1 (RFC 7959 section 2.5): collects the blocks of a request in order and answers
  * 2.31 to all but the last (libcoap has put the Block1 option into the response). Returns
  * the transfer holding the whole body after the last block, NULL when the answer is in
  * `response`. Refuses early: a Size1 (section 4) or blocks beyond max_body get 4.13, a new
- * transfer over the limits 5.03 with Max-Age. */
+ * transfer over the limits 5.03 with Max-Age, a last block that ends inside the body the
+ * earlier blocks brought 4.00. The body's storage never exceeds max_body plus the layer's
+ * overhead. */
 static transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
                                coap_session_t *session, const coap_pdu_t *request,
                                const coap_string_t *query, coap_pdu_t *response,
@@ -499,8 +482,9 @@ static transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
     if (t && t->done) {
         /* RFC 7252 section 4.5: the last block again (its response was lost) is served again
          * from the kept body, so the layer's retransmission handling can answer it. */
-        if (!blk->m && offset + wire->payload_len == t->len &&
-            memcmp(t->body + offset, wire->payload, wire->payload_len) == 0)
+        if (!blk->m && offset + wire->payload_len == t->body.len &&
+            (wire->payload_len == 0 ||
+             memcmp(t->body.data + offset, wire->payload, wire->payload_len) == 0))
             return t;
         transfer_free(srv, t);
         t = NULL;
@@ -517,8 +501,8 @@ static transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
         }
     }
     if (blk->num == 0)
-        t->len = 0; /* a new body, also when the peer restarts one */
-    if (!t || offset > t->len) {
+        t->body.len = 0; /* a new body, also when the peer restarts one */
+    if (!t || offset > t->body.len) {
         if (t)
             transfer_free(srv, t);
         /* RFC 7959 section 2.9.2: 4.08 when blocks are missing. */
@@ -526,7 +510,14 @@ static transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
                   "request entity incomplete", 0, 0);
         return NULL;
     }
-    if (!transfer_put(t, offset, wire->payload, wire->payload_len)) {
+    if (!blk->m && offset + wire->payload_len < t->body.len) {
+        /* The last block ends inside what earlier blocks with M set brought. */
+        transfer_free(srv, t);
+        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 0),
+                  "last block ends inside the body", 0, 0);
+        return NULL;
+    }
+    if (pqcoap_net_body_put(&t->body, offset, wire->payload, wire->payload_len) != PQCOAP_OK) {
         transfer_free(srv, t);
         put_error(srv, resource, session, request, query, response, PQCOAP_CODE(5, 0),
                   "out of memory", 0, 0);
@@ -571,8 +562,8 @@ static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session
         t = receive_block(srv, resource, session, request, query, response, &blk, &wire);
         if (!t)
             return;
-        wire.payload = t->body;
-        wire.payload_len = t->len;
+        wire.payload = t->body.data;
+        wire.payload_len = t->body.len;
     }
     serve(srv, resource, session, request, query, response, &wire);
     if (t)
@@ -936,6 +927,14 @@ void pqcoap_server_free(pqcoap_server *srv)
     pqcoap_net_scratch_free(&srv->out);
     pqcoap_net_scratch_free(&srv->wire);
     free(srv);
+}
+
+size_t pqcoap_net_server_body_bytes(const pqcoap_server *srv)
+{
+    size_t n = 0;
+    for (const transfer *t = srv->transfers; t; t = t->next)
+        n += t->body.cap;
+    return n;
 }
 
 uint16_t pqcoap_server_port(const pqcoap_server *srv)
