@@ -91,8 +91,8 @@ void pqcoap_client_free(pqcoap_client *cl);
  *  req->expect_success is set. Other results: PQCOAP_ERR_TIMEOUT when no complete response
  *  came within the configured timeout; PQCOAP_ERR_TOO_LARGE when the request or response
  *  body exceeds max_body (a block-wise response at the first block, or the Size2, that
- *  passes it); PQCOAP_ERR_MALFORMED when the blocks of a response come out of order, short
- *  or with another ETag, or a 2.31 Continue answers no block; PQCOAP_ERR_COAP when the
+ *  passes it); PQCOAP_ERR_MALFORMED when the blocks of a response come out of order, short,
+ *  with another ETag or without Block2, or a 2.31 Continue answers no block; PQCOAP_ERR_COAP when the
  *  server answered with Reset; any error of
  *  the layer's hooks; PQCOAP_ERR_ARG on bad input; PQCOAP_ERR_NOMEM / PQCOAP_ERR_IO. The
  *  reason of a failure is in pqcoap_client_last_error. Completions of requests started with

@@ -307,10 +307,16 @@ static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
             slot_finish(cl, s, err);
         return;
     }
-    if ((wire.code >> 5) == 2 && coap_get_block_b(cl->sess, pdu, COAP_OPTION_BLOCK2, &b) &&
-        (b.num || b.m || s->resp.len)) {
-        int done;
-        err = block2_take(cl, s, pdu, &b, &wire, &done);
+    int has_block2 = coap_get_block_b(cl->sess, pdu, COAP_OPTION_BLOCK2, &b);
+    if ((wire.code >> 5) == 2 && (s->resp.len || (has_block2 && (b.num || b.m)))) {
+        int done = 0;
+        if (!has_block2) {
+            /* A block-wise response under way: a success without Block2 is no block of it. */
+            pqcoap_net_msg(s->msg, sizeof(s->msg), "response block without Block2 option");
+            err = PQCOAP_ERR_MALFORMED;
+        } else {
+            err = block2_take(cl, s, pdu, &b, &wire, &done);
+        }
         if (err != PQCOAP_OK)
             slot_finish(cl, s, err);
         if (err != PQCOAP_OK || !done)

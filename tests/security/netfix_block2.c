@@ -2,8 +2,9 @@
  * the client's body limit on the first block ends the request at once with
  * PQCOAP_ERR_TOO_LARGE; endless blocks without Size2 end it at the first block past the limit,
  * so the blocks the client asks for (and the memory it holds) stay bounded by the limit; the
- * Mode A and Mode B clients, which sit on this client, stop the same way; honest block-wise
- * bodies up to the limit still arrive whole. */
+ * Mode A and Mode B clients, which sit on this client, stop the same way; a block that comes
+ * without its Block2 option is not taken for the rest of the body; honest block-wise bodies
+ * up to the limit still arrive whole. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ typedef struct hostile {
     uint16_t port;
     uint32_t size2;
     size_t total;
+    int unblocked;              /* blocks after block 0 come without Block2 option */
     atomic_int asked;           /* requests answered with a Block2 block */
     atomic_int stop;
     pthread_t thread;
@@ -70,8 +72,9 @@ static void answer_request(hostile *h, const uint8_t *d, size_t n, const struct 
             more = offset + len < h->total;
         }
         out[1] = q.code == PQCOAP_GET ? PQCOAP_CODE(2, 5) : PQCOAP_CODE(2, 4);
-        o = put_uint(out, o, &last, PQCOAP_OPT_BLOCK2,
-                     (uint32_t)(offset / bs) << 4 | (uint32_t)more << 3 | szx);
+        if (!h->unblocked || offset == 0)
+            o = put_uint(out, o, &last, PQCOAP_OPT_BLOCK2,
+                         (uint32_t)(offset / bs) << 4 | (uint32_t)more << 3 | szx);
         if (q.has_block1)
             o = put_uint(out, o, &last, PQCOAP_OPT_BLOCK1, q.block1);
         if (h->size2 && offset == 0)
@@ -99,11 +102,12 @@ static void *hostile_main(void *arg)
     return NULL;
 }
 
-static int hostile_start(hostile *h, uint32_t size2, size_t total)
+static int hostile_start(hostile *h, uint32_t size2, size_t total, int unblocked)
 {
     memset(h, 0, sizeof(*h));
     h->size2 = size2;
     h->total = total;
+    h->unblocked = unblocked;
     h->fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in a;
     socklen_t alen = sizeof(a);
@@ -170,31 +174,35 @@ static void test_plain(void)
 {
     hostile h;
     /* Size2 far above the limit on block 0: refused at once, no second block asked for. */
-    CHECK(hostile_start(&h, HUGE_SIZE2, 0));
+    CHECK(hostile_start(&h, HUGE_SIZE2, 0, 0));
     CHECK_EQ_INT(plain_get(&h, 1024, 0), PQCOAP_ERR_TOO_LARGE);
     CHECK_EQ_INT(hostile_stop(&h), 1);
     /* One byte too many announced. */
-    CHECK(hostile_start(&h, LIMIT + 1, LIMIT + 1));
+    CHECK(hostile_start(&h, LIMIT + 1, LIMIT + 1, 0));
     CHECK_EQ_INT(plain_get(&h, 1024, 0), PQCOAP_ERR_TOO_LARGE);
     CHECK_EQ_INT(hostile_stop(&h), 1);
     /* No Size2, blocks with M=1 without end: the client stops at the first block past the
      * limit (blocks 0..3 fill it, block 4 is refused). */
-    CHECK(hostile_start(&h, 0, 0));
+    CHECK(hostile_start(&h, 0, 0, 0));
     CHECK_EQ_INT(plain_get(&h, 1024, 0), PQCOAP_ERR_TOO_LARGE);
     CHECK_EQ_INT(hostile_stop(&h), LIMIT / 1024 + 1);
     /* The same in 64-byte blocks. */
-    CHECK(hostile_start(&h, 0, 0));
+    CHECK(hostile_start(&h, 0, 0, 0));
     CHECK_EQ_INT(plain_get(&h, 64, 0), PQCOAP_ERR_TOO_LARGE);
     CHECK_EQ_INT(hostile_stop(&h), LIMIT / 64 + 1);
     /* One byte past the limit, no Size2: refused at the block holding that byte. */
-    CHECK(hostile_start(&h, 0, LIMIT + 1));
+    CHECK(hostile_start(&h, 0, LIMIT + 1, 0));
     CHECK_EQ_INT(plain_get(&h, 1024, 0), PQCOAP_ERR_TOO_LARGE);
     CHECK_EQ_INT(hostile_stop(&h), LIMIT / 1024 + 1);
+    /* Block 1 comes as a whole response of its own (no Block2): not taken for the body. */
+    CHECK(hostile_start(&h, 0, 3000, 1));
+    CHECK_EQ_INT(plain_get(&h, 1024, 0), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(hostile_stop(&h), 2);
     /* Honest bodies: exactly the limit, with Size2, in 1024- and 64-byte blocks. */
-    CHECK(hostile_start(&h, LIMIT, LIMIT));
+    CHECK(hostile_start(&h, LIMIT, LIMIT, 0));
     CHECK_EQ_INT(plain_get(&h, 1024, LIMIT), PQCOAP_OK);
     CHECK_EQ_INT(hostile_stop(&h), LIMIT / 1024);
-    CHECK(hostile_start(&h, 0, LIMIT - 100));
+    CHECK(hostile_start(&h, 0, LIMIT - 100, 0));
     CHECK_EQ_INT(plain_get(&h, 64, LIMIT - 100), PQCOAP_OK);
     CHECK_EQ_INT(hostile_stop(&h), (LIMIT - 100 + 63) / 64);
 }
@@ -245,7 +253,7 @@ static void test_layers(void)
     for (int session = 0; session <= 1; session++) {
         for (int endless = 0; endless <= 1; endless++) {
             hostile h;
-            CHECK(hostile_start(&h, endless ? 0 : HUGE_SIZE2, 0));
+            CHECK(hostile_start(&h, endless ? 0 : HUGE_SIZE2, 0, 0));
             CHECK_EQ_INT(layered_request(&h, session), PQCOAP_ERR_TOO_LARGE);
             CHECK_EQ_INT(hostile_stop(&h), endless ? LIMIT / 1024 + 1 : 1);
         }
