@@ -17,7 +17,10 @@ extern "C" {
 typedef struct pqcoap_client_config {
     uint32_t timeout_ms;        /**< overall time per request (all retransmissions and
                                      blocks included); default 10000 */
-    size_t max_body;            /**< largest request and response body in bytes; default 65536 */
+    size_t max_body;            /**< largest request and response body in bytes; default
+                                     65536. A block-wise response is refused as soon as its
+                                     Size2 or its blocks so far pass it: the client holds and
+                                     asks for no more than that */
     uint16_t block_size;        /**< block-wise block size, a power of two 16..1024; default 1024 */
     size_t max_in_flight;       /**< requests in flight at once (send + poll); default 16 */
     uint16_t nstart;            /**< CON requests libcoap lets be outstanding at once
@@ -87,7 +90,10 @@ void pqcoap_client_free(pqcoap_client *cl);
  *  (caller frees it) and gives PQCOAP_OK, or PQCOAP_ERR_COAP for a 4.xx/5.xx answer when
  *  req->expect_success is set. Other results: PQCOAP_ERR_TIMEOUT when no complete response
  *  came within the configured timeout; PQCOAP_ERR_TOO_LARGE when the request or response
- *  body exceeds max_body; PQCOAP_ERR_COAP when the server answered with Reset; any error of
+ *  body exceeds max_body (a block-wise response at the first block, or the Size2, that
+ *  passes it); PQCOAP_ERR_MALFORMED when the blocks of a response come out of order, short,
+ *  with another ETag or without Block2, or a 2.31 Continue answers no block; PQCOAP_ERR_COAP when the
+ *  server answered with Reset; any error of
  *  the layer's hooks; PQCOAP_ERR_ARG on bad input; PQCOAP_ERR_NOMEM / PQCOAP_ERR_IO. The
  *  reason of a failure is in pqcoap_client_last_error. Completions of requests started with
  *  pqcoap_client_send that finish meanwhile stay queued for pqcoap_client_poll. */

@@ -43,12 +43,22 @@ typedef struct pqcoap_server_config {
      *  retransmit meanwhile; retransmissions that come are not answered until then.
      *  0..60000 ms; default 0: the empty ACK goes at once. */
     unsigned ack_delay_ms;
+    unsigned max_kept_responses; /**< requests remembered for duplicate detection (RFC 7252
+                                      section 4.5): a request repeated byte for byte (message
+                                      ID, type, code, token, options, payload) from the same
+                                      address and port within EXCHANGE_LIFETIME (247 s) is
+                                      not handled again;
+                                      a CON one gets the same response again (at most 5
+                                      times), a NON one nothing. Over the limit the least
+                                      recently used is forgotten. Each keeps one response
+                                      datagram (a block-wise one's first block); default 256 */
 } pqcoap_server_config;
 
 /** Default server settings (see the field comments). A block-wise request whose Size1 or
  *  whose blocks so far exceed max_body gets 4.13 with Size1 at once; the bodies being
  *  received take at most max_transfers * max_body bytes (plus the layer's overhead each). */
-#define PQCOAP_SERVER_CONFIG_INIT {"0.0.0.0", 5683, 65536, 0, NULL, 1000, 60, 64, 4, 60, 0}
+#define PQCOAP_SERVER_CONFIG_INIT {"0.0.0.0", 5683, 65536, 0, NULL, 1000, 60, 64, 4, 60, 0, \
+                                   256}
 
 typedef struct pqcoap_server pqcoap_server;
 
@@ -103,9 +113,9 @@ pqcoap_err pqcoap_server_handle_default(pqcoap_server *srv, pqcoap_handler_fn fn
  *  separate CON message (RFC 7252 section 5.2.2; NON for a NON request); retransmissions of
  *  the request meanwhile are acknowledged again and do not reach the handler. The layer
  *  state of the exchange is kept for protect_response. The request view is NOT kept: copy
- *  what the work needs before returning. libcoap 4.3.1 clients receive a separate response
- *  larger than one block only if the request itself was sent block-wise or as NON (true of
- *  the Mode B INIT, which always exceeds 1024 bytes). Returns PQCOAP_OK, PQCOAP_ERR_STATE
+ *  what the work needs before returning. A separate response larger than one block reaches
+ *  pqcoap clients in any case, but clients built on libcoap 4.3.1's block-wise handling only
+ *  if the request itself was sent block-wise or as NON. Returns PQCOAP_OK, PQCOAP_ERR_STATE
  *  when called twice for the same request, PQCOAP_ERR_NOMEM. */
 pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket);
 

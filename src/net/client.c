@@ -1,5 +1,6 @@
 /* CoAP client on libcoap: one context and UDP session per client, a table of requests in
- * flight matched to responses by token, overall timeouts, block-wise bodies, layer hooks. */
+ * flight matched to responses by token, overall timeouts, block-wise bodies (sent and
+ * received here, within the body limit), layer hooks. */
 #include "pqcoap/client.h"
 #include "net/net_internal.h"
 
@@ -34,6 +35,15 @@ typedef struct slot {
     pqcoap_err err;
     pqcoap_reply reply;
     char msg[MSG_LEN];
+    /* Block-wise transfer (RFC 7959), run here and not by libcoap (see client_setup). Each
+     * block is a request of its own with a fresh token (the slot's `token` from then on). */
+    int con;                    /* the request and its blocks are CON (else NON) */
+    pqcoap_reply wire_req;      /* the request as sent: code, options, whole body, first token */
+    size_t off1;                /* Block1: offset of the block in flight */
+    int szx1;                   /* Block1: block size exponent */
+    pqcoap_net_body resp;       /* Block2: the response body so far */
+    uint8_t etag[8];            /* Block2: ETag of block 0, which every block must carry */
+    size_t etag_len;
 } slot;
 
 struct pqcoap_client {
@@ -127,6 +137,8 @@ static void slot_finish(pqcoap_client *cl, slot *s, pqcoap_err err)
         cl->layer.end(cl->layer.ctx, s->state_mem);
     if (s->state_mem)
         pqcoap_wipe(s->state_mem, cl->layer.state_size);
+    pqcoap_reply_free(&s->wire_req);
+    pqcoap_net_body_free(&s->resp);
     s->err = err;
     s->state = SLOT_DONE;
     s->done_seq = ++cl->done_counter;
@@ -144,6 +156,138 @@ static void describe_code(char *dst, size_t cap, const pqcoap_msg *m)
                    n ? ": " : "", diag);
 }
 
+/* ---- block-wise transfer ------------------------------------------------------------ */
+
+/* Adds Block option `number` (RFC 7959 section 2.2). Returns 0 when it does not fit. */
+static int add_block_opt(coap_pdu_t *pdu, uint16_t number, uint32_t num, int more, int szx)
+{
+    uint8_t buf[4];
+    unsigned v = (unsigned)(num << 4 | (more ? 8u : 0u) | (unsigned)szx);
+    return coap_add_option(pdu, number, coap_encode_var_safe(buf, sizeof(buf), v), buf) != 0;
+}
+
+/* Fills the fresh `pdu` with slot s's request and sends it (libcoap retransmits a CON one
+ * and owns the PDU from then on). With `block2` < 0: the body, or when it takes more than one
+ * block the Block1 block at s->off1 (RFC 7959 section 2.5) with Size1 (section 4) and the
+ * first token as Request-Tag (RFC 9175 section 3); with `block2` >= 0: the request for
+ * response block `block2` of 2^(szx+4) bytes (section 2.4), without body. */
+static pqcoap_err send_step(pqcoap_client *cl, slot *s, coap_pdu_t *pdu, long block2, int szx)
+{
+    const pqcoap_msg *w = &s->wire_req.msg;
+    const uint8_t *data = w->payload;
+    size_t len = w->payload_len;
+    int ok = coap_add_token(pdu, s->token_len, s->token) &&
+             pqcoap_net_put_opts(pdu, w, 0) == PQCOAP_OK;
+    if (block2 >= 0) {
+        ok = ok && add_block_opt(pdu, PQCOAP_OPT_BLOCK2, (uint32_t)block2, 0, szx);
+        len = 0;
+    } else {
+        /* Early negotiation of the response block size (RFC 7959 section 2.4). */
+        if (cl->cfg.block_size < PQCOAP_NET_BLOCK_MAX)
+            ok = ok && add_block_opt(pdu, PQCOAP_OPT_BLOCK2, 0, 0, block_szx(cl->cfg.block_size));
+        if (len > cl->cfg.block_size) {
+            size_t bs = (size_t)16 << s->szx1;
+            uint8_t size1[8];
+            data += s->off1;
+            len = w->payload_len - s->off1 < bs ? w->payload_len - s->off1 : bs;
+            ok = ok &&
+                 add_block_opt(pdu, PQCOAP_OPT_BLOCK1, (uint32_t)(s->off1 / bs),
+                               s->off1 + len < w->payload_len, s->szx1) &&
+                 coap_add_option(pdu, PQCOAP_OPT_SIZE1,
+                                 coap_encode_var_safe8(size1, sizeof(size1), w->payload_len),
+                                 size1) &&
+                 coap_add_option(pdu, PQCOAP_OPT_REQUEST_TAG, w->token_len, w->token);
+        }
+    }
+    if (!ok || (len && !coap_add_data(pdu, len, data))) {
+        coap_delete_pdu(pdu);
+        return PQCOAP_ERR_NOMEM;
+    }
+    return coap_send(cl->sess, pdu) == COAP_INVALID_MID ? PQCOAP_ERR_IO : PQCOAP_OK;
+}
+
+/* Sends the next message of slot s's request (see send_step) under a fresh token. */
+static pqcoap_err next_step(pqcoap_client *cl, slot *s, long block2, int szx)
+{
+    coap_pdu_t *pdu = coap_new_pdu(s->con ? COAP_MESSAGE_CON : COAP_MESSAGE_NON,
+                                   (coap_pdu_code_t)s->wire_req.msg.code, cl->sess);
+    if (!pdu)
+        return PQCOAP_ERR_NOMEM;
+    coap_session_new_token(cl->sess, &s->token_len, s->token);
+    return send_step(cl, s, pdu, block2, szx);
+}
+
+/* RFC 7959 section 2.5: 2.31 (Continue) acknowledges the Block1 block in flight and asks for
+ * the next one, in the block size it gives when that is smaller. Sends it; returns the
+ * error that ends the request, or PQCOAP_OK. */
+static pqcoap_err block1_continue(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
+{
+    coap_block_b_t b;
+    size_t total = s->wire_req.msg.payload_len;
+    if (total <= cl->cfg.block_size || !coap_get_block_b(cl->sess, pdu, COAP_OPTION_BLOCK1, &b)) {
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "server answered 2.31 Continue to no block");
+        return PQCOAP_ERR_MALFORMED;
+    }
+    s->off1 += (size_t)16 << s->szx1;
+    if (s->off1 >= total) {
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "server asked for a block after the last one");
+        return PQCOAP_ERR_MALFORMED;
+    }
+    if ((int)b.szx < s->szx1)
+        s->szx1 = (int)b.szx;
+    return next_step(cl, s, -1, 0);
+}
+
+/* RFC 7959 section 2.4: takes block b of a block-wise response to slot s. The blocks come in
+ * order, each but the last of the size it gives, all with the ETag of block 0 (else the
+ * resource changed meanwhile), and the body stays within the limit, announced (Size2,
+ * section 4) or received: the first block past it ends the request. Asks for the next block
+ * while M is set. Returns PQCOAP_OK, with *done = 1 once the body is complete in s->resp, or
+ * the error that ends the request. */
+static pqcoap_err block2_take(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu,
+                              const coap_block_b_t *b, const pqcoap_msg *wire, int *done)
+{
+    size_t bs = (size_t)16 << b->szx;
+    size_t offset = (size_t)b->num * bs; /* num < 2^20 and bs <= 1024 */
+    coap_opt_iterator_t it;
+    coap_opt_t *o = coap_check_option(pdu, COAP_OPTION_SIZE2, &it);
+    uint64_t size2 = o ? coap_decode_var_bytes8(coap_opt_value(o), coap_opt_length(o)) : 0;
+    *done = 0;
+    if (size2 > s->resp.limit) {
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "response announces %llu bytes (Size2), over the "
+                       "limit of %zu", (unsigned long long)size2, cl->cfg.max_body);
+        return PQCOAP_ERR_TOO_LARGE;
+    }
+    if (offset != s->resp.len || (b->m && wire->payload_len != bs)) {
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "response block %u out of order or short",
+                       (unsigned)b->num);
+        return PQCOAP_ERR_MALFORMED;
+    }
+    o = coap_check_option(pdu, COAP_OPTION_ETAG, &it);
+    size_t etag_len = o ? coap_opt_length(o) : 0;
+    if (offset == 0 && etag_len <= sizeof(s->etag)) {
+        s->etag_len = etag_len;
+        if (etag_len)
+            memcpy(s->etag, coap_opt_value(o), etag_len);
+    } else if (etag_len != s->etag_len ||
+               (etag_len && memcmp(s->etag, coap_opt_value(o), etag_len) != 0)) {
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "response changed during the block-wise "
+                       "transfer (ETag)");
+        return PQCOAP_ERR_MALFORMED;
+    }
+    pqcoap_err err = pqcoap_net_body_put(&s->resp, offset, wire->payload, wire->payload_len);
+    if (err == PQCOAP_ERR_TOO_LARGE)
+        pqcoap_net_msg(s->msg, sizeof(s->msg), "response body exceeds the limit of %zu",
+                       cl->cfg.max_body);
+    if (err != PQCOAP_OK)
+        return err;
+    if (!b->m) {
+        *done = 1;
+        return PQCOAP_OK;
+    }
+    return next_step(cl, s, (long)b->num + 1, (int)b->szx);
+}
+
 /* A response for slot s arrived: check it through the layer and keep the result. */
 static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
 {
@@ -155,6 +299,33 @@ static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
         slot_finish(cl, s, PQCOAP_ERR_MALFORMED);
         return;
     }
+    pqcoap_err err = PQCOAP_OK;
+    coap_block_b_t b;
+    if (wire.code == PQCOAP_CODE(2, 31)) {
+        err = block1_continue(cl, s, pdu);
+        if (err != PQCOAP_OK)
+            slot_finish(cl, s, err);
+        return;
+    }
+    int has_block2 = coap_get_block_b(cl->sess, pdu, COAP_OPTION_BLOCK2, &b);
+    if ((wire.code >> 5) == 2 && (s->resp.len || (has_block2 && (b.num || b.m)))) {
+        int done = 0;
+        if (!has_block2) {
+            /* A block-wise response under way: a success without Block2 is no block of it. */
+            pqcoap_net_msg(s->msg, sizeof(s->msg), "response block without Block2 option");
+            err = PQCOAP_ERR_MALFORMED;
+        } else {
+            err = block2_take(cl, s, pdu, &b, &wire, &done);
+        }
+        if (err != PQCOAP_OK)
+            slot_finish(cl, s, err);
+        if (err != PQCOAP_OK || !done)
+            return;
+        wire.payload = s->resp.data;
+        wire.payload_len = s->resp.len;
+    }
+    wire.token = s->wire_req.msg.token; /* the request's, as the caller knows it */
+    wire.token_len = s->wire_req.msg.token_len;
     if (wire.payload_len > cl->cfg.max_body + cl->layer.overhead) {
         pqcoap_net_msg(s->msg, sizeof(s->msg), "response body of %zu bytes exceeds the limit of %zu",
                        wire.payload_len, cl->cfg.max_body);
@@ -164,7 +335,6 @@ static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
     cl->last_received = pqcoap_net_msg_size(&wire);
     const pqcoap_msg *shown = &wire;
     pqcoap_msg plain;
-    pqcoap_err err = PQCOAP_OK;
     if (s->use_layer && cl->layer.check_response) {
         pqcoap_net_scratch_start(&cl->plain, wire.code, wire.token, wire.token_len);
         err = cl->layer.check_response(cl->layer.ctx, s->state_mem, &s->x, &wire, &cl->plain.b);
@@ -384,7 +554,13 @@ static pqcoap_err client_setup(pqcoap_client *cl, const char *uri_str, char *msg
         pqcoap_net_msg(msg, cap, "cannot create a libcoap context");
         return PQCOAP_ERR_IO;
     }
-    coap_context_set_block_mode(cl->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    /* No block-wise handling by libcoap: libcoap 4.3.1 (COAP_BLOCK_USE_LIBCOAP) reassembles a
+     * Block2 response before the client sees any of it, allocating what Size2 announces and
+     * asking for blocks as long as the server sets M, with no body limit and no hook before
+     * the whole body is in; without COAP_BLOCK_SINGLE_BODY it shows each block but has
+     * already asked for the next and cannot be stopped. So the client runs block-wise
+     * transfer itself, within max_body (send_step, block2_take). */
+    coap_context_set_block_mode(cl->ctx, 0);
     coap_register_response_handler(cl->ctx, on_response);
     coap_register_nack_handler(cl->ctx, on_nack);
     pqcoap_net_register_opts(cl->ctx, cl->has_layer ? &cl->layer : NULL);
@@ -458,12 +634,6 @@ void pqcoap_client_free(pqcoap_client *cl)
 
 /* ---- sending ------------------------------------------------------------------------ */
 
-static void release_body(coap_session_t *session, void *app_ptr)
-{
-    (void)session;
-    free(app_ptr);
-}
-
 /* Builds the request as the caller asked into cl->req (payload borrowed from req). */
 static pqcoap_err build_request(pqcoap_client *cl, const pqcoap_req *req, const slot *s,
                                 pqcoap_msg *view)
@@ -497,49 +667,16 @@ static pqcoap_err build_request(pqcoap_client *cl, const pqcoap_req *req, const 
     return PQCOAP_OK;
 }
 
-/* Adds a Block option (RFC 7959 section 2.2) with block number 0. */
-static void add_block_opt(coap_pdu_t *pdu, uint16_t number, int more, int szx)
+/* Keeps the wire request `w` in slot s and sends its first message in `pdu`. */
+static pqcoap_err start_request(pqcoap_client *cl, slot *s, const pqcoap_msg *w, coap_pdu_t *pdu)
 {
-    uint8_t buf[4];
-    unsigned v = (unsigned)((more ? 8 : 0) | szx);
-    coap_add_option(pdu, number, coap_encode_var_safe(buf, sizeof(buf), v), buf);
-}
-
-/* Turns the wire view into a libcoap PDU and sends it. */
-static pqcoap_err send_pdu(pqcoap_client *cl, const pqcoap_msg *w,
-                           coap_pdu_t *pdu, slot *s)
-{
-    int szx = block_szx(cl->cfg.block_size);
-    coap_pdu_set_code(pdu, (coap_pdu_code_t)w->code);
-    if (!coap_add_token(pdu, s->token_len, s->token) ||
-        pqcoap_net_put_opts(pdu, w, 0) != PQCOAP_OK) {
+    s->szx1 = block_szx(cl->cfg.block_size);
+    s->resp.limit = cl->cfg.max_body + cl->layer.overhead;
+    if (pqcoap_reply_copy(&s->wire_req, w) != PQCOAP_OK) {
         coap_delete_pdu(pdu);
         return PQCOAP_ERR_NOMEM;
     }
-    /* Early negotiation of the response block size (RFC 7959 section 2.4). */
-    if (cl->cfg.block_size < PQCOAP_NET_BLOCK_MAX)
-        add_block_opt(pdu, PQCOAP_OPT_BLOCK2, 0, szx);
-    if (w->payload_len > cl->cfg.block_size) {
-        uint8_t *body = malloc(w->payload_len);
-        if (!body) {
-            coap_delete_pdu(pdu);
-            return PQCOAP_ERR_NOMEM;
-        }
-        memcpy(body, w->payload, w->payload_len);
-        add_block_opt(pdu, PQCOAP_OPT_BLOCK1, 1, szx);
-        /* libcoap sends the remaining blocks and calls release_body when done. */
-        if (!coap_add_data_large_request(cl->sess, pdu, w->payload_len, body, release_body, body)) {
-            free(body);
-            coap_delete_pdu(pdu);
-            return PQCOAP_ERR_NOMEM;
-        }
-    } else if (w->payload_len && !coap_add_data(pdu, w->payload_len, w->payload)) {
-        coap_delete_pdu(pdu);
-        return PQCOAP_ERR_NOMEM;
-    }
-    if (coap_send(cl->sess, pdu) == COAP_INVALID_MID)
-        return PQCOAP_ERR_IO;
-    return PQCOAP_OK;
+    return send_step(cl, s, pdu, -1, 0);
 }
 
 static pqcoap_err client_send(pqcoap_client *cl, const pqcoap_req *req, void *user, slot **out)
@@ -574,6 +711,7 @@ static pqcoap_err client_send(pqcoap_client *cl, const pqcoap_req *req, void *us
         memset(state_mem, 0, cl->layer.state_size);
     coap_session_new_token(cl->sess, &s->token_len, s->token);
     s->user = user;
+    s->con = !req->non;
     s->expect_success = req->expect_success;
     s->use_layer = cl->has_layer && !req->no_layer;
 
@@ -600,10 +738,10 @@ static pqcoap_err client_send(pqcoap_client *cl, const pqcoap_req *req, void *us
     }
     if (err == PQCOAP_OK) {
         cl->last_sent = pqcoap_net_msg_size(&w);
-        err = send_pdu(cl, &w, pdu, s);
-    }
-    else
+        err = start_request(cl, s, &w, pdu);
+    } else {
         coap_delete_pdu(pdu);
+    }
     if (err != PQCOAP_OK) {
         pqcoap_net_msg(cl->err, sizeof(cl->err), "%s: %s",
                        err == PQCOAP_ERR_IO || err == PQCOAP_ERR_NOMEM ? "cannot send the request"
@@ -613,6 +751,7 @@ static pqcoap_err client_send(pqcoap_client *cl, const pqcoap_req *req, void *us
             cl->layer.end(cl->layer.ctx, s->state_mem);
         if (s->state_mem)
             pqcoap_wipe(s->state_mem, cl->layer.state_size);
+        pqcoap_reply_free(&s->wire_req);
         return err;
     }
     if (++cl->next_id == 0)

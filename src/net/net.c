@@ -54,10 +54,10 @@ pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
         opts[out->n_opts].len = coap_opt_length(o);
         out->n_opts++;
     }
-    size_t len = 0, offset = 0, total = 0;
+    size_t len = 0;
     const uint8_t *data = NULL;
-    /* With COAP_BLOCK_SINGLE_BODY the data is the whole body (offset 0, len == total). */
-    if (!coap_get_data_large(pdu, &len, &data, &offset, &total))
+    /* One datagram's data: no endpoint sets COAP_BLOCK_SINGLE_BODY. */
+    if (!coap_get_data(pdu, &len, &data))
         len = 0;
     out->payload = len ? data : NULL;
     out->payload_len = len;
@@ -95,6 +95,15 @@ void pqcoap_net_exchange(pqcoap_exchange *x, const coap_address_t *peer, const c
     x->confirmable = coap_pdu_get_type(pdu) == COAP_MESSAGE_CON;
 }
 
+void pqcoap_net_answer_later(coap_session_t *session, const coap_pdu_t *request,
+                             coap_pdu_t *response, int ack)
+{
+    if (ack && coap_pdu_get_type(request) == COAP_MESSAGE_CON)
+        coap_send_ack(session, request);
+    coap_pdu_set_type(response, COAP_MESSAGE_NON);
+    coap_pdu_set_code(response, COAP_EMPTY_CODE);
+}
+
 pqcoap_err pqcoap_net_scratch_alloc(pqcoap_net_scratch *s, size_t payload_cap)
 {
     uint8_t *p = malloc(payload_cap ? payload_cap : 1);
@@ -122,6 +131,49 @@ void pqcoap_net_scratch_free(pqcoap_net_scratch *s)
     }
     pqcoap_wipe(s->vals, sizeof(s->vals));
     memset(&s->b, 0, sizeof(s->b));
+}
+
+pqcoap_err pqcoap_net_body_put(pqcoap_net_body *b, size_t offset, const uint8_t *p, size_t n)
+{
+    if (offset > b->len)
+        return PQCOAP_ERR_MALFORMED;
+    if (n > b->limit || offset > b->limit - n)
+        return PQCOAP_ERR_TOO_LARGE;
+    if (offset + n < b->len)
+        return PQCOAP_OK;
+    if (offset + n > b->cap) {
+        /* Doubling, from one block, but never past the limit. */
+        size_t cap = b->cap ? b->cap : PQCOAP_NET_BLOCK_MAX;
+        while (cap < offset + n)
+            cap *= 2;
+        if (cap > b->limit)
+            cap = b->limit;
+        uint8_t *data = malloc(cap);
+        if (!data)
+            return PQCOAP_ERR_NOMEM;
+        if (b->data) {
+            memcpy(data, b->data, b->len);
+            pqcoap_wipe(b->data, b->cap);
+            free(b->data);
+        }
+        b->data = data;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->data + offset, p, n);
+    b->len = offset + n;
+    return PQCOAP_OK;
+}
+
+void pqcoap_net_body_free(pqcoap_net_body *b)
+{
+    if (b->data) {
+        pqcoap_wipe(b->data, b->cap);
+        free(b->data);
+    }
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
 }
 
 uint64_t pqcoap_net_now_ms(void)

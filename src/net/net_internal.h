@@ -9,6 +9,7 @@
 #include "pqcoap/error.h"
 #include "pqcoap/layer.h"
 #include "pqcoap/msg.h"
+#include "pqcoap/server.h"
 
 /** Most options one message may carry through the endpoints. */
 #define PQCOAP_NET_MAX_OPTS 64
@@ -29,13 +30,17 @@ void pqcoap_net_startup(int log_level);
  *  (a Size1 in a 4.13 response stays visible). */
 int pqcoap_net_hidden_opt(uint16_t number, int is_request);
 
-/** Fills `out` with a view of `pdu`: code, token, the options that are not hidden (into
- *  opts[0..cap)) and the whole (reassembled) payload. Values point into the PDU.
- *  Returns PQCOAP_OK or PQCOAP_ERR_TOO_LARGE when there are more than `cap` options. */
 /** Size of m encoded as a CoAP message (RFC 7252 section 3): 4-byte header, token, options
  *  with their delta/length headers, and 0xFF + payload when there is a payload. */
 size_t pqcoap_net_msg_size(const pqcoap_msg *m);
 
+/** Fills `out` with a view of `pdu`: code, token, the options that are not hidden (into
+ *  opts[0..cap)) and the payload. Values point into the PDU. Every length is bounded by the
+ *  one datagram the PDU came in: libcoap's parse allows a token of at most 8 bytes, option
+ *  numbers up to 65535 and values within the datagram, and neither endpoint lets libcoap
+ *  reassemble a block-wise body (the client and server do that themselves, within their
+ *  limits). Returns PQCOAP_OK or PQCOAP_ERR_TOO_LARGE when there are more than `cap`
+ *  options. */
 pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
                            pqcoap_msg *out);
 
@@ -64,6 +69,62 @@ void pqcoap_net_scratch_start(pqcoap_net_scratch *s, uint8_t code, const uint8_t
                               size_t token_len);
 /** Wipes and frees the payload storage of `s`. */
 void pqcoap_net_scratch_free(pqcoap_net_scratch *s);
+
+/** A body reassembled from blocks (RFC 7959), in order; its storage never exceeds `limit`
+ *  bytes. Start from all zeroes with `limit` set. */
+typedef struct pqcoap_net_body {
+    uint8_t *data;
+    size_t len, cap, limit;
+} pqcoap_net_body;
+
+/** Writes p[0..n) at `offset` of the body (a block). A block that ends before b->len (one
+ *  received before) leaves the body as it is. Returns PQCOAP_OK; PQCOAP_ERR_MALFORMED when
+ *  offset > b->len (a block is missing); PQCOAP_ERR_TOO_LARGE when offset + n > b->limit;
+ *  PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_net_body_put(pqcoap_net_body *b, size_t offset, const uint8_t *p, size_t n);
+
+/** Wipes and frees the body's storage and empties it (the limit stays). */
+void pqcoap_net_body_free(pqcoap_net_body *b);
+
+/** Leaves a request unanswered for now (deferred): an empty ACK for a CON request when `ack`
+ *  is set (RFC 7252 section 5.2.2; not while it is held back for a piggybacked response) and
+ *  nothing else, as libcoap sends nothing for an empty NON response. */
+void pqcoap_net_answer_later(coap_session_t *session, const coap_pdu_t *request,
+                             coap_pdu_t *response, int ack);
+
+/** Bytes of a request digest (SHA-256). */
+#define PQCOAP_NET_DIGEST_LEN 32
+
+/** The requests a server answered, kept for their duplicates (RFC 7252 section 4.5; dedup.c).
+ *  Start from all zeroes. */
+typedef struct pqcoap_net_dedup {
+    struct pqcoap_net_kept *kept;
+    unsigned n;
+    uint64_t clock;
+} pqcoap_net_dedup;
+
+/** Makes room for `n` requests. PQCOAP_OK or PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_net_dedup_init(pqcoap_net_dedup *d, unsigned n);
+
+/** Frees what `d` keeps; a zeroed `d` is fine. */
+void pqcoap_net_dedup_free(pqcoap_net_dedup *d);
+
+/** Returns 1 if `request` (from the session's peer) duplicates one answered within
+ *  EXCHANGE_LIFETIME: `response` is then filled with the answer to send again, or left to be
+ *  dropped. Returns 0 otherwise, with the request's digest in `digest` and *known = 1 when it
+ *  can be kept (pqcoap_net_dedup_keep). */
+int pqcoap_net_dedup_answer(pqcoap_net_dedup *d, coap_session_t *session,
+                            const coap_pdu_t *request, coap_pdu_t *response,
+                            uint8_t digest[PQCOAP_NET_DIGEST_LEN], int *known);
+
+/** Keeps what the server left in `response` for duplicates of `request` (digest `digest`). */
+void pqcoap_net_dedup_keep(pqcoap_net_dedup *d, coap_session_t *session,
+                           const coap_pdu_t *request, const uint8_t digest[PQCOAP_NET_DIGEST_LEN],
+                           const coap_pdu_t *response);
+
+/** Bytes of storage a server holds for the bodies of block-wise requests, being received
+ *  or kept after they were served (for tests of the limits). Call from the I/O thread. */
+size_t pqcoap_net_server_body_bytes(const pqcoap_server *srv);
 
 /** Monotonic clock in milliseconds. */
 uint64_t pqcoap_net_now_ms(void);

@@ -1,6 +1,7 @@
-/* CoAP server on libcoap: every request goes through one dispatcher (libcoap's "unknown
- * resource"), which runs the layer's check, routes by path and method, runs the handler or
- * defers it, protects the response and hands it to libcoap (block-wise as needed).
+/* CoAP server on libcoap: every request that is not a duplicate (dedup.c) goes through one
+ * dispatcher (libcoap's "unknown resource"), which runs the layer's check, routes by path and
+ * method, runs the handler or defers it, protects the response and hands it to libcoap
+ * (block-wise as needed).
  * Deferred responses come back through a locked queue and an eventfd and are sent by the
  * I/O thread as separate responses (RFC 7252 section 5.2.2). */
 #include "pqcoap/server.h"
@@ -47,8 +48,7 @@ typedef struct transfer {
     char path[PATH_LEN];
     uint8_t rtag[8];            /* Request-Tag (RFC 9175 section 3.2: 0 to 8 bytes) */
     size_t rtag_len;
-    uint8_t *body;
-    size_t len, cap;
+    pqcoap_net_body body;       /* at most max_body + the layer's overhead */
     uint64_t last_ms;           /* when the last block arrived */
     int done;                   /* the body was served; kept for a retransmitted last block */
     struct transfer *next;
@@ -76,6 +76,7 @@ struct pqcoap_server {
     ticket *tickets;
     transfer *transfers;
     unsigned n_transfers;
+    pqcoap_net_dedup dedup;     /* requests answered, for their duplicates */
     uint64_t next_ticket;
     uint32_t next_etag;
     pthread_mutex_t lock;       /* guards queue */
@@ -104,12 +105,14 @@ static void release_body(coap_session_t *session, void *app_ptr)
     free(app_ptr);
 }
 
-/* Largest block the peer may receive: its Block2 request (RFC 7959 section 2.4) or 1024. */
+/* Largest block the peer may receive: its Block2 request (RFC 7959 section 2.4) or 1024.
+ * SZX 7 is no block size over UDP (RFC 8323 BERT); libcoap then sends 1024-byte blocks. */
 static size_t block_limit(const coap_pdu_t *request)
 {
     coap_opt_iterator_t it;
     coap_opt_t *o = coap_check_option(request, COAP_OPTION_BLOCK2, &it);
-    return o ? (size_t)16 << COAP_OPT_BLOCK_SZX(o) : PQCOAP_NET_BLOCK_MAX;
+    return o && COAP_OPT_BLOCK_SZX(o) < 7 ? (size_t)16 << COAP_OPT_BLOCK_SZX(o)
+                                          : PQCOAP_NET_BLOCK_MAX;
 }
 
 /* True if ETag `o` survives libcoap's block-wise sending, which carries it as an integer. */
@@ -302,19 +305,6 @@ static ticket *ticket_of(pqcoap_server *srv, coap_session_t *session, coap_bin_c
     return NULL;
 }
 
-/* Leaves a deferred request for later: an empty ACK for a CON request when `ack` is set
- * (RFC 7252 section 5.2.2, also for each retransmission of it; while the ACK is held back
- * for a piggybacked response, retransmissions get nothing), and libcoap sends nothing
- * else, as it does for an empty NON response. */
-static void answer_later(coap_session_t *session, const coap_pdu_t *request, coap_pdu_t *response,
-                         int ack)
-{
-    if (ack && coap_pdu_get_type(request) == COAP_MESSAGE_CON)
-        coap_send_ack(session, request);
-    coap_pdu_set_type(response, COAP_MESSAGE_NON);
-    coap_pdu_set_code(response, COAP_EMPTY_CODE);
-}
-
 /* Sends the completed response `resp` of ticket t and frees the ticket. */
 static void send_deferred(pqcoap_server *srv, ticket *t, const pqcoap_msg *resp)
 {
@@ -355,7 +345,7 @@ static void transfer_free(pqcoap_server *srv, transfer *t)
             break;
         }
     }
-    free(t->body);
+    pqcoap_net_body_free(&t->body);
     free(t);
 }
 
@@ -438,6 +428,7 @@ static transfer *new_transfer(pqcoap_server *srv, const coap_address_t *peer, co
     if (!t)
         return NULL;
     coap_address_copy(&t->peer, peer);
+    t->body.limit = srv->cfg.max_body + srv->layer.overhead;
     memcpy(t->path, path, strlen(path) + 1);
     if (rtag_len)
         memcpy(t->rtag, rtag, rtag_len);
@@ -448,32 +439,13 @@ static transfer *new_transfer(pqcoap_server *srv, const coap_address_t *peer, co
     return t;
 }
 
-/* Stores `len` bytes at `offset` of the body of t, growing it. 0 when memory is short. */
-static int transfer_put(transfer *t, size_t offset, const uint8_t *data, size_t len)
-{
-    if (offset + len < t->len)
-        return 1; /* a block received before */
-    if (offset + len > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : PQCOAP_NET_BLOCK_MAX;
-        while (cap < offset + len)
-            cap *= 2;
-        uint8_t *body = realloc(t->body, cap);
-        if (!body)
-            return 0;
-        t->body = body;
-        t->cap = cap;
-    }
-    if (len)
-        memcpy(t->body + offset, data, len);
-    t->len = offset + len;
-    return 1;
-}
-
 /* Block1 (RFC 7959 section 2.5): collects the blocks of a request in order and answers
  * 2.31 to all but the last (libcoap has put the Block1 option into the response). Returns
  * the transfer holding the whole body after the last block, NULL when the answer is in
  * `response`. Refuses early: a Size1 (section 4) or blocks beyond max_body get 4.13, a new
- * transfer over the limits 5.03 with Max-Age. */
+ * transfer over the limits 5.03 with Max-Age, a last block that ends inside the body the
+ * earlier blocks brought 4.00. The body's storage never exceeds max_body plus the layer's
+ * overhead. */
 static transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
                                coap_session_t *session, const coap_pdu_t *request,
                                const coap_string_t *query, coap_pdu_t *response,
@@ -519,8 +491,9 @@ static transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
     if (t && t->done) {
         /* RFC 7252 section 4.5: the last block again (its response was lost) is served again
          * from the kept body, so the layer's retransmission handling can answer it. */
-        if (!blk->m && offset + wire->payload_len == t->len &&
-            memcmp(t->body + offset, wire->payload, wire->payload_len) == 0)
+        if (!blk->m && offset + wire->payload_len == t->body.len &&
+            (wire->payload_len == 0 ||
+             memcmp(t->body.data + offset, wire->payload, wire->payload_len) == 0))
             return t;
         transfer_free(srv, t);
         t = NULL;
@@ -537,8 +510,8 @@ static transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
         }
     }
     if (blk->num == 0)
-        t->len = 0; /* a new body, also when the peer restarts one */
-    if (!t || offset > t->len) {
+        t->body.len = 0; /* a new body, also when the peer restarts one */
+    if (!t || offset > t->body.len) {
         if (t)
             transfer_free(srv, t);
         /* RFC 7959 section 2.9.2: 4.08 when blocks are missing. */
@@ -546,7 +519,14 @@ static transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
                   "request entity incomplete", 0, 0);
         return NULL;
     }
-    if (!transfer_put(t, offset, wire->payload, wire->payload_len)) {
+    if (!blk->m && offset + wire->payload_len < t->body.len) {
+        /* The last block ends inside what earlier blocks with M set brought. */
+        transfer_free(srv, t);
+        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 0),
+                  "last block ends inside the body", 0, 0);
+        return NULL;
+    }
+    if (pqcoap_net_body_put(&t->body, offset, wire->payload, wire->payload_len) != PQCOAP_OK) {
         transfer_free(srv, t);
         put_error(srv, resource, session, request, query, response, PQCOAP_CODE(5, 0),
                   "out of memory", 0, 0);
@@ -564,17 +544,11 @@ static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t 
                   const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response,
                   const pqcoap_msg *wire);
 
-/* The one libcoap request handler: every method, every path. */
-static void on_request(coap_resource_t *resource, coap_session_t *session,
-                       const coap_pdu_t *request, const coap_string_t *query,
-                       coap_pdu_t *response)
+/* Every request that is not a duplicate: answers it, or defers it. */
+static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
+                     const coap_pdu_t *request, const coap_string_t *query,
+                     coap_pdu_t *response)
 {
-    pqcoap_server *srv = coap_resource_get_userdata(resource);
-    ticket *pending = ticket_of(srv, session, coap_pdu_get_token(request));
-    if (pending) { /* a retransmission: still working */
-        answer_later(session, request, response, pending->ack_due_ms == 0);
-        return;
-    }
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
     pqcoap_msg wire;
     if (pqcoap_net_view(request, opts, PQCOAP_NET_MAX_OPTS, &wire) != PQCOAP_OK) {
@@ -592,12 +566,36 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
         t = receive_block(srv, resource, session, request, query, response, &blk, &wire);
         if (!t)
             return;
-        wire.payload = t->body;
-        wire.payload_len = t->len;
+        wire.payload = t->body.data;
+        wire.payload_len = t->body.len;
     }
     serve(srv, resource, session, request, query, response, &wire);
     if (t)
         transfer_done(srv, t);
+}
+
+/* The one libcoap request handler: every method, every path. A duplicate (RFC 7252 section
+ * 4.5) gets the kept response; any other request goes to the dispatcher, whose response is
+ * kept for its duplicates. */
+static void on_request(coap_resource_t *resource, coap_session_t *session,
+                       const coap_pdu_t *request, const coap_string_t *query,
+                       coap_pdu_t *response)
+{
+    pqcoap_server *srv = coap_resource_get_userdata(resource);
+    ticket *pending = ticket_of(srv, session, coap_pdu_get_token(request));
+    if (pending) {
+        /* a retransmission of a deferred request: still working; its empty ACK may be held
+         * back for a piggybacked response (ack_delay_ms) */
+        pqcoap_net_answer_later(session, request, response, pending->ack_due_ms == 0);
+        return;
+    }
+    uint8_t digest[PQCOAP_NET_DIGEST_LEN];
+    int known = 0;
+    if (pqcoap_net_dedup_answer(&srv->dedup, session, request, response, digest, &known))
+        return;
+    dispatch(srv, resource, session, request, query, response);
+    if (known)
+        pqcoap_net_dedup_keep(&srv->dedup, session, request, digest, response);
 }
 
 /* Runs the layer's check, the handler and protect_response for the request `wire`. */
@@ -633,7 +631,7 @@ static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t 
     pqcoap_server_req rq = {srv, &x, session, request, 0, NULL};
     if (run_handler(srv, req, &rq)) {
         /* deferred: the state went to the ticket */
-        answer_later(session, request, response, rq.ticket->ack_due_ms == 0);
+        pqcoap_net_answer_later(session, request, response, rq.ticket->ack_due_ms == 0);
         if (srv->state)
             pqcoap_wipe(srv->state, srv->layer.state_size);
         return;
@@ -820,6 +818,7 @@ static pqcoap_err server_setup(pqcoap_server *srv, char *msg, size_t cap)
     if (pqcoap_net_scratch_alloc(&srv->in, body_cap) != PQCOAP_OK ||
         pqcoap_net_scratch_alloc(&srv->out, srv->cfg.max_body) != PQCOAP_OK ||
         pqcoap_net_scratch_alloc(&srv->wire, body_cap) != PQCOAP_OK ||
+        pqcoap_net_dedup_init(&srv->dedup, srv->cfg.max_kept_responses) != PQCOAP_OK ||
         (srv->layer.state_size && !(srv->state = calloc(1, srv->layer.state_size)))) {
         pqcoap_net_msg(msg, cap, "out of memory");
         return PQCOAP_ERR_NOMEM;
@@ -913,6 +912,8 @@ pqcoap_err pqcoap_server_create(const pqcoap_server_config *cfg, pqcoap_server *
         srv->cfg.max_transfers_per_peer = defaults.max_transfers_per_peer;
     if (!srv->cfg.transfer_timeout_s)
         srv->cfg.transfer_timeout_s = defaults.transfer_timeout_s;
+    if (!srv->cfg.max_kept_responses)
+        srv->cfg.max_kept_responses = defaults.max_kept_responses;
     if (cfg->layer) {
         srv->layer = *cfg->layer;
         srv->has_layer = 1;
@@ -940,6 +941,7 @@ void pqcoap_server_free(pqcoap_server *srv)
         ticket_free(srv, srv->tickets);
     while (srv->transfers)
         transfer_free(srv, srv->transfers);
+    pqcoap_net_dedup_free(&srv->dedup);
     if (srv->ctx)
         coap_free_context(srv->ctx);
     while (srv->queue) {
@@ -966,6 +968,14 @@ void pqcoap_server_free(pqcoap_server *srv)
     pqcoap_net_scratch_free(&srv->out);
     pqcoap_net_scratch_free(&srv->wire);
     free(srv);
+}
+
+size_t pqcoap_net_server_body_bytes(const pqcoap_server *srv)
+{
+    size_t n = 0;
+    for (const transfer *t = srv->transfers; t; t = t->next)
+        n += t->body.cap;
+    return n;
 }
 
 uint16_t pqcoap_server_port(const pqcoap_server *srv)

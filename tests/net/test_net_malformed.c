@@ -137,9 +137,10 @@ int main(void)
     a.sin_port = htons(pqcoap_server_port(ts.srv));
     CHECK(connect(s, (struct sockaddr *)&a, sizeof(a)) == 0);
 
-    /* A valid NON GET hello with token "probe": answered after everything sent before it. */
-    static const uint8_t probe[] = {0x55, 0x01, 0xFF, 0xFE, 'p', 'r', 'o', 'b', 'e',
-                                    0xB5, 'h', 'e', 'l', 'l', 'o'};
+    /* A valid NON GET hello with token "probe": answered after everything sent before it.
+     * Each probe has a message ID of its own, else it would be a duplicate (RFC 7252 4.5). */
+    uint8_t probe[] = {0x55, 0x01, 0xFF, 0x00, 'p', 'r', 'o', 'b', 'e',
+                       0xB5, 'h', 'e', 'l', 'l', 'o'};
     int bad = 0, answers = 0, probes_ok = 0, sent = 0;
     for (int kind = 0; kind < KINDS; kind++) {
         for (unsigned i = 0; i < 125; i++) {
@@ -148,6 +149,7 @@ int main(void)
             if (send(s, d, n, 0) == (ssize_t)n)
                 sent++;
             if (i % 25 == 24) {
+                probe[3]++;
                 CHECK(send(s, probe, sizeof(probe), 0) == (ssize_t)sizeof(probe));
                 probes_ok += drain(s, &bad, &answers);
             }

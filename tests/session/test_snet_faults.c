@@ -21,8 +21,9 @@ static pqcoap_session_client *client_of(const char *id, const pqcoap_identity *w
     return snet_client(port, &cfg);
 }
 
-/* The response to a POST is lost: the client's retransmission gets the kept protected
- * response, and the handler ran once. */
+/* The response to a POST is lost: the client's retransmission gets the same protected
+ * response (from the server's duplicate detection, before the layer), and the handler ran
+ * once. */
 static void test_lost_response(void)
 {
     snet_server srv;
@@ -39,7 +40,6 @@ static void test_lost_response(void)
     udp_proxy_drop_next_reply(proxy);
     CHECK(snet_echo(sc, PQCOAP_POST, "exactly once"));
     CHECK_EQ_INT(atomic_load(&runs[PQCOAP_POST]), posts + 1);
-    CHECK_EQ_INT(snet_stats(&srv).retransmissions, 1);
     CHECK(snet_echo(sc, PQCOAP_POST, "next"));
     CHECK_EQ_INT(atomic_load(&runs[PQCOAP_POST]), posts + 2);
     CHECK_EQ_INT(snet_stats(&srv).sessions_created, 1);
