@@ -63,22 +63,22 @@ static void test_retransmissions(uint16_t port, pqcoap_session_server *ss)
     CHECK(again.len < n);
     CHECK_EQ_INT(atomic_load(&data_runs), 1);
 
-    /* the kept response goes out at most RESENDS_MAX times in all (one above) */
-    int resent = 1, refused = 0;
+    /* the kept response goes out at most RESENDS_MAX times in all (one above); the server
+     * recognises the duplicates before the session layer (RFC 7252 section 4.5, dedup.c)
+     * and stays silent after that */
+    int resent = 1, silent = 0;
     for (int i = 0; i < RESENDS_MAX + 2; i++) {
-        CHECK(raw_exchange(a, req, n, 0x1234, &again));
-        if (again.len == first.len && memcmp(again.d, first.d, first.len) == 0)
+        if (!raw_exchange(a, req, n, 0x1234, &again))
+            silent++;
+        else if (again.len == first.len && memcmp(again.d, first.d, first.len) == 0)
             resent++;
-        else if (again.code == PQCOAP_CODE(4, 1) && raw_payload_is(&again, "rejected"))
-            refused++;
     }
     CHECK_EQ_INT(resent, RESENDS_MAX);
-    CHECK_EQ_INT(refused, 3);
+    CHECK_EQ_INT(silent, 3);
     CHECK_EQ_INT(atomic_load(&data_runs), 1);
-
     pqcoap_session_server_stats st;
     CHECK_EQ_INT(pqcoap_session_server_stats_get(ss, &st), PQCOAP_OK);
-    CHECK_EQ_INT(st.retransmissions, RESENDS_MAX);
+    CHECK_EQ_INT(st.retransmissions, 0); /* none reached the session layer */
 
     /* the session goes on: the next request is served */
     n = raw_protected(&s, PQCOAP_GET, "data", "", 0x1235, req);
