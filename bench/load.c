@@ -178,8 +178,8 @@ static pqcoap_err sign2_setup(gen *g)
         pqcoap_msg m;
         size_t plen;
         base_request(i, token, opts, &m);
-        PQCOAP_TRY(pqcoap_sign_v2(&g->signer, g->seq0 + i, &m, NULL, optval, payload,
-                                  sizeof payload, &plen));
+        PQCOAP_TRY(pqcoap_sign_v2(&g->signer, g->seq0 + i, &m, g->server.pub.kid, NULL, optval,
+                                  payload, sizeof payload, &plen));
         opts[1].number = PQCOAP_OPT_PQ_SIG;
         opts[1].value = optval;
         opts[1].len = sizeof optval;

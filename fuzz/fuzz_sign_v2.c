@@ -39,6 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     v.lookup = lookup;
     v.lookup_ctx = (void *)id;
     v.replay = &table;
+    static const uint8_t own_kid[8] = {8, 7, 6, 5, 4, 3, 2, 1}; /* requests are signed for it */
+    v.own_kid = own_kid;
     /* the request a response answers (the seed generator signs responses to it) */
     pqcoap_sig_req req = {{1, 2, 3, 4, 5, 6, 7, 8}, 42};
     pqcoap_sig_info info;

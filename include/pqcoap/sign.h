@@ -97,20 +97,25 @@ typedef struct pqcoap_sig_req {
 
 /** v2 sign. `msg` is the message to send: code and options as they will go on the wire
  *  (a PQ-Sig option in it is ignored: opts() leaves it out; the token is not signed) and
- *  `payload` the message. `req` is NULL for a request, or the request a response answers. Writes the
- *  PQ-Sig option value to opt_value and `message || signature || u16 len` to out[0..cap)
- *  (cap >= payload_len + PQCOAP_SIGN_OVERHEAD_MAX; out must not overlap the message); the
- *  caller adds the option and sends out[0..*out_len) as the payload. `seq` must be
- *  strictly increasing per key (persisted ahead of use). Signature input (PROTOCOL.md):
- *    request:  "pqcoap v2 req"  || u8 code || opts(msg) || kid || u64 seq || message
+ *  `payload` the message. A request names its recipient: `recipient_kid` is the kid of the
+ *  key the request is meant for (the pinned server key), and `req` is NULL. A response has
+ *  `req`, the request it answers, and `recipient_kid` is not used (may be NULL): the
+ *  request's kid binds it to its recipient. Writes the PQ-Sig option value to opt_value and
+ *  `message || signature || u16 len` to out[0..cap) (cap >= payload_len +
+ *  PQCOAP_SIGN_OVERHEAD_MAX; out must not overlap the message); the caller adds the option
+ *  and sends out[0..*out_len) as the payload. `seq` must be strictly increasing per key
+ *  (persisted ahead of use). Signature input (PROTOCOL.md):
+ *    request:  "pqcoap v2 req"  || u8 code || opts(msg) || kid || u64 seq
+ *              || recipient_kid || message
  *    response: "pqcoap v2 resp" || u8 code || opts(msg) || kid || u64 seq
  *              || request_kid || u64 request_seq || message
- *  Errors: PQCOAP_ERR_ARG on NULL;
+ *  Errors: PQCOAP_ERR_ARG on NULL (also a request without recipient_kid);
  *  PQCOAP_ERR_MALFORMED / PQCOAP_ERR_TOO_LARGE from opts(); PQCOAP_ERR_BUFFER;
  *  PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg *msg,
-                          const pqcoap_sig_req *req, uint8_t opt_value[PQCOAP_SIG_OPT_LEN],
-                          uint8_t *out, size_t cap, size_t *out_len);
+                          const uint8_t *recipient_kid, const pqcoap_sig_req *req,
+                          uint8_t opt_value[PQCOAP_SIG_OPT_LEN], uint8_t *out, size_t cap,
+                          size_t *out_len);
 
 /** Finds a sender's pinned key by kid. Sets *pk (borrowed; valid until the next call with
  *  the same ctx) and *pk_len; returns PQCOAP_ERR_UNKNOWN_PEER or PQCOAP_ERR_NOT_FOUND for
@@ -119,7 +124,7 @@ typedef pqcoap_err (*pqcoap_key_lookup)(void *ctx, const uint8_t kid[8], const u
                                         size_t *pk_len);
 
 /** How an endpoint verifies Mode A messages. Default initialiser: PQCOAP_VERIFIER_INIT
- *  (v2 only, no keys, no replay table). Every pointer is borrowed. */
+ *  (v2 only, no keys, no replay table, no own kid). Every pointer is borrowed. */
 typedef struct pqcoap_verifier {
     pqcoap_sign_policy policy;
     const uint8_t *v1_pk;           /**< v1: the pinned peer key, or NULL */
@@ -127,9 +132,11 @@ typedef struct pqcoap_verifier {
     pqcoap_key_lookup lookup;       /**< v2: sender key by kid */
     void *lookup_ctx;
     pqcoap_replay_table *replay;    /**< v2: per-kid replay windows */
+    const uint8_t *own_kid;         /**< v2 requests: the kid of the receiver's own key; a
+                                         request is accepted only if signed for it */
 } pqcoap_verifier;
 
-#define PQCOAP_VERIFIER_INIT {PQCOAP_SIGN_V2_ONLY, NULL, 0, NULL, NULL, NULL}
+#define PQCOAP_VERIFIER_INIT {PQCOAP_SIGN_V2_ONLY, NULL, 0, NULL, NULL, NULL, NULL}
 
 /** What verification established about an accepted message. */
 typedef struct pqcoap_sig_info {
@@ -139,15 +146,18 @@ typedef struct pqcoap_sig_info {
 } pqcoap_sig_info;
 
 /** v2 verify of a received message `msg` (its options include the PQ-Sig option). `req`
- *  is NULL for a request, or the request this response must answer (its kid and seq are
- *  bound; the token is not). Steps: parse the one PQ-Sig option, split the payload as in v1, look up the key
+ *  is NULL for a request, which must be bound to v->own_kid (a request signed for another
+ *  recipient does not verify), or the request this response must answer (its kid and seq
+ *  are bound; the token is not). Steps: parse the one PQ-Sig option, split the payload as in v1, look up the key
  *  by kid, check the replay window, verify the signature and only then mark seq in the
  *  window. On PQCOAP_OK fills *info (may be NULL) and sets *message / *msg_len to the
  *  message slice of msg->payload. Errors: PQCOAP_ERR_MALFORMED (PQ-Sig option missing,
  *  repeated or malformed, payload layout, options out of order); PQCOAP_ERR_TOO_LARGE
  *  (opts() above PQCOAP_OPTS_MAX); PQCOAP_ERR_AUTH (bad signature, including a response
- *  signed for another request kid or seq); PQCOAP_ERR_UNKNOWN_PEER; PQCOAP_ERR_REPLAY; PQCOAP_ERR_LIMIT (replay
- *  table full); PQCOAP_ERR_ARG (NULL, no lookup or replay table, key of the wrong length);
+ *  signed for another request kid or seq, and a request signed for another recipient);
+ *  PQCOAP_ERR_UNKNOWN_PEER; PQCOAP_ERR_REPLAY; PQCOAP_ERR_LIMIT (replay table full);
+ *  PQCOAP_ERR_ARG (NULL, no lookup or replay table, a request without v->own_kid, key of
+ *  the wrong length);
  *  a lookup error. On any error the replay table is unchanged. */
 pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
                             const pqcoap_sig_req *req, pqcoap_sig_info *info,

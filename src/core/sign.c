@@ -14,7 +14,7 @@ static const uint8_t LABEL_RESP[] = "pqcoap v2 resp";
 
 /* u8 code */
 #define TBS_HEAD_MAX 1
-/* kid || u64 seq [|| request_kid || u64 request_seq] */
+/* kid || u64 seq || recipient_kid, or kid || u64 seq || request_kid || u64 request_seq */
 #define TBS_TAIL_MAX (2 * (8 + 8))
 
 pqcoap_err pqcoap_signer_init(pqcoap_signer *s, const uint8_t *sk, size_t sk_len,
@@ -171,15 +171,20 @@ typedef struct tbs_parts {
 } tbs_parts;
 
 /* Lays out the v2 signature input of PROTOCOL.md as five pieces in tbs[0..5):
- * label || u8 code || opts(msg) || kid || u64 seq
- * [|| request_kid || u64 request_seq] || message. `req` NULL = request. The token is not
- * part of it (PROTOCOL.md "The token"). */
+ *   request:  "pqcoap v2 req" || u8 code || opts(msg) || kid || u64 seq || recipient_kid
+ *             || message
+ *   response: "pqcoap v2 resp" || u8 code || opts(msg) || kid || u64 seq || request_kid
+ *             || u64 request_seq || message
+ * `req` NULL = request, bound to `recipient` (the kid of the key it is meant for). The
+ * token is not part of it (PROTOCOL.md "The token"). */
 static pqcoap_err v2_tbs(const pqcoap_msg *msg, const uint8_t kid[8], uint64_t seq,
-                         const pqcoap_sig_req *req, const pqcoap_span *message,
-                         tbs_parts *parts, pqcoap_span tbs[5])
+                         const uint8_t *recipient, const pqcoap_sig_req *req,
+                         const pqcoap_span *message, tbs_parts *parts, pqcoap_span tbs[5])
 {
     pqcoap_writer head, tail;
     size_t opts_len;
+    if (!req && !recipient)
+        return PQCOAP_ERR_ARG;
     PQCOAP_TRY(pqcoap_opts(msg, parts->opts, sizeof parts->opts, &opts_len));
     pqcoap_wr_init(&head, parts->head, sizeof parts->head);
     pqcoap_wr_u8(&head, msg->code);
@@ -189,6 +194,8 @@ static pqcoap_err v2_tbs(const pqcoap_msg *msg, const uint8_t kid[8], uint64_t s
     if (req) {
         pqcoap_wr_bytes(&tail, req->kid, 8);
         pqcoap_wr_u64(&tail, req->seq);
+    } else {
+        pqcoap_wr_bytes(&tail, recipient, 8);
     }
     if (head.err != PQCOAP_OK || tail.err != PQCOAP_OK)
         return PQCOAP_ERR_ARG;
@@ -211,8 +218,9 @@ static int msg_ok(const pqcoap_msg *msg)
 }
 
 pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg *msg,
-                          const pqcoap_sig_req *req, uint8_t opt_value[PQCOAP_SIG_OPT_LEN],
-                          uint8_t *out, size_t cap, size_t *out_len)
+                          const uint8_t *recipient_kid, const pqcoap_sig_req *req,
+                          uint8_t opt_value[PQCOAP_SIG_OPT_LEN], uint8_t *out, size_t cap,
+                          size_t *out_len)
 {
     if (!s || !s->sk || !msg_ok(msg) || !opt_value || !out || !out_len)
         return PQCOAP_ERR_ARG;
@@ -220,7 +228,7 @@ pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg
     tbs_parts parts;
     pqcoap_span tbs[5];
     pqcoap_span message = {out, msg->payload_len};
-    PQCOAP_TRY(v2_tbs(msg, s->kid, seq, req, &message, &parts, tbs));
+    PQCOAP_TRY(v2_tbs(msg, s->kid, seq, recipient_kid, req, &message, &parts, tbs));
     if (msg->payload_len)
         memcpy(out, msg->payload, msg->payload_len);
     PQCOAP_TRY(append_signature(s, tbs, 5, out, msg->payload_len, out_len));
@@ -274,9 +282,10 @@ pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
     PQCOAP_TRY(split_payload(msg->payload, msg->payload_len, &body, &sig));
     tbs_parts parts;
     pqcoap_span tbs[5];
-    /* A response is accepted only for the request it answers: request_kid and
-     * request_seq are in its signature input. */
-    PQCOAP_TRY(v2_tbs(msg, kid, seq, req, &body, &parts, tbs));
+    /* A response is accepted only for the request it answers (request_kid and
+     * request_seq are in its signature input), a request only by the recipient it names
+     * (its own kid is in the signature input). */
+    PQCOAP_TRY(v2_tbs(msg, kid, seq, v->own_kid, req, &body, &parts, tbs));
     const uint8_t *pk;
     size_t pk_len;
     PQCOAP_TRY(lookup_key(v, kid, &pk, &pk_len));

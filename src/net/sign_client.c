@@ -55,8 +55,9 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
         snprintf(c->err, sizeof c->err, "%s", NO_KEY_MSG);
         return PQCOAP_ERR_NO_PEER_KEY;
     }
-    pqcoap_err err = pqcoap_sign_wrap(&c->signer, c->version, &c->counter, req, NULL, wire,
-                                      &st->seq);
+    /* PROTOCOL.md v2: a request names its recipient, the pinned server key. */
+    pqcoap_err err = pqcoap_sign_wrap(&c->signer, c->version, &c->counter, req,
+                                      c->server.kid, NULL, wire, &st->seq);
     if (err != PQCOAP_OK) {
         snprintf(c->err, sizeof c->err, "cannot sign the request: %s", pqcoap_strerror(err));
         return err;

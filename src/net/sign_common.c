@@ -21,8 +21,8 @@ int pqcoap_sign_key_ok(const pqcoap_pubkey *pk)
 }
 
 pqcoap_err pqcoap_sign_wrap(const pqcoap_signer *s, int version, pqcoap_seq_counter *ctr,
-                            const pqcoap_msg *plain, const pqcoap_sig_req *req,
-                            pqcoap_msgbuf *out, uint64_t *seq)
+                            const pqcoap_msg *plain, const uint8_t *recipient_kid,
+                            const pqcoap_sig_req *req, pqcoap_msgbuf *out, uint64_t *seq)
 {
     *seq = 0;
     if (pqcoap_msg_find_opt(plain, PQCOAP_OPT_PQ_SIG))
@@ -34,8 +34,8 @@ pqcoap_err pqcoap_sign_wrap(const pqcoap_signer *s, int version, pqcoap_seq_coun
     /* PROTOCOL.md v2: seq strictly increasing per key, reserved ahead of use. */
     uint8_t opt[PQCOAP_SIG_OPT_LEN];
     PQCOAP_TRY(pqcoap_seq_next(ctr, seq));
-    PQCOAP_TRY(pqcoap_sign_v2(s, *seq, plain, req, opt, out->payload, out->payload_cap,
-                              &out->payload_len));
+    PQCOAP_TRY(pqcoap_sign_v2(s, *seq, plain, recipient_kid, req, opt, out->payload,
+                              out->payload_cap, &out->payload_len));
     return pqcoap_msgbuf_add_opt(out, PQCOAP_OPT_PQ_SIG, opt, sizeof opt);
 }
 

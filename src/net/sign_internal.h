@@ -25,13 +25,14 @@ int pqcoap_sign_key_ok(const pqcoap_pubkey *pk);
 
 /** Turns the plaintext message `plain` into the wire message `wire` (pre-set with code and
  *  token): its options, then for version 2 a PQ-Sig option with the next number of `ctr`
- *  and the v2 signed payload (`req` NULL for a request, else the request a response
- *  answers), for version 1 the v1 signed payload. Stores the v2 seq in *seq (0 for v1).
+ *  and the v2 signed payload (a request: `req` NULL and `recipient_kid` the kid of the key
+ *  it is meant for; a response: `req` the request it answers), for version 1 the v1 signed
+ *  payload. Stores the v2 seq in *seq (0 for v1).
  *  Errors: PQCOAP_ERR_ARG if `plain` carries a PQ-Sig option, those of pqcoap_seq_next,
  *  pqcoap_sign_v1 / v2 and pqcoap_msgbuf_add_opt. */
 pqcoap_err pqcoap_sign_wrap(const pqcoap_signer *s, int version, pqcoap_seq_counter *ctr,
-                            const pqcoap_msg *plain, const pqcoap_sig_req *req,
-                            pqcoap_msgbuf *out, uint64_t *seq);
+                            const pqcoap_msg *plain, const uint8_t *recipient_kid,
+                            const pqcoap_sig_req *req, pqcoap_msgbuf *out, uint64_t *seq);
 
 /** Writes the verified message into `plain` (pre-set with code and token): the options of
  *  `wire` without PQ-Sig and the payload message[0..len). Errors of pqcoap_msgbuf_*. */

@@ -89,11 +89,13 @@ static pqcoap_err save_floor(pqcoap_sign_server *s, const uint8_t *kid, uint64_t
     return pqcoap_store_floor_set(&s->store, name, &floor);
 }
 
-/* The server's verifier: its policy, the trust store and the replay table `replay`. */
+/* The server's verifier: its policy, the trust store, the replay table `replay` and its
+ * own kid, which a v2 request must be signed for. */
 static pqcoap_verifier make_verifier(pqcoap_sign_server *s, pqcoap_replay_table *replay)
 {
     pqcoap_verifier v = PQCOAP_VERIFIER_INIT;
     v.policy = s->policy;
+    v.own_kid = s->signer.kid;
     v.lookup = pqcoap_store_key_lookup;
     v.lookup_ctx = &s->lookup;
     v.replay = replay;
@@ -254,7 +256,7 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     pqcoap_sig_req req = {{0}, st->seq};
     memcpy(req.kid, st->kid, sizeof req.kid);
     uint64_t seq;
-    PQCOAP_TRY(pqcoap_sign_wrap(&s->signer, st->version, &s->counter, resp,
+    PQCOAP_TRY(pqcoap_sign_wrap(&s->signer, st->version, &s->counter, resp, NULL,
                                 st->version == 2 ? &req : NULL, wire, &seq));
     if (st->version == 2)
         keep_response(s, st, x, wire);

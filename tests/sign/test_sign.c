@@ -85,6 +85,7 @@ static void endpoint_init(endpoint *e, pqcoap_sign_policy policy, const uint8_t 
     e->v.v1_pk_len = v1_pk ? PQCOAP_SIGN_PK_LEN : 0;
     e->v.lookup = lookup;
     e->v.replay = &e->table;
+    e->v.own_kid = signer[BOB].kid; /* requests are meant for Bob */
 }
 
 /* ---- messages ---- */
@@ -109,9 +110,8 @@ static const pqcoap_opt REQ_OPTS[] = {
 };
 #define N_REQ_OPTS (sizeof REQ_OPTS / sizeof REQ_OPTS[0])
 
-/* Signs `code`+REQ_OPTS+MESSAGE (a request if req is NULL, else a response to req) by
- * `who` with `seq` into w, ready to be verified. */
-static void sign_msg(wire *w, int who, uint64_t seq, uint8_t code, const pqcoap_sig_req *req)
+/* The message `code` + REQ_OPTS + MESSAGE under token TOKEN, before signing. */
+static pqcoap_msg plain_msg(uint8_t code)
 {
     pqcoap_msg m = PQCOAP_MSG_INIT;
     m.code = code;
@@ -121,9 +121,17 @@ static void sign_msg(wire *w, int who, uint64_t seq, uint8_t code, const pqcoap_
     m.n_opts = N_REQ_OPTS;
     m.payload = MESSAGE;
     m.payload_len = MESSAGE_LEN;
+    return m;
+}
+
+/* Signs `code`+REQ_OPTS+MESSAGE (a request to Bob if req is NULL, else a response to req)
+ * by `who` with `seq` into w, ready to be verified. */
+static void sign_msg(wire *w, int who, uint64_t seq, uint8_t code, const pqcoap_sig_req *req)
+{
+    pqcoap_msg m = plain_msg(code);
     size_t len = 0;
-    CHECK_EQ_INT(pqcoap_sign_v2(&signer[who], seq, &m, req, w->sig_opt, w->payload,
-                                sizeof w->payload, &len), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_sign_v2(&signer[who], seq, &m, req ? NULL : signer[BOB].kid, req,
+                                w->sig_opt, w->payload, sizeof w->payload, &len), PQCOAP_OK);
     memcpy(w->opts, REQ_OPTS, sizeof REQ_OPTS);
     w->opts[N_REQ_OPTS] = (pqcoap_opt){PQCOAP_OPT_PQ_SIG, w->sig_opt, sizeof w->sig_opt};
     w->msg = m;
@@ -358,6 +366,84 @@ static void test_v2_binding(void)
     /* ... which accepted seq 1, so the genuine copy is now a replay. */
     CHECK_EQ_INT(verify(&server, &w, NULL), PQCOAP_ERR_REPLAY);
     CHECK_EQ_INT(verify(&server, &w, NULL), PQCOAP_ERR_REPLAY);
+}
+
+/* The request signature input of PROTOCOL.md byte for byte, its recipient binding, and
+ * the earlier format without recipient_kid, which is refused. */
+static void test_v2_request_input(void)
+{
+    pqcoap_test_rng st;
+    pqcoap_rng rng;
+    pqcoap_signer s = signer[ALICE];
+    s.rng = &rng;
+    pqcoap_msg m = plain_msg(PQCOAP_POST);
+    uint8_t opt[PQCOAP_SIG_OPT_LEN], out[PAYLOAD_CAP], sig[PQCOAP_SIGN_SIG_MAX];
+    size_t out_len = 0, sig_len = 0;
+    CHECK_EQ_INT(pqcoap_test_rng_init(&st, &rng, (const uint8_t *)"v2", 2), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_sign_v2(&s, 0x0102030405060708u, &m, signer[BOB].kid, NULL, opt, out,
+                                sizeof out, &out_len), PQCOAP_OK);
+
+    /* "pqcoap v2 req" || u8 code || opts(msg) || kid || u64 seq || recipient_kid || message,
+     * with opts(msg) = u16 count || (u16 number || str16(value))* written out by hand. */
+    static const uint8_t opts_bytes[] = {
+        0, 4,                                                  /* count */
+        0, 11, 0, 7, 's', 'e', 'n', 's', 'o', 'r', 's',        /* Uri-Path */
+        0, 11, 0, 4, 't', 'e', 'm', 'p',                       /* Uri-Path */
+        0, 12, 0, 0,                                           /* Content-Format 0 */
+        0, 15, 0, 6, 'u', 'n', 'i', 't', '=', 'c'};            /* Uri-Query */
+    static const uint8_t seq_bytes[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    uint8_t tbs[256];
+    size_t n = 0;
+    memcpy(tbs + n, "pqcoap v2 req", 13), n += 13;
+    tbs[n++] = PQCOAP_POST;
+    memcpy(tbs + n, opts_bytes, sizeof opts_bytes), n += sizeof opts_bytes;
+    memcpy(tbs + n, signer[ALICE].kid, 8), n += 8;
+    memcpy(tbs + n, seq_bytes, 8), n += 8;
+    memcpy(tbs + n, signer[BOB].kid, 8), n += 8;
+    memcpy(tbs + n, MESSAGE, MESSAGE_LEN), n += MESSAGE_LEN;
+    CHECK_EQ_INT(pqcoap_test_rng_init(&st, &rng, (const uint8_t *)"v2", 2), PQCOAP_OK);
+    pqcoap_span in = {tbs, n};
+    CHECK_EQ_INT(pqcoap_sig_falcon512.sign(&rng, sk[ALICE], &in, 1, sig, &sig_len), PQCOAP_OK);
+    CHECK_EQ_INT(out_len, MESSAGE_LEN + sig_len + 2);
+    CHECK_MEM(out, MESSAGE, MESSAGE_LEN);
+    CHECK(out_len == MESSAGE_LEN + sig_len + 2 && memcmp(out + MESSAGE_LEN, sig, sig_len) == 0);
+    CHECK_EQ_INT(pqcoap_sig_falcon512.verify(pk[ALICE], &in, 1, out + MESSAGE_LEN,
+                                             out_len - MESSAGE_LEN - 2), PQCOAP_OK);
+
+    /* Verified by Bob, the recipient it names; not by an endpoint whose own kid is Carol's,
+     * which also trusts Alice. */
+    wire w;
+    sign_msg(&w, ALICE, 9, PQCOAP_POST, NULL);
+    endpoint bob, carol;
+    endpoint_init(&bob, PQCOAP_SIGN_V2_ONLY, NULL);
+    endpoint_init(&carol, PQCOAP_SIGN_V2_ONLY, NULL);
+    carol.v.own_kid = signer[CAROL].kid;
+    CHECK_EQ_INT(verify(&carol, &w, NULL), PQCOAP_ERR_AUTH);
+    CHECK_EQ_INT(verify(&bob, &w, NULL), PQCOAP_OK);
+    /* A verifier of requests needs its own kid; a signer of requests needs the recipient. */
+    const uint8_t *msg;
+    size_t msg_len;
+    carol.v.own_kid = NULL;
+    CHECK_EQ_INT(pqcoap_verify_v2(&carol.v, &w.msg, NULL, NULL, &msg, &msg_len), PQCOAP_ERR_ARG);
+    CHECK_EQ_INT(pqcoap_sign_v2(&signer[ALICE], 10, &m, NULL, NULL, opt, out, sizeof out,
+                                &out_len), PQCOAP_ERR_ARG);
+
+    /* The earlier request format, "pqcoap v2 req" || u8 code || opts(msg) || kid || u64 seq
+     * || message (no recipient_kid), under a PQ-Sig option of seq 11: Bob refuses it. */
+    wire old;
+    sign_msg(&old, ALICE, 11, PQCOAP_POST, NULL);
+    n = 13 + 1 + sizeof opts_bytes + 8;
+    memset(tbs + n, 0, 8);
+    tbs[n + 7] = 11;
+    n += 8;
+    memcpy(tbs + n, MESSAGE, MESSAGE_LEN), n += MESSAGE_LEN;
+    in.n = n;
+    CHECK_EQ_INT(pqcoap_sig_falcon512.sign(NULL, sk[ALICE], &in, 1, sig, &sig_len), PQCOAP_OK);
+    memcpy(old.payload + MESSAGE_LEN, sig, sig_len);
+    old.payload[MESSAGE_LEN + sig_len] = (uint8_t)(sig_len >> 8);
+    old.payload[MESSAGE_LEN + sig_len + 1] = (uint8_t)sig_len;
+    old.msg.payload_len = MESSAGE_LEN + sig_len + 2;
+    CHECK_EQ_INT(verify(&bob, &old, NULL), PQCOAP_ERR_AUTH);
 }
 
 static void test_v2_replay(void)
@@ -609,6 +695,7 @@ int main(void)
     test_v1_rejections();
     test_sig_opt();
     test_v2_binding();
+    test_v2_request_input();
     test_v2_replay();
     test_v2_response();
     test_v2_option_and_kid();

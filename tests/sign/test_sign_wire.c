@@ -26,7 +26,8 @@ static size_t signed_request(uint64_t seq, const char *query, const char *body, 
     pqcoap_msg m = {PQCOAP_POST, token, sizeof token, opts, 2, (const uint8_t *)body,
                     strlen(body)};
     if (pqcoap_signer_from_identity(&signer, &raw_id, NULL) != PQCOAP_OK ||
-        pqcoap_sign_v2(&signer, seq, &m, NULL, opt, payload, sizeof payload, &plen) !=
+        pqcoap_sign_v2(&signer, seq, &m, server_id.pub.kid, NULL, opt, payload, sizeof payload,
+                       &plen) !=
             PQCOAP_OK)
         return 0;
     m.n_opts = 3;

@@ -1,0 +1,2 @@
+# Mode A (signed payloads) security regression tests.
+pqcoap_test(modea_recipient security ${CMAKE_CURRENT_SOURCE_DIR}/modea_recipient.c)
