@@ -58,6 +58,9 @@ static int sign(const cli_command *cmd, int argc, char **argv)
     pqcoap_identity id;
     if ((rc = cli_load_identity(key, &id)) != CLI_OK)
         return rc;
+    /* Until key files carry a key's usage, a key given to sign counts as made for sign-v1,
+     * the only format it writes (PROTOCOL.md "Key usage"). */
+    id.pub.usage = PQCOAP_USAGE_SIGN_V1;
     pqcoap_signer signer;
     pqcoap_err err = pqcoap_signer_from_identity(&signer, &id, NULL);
     if (err != PQCOAP_OK) {
@@ -97,6 +100,7 @@ static int verify(const cli_command *cmd, int argc, char **argv)
         return rc;
     if (pk.pk_len != PQCOAP_SIGN_PK_LEN)
         return cli_fail(CLI_USAGE, "'%s': Mode A verifies falcon-512 keys only", peer);
+    pk.usage = PQCOAP_USAGE_SIGN_V1; /* as in sign, until key files carry a usage */
     uint8_t *payload = NULL;
     size_t payload_len = 0;
     if ((rc = cli_read_file(in, SIGN_INPUT_MAX + PQCOAP_SIGN_OVERHEAD_MAX, &payload,

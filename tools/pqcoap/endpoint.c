@@ -93,6 +93,12 @@ int cli_endpoint_open(cli_endpoint *ep, int server, int need_store)
             ep->peer_id = ep->peer_id_buf;
         }
     }
+    if (ep->mode == CLI_MODE_SIGN_V1) {
+        /* Until key files carry a key's usage, keys given for sign-v1 count as made for it
+         * (PROTOCOL.md "Key usage"). */
+        ep->identity.pub.usage = PQCOAP_USAGE_SIGN_V1;
+        ep->peer_key.usage = PQCOAP_USAGE_SIGN_V1;
+    }
     if (!secured && !need_store)
         return CLI_OK;
     if (!ep->db && ep->key) {

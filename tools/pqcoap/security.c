@@ -35,8 +35,12 @@ static pqcoap_err collect_key(void *arg, const pqcoap_peer *peer)
     }
     /* Only Falcon-512 keys can verify Mode A; others are left out. */
     if (strcmp(peer->alg, "falcon-512") == 0 &&
-        pqcoap_pubkey_set(peer->alg, peer->pk, peer->pk_len, &l->keys[l->n]) == PQCOAP_OK)
+        pqcoap_pubkey_set(peer->alg, peer->pk, peer->pk_len, &l->keys[l->n]) == PQCOAP_OK) {
+        /* Until the trust store carries a key's usage, its keys count as made for sign-v1
+         * on a sign-v1 server (PROTOCOL.md "Key usage"). */
+        l->keys[l->n].usage = PQCOAP_USAGE_SIGN_V1;
         l->n++;
+    }
     return PQCOAP_OK;
 }
 
