@@ -160,6 +160,8 @@ static pqcoap_err make_sign_server(int version, pqcoap_server_config *cfg, pqcoa
     pqcoap_sign_server_config sc = PQCOAP_SIGN_SERVER_CONFIG_INIT;
     PQCOAP_TRY(open_store(&g_store));
     if (version == 1) {
+        PQCOAP_TRY(bench_identity_v1(BENCH_SERVER_ID, &g_server_id));
+        PQCOAP_TRY(bench_identity_v1(BENCH_CLIENT_ID, &g_client_id));
         sc.policy = PQCOAP_SIGN_V1_ONLY;
         sc.v1_keys = &g_client_id.pub;
         sc.n_v1_keys = 1;

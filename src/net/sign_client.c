@@ -33,15 +33,18 @@ typedef struct cl_state {
 static const char NO_KEY_MSG[] =
     "no server key pinned: pin the server's public key (pqcoap_sign_client_pin) first";
 
+/* Why an identity of the wrong usage is refused, for v1 and v2 clients. */
+static const char *const USAGE_MSG[2] = {
+    "Mode A v1 needs an identity made for sign-v1",
+    "the identity is a sign-v1 key, which signs nothing but Mode A v1"};
+
 /* pqcoap_key_lookup over the one pinned server key. */
-static pqcoap_err pinned_lookup(void *ctx, const uint8_t kid[8], const uint8_t **pk,
-                                size_t *pk_len)
+static pqcoap_err pinned_lookup(void *ctx, const uint8_t kid[8], const pqcoap_pubkey **key)
 {
     const pqcoap_sign_client *c = ctx;
     if (!c->pinned || memcmp(kid, c->server.kid, PQCOAP_KID_LEN) != 0)
         return PQCOAP_ERR_UNKNOWN_PEER;
-    *pk = c->server.pk;
-    *pk_len = c->server.pk_len;
+    *key = &c->server;
     return PQCOAP_OK;
 }
 
@@ -106,8 +109,7 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     }
     pqcoap_verifier v = PQCOAP_VERIFIER_INIT;
     v.policy = st->version == 2 ? PQCOAP_SIGN_V2_ONLY : PQCOAP_SIGN_V1_ONLY;
-    v.v1_pk = c->server.pk;
-    v.v1_pk_len = c->server.pk_len;
+    v.v1_key = &c->server;
     v.lookup = pinned_lookup;
     v.lookup_ctx = c;
     v.replay = &c->replay;
@@ -153,12 +155,20 @@ pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
                                    "a store for v2)");
         return PQCOAP_ERR_ARG;
     }
+    /* PROTOCOL.md "Key usage": v1 signs with a sign-v1 key only, v2 never with one. */
+    pqcoap_err err = pqcoap_sign_key_check(&id->pub, cfg->version);
+    if (err != PQCOAP_OK) {
+        if (msg && msg_cap)
+            snprintf(msg, msg_cap, "%s", err == PQCOAP_ERR_KEY_USAGE ? USAGE_MSG[cfg->version - 1]
+                                                                     : "identity not falcon-512");
+        return err;
+    }
     pqcoap_sign_client *c = calloc(1, sizeof *c);
     if (!c)
         return PQCOAP_ERR_NOMEM;
     c->id = *id;
     c->version = cfg->version;
-    pqcoap_err err = pqcoap_signer_from_identity(&c->signer, &c->id, cfg->rng);
+    err = pqcoap_signer_from_identity(&c->signer, &c->id, cfg->rng);
     if (err == PQCOAP_OK && store) {
         char name[PQCOAP_SIGN_NAME_LEN];
         pqcoap_sign_name(c->signer.kid, name);
@@ -203,8 +213,9 @@ pqcoap_err pqcoap_sign_client_pin(pqcoap_sign_client *c, const pqcoap_pubkey *se
 {
     if (!c || !server_pk)
         return PQCOAP_ERR_ARG;
-    if (!pqcoap_sign_key_ok(server_pk))
-        return PQCOAP_ERR_UNSUPPORTED;
+    pqcoap_err err = pqcoap_sign_key_check(server_pk, c->version);
+    if (err != PQCOAP_OK)
+        return err;
     c->server = *server_pk;
     c->pinned = 1;
     return pqcoap_replay_table_init(&c->replay, &c->entry, 1);

@@ -14,10 +14,13 @@ void pqcoap_sign_name(const uint8_t kid[PQCOAP_KID_LEN], char out[PQCOAP_SIGN_NA
         n += snprintf(out + n, PQCOAP_SIGN_NAME_LEN - (size_t)n, "%02x", kid[i]);
 }
 
-int pqcoap_sign_key_ok(const pqcoap_pubkey *pk)
+pqcoap_err pqcoap_sign_key_check(const pqcoap_pubkey *pk, int version)
 {
     const char *alg = pqcoap_pubkey_alg(pk);
-    return alg && strcmp(alg, "falcon-512") == 0 && pk->pk_len == PQCOAP_SIGN_PK_LEN;
+    if (!alg || strcmp(alg, "falcon-512") != 0 || pk->pk_len != PQCOAP_SIGN_PK_LEN)
+        return PQCOAP_ERR_UNSUPPORTED;
+    pqcoap_key_usage want = version == 1 ? PQCOAP_USAGE_SIGN_V1 : PQCOAP_USAGE_GENERAL;
+    return pk->usage == want ? PQCOAP_OK : PQCOAP_ERR_KEY_USAGE;
 }
 
 pqcoap_err pqcoap_sign_wrap(const pqcoap_signer *s, int version, pqcoap_seq_counter *ctr,

@@ -119,8 +119,7 @@ static pqcoap_err verify_request(pqcoap_sign_server *s, const pqcoap_msg *wire,
     pqcoap_err err = PQCOAP_ERR_AUTH;
     size_t tries = o || s->n_v1_keys == 0 ? 1 : s->n_v1_keys;
     for (size_t i = 0; i < tries && err == PQCOAP_ERR_AUTH; i++) {
-        v.v1_pk = s->n_v1_keys ? s->v1_keys[i].pk : NULL;
-        v.v1_pk_len = s->n_v1_keys ? s->v1_keys[i].pk_len : 0;
+        v.v1_key = s->n_v1_keys ? &s->v1_keys[i] : NULL;
         err = pqcoap_verify_msg(&v, wire, NULL, info, message, len);
     }
     if (err == PQCOAP_OK && info->version == 2)
@@ -263,20 +262,19 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     return PQCOAP_OK;
 }
 
-/* Copies the v1 keys, each of which must be Falcon-512. */
+/* Copies the v1 keys of a v1 server, each of which must be a Falcon-512 key made for v1. */
 static pqcoap_err copy_v1_keys(pqcoap_sign_server *s, const pqcoap_sign_server_config *cfg)
 {
-    if (cfg->n_v1_keys == 0)
-        return cfg->policy == PQCOAP_SIGN_V2_ONLY ? PQCOAP_OK : PQCOAP_ERR_ARG;
-    if (!cfg->v1_keys)
+    if (cfg->policy != PQCOAP_SIGN_V1_ONLY)
+        return PQCOAP_OK;
+    if (cfg->n_v1_keys == 0 || !cfg->v1_keys)
         return PQCOAP_ERR_ARG;
     s->v1_keys = calloc(cfg->n_v1_keys, sizeof *s->v1_keys);
     if (!s->v1_keys)
         return PQCOAP_ERR_NOMEM;
     s->n_v1_keys = cfg->n_v1_keys;
     for (size_t i = 0; i < cfg->n_v1_keys; i++) {
-        if (!pqcoap_sign_key_ok(&cfg->v1_keys[i]))
-            return PQCOAP_ERR_UNSUPPORTED;
+        PQCOAP_TRY(pqcoap_sign_key_check(&cfg->v1_keys[i], 1));
         s->v1_keys[i] = cfg->v1_keys[i];
     }
     return PQCOAP_OK;
@@ -287,6 +285,8 @@ static pqcoap_err server_setup(pqcoap_sign_server *s, const pqcoap_identity *id,
 {
     char name[PQCOAP_SIGN_NAME_LEN];
     s->id = *id;
+    /* PROTOCOL.md "Key usage": a v1 server signs with a sign-v1 key, a v2 server never. */
+    PQCOAP_TRY(pqcoap_sign_key_check(&id->pub, cfg->policy == PQCOAP_SIGN_V1_ONLY ? 1 : 2));
     PQCOAP_TRY(pqcoap_signer_from_identity(&s->signer, &s->id, cfg->rng));
     PQCOAP_TRY(copy_v1_keys(s, cfg));
     s->entries = calloc(cfg->max_peers, sizeof *s->entries);
@@ -318,8 +318,7 @@ pqcoap_err pqcoap_sign_server_new(const pqcoap_identity *id, const pqcoap_store 
     if (!cfg)
         cfg = &defaults;
     if (!id || !store || !store->ops || cfg->max_peers == 0 || cfg->seq_block == 0 ||
-        (cfg->policy != PQCOAP_SIGN_V2_ONLY && cfg->policy != PQCOAP_SIGN_V1_ONLY &&
-         cfg->policy != PQCOAP_SIGN_V1_AND_V2) ||
+        (cfg->policy != PQCOAP_SIGN_V2_ONLY && cfg->policy != PQCOAP_SIGN_V1_ONLY) ||
         cfg->max_peers > SIZE_MAX / sizeof(pqcoap_replay_entry))
         return PQCOAP_ERR_ARG;
     pqcoap_sign_server *s = calloc(1, sizeof *s);
