@@ -125,14 +125,18 @@ typedef struct pqcoap_sign_server_config {
                                      PQCOAP_USAGE_SIGN_V1 (copied at create); a v1 request
                                      is accepted if one of them verifies it */
     size_t n_v1_keys;
+    size_t max_v1_keys;         /**< v1: most keys the server takes (default 8). A v1
+                                     request names no key, so each one, forged or not, costs
+                                     up to n_v1_keys signature checks on the I/O thread
+                                     (~60 us each on a 2-core Xeon): this bounds that cost */
     size_t max_peers;           /**< v2: replay windows kept (one per client kid); default 256 */
     uint64_t seq_block;         /**< v2: response sequence numbers reserved per store write;
                                      default 64 */
     const pqcoap_rng *rng;      /**< randomness for signing; NULL = system RNG */
 } pqcoap_sign_server_config;
 
-/** Default server layer settings: v2 only, no v1 keys, 256 peers, blocks of 64. */
-#define PQCOAP_SIGN_SERVER_CONFIG_INIT {PQCOAP_SIGN_V2_ONLY, NULL, 0, 256, 64, NULL}
+/** Default server layer settings: v2 only, no v1 keys (at most 8), 256 peers, blocks of 64. */
+#define PQCOAP_SIGN_SERVER_CONFIG_INIT {PQCOAP_SIGN_V2_ONLY, NULL, 0, 8, 256, 64, NULL}
 
 /** The state of a Mode A server layer: identity, trust store, replay windows. */
 typedef struct pqcoap_sign_server pqcoap_sign_server;
@@ -153,7 +157,8 @@ typedef struct pqcoap_sign_server pqcoap_sign_server;
  *  v1 as a v1 payload. `cfg` NULL = defaults. Errors: PQCOAP_ERR_ARG (NULL, a policy other
  *  than v2 only or v1 only, max_peers or seq_block 0, no v1 keys for the v1 policy);
  *  PQCOAP_ERR_UNSUPPORTED (identity or a v1 key not Falcon-512); PQCOAP_ERR_KEY_USAGE (the
- *  identity or a v1 key of the other usage); PQCOAP_ERR_NOMEM. */
+ *  identity or a v1 key of the other usage); PQCOAP_ERR_LIMIT (more than max_v1_keys v1
+ *  keys); PQCOAP_ERR_NOMEM. */
 pqcoap_err pqcoap_sign_server_new(const pqcoap_identity *id, const pqcoap_store *store,
                                   const pqcoap_sign_server_config *cfg,
                                   pqcoap_sign_server **out);

@@ -269,6 +269,9 @@ static pqcoap_err copy_v1_keys(pqcoap_sign_server *s, const pqcoap_sign_server_c
         return PQCOAP_OK;
     if (cfg->n_v1_keys == 0 || !cfg->v1_keys)
         return PQCOAP_ERR_ARG;
+    /* Each v1 request costs up to one signature check per key: bounded by the cap. */
+    if (cfg->n_v1_keys > cfg->max_v1_keys)
+        return PQCOAP_ERR_LIMIT;
     s->v1_keys = calloc(cfg->n_v1_keys, sizeof *s->v1_keys);
     if (!s->v1_keys)
         return PQCOAP_ERR_NOMEM;

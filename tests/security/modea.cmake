@@ -1,3 +1,4 @@
 # Mode A (signed payloads) security regression tests.
 pqcoap_test(modea_recipient security ${CMAKE_CURRENT_SOURCE_DIR}/modea_recipient.c)
 pqcoap_test(modea_usage security ${CMAKE_CURRENT_SOURCE_DIR}/modea_usage.c)
+pqcoap_test(modea_v1_cap security ${CMAKE_CURRENT_SOURCE_DIR}/modea_v1_cap.c)
