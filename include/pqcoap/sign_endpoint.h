@@ -129,7 +129,10 @@ typedef struct pqcoap_sign_server_config {
                                      request names no key, so each one, forged or not, costs
                                      up to n_v1_keys signature checks on the I/O thread
                                      (~60 us each on a 2-core Xeon): this bounds that cost */
-    size_t max_peers;           /**< v2: replay windows kept (one per client kid); default 256 */
+    size_t max_peers;           /**< v2: replay windows kept in memory (one per client kid
+                                     whose request verified; beyond, the least recently used
+                                     is dropped and later reloaded from its floor); default
+                                     256 */
     uint64_t seq_block;         /**< v2: response sequence numbers reserved per store write;
                                      default 64 */
     const pqcoap_rng *rng;      /**< randomness for signing; NULL = system RNG */
@@ -145,20 +148,22 @@ typedef struct pqcoap_sign_server pqcoap_sign_server;
  *  PROTOCOL.md "Key usage": of usage PQCOAP_USAGE_SIGN_V1 for the v1 policy, GENERAL for
  *  v2). `store` (borrowed; open while the layer lives and used only from the server's I/O
  *  thread) is the trust store: a v2 request is verified against the peer whose kid it
- *  names, if that peer's usage is GENERAL (a peer pinned for v1 is refused with 4.01). It also holds the response sequence counter "sign:<own kid in hex>" and, per client
- *  kid, the highest accepted request seq as the floor "sign:<client kid in hex>"
- *  (session_seq), written before the request reaches its handler. When a kid's replay
- *  window is first needed after a start it is initialised from that floor, so a request
- *  captured before a restart is still a replay after it (PROTOCOL.md, receiver state).
- *  Requests that fail verification are answered, unsigned, with 4.00 (malformed), 4.01
- *  (bad signature, unknown key, key of the other usage, replay, downgrade), 4.02 (v2 to a v1-only endpoint), 5.03
- *  (replay table full) or 5.00 (store failure) and a short diagnostic; their handler never
- *  runs. Every other response, 4.04 and 4.05 included, is signed: v2 bound to the request,
- *  v1 as a v1 payload. `cfg` NULL = defaults. Errors: PQCOAP_ERR_ARG (NULL, a policy other
- *  than v2 only or v1 only, max_peers or seq_block 0, no v1 keys for the v1 policy);
- *  PQCOAP_ERR_UNSUPPORTED (identity or a v1 key not Falcon-512); PQCOAP_ERR_KEY_USAGE (the
- *  identity or a v1 key of the other usage); PQCOAP_ERR_LIMIT (more than max_v1_keys v1
- *  keys); PQCOAP_ERR_NOMEM. */
+ *  names, if that peer's usage is GENERAL (a peer pinned for v1 is refused with 4.01). It
+ *  also holds the response sequence counter "sign:<own kid in hex>" and, per client kid,
+ *  the highest accepted request seq as the floor "sign:<client kid in hex>" (session_seq),
+ *  written before the request reaches its handler. A kid's replay window is kept in memory
+ *  once a request of it verified (max_peers of them; when all are taken the least recently
+ *  used is dropped). A window not in memory (after a start, or dropped) is initialised from
+ *  the floor, so a request captured before a restart is still a replay after it
+ *  (PROTOCOL.md, receiver state). Requests that fail verification are answered, unsigned,
+ *  with 4.00 (malformed), 4.01 (bad signature, unknown key, key of the other usage, replay,
+ *  downgrade), 4.02 (v2 to a v1-only endpoint) or 5.00 (store failure) and a short
+ *  diagnostic; their handler never runs. Every other response, 4.04 and 4.05 included, is
+ *  signed: v2 bound to the request, v1 as a v1 payload. `cfg` NULL = defaults. Errors:
+ *  PQCOAP_ERR_ARG (NULL, a policy other than v2 only or v1 only, max_peers or seq_block 0,
+ *  no v1 keys for the v1 policy); PQCOAP_ERR_UNSUPPORTED (identity or a v1 key not
+ *  Falcon-512); PQCOAP_ERR_KEY_USAGE (the identity or a v1 key of the other usage);
+ *  PQCOAP_ERR_LIMIT (more than max_v1_keys v1 keys); PQCOAP_ERR_NOMEM. */
 pqcoap_err pqcoap_sign_server_new(const pqcoap_identity *id, const pqcoap_store *store,
                                   const pqcoap_sign_server_config *cfg,
                                   pqcoap_sign_server **out);
