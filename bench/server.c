@@ -87,6 +87,16 @@ static pqcoap_err bs_floor_set(void *c, const char *id, const pqcoap_floor *f)
     bench_store *b = c;
     return b->inner.ops->floor_set(b->inner.ctx, id, f);
 }
+static pqcoap_err bs_sign_floor_get(void *c, const uint8_t kid[PQCOAP_KID_LEN], uint64_t *seq)
+{
+    bench_store *b = c;
+    return b->inner.ops->sign_floor_get(b->inner.ctx, kid, seq);
+}
+static pqcoap_err bs_sign_floor_set(void *c, const uint8_t kid[PQCOAP_KID_LEN], uint64_t seq)
+{
+    bench_store *b = c;
+    return b->inner.ops->sign_floor_set(b->inner.ctx, kid, seq);
+}
 static pqcoap_err bs_reserve(void *c, const char *name, uint64_t count, uint64_t *first)
 {
     bench_store *b = c;
@@ -105,7 +115,7 @@ static void bs_close(void *c)
 
 static const pqcoap_store_ops bench_store_ops = {
     bs_add, bs_remove, bs_by_id, bs_by_kid, bs_list, bs_floor_get, bs_floor_set,
-    bs_reserve, bs_peek, bs_close};
+    bs_sign_floor_get, bs_sign_floor_set, bs_reserve, bs_peek, bs_close};
 
 static bench_store g_bstore;
 static pqcoap_identity g_server_id, g_client_id;

@@ -150,7 +150,7 @@ typedef struct pqcoap_sign_server pqcoap_sign_server;
  *  thread) is the trust store: a v2 request is verified against the peer whose kid it
  *  names, if that peer's usage is GENERAL (a peer pinned for v1 is refused with 4.01). It
  *  also holds the response sequence counter "sign:<own kid in hex>" and, per client kid,
- *  the highest accepted request seq as the floor "sign:<client kid in hex>" (session_seq),
+ *  the highest accepted request seq as its Mode A floor (pqcoap_store_sign_floor_set),
  *  written before the request reaches its handler. A kid's replay window is kept in memory
  *  once a request of it verified (max_peers of them; when all are taken the least recently
  *  used is dropped). A window not in memory (after a start, or dropped) is initialised from

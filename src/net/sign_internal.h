@@ -16,8 +16,8 @@
 /** The option numbers a Mode A layer registers as critical: PQ-Sig (65003). */
 extern const uint16_t pqcoap_sign_critical_opts[1];
 
-/** Writes "sign:<kid in lowercase hex>", the store name of a kid's sequence counter (own
- *  kid) or replay floor (peer kid). */
+/** Writes "sign:<kid in lowercase hex>", the store name of the sequence counter of an own
+ *  kid (its replay floors are pqcoap_store_sign_floor_*). */
 void pqcoap_sign_name(const uint8_t kid[PQCOAP_KID_LEN], char out[PQCOAP_SIGN_NAME_LEN]);
 
 /** PQCOAP_OK if `pk` is a Falcon-512 key (the algorithm of Mode A) made for Mode A

@@ -72,16 +72,14 @@ static pqcoap_err load_window(pqcoap_sign_server *s, const uint8_t *kid, pqcoap_
         *e = sl->e;
         return PQCOAP_OK;
     }
-    char name[PQCOAP_SIGN_NAME_LEN];
-    pqcoap_floor floor;
-    pqcoap_sign_name(kid, name);
-    pqcoap_err err = pqcoap_store_floor_get(&s->store, name, &floor);
-    if (err == PQCOAP_ERR_NOT_FOUND || (err == PQCOAP_OK && floor.session_seq == 0))
+    uint64_t floor = 0;
+    pqcoap_err err = pqcoap_store_sign_floor_get(&s->store, kid, &floor);
+    if (err == PQCOAP_ERR_NOT_FOUND || (err == PQCOAP_OK && floor == 0))
         return PQCOAP_OK;
     PQCOAP_TRY(err);
     memcpy(e->kid, kid, sizeof e->kid);
     e->used = 1;
-    e->window.top = floor.session_seq;
+    e->window.top = floor;
     e->window.bitmap = UINT64_MAX; /* the floor and the 63 below it: seen */
     return PQCOAP_OK;
 }
@@ -90,14 +88,7 @@ static pqcoap_err load_window(pqcoap_sign_server *s, const uint8_t *kid, pqcoap_
 static pqcoap_err save_floor(pqcoap_sign_server *s, const uint8_t *kid, uint64_t seq,
                              uint64_t top)
 {
-    if (seq <= top)
-        return PQCOAP_OK;
-    char name[PQCOAP_SIGN_NAME_LEN];
-    pqcoap_floor floor;
-    memset(&floor, 0, sizeof floor);
-    floor.session_seq = seq;
-    pqcoap_sign_name(kid, name);
-    return pqcoap_store_floor_set(&s->store, name, &floor);
+    return seq > top ? pqcoap_store_sign_floor_set(&s->store, kid, seq) : PQCOAP_OK;
 }
 
 /* Keeps the window `e` of a kid whose request was just accepted (and its floor saved) in

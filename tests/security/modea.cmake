@@ -3,3 +3,4 @@ pqcoap_test(modea_recipient security ${CMAKE_CURRENT_SOURCE_DIR}/modea_recipient
 pqcoap_test(modea_usage security ${CMAKE_CURRENT_SOURCE_DIR}/modea_usage.c)
 pqcoap_test(modea_v1_cap security ${CMAKE_CURRENT_SOURCE_DIR}/modea_v1_cap.c)
 pqcoap_test(modea_replay_table security ${CMAKE_CURRENT_SOURCE_DIR}/modea_replay_table.c)
+pqcoap_test(modea_floors security ${CMAKE_CURRENT_SOURCE_DIR}/modea_floors.c)

@@ -14,28 +14,11 @@ static pqcoap_identity gw, peer[NPEERS], late;
 static pqcoap_store cstore[NPEERS];
 static char dir[64], db[96];
 
-/* A signed v2 POST "echo" of `id` with `seq` for gw, as a CON datagram with message ID
- * `mid`; with `forge` set, one byte of the signature is flipped. Returns its length. */
+/* A signed v2 POST of `id` with `seq` for gw (see signed_post). */
 static size_t make_request(const pqcoap_identity *id, uint64_t seq, uint16_t mid, int forge,
                            uint8_t *out, size_t cap)
 {
-    static const uint8_t token[] = {0x51, 0x52};
-    pqcoap_signer signer;
-    uint8_t opt[PQCOAP_SIG_OPT_LEN], payload[2 + PQCOAP_SIGN_OVERHEAD_MAX];
-    size_t plen = 0;
-    pqcoap_opt opts[2] = {{PQCOAP_OPT_URI_PATH, (const uint8_t *)"echo", 4},
-                          {PQCOAP_OPT_PQ_SIG, opt, sizeof opt}};
-    pqcoap_msg m = {PQCOAP_POST, token, sizeof token, opts, 1, (const uint8_t *)"go", 2};
-    if (pqcoap_signer_from_identity(&signer, id, NULL) != PQCOAP_OK ||
-        pqcoap_sign_v2(&signer, seq, &m, gw.pub.kid, NULL, opt, payload, sizeof payload,
-                       &plen) != PQCOAP_OK)
-        return 0;
-    if (forge)
-        payload[plen - 20] ^= 0x10;
-    m.n_opts = 2;
-    m.payload = payload;
-    m.payload_len = plen;
-    return coap_encode(mid, &m, out, cap);
+    return signed_post(id, gw.pub.kid, seq, mid, forge, out, cap);
 }
 
 /* One signed POST of peer i through the Mode A client on its own store. */

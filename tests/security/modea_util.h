@@ -28,6 +28,31 @@ static inline size_t capture(pqcoap_sign_client *c, int trap, const pqcoap_req *
     return n > 4 ? (size_t)n : 0;
 }
 
+/** A v2 POST "echo" with body "go", signed by `id` with `seq` for the recipient kid `to`,
+ *  as a CON datagram with message ID `mid` in out[0..cap); with `forge` set one byte of the
+ *  signature is flipped. Returns its length, 0 on failure. */
+static inline size_t signed_post(const pqcoap_identity *id, const uint8_t *to, uint64_t seq,
+                                 uint16_t mid, int forge, uint8_t *out, size_t cap)
+{
+    static const uint8_t token[] = {0x51, 0x52};
+    pqcoap_signer signer;
+    uint8_t opt[PQCOAP_SIG_OPT_LEN], payload[2 + PQCOAP_SIGN_OVERHEAD_MAX];
+    size_t plen = 0;
+    pqcoap_opt opts[2] = {{PQCOAP_OPT_URI_PATH, (const uint8_t *)"echo", 4},
+                          {PQCOAP_OPT_PQ_SIG, opt, sizeof opt}};
+    pqcoap_msg m = {PQCOAP_POST, token, sizeof token, opts, 1, (const uint8_t *)"go", 2};
+    if (pqcoap_signer_from_identity(&signer, id, NULL) != PQCOAP_OK ||
+        pqcoap_sign_v2(&signer, seq, &m, to, NULL, opt, payload, sizeof payload, &plen) !=
+            PQCOAP_OK)
+        return 0;
+    if (forge)
+        payload[plen - 20] ^= 0x10;
+    m.n_opts = 2;
+    m.payload = payload;
+    m.payload_len = plen;
+    return coap_encode(mid, &m, out, cap);
+}
+
 /** The CoAP message ID of datagram d. */
 static inline uint16_t dgram_mid(const uint8_t *d)
 {

@@ -55,15 +55,11 @@ static int patch(uint8_t *d, size_t len, const char *from, const char *to)
     return 1;
 }
 
-/* The floor the server persisted for raw_id: "sign:" || hex(kid). */
+/* The Mode A floor the server persisted for raw_id. */
 static uint64_t raw_floor(const pqcoap_store *store)
 {
-    char name[32];
-    int n = snprintf(name, sizeof name, "sign:");
-    for (size_t i = 0; i < PQCOAP_KID_LEN; i++)
-        n += snprintf(name + n, sizeof name - (size_t)n, "%02x", raw_id.pub.kid[i]);
-    pqcoap_floor f;
-    return pqcoap_store_floor_get(store, name, &f) == PQCOAP_OK ? f.session_seq : 0;
+    uint64_t seq = 0;
+    return pqcoap_store_sign_floor_get(store, raw_id.pub.kid, &seq) == PQCOAP_OK ? seq : 0;
 }
 
 static int open_server(sign_server *srv, pqcoap_store *store)

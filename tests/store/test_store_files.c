@@ -132,7 +132,7 @@ static void test_persistence(void)
 
     /* the file is a pqcoap store in WAL mode */
     CHECK_EQ_INT(sql_int(path, "PRAGMA application_id"), 0x50514353);
-    CHECK_EQ_INT(sql_int(path, "PRAGMA user_version"), 1);
+    CHECK_EQ_INT(sql_int(path, "PRAGMA user_version"), 2);
     CHECK_EQ_INT(sql_int(path, "SELECT count(*) FROM peers"), 3);
 
     CHECK_EQ_INT(pqcoap_store_open_sqlite(path, &s), PQCOAP_OK);
@@ -256,10 +256,10 @@ static void test_newer(void)
     char path[320];
     path_of(path, sizeof path, "newer.db");
     make_valid(path);
-    CHECK_EQ_INT(sql_run(path, "PRAGMA user_version = 2;"), SQLITE_OK);
+    CHECK_EQ_INT(sql_run(path, "PRAGMA user_version = 3;"), SQLITE_OK);
     expect_refused(path, PQCOAP_ERR_STORE_NEWER);
     /* an older library's file is still fine once the version is back */
-    CHECK_EQ_INT(sql_run(path, "PRAGMA user_version = 1;"), SQLITE_OK);
+    CHECK_EQ_INT(sql_run(path, "PRAGMA user_version = 2;"), SQLITE_OK);
     pqcoap_store s;
     CHECK_EQ_INT(pqcoap_store_open_sqlite(path, &s), PQCOAP_OK);
     pqcoap_store_close(&s);
