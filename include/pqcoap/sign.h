@@ -140,7 +140,9 @@ typedef struct pqcoap_verifier {
     const pqcoap_pubkey *v1_key;    /**< v1: the pinned peer key (usage SIGN_V1), or NULL */
     pqcoap_key_lookup lookup;       /**< v2: sender key by kid (usage GENERAL) */
     void *lookup_ctx;
-    pqcoap_replay_table *replay;    /**< v2: per-kid replay windows */
+    pqcoap_replay_table *replay;    /**< v2: per-kid replay windows; required for requests;
+                                         NULL for responses, which are fresh by their
+                                         binding to their request (PROTOCOL.md) */
     const uint8_t *own_kid;         /**< v2 requests: the kid of the receiver's own key; a
                                          request is accepted only if signed for it */
 } pqcoap_verifier;
@@ -166,8 +168,8 @@ typedef struct pqcoap_sig_info {
  *  (opts() above PQCOAP_OPTS_MAX); PQCOAP_ERR_AUTH (bad signature, including a response
  *  signed for another request kid or seq, and a request signed for another recipient);
  *  PQCOAP_ERR_UNKNOWN_PEER; PQCOAP_ERR_KEY_USAGE (the kid's key is not of usage GENERAL);
- *  PQCOAP_ERR_REPLAY; PQCOAP_ERR_LIMIT (replay table full); PQCOAP_ERR_ARG (NULL, no lookup
- *  or replay table, a request without v->own_kid, a key that is not Falcon-512); a lookup
+ *  PQCOAP_ERR_REPLAY; PQCOAP_ERR_LIMIT (replay table full); PQCOAP_ERR_ARG (NULL, no lookup,
+ *  a request without replay table or v->own_kid, a key that is not Falcon-512); a lookup
  *  error. On any error the replay table is unchanged. */
 pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
                             const pqcoap_sig_req *req, pqcoap_sig_info *info,

@@ -61,8 +61,7 @@ pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
 void pqcoap_sign_client_free(pqcoap_sign_client *c);
 
 /** Pins the server's public key (copied): requests are signed for it (v2) and responses are
- *  accepted only when signed by it. Pinning again replaces the key and forgets the response
- *  replay window. Returns PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_UNSUPPORTED if the key is not
+ *  accepted only when signed by it. Pinning again replaces the key. Returns PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_UNSUPPORTED if the key is not
  *  Falcon-512, PQCOAP_ERR_KEY_USAGE if its usage is not the client's version's (v1:
  *  PQCOAP_USAGE_SIGN_V1, v2: PQCOAP_USAGE_GENERAL). */
 pqcoap_err pqcoap_sign_client_pin(pqcoap_sign_client *c, const pqcoap_pubkey *server_pk);
@@ -70,9 +69,11 @@ pqcoap_err pqcoap_sign_client_pin(pqcoap_sign_client *c, const pqcoap_pubkey *se
 /** Sends `req` (client.h; its payload and options are signed) and waits. On PQCOAP_OK
  *  `reply` (caller frees) is the verified response with the PQ-Sig option and the signature
  *  removed: its code (which may be a signed 4.04 or 4.05) and unsigned payload. v2 accepts
- *  a response only when it is signed by the pinned key, carries a fresh sequence number and
- *  is bound to this request (the request's kid and seq; the token is not bound, so
- *  block-wise requests and responses work in both versions); v1 only checks the signature. Errors, besides those of pqcoap_client_request:
+ *  a response only when it is signed by the pinned key and bound to this request (the
+ *  request's kid and seq, which never repeat; the token is not bound, so block-wise
+ *  requests and responses work in both versions), whatever order responses to requests in
+ *  flight together come in; v1 only checks the signature. Errors, besides those of
+ *  pqcoap_client_request:
  *  - PQCOAP_ERR_NO_PEER_KEY: no server key pinned (nothing is sent);
  * *  - PQCOAP_ERR_REJECTED: the server refused the request with an unsigned 4.00, 4.01 or
  *    4.02 (bad signature, unknown client key, replay, downgrade, malformed); `reply` holds
@@ -80,8 +81,7 @@ pqcoap_err pqcoap_sign_client_pin(pqcoap_sign_client *c, const pqcoap_pubkey *se
  *  - PQCOAP_ERR_TOO_LARGE / PQCOAP_ERR_BUSY / PQCOAP_ERR_COAP: an unsigned 4.13 / 5.03 /
  *    other error answer;
  *  - PQCOAP_ERR_AUTH: the response is not signed by the pinned key or not bound to this
- *    request; PQCOAP_ERR_REPLAY: a response sequence number seen before;
- *    PQCOAP_ERR_DOWNGRADE: a v2 request answered without a v2 signature;
+ *    request; PQCOAP_ERR_DOWNGRADE: a v2 request answered without a v2 signature;
  *    PQCOAP_ERR_MALFORMED: a malformed signed payload or PQ-Sig option;
  *  - store errors while reserving sequence numbers;
  *  - PQCOAP_ERR_ARG if req carries a PQ-Sig option itself. */

@@ -280,7 +280,7 @@ pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
                             const pqcoap_sig_req *req, pqcoap_sig_info *info,
                             const uint8_t **message, size_t *msg_len)
 {
-    if (!v || !v->lookup || !v->replay || !msg_ok(msg) || !message || !msg_len)
+    if (!v || !v->lookup || (!req && !v->replay) || !msg_ok(msg) || !message || !msg_len)
         return PQCOAP_ERR_ARG;
     /* PROTOCOL.md v2: a message whose PQ-Sig option is missing or malformed is rejected. */
     const pqcoap_opt *opt;
@@ -299,10 +299,12 @@ pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
     PQCOAP_TRY(v2_tbs(msg, kid, seq, v->own_kid, req, &body, &parts, tbs));
     const pqcoap_pubkey *key;
     PQCOAP_TRY(lookup_key(v, kid, &key));
-    PQCOAP_TRY(pqcoap_replay_table_check(v->replay, kid, seq));
+    if (v->replay)
+        PQCOAP_TRY(pqcoap_replay_table_check(v->replay, kid, seq));
     PQCOAP_TRY(verify_signature(key, PQCOAP_USAGE_GENERAL, tbs, 5, &sig));
     /* Only an authenticated message moves the window. */
-    PQCOAP_TRY(pqcoap_replay_table_update(v->replay, kid, seq));
+    if (v->replay)
+        PQCOAP_TRY(pqcoap_replay_table_update(v->replay, kid, seq));
     if (info) {
         info->version = 2;
         memcpy(info->kid, kid, sizeof kid);

@@ -17,8 +17,6 @@ struct pqcoap_sign_client {
     pqcoap_seq_counter counter;     /* v2 request seq */
     pqcoap_pubkey server;           /* pinned server key */
     int pinned;
-    pqcoap_replay_entry entry;      /* response window of the pinned key */
-    pqcoap_replay_table replay;
     pqcoap_layer layer;
     pqcoap_client *net;
     char err[ERR_LEN];
@@ -112,9 +110,10 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     v.v1_key = &c->server;
     v.lookup = pinned_lookup;
     v.lookup_ctx = c;
-    v.replay = &c->replay;
     /* PROTOCOL.md v2: a response is accepted only for the request it answers (its kid and
-     * seq; "The token": the token is not bound). */
+     * seq; "The token": the token is not bound), and only once, as it completes that
+     * request; no window over the server's seqs (v.replay NULL), so responses to requests
+     * in flight together may come in any order. */
     pqcoap_sig_req req = {{0}, st->seq};
     memcpy(req.kid, c->signer.kid, sizeof req.kid);
     const uint8_t *message = NULL;
@@ -174,8 +173,6 @@ pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
         pqcoap_sign_name(c->signer.kid, name);
         err = pqcoap_seq_counter_init(&c->counter, store, name, cfg->seq_block);
     }
-    if (err == PQCOAP_OK)
-        err = pqcoap_replay_table_init(&c->replay, &c->entry, 1);
     if (err != PQCOAP_OK) {
         if (msg && msg_cap)
             snprintf(msg, msg_cap, "cannot set up the signing identity: %s", pqcoap_strerror(err));
@@ -218,7 +215,7 @@ pqcoap_err pqcoap_sign_client_pin(pqcoap_sign_client *c, const pqcoap_pubkey *se
         return err;
     c->server = *server_pk;
     c->pinned = 1;
-    return pqcoap_replay_table_init(&c->replay, &c->entry, 1);
+    return PQCOAP_OK;
 }
 
 pqcoap_err pqcoap_sign_client_request(pqcoap_sign_client *c, const pqcoap_req *req,

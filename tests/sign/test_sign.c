@@ -573,6 +573,17 @@ static void test_v2_response(void)
     CHECK_MEM(info.kid, signer[BOB].kid, 8);
     CHECK_EQ_INT(info.seq, 7);
     CHECK_EQ_INT(verify(&client, &r, &req), PQCOAP_ERR_REPLAY);
+
+    /* Without a replay table (the sign client's way: a response is fresh by its binding):
+     * the response still only for its request; a request needs the table. */
+    endpoint nowin;
+    endpoint_init(&nowin, PQCOAP_SIGN_V2_ONLY, NULL);
+    nowin.v.replay = NULL;
+    CHECK_EQ_INT(verify(&nowin, &r, &req), PQCOAP_OK);
+    CHECK_EQ_INT(verify(&nowin, &r, &other), PQCOAP_ERR_AUTH);
+    wire a;
+    sign_msg(&a, ALICE, 1, PQCOAP_GET, NULL);
+    CHECK_EQ_INT(verify(&nowin, &a, NULL), PQCOAP_ERR_ARG);
 }
 
 static void test_v2_option_and_kid(void)
