@@ -75,14 +75,16 @@ pqcoap_err pqcoap_sign_client_pin(pqcoap_sign_client *c, const pqcoap_pubkey *se
  *  flight together come in; v1 only checks the signature. Errors, besides those of
  *  pqcoap_client_request:
  *  - PQCOAP_ERR_NO_PEER_KEY: no server key pinned (nothing is sent);
- * *  - PQCOAP_ERR_REJECTED: the server refused the request with an unsigned 4.00, 4.01 or
- *    4.02 (bad signature, unknown client key, replay, downgrade, malformed); `reply` holds
- *    that answer and pqcoap_sign_client_last_error its diagnostic;
- *  - PQCOAP_ERR_TOO_LARGE / PQCOAP_ERR_BUSY / PQCOAP_ERR_COAP: an unsigned 4.13 / 5.03 /
- *    other error answer;
- *  - PQCOAP_ERR_AUTH: the response is not signed by the pinned key or not bound to this
- *    request; PQCOAP_ERR_DOWNGRADE: a v2 request answered without a v2 signature;
- *    PQCOAP_ERR_MALFORMED: a malformed signed payload or PQ-Sig option;
+ *  - answers without a valid signature (v2: without PQ-Sig option; v1: not verifying), of
+ *    which a Mode A server sends only its refusals (PROTOCOL.md "Unsigned answers"):
+ *    PQCOAP_ERR_REJECTED for 4.00, 4.01 or 4.02 (bad signature, unknown client key,
+ *    replay, downgrade, malformed); PQCOAP_ERR_TOO_LARGE for 4.13; PQCOAP_ERR_BUSY for
+ *    5.03; PQCOAP_ERR_COAP for 4.08 and 5.00; `reply` holds that answer and
+ *    pqcoap_sign_client_last_error its diagnostic. Any other code without a valid
+ *    signature (a 2.05 or 4.04 made by an on-path attacker, a plain server's answer) is
+ *    PQCOAP_ERR_UNAUTHENTICATED;
+ *  - PQCOAP_ERR_AUTH: a v2 response not signed by the pinned key or not bound to this
+ *    request; PQCOAP_ERR_MALFORMED: a malformed signed payload or PQ-Sig option;
  *  - store errors while reserving sequence numbers;
  *  - PQCOAP_ERR_ARG if req carries a PQ-Sig option itself. */
 pqcoap_err pqcoap_sign_client_request(pqcoap_sign_client *c, const pqcoap_req *req,

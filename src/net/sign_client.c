@@ -67,24 +67,39 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
     return PQCOAP_OK;
 }
 
-/* The error for an unsigned error answer of the server (PROTOCOL.md: refusals of Mode A
- * requests are never signed). */
-static pqcoap_err refusal_error(uint8_t code)
+/* The error for an answer without a valid signature (PROTOCOL.md "Unsigned answers"): a
+ * Mode A server leaves only its refusals and transport errors unsigned; any other code
+ * without a valid signature may be forged and is PQCOAP_ERR_UNAUTHENTICATED. */
+static pqcoap_err unsigned_error(uint8_t code)
 {
-    if (code == PQCOAP_CODE(4, 0) || code == PQCOAP_CODE(4, 1) || code == PQCOAP_CODE(4, 2))
+    switch (code) {
+    case PQCOAP_CODE(4, 0):
+    case PQCOAP_CODE(4, 1):
+    case PQCOAP_CODE(4, 2):
         return PQCOAP_ERR_REJECTED;
-    if (code == PQCOAP_CODE(4, 13))
+    case PQCOAP_CODE(4, 13):
         return PQCOAP_ERR_TOO_LARGE;
-    if (code == PQCOAP_CODE(5, 3))
+    case PQCOAP_CODE(5, 3):
         return PQCOAP_ERR_BUSY;
-    return PQCOAP_ERR_COAP;
+    case PQCOAP_CODE(4, 8):
+    case PQCOAP_CODE(5, 0):
+        return PQCOAP_ERR_COAP;
+    default:
+        return PQCOAP_ERR_UNAUTHENTICATED;
+    }
 }
 
-/* Records "server rejected the request: 4.01 <diagnostic>" (printable characters only). */
-static void note_refusal(pqcoap_sign_client *c, const pqcoap_msg *wire)
+/* Records "server rejected the request: 4.01 <diagnostic>", or for an answer the server
+ * would have signed "unsigned 4.04 answer not accepted: <diagnostic>" (printable
+ * characters only). */
+static void note_unsigned(pqcoap_sign_client *c, const pqcoap_msg *wire, pqcoap_err err)
 {
-    int n = snprintf(c->err, sizeof c->err, "server rejected the request: %u.%02u ",
-                     wire->code >> 5, wire->code & 31);
+    int n = err == PQCOAP_ERR_UNAUTHENTICATED
+                ? snprintf(c->err, sizeof c->err, "unsigned %u.%02u answer not accepted (a "
+                           "Mode A server signs all but its refusals): ", wire->code >> 5,
+                           wire->code & 31)
+                : snprintf(c->err, sizeof c->err, "server rejected the request: %u.%02u ",
+                           wire->code >> 5, wire->code & 31);
     size_t at = (size_t)n;
     for (size_t i = 0; i < wire->payload_len && at + 1 < sizeof c->err; i++) {
         uint8_t ch = wire->payload[i];
@@ -122,9 +137,10 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
                                        &message, &len);
     if (err == PQCOAP_OK)
         return pqcoap_sign_unwrap(wire, message, len, plain);
-    if (!pqcoap_msg_find_opt(wire, PQCOAP_OPT_PQ_SIG) && (wire->code >> 5) >= 4) {
-        note_refusal(c, wire);
-        return refusal_error(wire->code);
+    if (!pqcoap_msg_find_opt(wire, PQCOAP_OPT_PQ_SIG)) { /* v1 never has it */
+        err = unsigned_error(wire->code);
+        note_unsigned(c, wire, err);
+        return err;
     }
     if (err == PQCOAP_ERR_UNKNOWN_PEER)
         err = PQCOAP_ERR_AUTH; /* signed, but not by the pinned key */
