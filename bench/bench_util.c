@@ -99,6 +99,15 @@ pqcoap_err bench_identity(const char *name, pqcoap_identity *out)
     return err != PQCOAP_OK ? err : pqcoap_identity_generate("falcon-512", &rng, out);
 }
 
+pqcoap_err bench_identity_v1(const char *name, pqcoap_identity *out)
+{
+    char seed[96];
+    snprintf(seed, sizeof seed, "%s v1", name);
+    PQCOAP_TRY(bench_identity(seed, out));
+    out->pub.usage = PQCOAP_USAGE_SIGN_V1;
+    return PQCOAP_OK;
+}
+
 void bench_out(const char *key, double value)
 {
     printf("%s %.6g\n", key, value);

@@ -37,6 +37,10 @@ double bench_quantile(double *v, size_t n, double q);
 /** Deterministic Falcon-512 identity of `name` (the seed is the name). */
 pqcoap_err bench_identity(const char *name, pqcoap_identity *out);
 
+/** Deterministic sign-v1 identity of `name` (another key than bench_identity's: Mode A v1
+ *  keys serve nothing else, PROTOCOL.md "Key usage"). */
+pqcoap_err bench_identity_v1(const char *name, pqcoap_identity *out);
+
 /** Prints one result line "key value" on stdout (the format run.sh collects). */
 void bench_out(const char *key, double value);
 

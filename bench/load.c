@@ -120,14 +120,12 @@ static pqcoap_err plain_check(gen *g, rec *r, const pqcoap_msg *resp)
 /* ---- Mode A (PROTOCOL.md "Mode A"): the server signs every response ---- */
 
 /* Key look-up of the verifier: the server's key is the only one the generator knows. */
-static pqcoap_err server_key(void *ctx, const uint8_t kid[8], const uint8_t **pk,
-                             size_t *pk_len)
+static pqcoap_err server_key(void *ctx, const uint8_t kid[8], const pqcoap_pubkey **key)
 {
     const pqcoap_pubkey *server = ctx;
     if (memcmp(kid, server->kid, 8) != 0)
         return PQCOAP_ERR_UNKNOWN_PEER;
-    *pk = server->pk;
-    *pk_len = server->pk_len;
+    *key = server;
     return PQCOAP_OK;
 }
 
@@ -136,8 +134,7 @@ static pqcoap_err sign_setup_common(gen *g)
     PQCOAP_TRY(pqcoap_signer_from_identity(&g->signer, &g->me, NULL));
     PQCOAP_TRY(pqcoap_replay_table_init(&g->replay, g->replay_entries, 4));
     g->verifier.policy = PQCOAP_SIGN_V1_AND_V2;
-    g->verifier.v1_pk = g->server.pub.pk;
-    g->verifier.v1_pk_len = g->server.pub.pk_len;
+    g->verifier.v1_key = &g->server.pub;
     g->verifier.lookup = server_key;
     g->verifier.lookup_ctx = &g->server.pub;
     g->verifier.replay = &g->replay;
@@ -148,6 +145,8 @@ static pqcoap_err sign_setup_common(gen *g)
  * property PROTOCOL.md names for v1: no anti-replay). */
 static pqcoap_err sign1_setup(gen *g)
 {
+    PQCOAP_TRY(bench_identity_v1(BENCH_SERVER_ID, &g->server));
+    PQCOAP_TRY(bench_identity_v1(BENCH_CLIENT_ID, &g->me));
     PQCOAP_TRY(sign_setup_common(g));
     return pqcoap_sign_v1(&g->signer, (const uint8_t *)"", 0, g->v1_payload,
                           sizeof g->v1_payload, &g->v1_len);
@@ -178,8 +177,8 @@ static pqcoap_err sign2_setup(gen *g)
         pqcoap_msg m;
         size_t plen;
         base_request(i, token, opts, &m);
-        PQCOAP_TRY(pqcoap_sign_v2(&g->signer, g->seq0 + i, &m, NULL, optval, payload,
-                                  sizeof payload, &plen));
+        PQCOAP_TRY(pqcoap_sign_v2(&g->signer, g->seq0 + i, &m, g->server.pub.kid, NULL, optval,
+                                  payload, sizeof payload, &plen));
         opts[1].number = PQCOAP_OPT_PQ_SIG;
         opts[1].value = optval;
         opts[1].len = sizeof optval;

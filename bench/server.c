@@ -87,6 +87,16 @@ static pqcoap_err bs_floor_set(void *c, const char *id, const pqcoap_floor *f)
     bench_store *b = c;
     return b->inner.ops->floor_set(b->inner.ctx, id, f);
 }
+static pqcoap_err bs_sign_floor_get(void *c, const uint8_t kid[PQCOAP_KID_LEN], uint64_t *seq)
+{
+    bench_store *b = c;
+    return b->inner.ops->sign_floor_get(b->inner.ctx, kid, seq);
+}
+static pqcoap_err bs_sign_floor_set(void *c, const uint8_t kid[PQCOAP_KID_LEN], uint64_t seq)
+{
+    bench_store *b = c;
+    return b->inner.ops->sign_floor_set(b->inner.ctx, kid, seq);
+}
 static pqcoap_err bs_reserve(void *c, const char *name, uint64_t count, uint64_t *first)
 {
     bench_store *b = c;
@@ -110,7 +120,7 @@ static pqcoap_err bs_change_count(void *c, uint64_t *count)
 
 static const pqcoap_store_ops bench_store_ops = {
     bs_add, bs_remove, bs_by_id, bs_by_kid, bs_list, bs_floor_get, bs_floor_set,
-    bs_reserve, bs_peek, bs_close, bs_change_count};
+    bs_sign_floor_get, bs_sign_floor_set, bs_reserve, bs_peek, bs_close, bs_change_count};
 
 static bench_store g_bstore;
 static pqcoap_identity g_server_id, g_client_id;
@@ -165,6 +175,8 @@ static pqcoap_err make_sign_server(int version, pqcoap_server_config *cfg, pqcoa
     pqcoap_sign_server_config sc = PQCOAP_SIGN_SERVER_CONFIG_INIT;
     PQCOAP_TRY(open_store(&g_store));
     if (version == 1) {
+        PQCOAP_TRY(bench_identity_v1(BENCH_SERVER_ID, &g_server_id));
+        PQCOAP_TRY(bench_identity_v1(BENCH_CLIENT_ID, &g_client_id));
         sc.policy = PQCOAP_SIGN_V1_ONLY;
         sc.v1_keys = &g_client_id.pub;
         sc.n_v1_keys = 1;

@@ -7,10 +7,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const pqcoap_identity *id = fuzz_sign_identity();
+    pqcoap_pubkey key = fuzz_sign_identity()->pub;
+    key.usage = PQCOAP_USAGE_SIGN_V1; /* v1 verifies with v1 keys only */
     const uint8_t *m = NULL;
     size_t n = 0;
-    if (pqcoap_verify_v1(id->pub.pk, id->pub.pk_len, data, size, &m, &n) != PQCOAP_OK)
+    if (pqcoap_verify_v1(&key, data, size, &m, &n) != PQCOAP_OK)
         return 0;
     /* accepted: the message is the payload's head, before at least 2 + 41 bytes */
     if (m != data || n + 2 + PQCOAP_SIGN_SIG_MIN > size)

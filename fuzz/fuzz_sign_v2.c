@@ -8,12 +8,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Every kid maps to the fixed key, so verification runs to the signature check. */
-static pqcoap_err lookup(void *ctx, const uint8_t kid[8], const uint8_t **pk, size_t *pk_len)
+static pqcoap_err lookup(void *ctx, const uint8_t kid[8], const pqcoap_pubkey **key)
 {
     const pqcoap_identity *id = ctx;
     (void)kid;
-    *pk = id->pub.pk;
-    *pk_len = id->pub.pk_len;
+    *key = &id->pub;
     return PQCOAP_OK;
 }
 
@@ -34,11 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_must(pqcoap_replay_table_init(&table, slots, 2));
     pqcoap_verifier v = PQCOAP_VERIFIER_INIT;
     v.policy = (pqcoap_sign_policy)(((fm.extra >> 1) & 3) % 3);
-    v.v1_pk = id->pub.pk;
-    v.v1_pk_len = id->pub.pk_len;
+    pqcoap_pubkey v1_key = id->pub; /* the fixed key material, marked for v1 */
+    v1_key.usage = PQCOAP_USAGE_SIGN_V1;
+    v.v1_key = &v1_key;
     v.lookup = lookup;
     v.lookup_ctx = (void *)id;
     v.replay = &table;
+    static const uint8_t own_kid[8] = {8, 7, 6, 5, 4, 3, 2, 1}; /* requests are signed for it */
+    v.own_kid = own_kid;
     /* the request a response answers (the seed generator signs responses to it) */
     pqcoap_sig_req req = {{1, 2, 3, 4, 5, 6, 7, 8}, 42};
     pqcoap_sig_info info;

@@ -133,12 +133,14 @@ static void sign_seeds(void)
     pqcoap_signer s;
     fuzz_must(pqcoap_test_rng_init(&st, &rng, (const uint8_t *)"seeds", 5));
     fuzz_must(pqcoap_signer_from_identity(&s, id, &rng));
+    pqcoap_signer s1 = s; /* the same key marked for v1, which signs v1 only */
+    s1.usage = PQCOAP_USAGE_SIGN_V1;
 
     /* v1: a signed payload, the same with L below the minimum, and L alone */
     static const char text[] = "temperature 21.5";
     uint8_t out[1024];
     size_t len;
-    fuzz_must(pqcoap_sign_v1(&s, (const uint8_t *)text, sizeof text - 1, out, sizeof out, &len));
+    fuzz_must(pqcoap_sign_v1(&s1, (const uint8_t *)text, sizeof text - 1, out, sizeof out, &len));
     seed("fuzz_sign_v1", "valid", out, len);
     out[len - 2] = 0;
     out[len - 1] = PQCOAP_SIGN_SIG_MIN - 1;
@@ -152,7 +154,8 @@ static void sign_seeds(void)
                           {PQCOAP_OPT_PQ_SIG, sig_opt, sizeof sig_opt}};
     pqcoap_msg m = {PQCOAP_POST, token, sizeof token, opts, 1, (const uint8_t *)text,
                     sizeof text - 1};
-    fuzz_must(pqcoap_sign_v2(&s, 7, &m, NULL, sig_opt, out, sizeof out, &len));
+    static const uint8_t recipient[8] = {8, 7, 6, 5, 4, 3, 2, 1}; /* fuzz_sign_v2.c's own kid */
+    fuzz_must(pqcoap_sign_v2(&s, 7, &m, recipient, NULL, sig_opt, out, sizeof out, &len));
     m.n_opts = 2;
     m.payload = out;
     m.payload_len = len;
@@ -164,13 +167,13 @@ static void sign_seeds(void)
     m.n_opts = 1;
     m.payload = (const uint8_t *)text;
     m.payload_len = sizeof text - 1;
-    fuzz_must(pqcoap_sign_v2(&s, 8, &m, &req, sig_opt, out, sizeof out, &len));
+    fuzz_must(pqcoap_sign_v2(&s, 8, &m, NULL, &req, sig_opt, out, sizeof out, &len));
     m.n_opts = 2;
     m.payload = out;
     m.payload_len = len;
     msg_seed("fuzz_sign_v2", "valid_response", &m, 1);
 
-    fuzz_must(pqcoap_sign_v1(&s, (const uint8_t *)text, sizeof text - 1, out, sizeof out, &len));
+    fuzz_must(pqcoap_sign_v1(&s1, (const uint8_t *)text, sizeof text - 1, out, sizeof out, &len));
     m.n_opts = 1;
     m.payload_len = len;
     msg_seed("fuzz_sign_v2", "v1_under_both", &m, PQCOAP_SIGN_V1_AND_V2 << 1);

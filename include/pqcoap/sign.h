@@ -1,7 +1,9 @@
 /* Mode A of PROTOCOL.md, sans-I/O: Falcon-512 signed CoAP payloads, v1 (the seed's
- * `message || signature || u16 len`) and v2 (bound to code, options and a sequence number
- * through the PQ-Sig option 65003, with anti-replay; the token is not bound). No allocation: every buffer
- * is caller-owned; every pointer in a struct is borrowed. */
+ * `message || signature || u16 len`) and v2 (bound to code, options, a sequence number and
+ * the recipient through the PQ-Sig option 65003, with anti-replay; the token is not bound).
+ * Keys are kept apart by usage (PROTOCOL.md "Key usage"): v1 signs and verifies only with
+ * keys of PQCOAP_USAGE_SIGN_V1, v2 only with PQCOAP_USAGE_GENERAL ones. No allocation: every
+ * buffer is caller-owned; every pointer in a struct is borrowed. */
 #ifndef PQCOAP_SIGN_H
 #define PQCOAP_SIGN_H
 
@@ -41,39 +43,45 @@ typedef enum pqcoap_sign_policy {
 typedef struct pqcoap_signer {
     const uint8_t *sk;              /**< Falcon-512 secret key, PQCOAP_SIGN_SK_LEN bytes */
     uint8_t kid[PQCOAP_KID_LEN];    /**< kid of the matching public key */
+    pqcoap_key_usage usage;         /**< the key's usage: pqcoap_sign_v1 needs
+                                         PQCOAP_USAGE_SIGN_V1, pqcoap_sign_v2 GENERAL */
     const pqcoap_rng *rng;          /**< randomness for signing; NULL = system RNG */
 } pqcoap_signer;
 
-/** Fills `s` with the borrowed Falcon-512 secret key `sk` and the kid of its public key
- *  `pk` (pqcoap_kid). Returns PQCOAP_ERR_ARG on NULL or a key of the wrong length,
- *  PQCOAP_ERR_CRYPTO. */
+/** Fills `s` with the borrowed Falcon-512 secret key `sk`, the kid of its public key `pk`
+ *  (pqcoap_kid) and the key's `usage`. Returns PQCOAP_ERR_ARG on NULL, a key of the wrong
+ *  length or an unknown usage, PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_signer_init(pqcoap_signer *s, const uint8_t *sk, size_t sk_len,
-                              const uint8_t *pk, size_t pk_len, const pqcoap_rng *rng);
+                              const uint8_t *pk, size_t pk_len, pqcoap_key_usage usage,
+                              const pqcoap_rng *rng);
 
-/** Fills `s` from an identity (include/pqcoap/keys.h), borrowing its secret key: `id` must
- *  outlive `s`. Returns PQCOAP_ERR_UNSUPPORTED if the identity is not Falcon-512,
- *  PQCOAP_ERR_ARG on NULL. */
+/** Fills `s` from an identity (include/pqcoap/keys.h), borrowing its secret key and taking
+ *  its usage (id->pub.usage): `id` must outlive `s`. Returns PQCOAP_ERR_UNSUPPORTED if the
+ *  identity is not Falcon-512, PQCOAP_ERR_ARG on NULL. */
 pqcoap_err pqcoap_signer_from_identity(pqcoap_signer *s, const pqcoap_identity *id,
                                        const pqcoap_rng *rng);
 
 /* ---- v1 ---- */
 
 /** v1 sign: writes `message || signature || u16 len(signature)` to out[0..cap), signature
- *  over `message` alone. cap must be at least msg_len + PQCOAP_SIGN_OVERHEAD_MAX; `out` may
- *  equal `message` (in place), otherwise they must not overlap. Returns PQCOAP_OK and sets
- *  *out_len; PQCOAP_ERR_BUFFER if cap is too small; PQCOAP_ERR_ARG on NULL;
+ *  over `message` alone. A signature over a bare message could stand for any other
+ *  signed input, so the key must be of usage PQCOAP_USAGE_SIGN_V1. cap must be at least
+ *  msg_len + PQCOAP_SIGN_OVERHEAD_MAX; `out` may equal `message` (in place), otherwise they
+ *  must not overlap. Returns PQCOAP_OK and sets *out_len; PQCOAP_ERR_KEY_USAGE for a key
+ *  of another usage; PQCOAP_ERR_BUFFER if cap is too small; PQCOAP_ERR_ARG on NULL;
  *  PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_sign_v1(const pqcoap_signer *s, const uint8_t *message, size_t msg_len,
                           uint8_t *out, size_t cap, size_t *out_len);
 
-/** v1 verify of a signed payload against the pinned key `pk` (NULL = none pinned). On
- *  PQCOAP_OK, *message / *msg_len are the message slice of `payload`. Errors:
- *  PQCOAP_ERR_MALFORMED unless 41 <= L <= 752 and L <= payload_len - 2 (L = last two
- *  bytes); PQCOAP_ERR_NO_PEER_KEY without a pinned key; PQCOAP_ERR_ARG if pk has the wrong
- *  length; PQCOAP_ERR_AUTH if the signature does not verify. */
-pqcoap_err pqcoap_verify_v1(const uint8_t *pk, size_t pk_len,
-                            const uint8_t *payload, size_t payload_len,
-                            const uint8_t **message, size_t *msg_len);
+/** v1 verify of a signed payload against the pinned key `pk` (NULL = none pinned), which
+ *  must be a Falcon-512 key of usage PQCOAP_USAGE_SIGN_V1. On PQCOAP_OK, *message /
+ *  *msg_len are the message slice of `payload`. Errors: PQCOAP_ERR_MALFORMED unless
+ *  41 <= L <= 752 and L <= payload_len - 2 (L = last two bytes); PQCOAP_ERR_NO_PEER_KEY
+ *  without a pinned key; PQCOAP_ERR_KEY_USAGE for a key of another usage (nothing is
+ *  verified); PQCOAP_ERR_ARG if pk is not a Falcon-512 key; PQCOAP_ERR_AUTH if the
+ *  signature does not verify. */
+pqcoap_err pqcoap_verify_v1(const pqcoap_pubkey *pk, const uint8_t *payload,
+                            size_t payload_len, const uint8_t **message, size_t *msg_len);
 
 /* ---- v2 ---- */
 
@@ -97,39 +105,49 @@ typedef struct pqcoap_sig_req {
 
 /** v2 sign. `msg` is the message to send: code and options as they will go on the wire
  *  (a PQ-Sig option in it is ignored: opts() leaves it out; the token is not signed) and
- *  `payload` the message. `req` is NULL for a request, or the request a response answers. Writes the
- *  PQ-Sig option value to opt_value and `message || signature || u16 len` to out[0..cap)
- *  (cap >= payload_len + PQCOAP_SIGN_OVERHEAD_MAX; out must not overlap the message); the
- *  caller adds the option and sends out[0..*out_len) as the payload. `seq` must be
- *  strictly increasing per key (persisted ahead of use). Signature input (PROTOCOL.md):
- *    request:  "pqcoap v2 req"  || u8 code || opts(msg) || kid || u64 seq || message
+ *  `payload` the message. A request names its recipient: `recipient_kid` is the kid of the
+ *  key the request is meant for (the pinned server key), and `req` is NULL. A response has
+ *  `req`, the request it answers, and `recipient_kid` is not used (may be NULL): the
+ *  request's kid binds it to its recipient. The key must be of usage
+ *  PQCOAP_USAGE_GENERAL. Writes the PQ-Sig option value to opt_value and
+ *  `message || signature || u16 len` to out[0..cap) (cap >= payload_len +
+ *  PQCOAP_SIGN_OVERHEAD_MAX; out must not overlap the message); the caller adds the option
+ *  and sends out[0..*out_len) as the payload. `seq` must be strictly increasing per key
+ *  (persisted ahead of use). Signature input (PROTOCOL.md):
+ *    request:  "pqcoap v2 req"  || u8 code || opts(msg) || kid || u64 seq
+ *              || recipient_kid || message
  *    response: "pqcoap v2 resp" || u8 code || opts(msg) || kid || u64 seq
  *              || request_kid || u64 request_seq || message
- *  Errors: PQCOAP_ERR_ARG on NULL;
+ *  Errors: PQCOAP_ERR_ARG on NULL (also a request without recipient_kid);
+ *  PQCOAP_ERR_KEY_USAGE for a key of another usage;
  *  PQCOAP_ERR_MALFORMED / PQCOAP_ERR_TOO_LARGE from opts(); PQCOAP_ERR_BUFFER;
  *  PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg *msg,
-                          const pqcoap_sig_req *req, uint8_t opt_value[PQCOAP_SIG_OPT_LEN],
-                          uint8_t *out, size_t cap, size_t *out_len);
+                          const uint8_t *recipient_kid, const pqcoap_sig_req *req,
+                          uint8_t opt_value[PQCOAP_SIG_OPT_LEN], uint8_t *out, size_t cap,
+                          size_t *out_len);
 
-/** Finds a sender's pinned key by kid. Sets *pk (borrowed; valid until the next call with
- *  the same ctx) and *pk_len; returns PQCOAP_ERR_UNKNOWN_PEER or PQCOAP_ERR_NOT_FOUND for
- *  an unknown kid, or another error of the backing store. */
-typedef pqcoap_err (*pqcoap_key_lookup)(void *ctx, const uint8_t kid[8], const uint8_t **pk,
-                                        size_t *pk_len);
+/** Finds a sender's pinned key by kid. Sets *key (borrowed; valid until the next call with
+ *  the same ctx), with its usage; returns PQCOAP_ERR_UNKNOWN_PEER or PQCOAP_ERR_NOT_FOUND
+ *  for an unknown kid, or another error of the backing store. */
+typedef pqcoap_err (*pqcoap_key_lookup)(void *ctx, const uint8_t kid[8],
+                                        const pqcoap_pubkey **key);
 
 /** How an endpoint verifies Mode A messages. Default initialiser: PQCOAP_VERIFIER_INIT
- *  (v2 only, no keys, no replay table). Every pointer is borrowed. */
+ *  (v2 only, no keys, no replay table, no own kid). Every pointer is borrowed. */
 typedef struct pqcoap_verifier {
     pqcoap_sign_policy policy;
-    const uint8_t *v1_pk;           /**< v1: the pinned peer key, or NULL */
-    size_t v1_pk_len;
-    pqcoap_key_lookup lookup;       /**< v2: sender key by kid */
+    const pqcoap_pubkey *v1_key;    /**< v1: the pinned peer key (usage SIGN_V1), or NULL */
+    pqcoap_key_lookup lookup;       /**< v2: sender key by kid (usage GENERAL) */
     void *lookup_ctx;
-    pqcoap_replay_table *replay;    /**< v2: per-kid replay windows */
+    pqcoap_replay_table *replay;    /**< v2: per-kid replay windows; required for requests;
+                                         NULL for responses, which are fresh by their
+                                         binding to their request (PROTOCOL.md) */
+    const uint8_t *own_kid;         /**< v2 requests: the kid of the receiver's own key; a
+                                         request is accepted only if signed for it */
 } pqcoap_verifier;
 
-#define PQCOAP_VERIFIER_INIT {PQCOAP_SIGN_V2_ONLY, NULL, 0, NULL, NULL, NULL}
+#define PQCOAP_VERIFIER_INIT {PQCOAP_SIGN_V2_ONLY, NULL, NULL, NULL, NULL, NULL}
 
 /** What verification established about an accepted message. */
 typedef struct pqcoap_sig_info {
@@ -139,22 +157,26 @@ typedef struct pqcoap_sig_info {
 } pqcoap_sig_info;
 
 /** v2 verify of a received message `msg` (its options include the PQ-Sig option). `req`
- *  is NULL for a request, or the request this response must answer (its kid and seq are
- *  bound; the token is not). Steps: parse the one PQ-Sig option, split the payload as in v1, look up the key
- *  by kid, check the replay window, verify the signature and only then mark seq in the
- *  window. On PQCOAP_OK fills *info (may be NULL) and sets *message / *msg_len to the
+ *  is NULL for a request, which must be bound to v->own_kid (a request signed for another
+ *  recipient does not verify), or the request this response must answer (its kid and seq
+ *  are bound; the token is not). Steps: parse the one PQ-Sig option, split the payload as
+ *  in v1, look up the key by kid, check the replay window, check the key's usage (a key
+ *  pinned for v1 is refused, never tried), verify the signature and only then mark seq in
+ *  the window. On PQCOAP_OK fills *info (may be NULL) and sets *message / *msg_len to the
  *  message slice of msg->payload. Errors: PQCOAP_ERR_MALFORMED (PQ-Sig option missing,
  *  repeated or malformed, payload layout, options out of order); PQCOAP_ERR_TOO_LARGE
  *  (opts() above PQCOAP_OPTS_MAX); PQCOAP_ERR_AUTH (bad signature, including a response
- *  signed for another request kid or seq); PQCOAP_ERR_UNKNOWN_PEER; PQCOAP_ERR_REPLAY; PQCOAP_ERR_LIMIT (replay
- *  table full); PQCOAP_ERR_ARG (NULL, no lookup or replay table, key of the wrong length);
- *  a lookup error. On any error the replay table is unchanged. */
+ *  signed for another request kid or seq, and a request signed for another recipient);
+ *  PQCOAP_ERR_UNKNOWN_PEER; PQCOAP_ERR_KEY_USAGE (the kid's key is not of usage GENERAL);
+ *  PQCOAP_ERR_REPLAY; PQCOAP_ERR_LIMIT (replay table full); PQCOAP_ERR_ARG (NULL, no lookup,
+ *  a request without replay table or v->own_kid, a key that is not Falcon-512); a lookup
+ *  error. On any error the replay table is unchanged. */
 pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
                             const pqcoap_sig_req *req, pqcoap_sig_info *info,
                             const uint8_t **message, size_t *msg_len);
 
 /** Verifies `msg` under the endpoint's policy: a message with a PQ-Sig option is v2
- *  (pqcoap_verify_v2 with `req`), one without is v1 (pqcoap_verify_v1 with v->v1_pk;
+ *  (pqcoap_verify_v2 with `req`), one without is v1 (pqcoap_verify_v1 with v->v1_key;
  *  `req` is not used: v1 binds nothing). Errors as those functions, plus
  *  PQCOAP_ERR_DOWNGRADE for a v1 message when the policy is v2 only and
  *  PQCOAP_ERR_UNSUPPORTED for a v2 message when it is v1 only. */
@@ -164,21 +186,21 @@ pqcoap_err pqcoap_verify_msg(const pqcoap_verifier *v, const pqcoap_msg *msg,
 
 /** Key look-up over a pqcoap_store: pass pqcoap_store_key_lookup as `lookup` and a
  *  pqcoap_store_lookup (with `store` set) as `lookup_ctx`. The found peer is copied into
- *  `peer`, which the returned key points into. */
+ *  `peer` and its key, with the peer's usage, into `key`, which the look-up returns. */
 typedef struct pqcoap_store_lookup {
     const pqcoap_store *store;
     pqcoap_peer peer;
+    pqcoap_pubkey key;
 } pqcoap_store_lookup;
 
 /** pqcoap_key_lookup over ctx = pqcoap_store_lookup *: the store's peer_by_kid. Returns
  *  PQCOAP_ERR_UNKNOWN_PEER if the kid is not stored or its key is not Falcon-512, or the
  *  store's error. */
-pqcoap_err pqcoap_store_key_lookup(void *ctx, const uint8_t kid[8], const uint8_t **pk,
-                                   size_t *pk_len);
+pqcoap_err pqcoap_store_key_lookup(void *ctx, const uint8_t kid[8], const pqcoap_pubkey **key);
 
 /** CoAP response code a server sends when verification of a request failed with `err`:
  *  4.00 Bad Request for malformed input, 4.01 Unauthorized for a bad signature, unknown
- *  kid, replay, downgrade or no pinned key, 4.02 Bad Option for an unsupported version,
+ *  kid, a key of another usage, replay, downgrade or no pinned key, 4.02 Bad Option for an unsupported version,
  *  4.13 Request Entity Too Large for PQCOAP_ERR_TOO_LARGE, 5.03 Service Unavailable for
  *  PQCOAP_ERR_LIMIT, 5.00 Internal Server Error otherwise (PQCOAP_OK gives 0). */
 uint8_t pqcoap_sign_error_code(pqcoap_err err);

@@ -1,5 +1,5 @@
 /* Persistence interface for security state: trust store (peer id -> pinned key), Mode B
- * anti-rollback floors and crash-safe sequence reservations. SQLite by default, in-memory
+ * anti-rollback floors, Mode A replay floors and crash-safe sequence reservations. SQLite by default, in-memory
  * for tests; other backends implement pqcoap_store_ops. */
 #ifndef PQCOAP_STORE_H
 #define PQCOAP_STORE_H
@@ -54,6 +54,9 @@ typedef struct pqcoap_store_ops {
                             void *arg);
     pqcoap_err (*floor_get)(void *ctx, const char *id, pqcoap_floor *out);
     pqcoap_err (*floor_set)(void *ctx, const char *id, const pqcoap_floor *floor);
+    /** Mode A floors, apart from Mode B's: the highest accepted seq of a sender kid. */
+    pqcoap_err (*sign_floor_get)(void *ctx, const uint8_t kid[PQCOAP_KID_LEN], uint64_t *seq);
+    pqcoap_err (*sign_floor_set)(void *ctx, const uint8_t kid[PQCOAP_KID_LEN], uint64_t seq);
     /** Atomically and durably moves counter `name` forward by `count` and returns the first
      *  reserved value: the caller may use [*first, *first + count). Counters start at 1. */
     pqcoap_err (*seq_reserve)(void *ctx, const char *name, uint64_t count, uint64_t *first);
@@ -145,6 +148,18 @@ pqcoap_err pqcoap_store_floor_get(const pqcoap_store *store, const char *id,
  *  enforces that floors only rise (PROTOCOL.md Mode B). */
 pqcoap_err pqcoap_store_floor_set(const pqcoap_store *store, const char *id,
                                   const pqcoap_floor *floor);
+
+/** Copies the Mode A replay floor of sender `kid` into *seq: the highest v2 seq accepted
+ *  from it (PROTOCOL.md Mode A v2, receiver state). Mode A floors are kept apart from the
+ *  Mode B floors of pqcoap_store_floor_get, whatever a Mode B peer id looks like.
+ *  PQCOAP_ERR_NOT_FOUND if none was ever set for kid. */
+pqcoap_err pqcoap_store_sign_floor_get(const pqcoap_store *store,
+                                       const uint8_t kid[PQCOAP_KID_LEN], uint64_t *seq);
+
+/** Sets (replaces) the Mode A replay floor of sender `kid`; durable before it returns. The
+ *  caller only raises it. */
+pqcoap_err pqcoap_store_sign_floor_set(const pqcoap_store *store,
+                                       const uint8_t kid[PQCOAP_KID_LEN], uint64_t seq);
 
 /** Reserves [*first, *first + count) of counter `name` (counters start at 1), durably
  *  before it returns; no later reservation, in this or any process, returns any of these

@@ -1,5 +1,6 @@
 /* Mode A of PROTOCOL.md: v1 and v2 signed payloads over the neutral message view, the
- * PQ-Sig option, the endpoint policy and the CoAP codes of rejections. */
+ * PQ-Sig option, key usage (v1 keys apart), the endpoint policy and the CoAP codes of
+ * rejections. */
 #include "pqcoap/sign.h"
 #include "common/buf_internal.h"
 #include "crypto/crypto_internal.h"
@@ -14,16 +15,19 @@ static const uint8_t LABEL_RESP[] = "pqcoap v2 resp";
 
 /* u8 code */
 #define TBS_HEAD_MAX 1
-/* kid || u64 seq [|| request_kid || u64 request_seq] */
+/* kid || u64 seq || recipient_kid, or kid || u64 seq || request_kid || u64 request_seq */
 #define TBS_TAIL_MAX (2 * (8 + 8))
 
 pqcoap_err pqcoap_signer_init(pqcoap_signer *s, const uint8_t *sk, size_t sk_len,
-                              const uint8_t *pk, size_t pk_len, const pqcoap_rng *rng)
+                              const uint8_t *pk, size_t pk_len, pqcoap_key_usage usage,
+                              const pqcoap_rng *rng)
 {
-    if (!s || !sk || !pk || sk_len != SIG_ALG->sk_len || pk_len != SIG_ALG->pk_len)
+    if (!s || !sk || !pk || sk_len != SIG_ALG->sk_len || pk_len != SIG_ALG->pk_len ||
+        (usage != PQCOAP_USAGE_GENERAL && usage != PQCOAP_USAGE_SIGN_V1))
         return PQCOAP_ERR_ARG;
     PQCOAP_TRY(pqcoap_kid(pk, pk_len, s->kid));
     s->sk = sk;
+    s->usage = usage;
     s->rng = rng;
     return PQCOAP_OK;
 }
@@ -37,6 +41,7 @@ pqcoap_err pqcoap_signer_from_identity(pqcoap_signer *s, const pqcoap_identity *
         return PQCOAP_ERR_UNSUPPORTED;
     s->sk = id->sk;
     memcpy(s->kid, id->pub.kid, sizeof s->kid);
+    s->usage = id->pub.usage;
     s->rng = rng;
     return PQCOAP_OK;
 }
@@ -72,6 +77,9 @@ pqcoap_err pqcoap_sign_v1(const pqcoap_signer *s, const uint8_t *message, size_t
 {
     if (!s || !s->sk || (msg_len && !message) || !out || !out_len)
         return PQCOAP_ERR_ARG;
+    /* PROTOCOL.md "Key usage": only a sign-v1 key signs bare messages. */
+    if (s->usage != PQCOAP_USAGE_SIGN_V1)
+        return PQCOAP_ERR_KEY_USAGE;
     PQCOAP_TRY(check_cap(msg_len, cap));
     if (msg_len)
         memmove(out, message, msg_len);
@@ -104,21 +112,23 @@ static pqcoap_err split_payload(const uint8_t *payload, size_t len, pqcoap_span 
     return pqcoap_rd_end(&r);
 }
 
-/* Verifies a signature over the concatenation of tbs[0..n) under a Falcon-512 key. */
-static pqcoap_err verify_signature(const uint8_t *pk, size_t pk_len, const pqcoap_span *tbs,
-                                   size_t n, const pqcoap_span *sig)
+/* Verifies a signature over the concatenation of tbs[0..n) under `key`, which must be a
+ * Falcon-512 key of `usage` (PROTOCOL.md "Key usage": checked before anything is verified). */
+static pqcoap_err verify_signature(const pqcoap_pubkey *key, pqcoap_key_usage usage,
+                                   const pqcoap_span *tbs, size_t n, const pqcoap_span *sig)
 {
-    if (pk_len != SIG_ALG->pk_len)
+    if (key->alg != SIG_ALG || key->pk_len != SIG_ALG->pk_len)
         return PQCOAP_ERR_ARG;
-    pqcoap_err err = SIG_ALG->verify(pk, tbs, n, sig->p, sig->n);
+    if (key->usage != usage)
+        return PQCOAP_ERR_KEY_USAGE;
+    pqcoap_err err = SIG_ALG->verify(key->pk, tbs, n, sig->p, sig->n);
     if (err == PQCOAP_OK || err == PQCOAP_ERR_CRYPTO)
         return err;
     return PQCOAP_ERR_AUTH;
 }
 
-pqcoap_err pqcoap_verify_v1(const uint8_t *pk, size_t pk_len,
-                            const uint8_t *payload, size_t payload_len,
-                            const uint8_t **message, size_t *msg_len)
+pqcoap_err pqcoap_verify_v1(const pqcoap_pubkey *pk, const uint8_t *payload,
+                            size_t payload_len, const uint8_t **message, size_t *msg_len)
 {
     if ((payload_len && !payload) || !message || !msg_len)
         return PQCOAP_ERR_ARG;
@@ -126,7 +136,7 @@ pqcoap_err pqcoap_verify_v1(const uint8_t *pk, size_t pk_len,
     PQCOAP_TRY(split_payload(payload, payload_len, &msg, &sig));
     if (!pk)
         return PQCOAP_ERR_NO_PEER_KEY;
-    PQCOAP_TRY(verify_signature(pk, pk_len, &msg, 1, &sig));
+    PQCOAP_TRY(verify_signature(pk, PQCOAP_USAGE_SIGN_V1, &msg, 1, &sig));
     *message = msg.p;
     *msg_len = msg.n;
     return PQCOAP_OK;
@@ -171,15 +181,20 @@ typedef struct tbs_parts {
 } tbs_parts;
 
 /* Lays out the v2 signature input of PROTOCOL.md as five pieces in tbs[0..5):
- * label || u8 code || opts(msg) || kid || u64 seq
- * [|| request_kid || u64 request_seq] || message. `req` NULL = request. The token is not
- * part of it (PROTOCOL.md "The token"). */
+ *   request:  "pqcoap v2 req" || u8 code || opts(msg) || kid || u64 seq || recipient_kid
+ *             || message
+ *   response: "pqcoap v2 resp" || u8 code || opts(msg) || kid || u64 seq || request_kid
+ *             || u64 request_seq || message
+ * `req` NULL = request, bound to `recipient` (the kid of the key it is meant for). The
+ * token is not part of it (PROTOCOL.md "The token"). */
 static pqcoap_err v2_tbs(const pqcoap_msg *msg, const uint8_t kid[8], uint64_t seq,
-                         const pqcoap_sig_req *req, const pqcoap_span *message,
-                         tbs_parts *parts, pqcoap_span tbs[5])
+                         const uint8_t *recipient, const pqcoap_sig_req *req,
+                         const pqcoap_span *message, tbs_parts *parts, pqcoap_span tbs[5])
 {
     pqcoap_writer head, tail;
     size_t opts_len;
+    if (!req && !recipient)
+        return PQCOAP_ERR_ARG;
     PQCOAP_TRY(pqcoap_opts(msg, parts->opts, sizeof parts->opts, &opts_len));
     pqcoap_wr_init(&head, parts->head, sizeof parts->head);
     pqcoap_wr_u8(&head, msg->code);
@@ -189,6 +204,8 @@ static pqcoap_err v2_tbs(const pqcoap_msg *msg, const uint8_t kid[8], uint64_t s
     if (req) {
         pqcoap_wr_bytes(&tail, req->kid, 8);
         pqcoap_wr_u64(&tail, req->seq);
+    } else {
+        pqcoap_wr_bytes(&tail, recipient, 8);
     }
     if (head.err != PQCOAP_OK || tail.err != PQCOAP_OK)
         return PQCOAP_ERR_ARG;
@@ -211,16 +228,19 @@ static int msg_ok(const pqcoap_msg *msg)
 }
 
 pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg *msg,
-                          const pqcoap_sig_req *req, uint8_t opt_value[PQCOAP_SIG_OPT_LEN],
-                          uint8_t *out, size_t cap, size_t *out_len)
+                          const uint8_t *recipient_kid, const pqcoap_sig_req *req,
+                          uint8_t opt_value[PQCOAP_SIG_OPT_LEN], uint8_t *out, size_t cap,
+                          size_t *out_len)
 {
     if (!s || !s->sk || !msg_ok(msg) || !opt_value || !out || !out_len)
         return PQCOAP_ERR_ARG;
+    if (s->usage != PQCOAP_USAGE_GENERAL) /* PROTOCOL.md "Key usage" */
+        return PQCOAP_ERR_KEY_USAGE;
     PQCOAP_TRY(check_cap(msg->payload_len, cap));
     tbs_parts parts;
     pqcoap_span tbs[5];
     pqcoap_span message = {out, msg->payload_len};
-    PQCOAP_TRY(v2_tbs(msg, s->kid, seq, req, &message, &parts, tbs));
+    PQCOAP_TRY(v2_tbs(msg, s->kid, seq, recipient_kid, req, &message, &parts, tbs));
     if (msg->payload_len)
         memcpy(out, msg->payload, msg->payload_len);
     PQCOAP_TRY(append_signature(s, tbs, 5, out, msg->payload_len, out_len));
@@ -245,23 +265,22 @@ static size_t find_sig_opt(const pqcoap_msg *msg, const pqcoap_opt **found)
 /* Looks up the key of kid; an unknown kid is PQCOAP_ERR_UNKNOWN_PEER whatever the
  * look-up calls it. */
 static pqcoap_err lookup_key(const pqcoap_verifier *v, const uint8_t kid[8],
-                             const uint8_t **pk, size_t *pk_len)
+                             const pqcoap_pubkey **key)
 {
-    *pk = NULL;
-    *pk_len = 0;
-    pqcoap_err err = v->lookup(v->lookup_ctx, kid, pk, pk_len);
+    *key = NULL;
+    pqcoap_err err = v->lookup(v->lookup_ctx, kid, key);
     if (err == PQCOAP_ERR_NOT_FOUND)
         return PQCOAP_ERR_UNKNOWN_PEER;
     if (err != PQCOAP_OK)
         return err;
-    return *pk ? PQCOAP_OK : PQCOAP_ERR_UNKNOWN_PEER;
+    return *key ? PQCOAP_OK : PQCOAP_ERR_UNKNOWN_PEER;
 }
 
 pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
                             const pqcoap_sig_req *req, pqcoap_sig_info *info,
                             const uint8_t **message, size_t *msg_len)
 {
-    if (!v || !v->lookup || !v->replay || !msg_ok(msg) || !message || !msg_len)
+    if (!v || !v->lookup || (!req && !v->replay) || !msg_ok(msg) || !message || !msg_len)
         return PQCOAP_ERR_ARG;
     /* PROTOCOL.md v2: a message whose PQ-Sig option is missing or malformed is rejected. */
     const pqcoap_opt *opt;
@@ -274,16 +293,18 @@ pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
     PQCOAP_TRY(split_payload(msg->payload, msg->payload_len, &body, &sig));
     tbs_parts parts;
     pqcoap_span tbs[5];
-    /* A response is accepted only for the request it answers: request_kid and
-     * request_seq are in its signature input. */
-    PQCOAP_TRY(v2_tbs(msg, kid, seq, req, &body, &parts, tbs));
-    const uint8_t *pk;
-    size_t pk_len;
-    PQCOAP_TRY(lookup_key(v, kid, &pk, &pk_len));
-    PQCOAP_TRY(pqcoap_replay_table_check(v->replay, kid, seq));
-    PQCOAP_TRY(verify_signature(pk, pk_len, tbs, 5, &sig));
+    /* A response is accepted only for the request it answers (request_kid and
+     * request_seq are in its signature input), a request only by the recipient it names
+     * (its own kid is in the signature input). */
+    PQCOAP_TRY(v2_tbs(msg, kid, seq, v->own_kid, req, &body, &parts, tbs));
+    const pqcoap_pubkey *key;
+    PQCOAP_TRY(lookup_key(v, kid, &key));
+    if (v->replay)
+        PQCOAP_TRY(pqcoap_replay_table_check(v->replay, kid, seq));
+    PQCOAP_TRY(verify_signature(key, PQCOAP_USAGE_GENERAL, tbs, 5, &sig));
     /* Only an authenticated message moves the window. */
-    PQCOAP_TRY(pqcoap_replay_table_update(v->replay, kid, seq));
+    if (v->replay)
+        PQCOAP_TRY(pqcoap_replay_table_update(v->replay, kid, seq));
     if (info) {
         info->version = 2;
         memcpy(info->kid, kid, sizeof kid);
@@ -312,8 +333,7 @@ pqcoap_err pqcoap_verify_msg(const pqcoap_verifier *v, const pqcoap_msg *msg,
     /* PROTOCOL.md: a v1 message to a v2-only endpoint is rejected, never downgraded. */
     if (v->policy == PQCOAP_SIGN_V2_ONLY)
         return PQCOAP_ERR_DOWNGRADE;
-    PQCOAP_TRY(pqcoap_verify_v1(v->v1_pk, v->v1_pk_len, msg->payload, msg->payload_len,
-                                message, msg_len));
+    PQCOAP_TRY(pqcoap_verify_v1(v->v1_key, msg->payload, msg->payload_len, message, msg_len));
     if (info) {
         memset(info, 0, sizeof *info);
         info->version = 1;
@@ -321,12 +341,10 @@ pqcoap_err pqcoap_verify_msg(const pqcoap_verifier *v, const pqcoap_msg *msg,
     return PQCOAP_OK;
 }
 
-pqcoap_err pqcoap_store_key_lookup(void *ctx, const uint8_t kid[8], const uint8_t **pk,
-                                   size_t *pk_len)
+pqcoap_err pqcoap_store_key_lookup(void *ctx, const uint8_t kid[8], const pqcoap_pubkey **key)
 {
     pqcoap_store_lookup *l = ctx;
-    if (!l || !l->store || !l->store->ops || !l->store->ops->peer_by_kid || !kid || !pk ||
-        !pk_len)
+    if (!l || !l->store || !l->store->ops || !l->store->ops->peer_by_kid || !kid || !key)
         return PQCOAP_ERR_ARG;
     pqcoap_err err = l->store->ops->peer_by_kid(l->store->ctx, kid, &l->peer);
     if (err == PQCOAP_ERR_NOT_FOUND)
@@ -335,8 +353,12 @@ pqcoap_err pqcoap_store_key_lookup(void *ctx, const uint8_t kid[8], const uint8_
         return err;
     if (strcmp(l->peer.alg, SIG_ALG->name) != 0 || l->peer.pk_len != SIG_ALG->pk_len)
         return PQCOAP_ERR_UNKNOWN_PEER;
-    *pk = l->peer.pk;
-    *pk_len = l->peer.pk_len;
+    l->key.alg = SIG_ALG;
+    memcpy(l->key.pk, l->peer.pk, l->peer.pk_len);
+    l->key.pk_len = l->peer.pk_len;
+    memcpy(l->key.kid, l->peer.kid, sizeof l->key.kid);
+    l->key.usage = l->peer.usage;
+    *key = &l->key;
     return PQCOAP_OK;
 }
 
@@ -348,6 +370,7 @@ uint8_t pqcoap_sign_error_code(pqcoap_err err)
     case PQCOAP_ERR_MALFORMED:
         return PQCOAP_CODE(4, 0);
     case PQCOAP_ERR_NO_PEER_KEY:
+    case PQCOAP_ERR_KEY_USAGE: /* a trusted key pinned for the other version */
         return PQCOAP_CODE(4, 1);
     case PQCOAP_ERR_UNSUPPORTED: /* RFC 7252 5.4.1: unrecognised critical option */
         return PQCOAP_CODE(4, 2);

@@ -17,8 +17,6 @@ struct pqcoap_sign_client {
     pqcoap_seq_counter counter;     /* v2 request seq */
     pqcoap_pubkey server;           /* pinned server key */
     int pinned;
-    pqcoap_replay_entry entry;      /* response window of the pinned key */
-    pqcoap_replay_table replay;
     pqcoap_layer layer;
     pqcoap_client *net;
     char err[ERR_LEN];
@@ -33,15 +31,18 @@ typedef struct cl_state {
 static const char NO_KEY_MSG[] =
     "no server key pinned: pin the server's public key (pqcoap_sign_client_pin) first";
 
+/* Why an identity of the wrong usage is refused, for v1 and v2 clients. */
+static const char *const USAGE_MSG[2] = {
+    "Mode A v1 needs an identity made for sign-v1",
+    "the identity is a sign-v1 key, which signs nothing but Mode A v1"};
+
 /* pqcoap_key_lookup over the one pinned server key. */
-static pqcoap_err pinned_lookup(void *ctx, const uint8_t kid[8], const uint8_t **pk,
-                                size_t *pk_len)
+static pqcoap_err pinned_lookup(void *ctx, const uint8_t kid[8], const pqcoap_pubkey **key)
 {
     const pqcoap_sign_client *c = ctx;
     if (!c->pinned || memcmp(kid, c->server.kid, PQCOAP_KID_LEN) != 0)
         return PQCOAP_ERR_UNKNOWN_PEER;
-    *pk = c->server.pk;
-    *pk_len = c->server.pk_len;
+    *key = &c->server;
     return PQCOAP_OK;
 }
 
@@ -55,8 +56,9 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
         snprintf(c->err, sizeof c->err, "%s", NO_KEY_MSG);
         return PQCOAP_ERR_NO_PEER_KEY;
     }
-    pqcoap_err err = pqcoap_sign_wrap(&c->signer, c->version, &c->counter, req, NULL, wire,
-                                      &st->seq);
+    /* PROTOCOL.md v2: a request names its recipient, the pinned server key. */
+    pqcoap_err err = pqcoap_sign_wrap(&c->signer, c->version, &c->counter, req,
+                                      c->server.kid, NULL, wire, &st->seq);
     if (err != PQCOAP_OK) {
         snprintf(c->err, sizeof c->err, "cannot sign the request: %s", pqcoap_strerror(err));
         return err;
@@ -65,24 +67,39 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
     return PQCOAP_OK;
 }
 
-/* The error for an unsigned error answer of the server (PROTOCOL.md: refusals of Mode A
- * requests are never signed). */
-static pqcoap_err refusal_error(uint8_t code)
+/* The error for an answer without a valid signature (PROTOCOL.md "Unsigned answers"): a
+ * Mode A server leaves only its refusals and transport errors unsigned; any other code
+ * without a valid signature may be forged and is PQCOAP_ERR_UNAUTHENTICATED. */
+static pqcoap_err unsigned_error(uint8_t code)
 {
-    if (code == PQCOAP_CODE(4, 0) || code == PQCOAP_CODE(4, 1) || code == PQCOAP_CODE(4, 2))
+    switch (code) {
+    case PQCOAP_CODE(4, 0):
+    case PQCOAP_CODE(4, 1):
+    case PQCOAP_CODE(4, 2):
         return PQCOAP_ERR_REJECTED;
-    if (code == PQCOAP_CODE(4, 13))
+    case PQCOAP_CODE(4, 13):
         return PQCOAP_ERR_TOO_LARGE;
-    if (code == PQCOAP_CODE(5, 3))
+    case PQCOAP_CODE(5, 3):
         return PQCOAP_ERR_BUSY;
-    return PQCOAP_ERR_COAP;
+    case PQCOAP_CODE(4, 8):
+    case PQCOAP_CODE(5, 0):
+        return PQCOAP_ERR_COAP;
+    default:
+        return PQCOAP_ERR_UNAUTHENTICATED;
+    }
 }
 
-/* Records "server rejected the request: 4.01 <diagnostic>" (printable characters only). */
-static void note_refusal(pqcoap_sign_client *c, const pqcoap_msg *wire)
+/* Records "server rejected the request: 4.01 <diagnostic>", or for an answer the server
+ * would have signed "unsigned 4.04 answer not accepted: <diagnostic>" (printable
+ * characters only). */
+static void note_unsigned(pqcoap_sign_client *c, const pqcoap_msg *wire, pqcoap_err err)
 {
-    int n = snprintf(c->err, sizeof c->err, "server rejected the request: %u.%02u ",
-                     wire->code >> 5, wire->code & 31);
+    int n = err == PQCOAP_ERR_UNAUTHENTICATED
+                ? snprintf(c->err, sizeof c->err, "unsigned %u.%02u answer not accepted (a "
+                           "Mode A server signs all but its refusals): ", wire->code >> 5,
+                           wire->code & 31)
+                : snprintf(c->err, sizeof c->err, "server rejected the request: %u.%02u ",
+                           wire->code >> 5, wire->code & 31);
     size_t at = (size_t)n;
     for (size_t i = 0; i < wire->payload_len && at + 1 < sizeof c->err; i++) {
         uint8_t ch = wire->payload[i];
@@ -105,13 +122,13 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     }
     pqcoap_verifier v = PQCOAP_VERIFIER_INIT;
     v.policy = st->version == 2 ? PQCOAP_SIGN_V2_ONLY : PQCOAP_SIGN_V1_ONLY;
-    v.v1_pk = c->server.pk;
-    v.v1_pk_len = c->server.pk_len;
+    v.v1_key = &c->server;
     v.lookup = pinned_lookup;
     v.lookup_ctx = c;
-    v.replay = &c->replay;
     /* PROTOCOL.md v2: a response is accepted only for the request it answers (its kid and
-     * seq; "The token": the token is not bound). */
+     * seq; "The token": the token is not bound), and only once, as it completes that
+     * request; no window over the server's seqs (v.replay NULL), so responses to requests
+     * in flight together may come in any order. */
     pqcoap_sig_req req = {{0}, st->seq};
     memcpy(req.kid, c->signer.kid, sizeof req.kid);
     const uint8_t *message = NULL;
@@ -120,9 +137,10 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
                                        &message, &len);
     if (err == PQCOAP_OK)
         return pqcoap_sign_unwrap(wire, message, len, plain);
-    if (!pqcoap_msg_find_opt(wire, PQCOAP_OPT_PQ_SIG) && (wire->code >> 5) >= 4) {
-        note_refusal(c, wire);
-        return refusal_error(wire->code);
+    if (!pqcoap_msg_find_opt(wire, PQCOAP_OPT_PQ_SIG)) { /* v1 never has it */
+        err = unsigned_error(wire->code);
+        note_unsigned(c, wire, err);
+        return err;
     }
     if (err == PQCOAP_ERR_UNKNOWN_PEER)
         err = PQCOAP_ERR_AUTH; /* signed, but not by the pinned key */
@@ -152,19 +170,25 @@ pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
                                    "a store for v2)");
         return PQCOAP_ERR_ARG;
     }
+    /* PROTOCOL.md "Key usage": v1 signs with a sign-v1 key only, v2 never with one. */
+    pqcoap_err err = pqcoap_sign_key_check(&id->pub, cfg->version);
+    if (err != PQCOAP_OK) {
+        if (msg && msg_cap)
+            snprintf(msg, msg_cap, "%s", err == PQCOAP_ERR_KEY_USAGE ? USAGE_MSG[cfg->version - 1]
+                                                                     : "identity not falcon-512");
+        return err;
+    }
     pqcoap_sign_client *c = calloc(1, sizeof *c);
     if (!c)
         return PQCOAP_ERR_NOMEM;
     c->id = *id;
     c->version = cfg->version;
-    pqcoap_err err = pqcoap_signer_from_identity(&c->signer, &c->id, cfg->rng);
+    err = pqcoap_signer_from_identity(&c->signer, &c->id, cfg->rng);
     if (err == PQCOAP_OK && store) {
         char name[PQCOAP_SIGN_NAME_LEN];
         pqcoap_sign_name(c->signer.kid, name);
         err = pqcoap_seq_counter_init(&c->counter, store, name, cfg->seq_block);
     }
-    if (err == PQCOAP_OK)
-        err = pqcoap_replay_table_init(&c->replay, &c->entry, 1);
     if (err != PQCOAP_OK) {
         if (msg && msg_cap)
             snprintf(msg, msg_cap, "cannot set up the signing identity: %s", pqcoap_strerror(err));
@@ -202,11 +226,12 @@ pqcoap_err pqcoap_sign_client_pin(pqcoap_sign_client *c, const pqcoap_pubkey *se
 {
     if (!c || !server_pk)
         return PQCOAP_ERR_ARG;
-    if (!pqcoap_sign_key_ok(server_pk))
-        return PQCOAP_ERR_UNSUPPORTED;
+    pqcoap_err err = pqcoap_sign_key_check(server_pk, c->version);
+    if (err != PQCOAP_OK)
+        return err;
     c->server = *server_pk;
     c->pinned = 1;
-    return pqcoap_replay_table_init(&c->replay, &c->entry, 1);
+    return PQCOAP_OK;
 }
 
 pqcoap_err pqcoap_sign_client_request(pqcoap_sign_client *c, const pqcoap_req *req,

@@ -14,15 +14,18 @@ void pqcoap_sign_name(const uint8_t kid[PQCOAP_KID_LEN], char out[PQCOAP_SIGN_NA
         n += snprintf(out + n, PQCOAP_SIGN_NAME_LEN - (size_t)n, "%02x", kid[i]);
 }
 
-int pqcoap_sign_key_ok(const pqcoap_pubkey *pk)
+pqcoap_err pqcoap_sign_key_check(const pqcoap_pubkey *pk, int version)
 {
     const char *alg = pqcoap_pubkey_alg(pk);
-    return alg && strcmp(alg, "falcon-512") == 0 && pk->pk_len == PQCOAP_SIGN_PK_LEN;
+    if (!alg || strcmp(alg, "falcon-512") != 0 || pk->pk_len != PQCOAP_SIGN_PK_LEN)
+        return PQCOAP_ERR_UNSUPPORTED;
+    pqcoap_key_usage want = version == 1 ? PQCOAP_USAGE_SIGN_V1 : PQCOAP_USAGE_GENERAL;
+    return pk->usage == want ? PQCOAP_OK : PQCOAP_ERR_KEY_USAGE;
 }
 
 pqcoap_err pqcoap_sign_wrap(const pqcoap_signer *s, int version, pqcoap_seq_counter *ctr,
-                            const pqcoap_msg *plain, const pqcoap_sig_req *req,
-                            pqcoap_msgbuf *out, uint64_t *seq)
+                            const pqcoap_msg *plain, const uint8_t *recipient_kid,
+                            const pqcoap_sig_req *req, pqcoap_msgbuf *out, uint64_t *seq)
 {
     *seq = 0;
     if (pqcoap_msg_find_opt(plain, PQCOAP_OPT_PQ_SIG))
@@ -34,8 +37,8 @@ pqcoap_err pqcoap_sign_wrap(const pqcoap_signer *s, int version, pqcoap_seq_coun
     /* PROTOCOL.md v2: seq strictly increasing per key, reserved ahead of use. */
     uint8_t opt[PQCOAP_SIG_OPT_LEN];
     PQCOAP_TRY(pqcoap_seq_next(ctr, seq));
-    PQCOAP_TRY(pqcoap_sign_v2(s, *seq, plain, req, opt, out->payload, out->payload_cap,
-                              &out->payload_len));
+    PQCOAP_TRY(pqcoap_sign_v2(s, *seq, plain, recipient_kid, req, opt, out->payload,
+                              out->payload_cap, &out->payload_len));
     return pqcoap_msgbuf_add_opt(out, PQCOAP_OPT_PQ_SIG, opt, sizeof opt);
 }
 

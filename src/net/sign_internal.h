@@ -16,22 +16,25 @@
 /** The option numbers a Mode A layer registers as critical: PQ-Sig (65003). */
 extern const uint16_t pqcoap_sign_critical_opts[1];
 
-/** Writes "sign:<kid in lowercase hex>", the store name of a kid's sequence counter (own
- *  kid) or replay floor (peer kid). */
+/** Writes "sign:<kid in lowercase hex>", the store name of the sequence counter of an own
+ *  kid (its replay floors are pqcoap_store_sign_floor_*). */
 void pqcoap_sign_name(const uint8_t kid[PQCOAP_KID_LEN], char out[PQCOAP_SIGN_NAME_LEN]);
 
-/** True if `pk` is a Falcon-512 key, the algorithm of Mode A. */
-int pqcoap_sign_key_ok(const pqcoap_pubkey *pk);
+/** PQCOAP_OK if `pk` is a Falcon-512 key (the algorithm of Mode A) made for Mode A
+ *  `version` (PROTOCOL.md "Key usage": 1 needs PQCOAP_USAGE_SIGN_V1, 2 PQCOAP_USAGE_GENERAL);
+ *  else PQCOAP_ERR_UNSUPPORTED (another algorithm) or PQCOAP_ERR_KEY_USAGE. */
+pqcoap_err pqcoap_sign_key_check(const pqcoap_pubkey *pk, int version);
 
 /** Turns the plaintext message `plain` into the wire message `wire` (pre-set with code and
  *  token): its options, then for version 2 a PQ-Sig option with the next number of `ctr`
- *  and the v2 signed payload (`req` NULL for a request, else the request a response
- *  answers), for version 1 the v1 signed payload. Stores the v2 seq in *seq (0 for v1).
+ *  and the v2 signed payload (a request: `req` NULL and `recipient_kid` the kid of the key
+ *  it is meant for; a response: `req` the request it answers), for version 1 the v1 signed
+ *  payload. Stores the v2 seq in *seq (0 for v1).
  *  Errors: PQCOAP_ERR_ARG if `plain` carries a PQ-Sig option, those of pqcoap_seq_next,
  *  pqcoap_sign_v1 / v2 and pqcoap_msgbuf_add_opt. */
 pqcoap_err pqcoap_sign_wrap(const pqcoap_signer *s, int version, pqcoap_seq_counter *ctr,
-                            const pqcoap_msg *plain, const pqcoap_sig_req *req,
-                            pqcoap_msgbuf *out, uint64_t *seq);
+                            const pqcoap_msg *plain, const uint8_t *recipient_kid,
+                            const pqcoap_sig_req *req, pqcoap_msgbuf *out, uint64_t *seq);
 
 /** Writes the verified message into `plain` (pre-set with code and token): the options of
  *  `wire` without PQ-Sig and the payload message[0..len). Errors of pqcoap_msgbuf_*. */

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The last signed response to a v2 request of one sender kid (the kid of the replay entry
- * at the same index), kept for retransmissions of that request (same kid, seq and CoAP
- * message ID, from the same address). */
+/* The last signed response to a v2 request of one sender kid (the kid of its slot), kept
+ * for retransmissions of that request (same kid, seq and CoAP message ID, from the same
+ * address). */
 typedef struct sent_resp {
     uint64_t seq;                   /* the request's seq */
     uint16_t mid;                   /* the request's CoAP message ID */
@@ -20,6 +20,15 @@ typedef struct sent_resp {
     socklen_t peer_len;
     pqcoap_reply wire;              /* empty (mem NULL): nothing kept */
 } sent_resp;
+
+/* What the server keeps in memory about one sender kid: its replay window and its last
+ * response. Slots are taken only for verified requests; when all are taken, the least
+ * recently used is given to the next kid (its floor is persisted, see load_window). */
+typedef struct slot {
+    pqcoap_replay_entry e;          /* kid, used, window */
+    uint64_t last_used;             /* s->uses when a request of kid was last accepted */
+    sent_resp sent;
+} slot;
 
 struct pqcoap_sign_server {
     pqcoap_identity id;
@@ -29,9 +38,9 @@ struct pqcoap_sign_server {
     pqcoap_pubkey *v1_keys;
     size_t n_v1_keys;
     pqcoap_store_lookup lookup;     /* v2: peer by kid */
-    pqcoap_replay_table replay;
-    pqcoap_replay_entry *entries;
-    sent_resp *sent;                /* sent[i]: the kid of entries[i] */
+    slot *slots;
+    size_t n_slots;
+    uint64_t uses;                  /* accepted v2 requests, the clock of last_used */
     pqcoap_seq_counter counter;     /* response seq */
     pqcoap_layer layer;
 };
@@ -44,35 +53,35 @@ typedef struct srv_state {
     char peer[PQCOAP_ID_MAX + 1];   /* v2: trust-store id of kid; "" for v1 */
 } srv_state;
 
-/* The replay slot of kid, or NULL if the table has none yet. */
-static pqcoap_replay_entry *find_entry(const pqcoap_sign_server *s, const uint8_t *kid)
+/* The slot of kid, or NULL if none is kept. */
+static slot *find_slot(const pqcoap_sign_server *s, const uint8_t *kid)
 {
-    for (size_t i = 0; i < s->replay.cap; i++)
-        if (s->entries[i].used && memcmp(s->entries[i].kid, kid, PQCOAP_KID_LEN) == 0)
-            return &s->entries[i];
+    for (size_t i = 0; i < s->n_slots; i++)
+        if (s->slots[i].e.used && memcmp(s->slots[i].e.kid, kid, PQCOAP_KID_LEN) == 0)
+            return &s->slots[i];
     return NULL;
 }
 
-/* PROTOCOL.md Mode A v2, receiver state: the first time a kid's window is needed after a
- * start, every seq up to the persisted floor counts as seen. Sets *top to the window's
- * highest seq (0 if nothing is known about kid). */
-static pqcoap_err load_window(pqcoap_sign_server *s, const uint8_t *kid, uint64_t *top)
+/* PROTOCOL.md Mode A v2, receiver state: the window of kid, into the scratch entry *e
+ * (nothing in the server changes). From its slot if it has one; else, after a start or an
+ * eviction, from the persisted floor, with every seq up to it counted as seen; else empty
+ * (e->used = 0: nothing is known about kid). */
+static pqcoap_err load_window(pqcoap_sign_server *s, const uint8_t *kid, pqcoap_replay_entry *e)
 {
-    pqcoap_replay_entry *e = find_entry(s, kid);
-    *top = 0;
-    if (!e) {
-        char name[PQCOAP_SIGN_NAME_LEN];
-        pqcoap_floor floor;
-        pqcoap_sign_name(kid, name);
-        pqcoap_err err = pqcoap_store_floor_get(&s->store, name, &floor);
-        if (err == PQCOAP_ERR_NOT_FOUND || (err == PQCOAP_OK && floor.session_seq == 0))
-            return PQCOAP_OK;
-        PQCOAP_TRY(err);
-        PQCOAP_TRY(pqcoap_replay_table_update(&s->replay, kid, floor.session_seq));
-        e = find_entry(s, kid);
-        e->window.bitmap = UINT64_MAX; /* the floor and the 63 below it: seen */
+    const slot *sl = find_slot(s, kid);
+    if (sl) {
+        *e = sl->e;
+        return PQCOAP_OK;
     }
-    *top = e->window.top;
+    uint64_t floor = 0;
+    pqcoap_err err = pqcoap_store_sign_floor_get(&s->store, kid, &floor);
+    if (err == PQCOAP_ERR_NOT_FOUND || (err == PQCOAP_OK && floor == 0))
+        return PQCOAP_OK;
+    PQCOAP_TRY(err);
+    memcpy(e->kid, kid, sizeof e->kid);
+    e->used = 1;
+    e->window.top = floor;
+    e->window.bitmap = UINT64_MAX; /* the floor and the 63 below it: seen */
     return PQCOAP_OK;
 }
 
@@ -80,50 +89,68 @@ static pqcoap_err load_window(pqcoap_sign_server *s, const uint8_t *kid, uint64_
 static pqcoap_err save_floor(pqcoap_sign_server *s, const uint8_t *kid, uint64_t seq,
                              uint64_t top)
 {
-    if (seq <= top)
-        return PQCOAP_OK;
-    char name[PQCOAP_SIGN_NAME_LEN];
-    pqcoap_floor floor;
-    memset(&floor, 0, sizeof floor);
-    floor.session_seq = seq;
-    pqcoap_sign_name(kid, name);
-    return pqcoap_store_floor_set(&s->store, name, &floor);
+    return seq > top ? pqcoap_store_sign_floor_set(&s->store, kid, seq) : PQCOAP_OK;
 }
 
-/* The server's verifier: its policy, the trust store and the replay table `replay`. */
+/* Keeps the window `e` of a kid whose request was just accepted (and its floor saved) in
+ * the kid's slot, or else in the least recently used slot (a free one has last_used 0),
+ * whose kid is forgotten with its kept response. */
+static void keep_window(pqcoap_sign_server *s, const pqcoap_replay_entry *e)
+{
+    slot *sl = find_slot(s, e->kid);
+    if (!sl) {
+        sl = &s->slots[0];
+        for (size_t i = 1; i < s->n_slots; i++)
+            if (s->slots[i].last_used < sl->last_used)
+                sl = &s->slots[i];
+        pqcoap_reply_free(&sl->sent.wire);
+        memset(&sl->sent, 0, sizeof sl->sent);
+    }
+    sl->e = *e;
+    sl->last_used = ++s->uses;
+}
+
+/* The server's verifier: its policy, the trust store, the replay table `replay` and its
+ * own kid, which a v2 request must be signed for. */
 static pqcoap_verifier make_verifier(pqcoap_sign_server *s, pqcoap_replay_table *replay)
 {
     pqcoap_verifier v = PQCOAP_VERIFIER_INIT;
     v.policy = s->policy;
+    v.own_kid = s->signer.kid;
     v.lookup = pqcoap_store_key_lookup;
     v.lookup_ctx = &s->lookup;
     v.replay = replay;
     return v;
 }
 
-/* Verifies `wire` under the policy: v2 against the trust store and the kid's window, v1
- * against each pinned v1 key in turn. */
+/* Verifies `wire` under the policy: v2 against the trust store and a scratch copy of the
+ * kid's window, v1 against each pinned v1 key in turn. A kid gets a slot only once its
+ * request verified and its new floor is saved, so forged datagrams take none. */
 static pqcoap_err verify_request(pqcoap_sign_server *s, const pqcoap_msg *wire,
                                  pqcoap_sig_info *info, const uint8_t **message,
                                  size_t *len)
 {
-    pqcoap_verifier v = make_verifier(s, &s->replay);
+    pqcoap_replay_entry window;
+    pqcoap_replay_table scratch;
+    PQCOAP_TRY(pqcoap_replay_table_init(&scratch, &window, 1));
+    pqcoap_verifier v = make_verifier(s, &scratch);
     const pqcoap_opt *o = pqcoap_msg_find_opt(wire, PQCOAP_OPT_PQ_SIG);
     uint8_t kid[PQCOAP_KID_LEN];
-    uint64_t seq, top = 0;
-    int v2 = o && s->policy != PQCOAP_SIGN_V1_ONLY &&
-             pqcoap_sig_opt_parse(o->value, o->len, kid, &seq) == PQCOAP_OK;
-    if (v2)
-        PQCOAP_TRY(load_window(s, kid, &top));
+    uint64_t seq;
+    if (o && s->policy == PQCOAP_SIGN_V2_ONLY &&
+        pqcoap_sig_opt_parse(o->value, o->len, kid, &seq) == PQCOAP_OK)
+        PQCOAP_TRY(load_window(s, kid, &window));
+    uint64_t top = window.used ? window.window.top : 0;
     pqcoap_err err = PQCOAP_ERR_AUTH;
     size_t tries = o || s->n_v1_keys == 0 ? 1 : s->n_v1_keys;
     for (size_t i = 0; i < tries && err == PQCOAP_ERR_AUTH; i++) {
-        v.v1_pk = s->n_v1_keys ? s->v1_keys[i].pk : NULL;
-        v.v1_pk_len = s->n_v1_keys ? s->v1_keys[i].pk_len : 0;
+        v.v1_key = s->n_v1_keys ? &s->v1_keys[i] : NULL;
         err = pqcoap_verify_msg(&v, wire, NULL, info, message, len);
     }
-    if (err == PQCOAP_OK && info->version == 2)
-        err = save_floor(s, info->kid, info->seq, top);
+    if (err == PQCOAP_OK && info->version == 2) {
+        PQCOAP_TRY(save_floor(s, info->kid, info->seq, top));
+        keep_window(s, &window);
+    }
     return err;
 }
 
@@ -152,10 +179,8 @@ static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_sto
 /* The kept response of kid, or NULL if none is kept. */
 static sent_resp *sent_for(pqcoap_sign_server *s, const uint8_t *kid)
 {
-    pqcoap_replay_entry *e = find_entry(s, kid);
-    if (!e || !s->sent[e - s->entries].wire.mem)
-        return NULL;
-    return &s->sent[e - s->entries];
+    slot *sl = find_slot(s, kid);
+    return sl && sl->sent.wire.mem ? &sl->sent : NULL;
 }
 
 /* PROTOCOL.md Mode A v2 "Retransmissions": a v2 request with the kid, seq and message ID
@@ -198,10 +223,10 @@ static pqcoap_err resend_kept(pqcoap_sign_server *s, const pqcoap_exchange *x,
 static void keep_response(pqcoap_sign_server *s, const srv_state *st,
                           const pqcoap_exchange *x, const pqcoap_msgbuf *wire)
 {
-    pqcoap_replay_entry *e = find_entry(s, st->kid);
-    if (!e)
-        return;
-    sent_resp *k = &s->sent[e - s->entries];
+    slot *sl = find_slot(s, st->kid);
+    if (!sl)
+        return; /* its slot went to another kid meanwhile (a deferred response) */
+    sent_resp *k = &sl->sent;
     pqcoap_reply_free(&k->wire);
     pqcoap_msg m;
     pqcoap_msgbuf_view(wire, &m);
@@ -258,7 +283,7 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     pqcoap_sig_req req = {{0}, st->seq};
     memcpy(req.kid, st->kid, sizeof req.kid);
     uint64_t seq;
-    PQCOAP_TRY(pqcoap_sign_wrap(&s->signer, st->version, &s->counter, resp,
+    PQCOAP_TRY(pqcoap_sign_wrap(&s->signer, st->version, &s->counter, resp, NULL,
                                 st->version == 2 ? &req : NULL, wire, &seq));
     if (st->version == 2)
         keep_response(s, st, x, wire);
@@ -272,20 +297,22 @@ static const char *peer_id(void *ctx, const void *state)
     return st->version == 2 ? st->peer : NULL;
 }
 
-/* Copies the v1 keys, each of which must be Falcon-512. */
+/* Copies the v1 keys of a v1 server, each of which must be a Falcon-512 key made for v1. */
 static pqcoap_err copy_v1_keys(pqcoap_sign_server *s, const pqcoap_sign_server_config *cfg)
 {
-    if (cfg->n_v1_keys == 0)
-        return cfg->policy == PQCOAP_SIGN_V2_ONLY ? PQCOAP_OK : PQCOAP_ERR_ARG;
-    if (!cfg->v1_keys)
+    if (cfg->policy != PQCOAP_SIGN_V1_ONLY)
+        return PQCOAP_OK;
+    if (cfg->n_v1_keys == 0 || !cfg->v1_keys)
         return PQCOAP_ERR_ARG;
+    /* Each v1 request costs up to one signature check per key: bounded by the cap. */
+    if (cfg->n_v1_keys > cfg->max_v1_keys)
+        return PQCOAP_ERR_LIMIT;
     s->v1_keys = calloc(cfg->n_v1_keys, sizeof *s->v1_keys);
     if (!s->v1_keys)
         return PQCOAP_ERR_NOMEM;
     s->n_v1_keys = cfg->n_v1_keys;
     for (size_t i = 0; i < cfg->n_v1_keys; i++) {
-        if (!pqcoap_sign_key_ok(&cfg->v1_keys[i]))
-            return PQCOAP_ERR_UNSUPPORTED;
+        PQCOAP_TRY(pqcoap_sign_key_check(&cfg->v1_keys[i], 1));
         s->v1_keys[i] = cfg->v1_keys[i];
     }
     return PQCOAP_OK;
@@ -296,13 +323,14 @@ static pqcoap_err server_setup(pqcoap_sign_server *s, const pqcoap_identity *id,
 {
     char name[PQCOAP_SIGN_NAME_LEN];
     s->id = *id;
+    /* PROTOCOL.md "Key usage": a v1 server signs with a sign-v1 key, a v2 server never. */
+    PQCOAP_TRY(pqcoap_sign_key_check(&id->pub, cfg->policy == PQCOAP_SIGN_V1_ONLY ? 1 : 2));
     PQCOAP_TRY(pqcoap_signer_from_identity(&s->signer, &s->id, cfg->rng));
     PQCOAP_TRY(copy_v1_keys(s, cfg));
-    s->entries = calloc(cfg->max_peers, sizeof *s->entries);
-    s->sent = calloc(cfg->max_peers, sizeof *s->sent);
-    if (!s->entries || !s->sent)
+    s->slots = calloc(cfg->max_peers, sizeof *s->slots);
+    if (!s->slots)
         return PQCOAP_ERR_NOMEM;
-    PQCOAP_TRY(pqcoap_replay_table_init(&s->replay, s->entries, cfg->max_peers));
+    s->n_slots = cfg->max_peers;
     pqcoap_sign_name(s->signer.kid, name);
     PQCOAP_TRY(pqcoap_seq_counter_init(&s->counter, &s->store, name, cfg->seq_block));
     s->lookup.store = &s->store;
@@ -328,9 +356,8 @@ pqcoap_err pqcoap_sign_server_new(const pqcoap_identity *id, const pqcoap_store 
     if (!cfg)
         cfg = &defaults;
     if (!id || !store || !store->ops || cfg->max_peers == 0 || cfg->seq_block == 0 ||
-        (cfg->policy != PQCOAP_SIGN_V2_ONLY && cfg->policy != PQCOAP_SIGN_V1_ONLY &&
-         cfg->policy != PQCOAP_SIGN_V1_AND_V2) ||
-        cfg->max_peers > SIZE_MAX / sizeof(pqcoap_replay_entry))
+        (cfg->policy != PQCOAP_SIGN_V2_ONLY && cfg->policy != PQCOAP_SIGN_V1_ONLY) ||
+        cfg->max_peers > SIZE_MAX / sizeof(slot))
         return PQCOAP_ERR_ARG;
     pqcoap_sign_server *s = calloc(1, sizeof *s);
     if (!s)
@@ -357,9 +384,8 @@ void pqcoap_sign_server_free(pqcoap_sign_server *s)
         return;
     pqcoap_identity_wipe(&s->id);
     free(s->v1_keys);
-    for (size_t i = 0; s->sent && i < s->replay.cap; i++)
-        pqcoap_reply_free(&s->sent[i].wire);
-    free(s->sent);
-    free(s->entries);
+    for (size_t i = 0; s->slots && i < s->n_slots; i++)
+        pqcoap_reply_free(&s->slots[i].sent.wire);
+    free(s->slots);
     free(s);
 }

@@ -1,4 +1,4 @@
-/* In-memory store backend (pqcoap_store_open_memory): three growable arrays, nothing
+/* In-memory store backend (pqcoap_store_open_memory): four growable arrays, nothing
  * persists. For tests and for endpoints that keep no state across restarts. */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,11 @@ typedef struct mem_floor {
     pqcoap_floor floor;
 } mem_floor;
 
+typedef struct mem_sign_floor {
+    uint8_t kid[PQCOAP_KID_LEN];
+    uint64_t seq;
+} mem_sign_floor;
+
 typedef struct mem_counter {
     char name[PQCOAP_ID_MAX + 1];
     uint64_t next;
@@ -20,6 +25,8 @@ typedef struct mem_store {
     size_t n_peers, cap_peers;
     mem_floor *floors;
     size_t n_floors, cap_floors;
+    mem_sign_floor *sign_floors;
+    size_t n_sign_floors, cap_sign_floors;
     mem_counter *counters;
     size_t n_counters, cap_counters;
     uint64_t peer_writes;           /* the change count */
@@ -155,6 +162,40 @@ static pqcoap_err mem_floor_set(void *ctx, const char *id, const pqcoap_floor *f
     return PQCOAP_OK;
 }
 
+static mem_sign_floor *sign_floor_find(mem_store *m, const uint8_t kid[PQCOAP_KID_LEN])
+{
+    for (size_t i = 0; i < m->n_sign_floors; i++)
+        if (memcmp(m->sign_floors[i].kid, kid, PQCOAP_KID_LEN) == 0)
+            return &m->sign_floors[i];
+    return NULL;
+}
+
+static pqcoap_err mem_sign_floor_get(void *ctx, const uint8_t kid[PQCOAP_KID_LEN], uint64_t *seq)
+{
+    mem_sign_floor *f = sign_floor_find(ctx, kid);
+    if (!f)
+        return PQCOAP_ERR_NOT_FOUND;
+    *seq = f->seq;
+    return PQCOAP_OK;
+}
+
+static pqcoap_err mem_sign_floor_set(void *ctx, const uint8_t kid[PQCOAP_KID_LEN], uint64_t seq)
+{
+    mem_store *m = ctx;
+    mem_sign_floor *f = sign_floor_find(m, kid);
+    if (!f) {
+        mem_sign_floor *p = grow(m->sign_floors, m->n_sign_floors, &m->cap_sign_floors,
+                                 sizeof *p);
+        if (!p)
+            return PQCOAP_ERR_NOMEM;
+        m->sign_floors = p;
+        f = &m->sign_floors[m->n_sign_floors++];
+        memcpy(f->kid, kid, PQCOAP_KID_LEN);
+    }
+    f->seq = seq;
+    return PQCOAP_OK;
+}
+
 static mem_counter *counter_find(mem_store *m, const char *name)
 {
     for (size_t i = 0; i < m->n_counters; i++)
@@ -203,6 +244,7 @@ static void mem_close(void *ctx)
     mem_store *m = ctx;
     free(m->peers);
     free(m->floors);
+    free(m->sign_floors);
     free(m->counters);
     free(m);
 }
@@ -215,6 +257,8 @@ static const pqcoap_store_ops mem_ops = {
     .peer_list = mem_peer_list,
     .floor_get = mem_floor_get,
     .floor_set = mem_floor_set,
+    .sign_floor_get = mem_sign_floor_get,
+    .sign_floor_set = mem_sign_floor_set,
     .seq_reserve = mem_seq_reserve,
     .seq_peek = mem_seq_peek,
     .close = mem_close,

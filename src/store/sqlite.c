@@ -17,6 +17,10 @@
 /* How long a connection waits for another process's lock before failing. */
 #define BUSY_TIMEOUT_MS 10000
 
+/* GLOB pattern of 16 lowercase hex digits (a kid as Mode A named it in the floors table). */
+#define HEX4 "[0-9a-f][0-9a-f][0-9a-f][0-9a-f]"
+#define HEX16 HEX4 HEX4 HEX4 HEX4
+
 /* Schema migrations: step i moves user_version from i to i + 1. All pending steps run in
  * one transaction that also sets application_id and user_version. A released step is
  * never edited; a schema change is a new step. */
@@ -29,6 +33,12 @@ static const char *const migrations[] = {
     "CREATE TABLE counters(name TEXT PRIMARY KEY NOT NULL, next INTEGER NOT NULL);",
     /* 2: what each pinned key may be used for (pqcoap_key_usage); earlier keys are general */
     "ALTER TABLE peers ADD COLUMN usage INTEGER NOT NULL DEFAULT 0;",
+    /* 3: Mode A floors apart from Mode B's (their "sign:" || hex(kid) rows move over, so a
+     * Mode B initiator id of that form no longer shares them) */
+    "CREATE TABLE sign_floors(kid TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL);"
+    "INSERT INTO sign_floors(kid, seq) SELECT substr(id, 6), session_seq FROM floors"
+    " WHERE id GLOB 'sign:" HEX16 "';"
+    "DELETE FROM floors WHERE id GLOB 'sign:" HEX16 "';",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -547,6 +557,59 @@ static pqcoap_err sq_floor_set(void *ctx, const char *id, const pqcoap_floor *fl
     return step_done(st);
 }
 
+/* The key of a kid in sign_floors: 16 lowercase hex digits. */
+static void kid_hex(const uint8_t kid[PQCOAP_KID_LEN], char out[2 * PQCOAP_KID_LEN + 1])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < PQCOAP_KID_LEN; i++) {
+        out[2 * i] = digits[kid[i] >> 4];
+        out[2 * i + 1] = digits[kid[i] & 15];
+    }
+    out[2 * PQCOAP_KID_LEN] = '\0';
+}
+
+static pqcoap_err sq_sign_floor_get(void *ctx, const uint8_t kid[PQCOAP_KID_LEN], uint64_t *seq)
+{
+    char hex[2 * PQCOAP_KID_LEN + 1];
+    sqlite3_stmt *st;
+    pqcoap_err err = prepare(ctx, "SELECT seq FROM sign_floors WHERE kid = ?1", &st);
+    if (err)
+        return err;
+    kid_hex(kid, hex);
+    int rc = sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) != SQLITE_INTEGER)
+            err = PQCOAP_ERR_STORE_CORRUPT;
+        else
+            *seq = i64_to_u64(sqlite3_column_int64(st, 0));
+    } else {
+        err = rc == SQLITE_DONE ? PQCOAP_ERR_NOT_FOUND : map_rc(rc);
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+static pqcoap_err sq_sign_floor_set(void *ctx, const uint8_t kid[PQCOAP_KID_LEN], uint64_t seq)
+{
+    char hex[2 * PQCOAP_KID_LEN + 1];
+    sqlite3_stmt *st;
+    pqcoap_err err = prepare(ctx, "INSERT INTO sign_floors(kid, seq) VALUES(?1, ?2)"
+                                  " ON CONFLICT(kid) DO UPDATE SET seq = excluded.seq", &st);
+    if (err)
+        return err;
+    kid_hex(kid, hex);
+    int rc = sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, u64_to_i64(seq));
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return map_rc(rc);
+    }
+    return step_done(st);
+}
+
 static pqcoap_err sq_seq_peek(void *ctx, const char *name, uint64_t *next)
 {
     sqlite3_stmt *st;
@@ -631,6 +694,8 @@ static const pqcoap_store_ops sq_ops = {
     .peer_list = sq_peer_list,
     .floor_get = sq_floor_get,
     .floor_set = sq_floor_set,
+    .sign_floor_get = sq_sign_floor_get,
+    .sign_floor_set = sq_sign_floor_set,
     .seq_reserve = sq_seq_reserve,
     .seq_peek = sq_seq_peek,
     .close = sq_close,

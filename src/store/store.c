@@ -81,6 +81,22 @@ pqcoap_err pqcoap_store_floor_set(const pqcoap_store *store, const char *id,
     return store->ops->floor_set(store->ctx, id, floor);
 }
 
+pqcoap_err pqcoap_store_sign_floor_get(const pqcoap_store *store,
+                                       const uint8_t kid[PQCOAP_KID_LEN], uint64_t *seq)
+{
+    if (!store_ok(store) || !kid || !seq)
+        return PQCOAP_ERR_ARG;
+    return store->ops->sign_floor_get(store->ctx, kid, seq);
+}
+
+pqcoap_err pqcoap_store_sign_floor_set(const pqcoap_store *store,
+                                       const uint8_t kid[PQCOAP_KID_LEN], uint64_t seq)
+{
+    if (!store_ok(store) || !kid)
+        return PQCOAP_ERR_ARG;
+    return store->ops->sign_floor_set(store->ctx, kid, seq);
+}
+
 pqcoap_err pqcoap_store_seq_reserve(const pqcoap_store *store, const char *name,
                                     uint64_t count, uint64_t *first)
 {

@@ -1,6 +1,6 @@
-/* Tests of Mode A (PROTOCOL.md): v1 payload layout and rejection rules, v2 binding of code
- * and options (not the token), anti-replay, response binding, policy and the PQ-Sig option. Real
- * Falcon-512 keys, no sockets. */
+/* Tests of Mode A (PROTOCOL.md): v1 payload layout and rejection rules, v2 binding of code,
+ * options (not the token) and recipient, anti-replay, response binding, key usage, policy
+ * and the PQ-Sig option. Real Falcon-512 keys, no sockets. */
 #include "check.h"
 #include "pqcoap/sign.h"
 #include "crypto/crypto_internal.h"
@@ -13,6 +13,9 @@ static pqcoap_identity id[NKEYS];
 static uint8_t pk[NKEYS][PQCOAP_SIGN_PK_LEN];
 static const uint8_t *sk[NKEYS];
 static pqcoap_signer signer[NKEYS];
+/* The same keys marked for v1 (PROTOCOL.md "Key usage"), for the v1 tests. */
+static pqcoap_pubkey v1key[NKEYS];
+static pqcoap_signer v1signer[NKEYS];
 
 static const uint8_t TOKEN[] = {0xa1, 0xb2, 0xc3, 0xd4};
 static const uint8_t MESSAGE[] = "t=21.5";
@@ -31,6 +34,11 @@ static void make_keys(void)
         memcpy(pk[i], id[i].pub.pk, sizeof pk[i]);
         sk[i] = id[i].sk;
         CHECK_EQ_INT(pqcoap_signer_from_identity(&signer[i], &id[i], NULL), PQCOAP_OK);
+        CHECK_EQ_INT(signer[i].usage, PQCOAP_USAGE_GENERAL);
+        v1key[i] = id[i].pub;
+        v1key[i].usage = PQCOAP_USAGE_SIGN_V1;
+        v1signer[i] = signer[i];
+        v1signer[i].usage = PQCOAP_USAGE_SIGN_V1;
     }
 }
 
@@ -39,13 +47,25 @@ static void test_signer(void)
     /* From raw keys: the kid is the same as the identity's. */
     pqcoap_signer s;
     CHECK_EQ_INT(pqcoap_signer_init(&s, sk[ALICE], PQCOAP_SIGN_SK_LEN, pk[ALICE],
-                                    PQCOAP_SIGN_PK_LEN, NULL), PQCOAP_OK);
+                                    PQCOAP_SIGN_PK_LEN, PQCOAP_USAGE_SIGN_V1, NULL), PQCOAP_OK);
     CHECK_MEM(s.kid, signer[ALICE].kid, 8);
     CHECK(s.sk == sk[ALICE]);
+    CHECK_EQ_INT(s.usage, PQCOAP_USAGE_SIGN_V1);
     CHECK_EQ_INT(pqcoap_signer_init(&s, sk[ALICE], PQCOAP_SIGN_SK_LEN - 1, pk[ALICE],
-                                    PQCOAP_SIGN_PK_LEN, NULL), PQCOAP_ERR_ARG);
+                                    PQCOAP_SIGN_PK_LEN, PQCOAP_USAGE_GENERAL, NULL),
+                 PQCOAP_ERR_ARG);
     CHECK_EQ_INT(pqcoap_signer_init(&s, sk[ALICE], PQCOAP_SIGN_SK_LEN, pk[ALICE],
-                                    PQCOAP_SIGN_PK_LEN + 1, NULL), PQCOAP_ERR_ARG);
+                                    PQCOAP_SIGN_PK_LEN + 1, PQCOAP_USAGE_GENERAL, NULL),
+                 PQCOAP_ERR_ARG);
+    CHECK_EQ_INT(pqcoap_signer_init(&s, sk[ALICE], PQCOAP_SIGN_SK_LEN, pk[ALICE],
+                                    PQCOAP_SIGN_PK_LEN, (pqcoap_key_usage)7, NULL),
+                 PQCOAP_ERR_ARG);
+    /* From an identity: its usage comes along. */
+    pqcoap_identity marked = id[ALICE];
+    marked.pub.usage = PQCOAP_USAGE_SIGN_V1;
+    CHECK_EQ_INT(pqcoap_signer_from_identity(&s, &marked, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(s.usage, PQCOAP_USAGE_SIGN_V1);
+    pqcoap_identity_wipe(&marked);
     /* Mode A signs with Falcon-512 only. */
     pqcoap_identity other = id[ALICE];
     other.pub.alg = &pqcoap_sig_falcon1024;
@@ -55,13 +75,12 @@ static void test_signer(void)
 
 /* ---- key look-up: Alice and Bob are trusted, Carol is not ---- */
 
-static pqcoap_err lookup(void *ctx, const uint8_t kid[8], const uint8_t **key, size_t *len)
+static pqcoap_err lookup(void *ctx, const uint8_t kid[8], const pqcoap_pubkey **key)
 {
     (void)ctx;
     for (int i = ALICE; i <= BOB; i++) {
         if (memcmp(kid, signer[i].kid, 8) == 0) {
-            *key = pk[i];
-            *len = sizeof pk[i];
+            *key = &id[i].pub;
             return PQCOAP_OK;
         }
     }
@@ -75,16 +94,16 @@ typedef struct endpoint {
     pqcoap_verifier v;
 } endpoint;
 
-static void endpoint_init(endpoint *e, pqcoap_sign_policy policy, const uint8_t *v1_pk)
+static void endpoint_init(endpoint *e, pqcoap_sign_policy policy, const pqcoap_pubkey *v1)
 {
     pqcoap_verifier init = PQCOAP_VERIFIER_INIT;
     CHECK_EQ_INT(pqcoap_replay_table_init(&e->table, e->slots, 4), PQCOAP_OK);
     e->v = init;
     e->v.policy = policy;
-    e->v.v1_pk = v1_pk;
-    e->v.v1_pk_len = v1_pk ? PQCOAP_SIGN_PK_LEN : 0;
+    e->v.v1_key = v1;
     e->v.lookup = lookup;
     e->v.replay = &e->table;
+    e->v.own_kid = signer[BOB].kid; /* requests are meant for Bob */
 }
 
 /* ---- messages ---- */
@@ -109,9 +128,8 @@ static const pqcoap_opt REQ_OPTS[] = {
 };
 #define N_REQ_OPTS (sizeof REQ_OPTS / sizeof REQ_OPTS[0])
 
-/* Signs `code`+REQ_OPTS+MESSAGE (a request if req is NULL, else a response to req) by
- * `who` with `seq` into w, ready to be verified. */
-static void sign_msg(wire *w, int who, uint64_t seq, uint8_t code, const pqcoap_sig_req *req)
+/* The message `code` + REQ_OPTS + MESSAGE under token TOKEN, before signing. */
+static pqcoap_msg plain_msg(uint8_t code)
 {
     pqcoap_msg m = PQCOAP_MSG_INIT;
     m.code = code;
@@ -121,9 +139,17 @@ static void sign_msg(wire *w, int who, uint64_t seq, uint8_t code, const pqcoap_
     m.n_opts = N_REQ_OPTS;
     m.payload = MESSAGE;
     m.payload_len = MESSAGE_LEN;
+    return m;
+}
+
+/* Signs `code`+REQ_OPTS+MESSAGE (a request to Bob if req is NULL, else a response to req)
+ * by `who` with `seq` into w, ready to be verified. */
+static void sign_msg(wire *w, int who, uint64_t seq, uint8_t code, const pqcoap_sig_req *req)
+{
+    pqcoap_msg m = plain_msg(code);
     size_t len = 0;
-    CHECK_EQ_INT(pqcoap_sign_v2(&signer[who], seq, &m, req, w->sig_opt, w->payload,
-                                sizeof w->payload, &len), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_sign_v2(&signer[who], seq, &m, req ? NULL : signer[BOB].kid, req,
+                                w->sig_opt, w->payload, sizeof w->payload, &len), PQCOAP_OK);
     memcpy(w->opts, REQ_OPTS, sizeof REQ_OPTS);
     w->opts[N_REQ_OPTS] = (pqcoap_opt){PQCOAP_OPT_PQ_SIG, w->sig_opt, sizeof w->sig_opt};
     w->msg = m;
@@ -150,13 +176,15 @@ static pqcoap_err verify(endpoint *e, const wire *w, const pqcoap_sig_req *req)
 
 /* ---- v1 ---- */
 
+static pqcoap_msg plain_msg(uint8_t code);
+
 static void test_v1_layout(void)
 {
     /* Sign with a fixed RNG, and build the expected bytes from the same signature made
      * directly with the signature table: message || sig || u16 len. */
     pqcoap_test_rng st;
     pqcoap_rng rng;
-    pqcoap_signer s = signer[ALICE];
+    pqcoap_signer s = v1signer[ALICE];
     s.rng = &rng;
     uint8_t out[PAYLOAD_CAP], sig[PQCOAP_SIGN_SIG_MAX], expect[PAYLOAD_CAP];
     size_t out_len = 0, sig_len = 0;
@@ -176,7 +204,7 @@ static void test_v1_layout(void)
 
     const uint8_t *m = NULL;
     size_t n = 0;
-    CHECK_EQ_INT(pqcoap_verify_v1(pk[ALICE], sizeof pk[ALICE], out, out_len, &m, &n),
+    CHECK_EQ_INT(pqcoap_verify_v1(&v1key[ALICE], out, out_len, &m, &n),
                  PQCOAP_OK);
     CHECK(m == out);
     CHECK_EQ_INT(n, MESSAGE_LEN);
@@ -187,17 +215,17 @@ static void test_v1_layout(void)
     /* In place, and an empty message. */
     uint8_t inplace[PAYLOAD_CAP];
     memcpy(inplace, MESSAGE, MESSAGE_LEN);
-    CHECK_EQ_INT(pqcoap_sign_v1(&signer[ALICE], inplace, MESSAGE_LEN, inplace, sizeof inplace,
+    CHECK_EQ_INT(pqcoap_sign_v1(&v1signer[ALICE], inplace, MESSAGE_LEN, inplace, sizeof inplace,
                                 &out_len), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_verify_v1(pk[ALICE], sizeof pk[ALICE], inplace, out_len, &m, &n),
+    CHECK_EQ_INT(pqcoap_verify_v1(&v1key[ALICE], inplace, out_len, &m, &n),
                  PQCOAP_OK);
     CHECK_MEM(m, MESSAGE, MESSAGE_LEN);
-    CHECK_EQ_INT(pqcoap_sign_v1(&signer[ALICE], NULL, 0, out, sizeof out, &out_len), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_verify_v1(pk[ALICE], sizeof pk[ALICE], out, out_len, &m, &n),
+    CHECK_EQ_INT(pqcoap_sign_v1(&v1signer[ALICE], NULL, 0, out, sizeof out, &out_len), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_verify_v1(&v1key[ALICE], out, out_len, &m, &n),
                  PQCOAP_OK);
     CHECK_EQ_INT(n, 0);
     /* Too small an output buffer. */
-    CHECK_EQ_INT(pqcoap_sign_v1(&signer[ALICE], MESSAGE, MESSAGE_LEN, out,
+    CHECK_EQ_INT(pqcoap_sign_v1(&v1signer[ALICE], MESSAGE, MESSAGE_LEN, out,
                                 MESSAGE_LEN + PQCOAP_SIGN_OVERHEAD_MAX - 1, &out_len),
                  PQCOAP_ERR_BUFFER);
 }
@@ -207,7 +235,7 @@ static void test_v1_rejections(void)
     uint8_t good[PAYLOAD_CAP], bad[PAYLOAD_CAP];
     size_t len = 0, n;
     const uint8_t *m;
-    CHECK_EQ_INT(pqcoap_sign_v1(&signer[ALICE], MESSAGE, MESSAGE_LEN, good, sizeof good, &len),
+    CHECK_EQ_INT(pqcoap_sign_v1(&v1signer[ALICE], MESSAGE, MESSAGE_LEN, good, sizeof good, &len),
                  PQCOAP_OK);
     size_t sig_len = len - MESSAGE_LEN - 2;
 
@@ -216,7 +244,7 @@ static void test_v1_rejections(void)
     for (size_t i = 0; i < len; i++) {
         memcpy(bad, good, len);
         bad[i] ^= (uint8_t)(1u << (i % 8));
-        pqcoap_err err = pqcoap_verify_v1(pk[ALICE], sizeof pk[ALICE], bad, len, &m, &n);
+        pqcoap_err err = pqcoap_verify_v1(&v1key[ALICE], bad, len, &m, &n);
         if (err != PQCOAP_ERR_AUTH && err != PQCOAP_ERR_MALFORMED) {
             all_rejected = 0;
             fprintf(stderr, "bit flip at %zu: %s\n", i, pqcoap_strerror(err));
@@ -230,34 +258,61 @@ static void test_v1_rejections(void)
         memcpy(bad, good, len);
         bad[len - 2] = (uint8_t)(bad_lens[i] >> 8);
         bad[len - 1] = (uint8_t)bad_lens[i];
-        CHECK_EQ_INT(pqcoap_verify_v1(pk[ALICE], sizeof pk[ALICE], bad, len, &m, &n),
+        CHECK_EQ_INT(pqcoap_verify_v1(&v1key[ALICE], bad, len, &m, &n),
                      PQCOAP_ERR_MALFORMED);
     }
     for (unsigned l = 0; l < PQCOAP_SIGN_SIG_MIN; l++) {
         memcpy(bad, good, len);
         bad[len - 2] = 0;
         bad[len - 1] = (uint8_t)l;
-        CHECK_EQ_INT(pqcoap_verify_v1(pk[ALICE], sizeof pk[ALICE], bad, len, &m, &n),
+        CHECK_EQ_INT(pqcoap_verify_v1(&v1key[ALICE], bad, len, &m, &n),
                      PQCOAP_ERR_MALFORMED);
     }
     /* Signature without its message, length one more than the bytes before it. */
     memcpy(bad, good + MESSAGE_LEN, sig_len + 2);
     bad[sig_len] = (uint8_t)((sig_len + 1) >> 8);
     bad[sig_len + 1] = (uint8_t)(sig_len + 1);
-    CHECK_EQ_INT(pqcoap_verify_v1(pk[ALICE], sizeof pk[ALICE], bad, sig_len + 2, &m, &n),
+    CHECK_EQ_INT(pqcoap_verify_v1(&v1key[ALICE], bad, sig_len + 2, &m, &n),
                  PQCOAP_ERR_MALFORMED);
     /* Truncated payloads. */
-    CHECK_EQ_INT(pqcoap_verify_v1(pk[ALICE], sizeof pk[ALICE], good, 0, &m, &n),
+    CHECK_EQ_INT(pqcoap_verify_v1(&v1key[ALICE], good, 0, &m, &n),
                  PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(pqcoap_verify_v1(pk[ALICE], sizeof pk[ALICE], good + len - 2, 1, &m, &n),
+    CHECK_EQ_INT(pqcoap_verify_v1(&v1key[ALICE], good + len - 2, 1, &m, &n),
                  PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(pqcoap_verify_v1(pk[ALICE], sizeof pk[ALICE], good + 1, len - 1, &m, &n),
+    CHECK_EQ_INT(pqcoap_verify_v1(&v1key[ALICE], good + 1, len - 1, &m, &n),
                  PQCOAP_ERR_AUTH);
 
     /* Wrong pinned key, no pinned key. */
-    CHECK_EQ_INT(pqcoap_verify_v1(pk[BOB], sizeof pk[BOB], good, len, &m, &n), PQCOAP_ERR_AUTH);
-    CHECK_EQ_INT(pqcoap_verify_v1(NULL, 0, good, len, &m, &n), PQCOAP_ERR_NO_PEER_KEY);
-    CHECK_EQ_INT(pqcoap_verify_v1(pk[ALICE], 10, good, len, &m, &n), PQCOAP_ERR_ARG);
+    CHECK_EQ_INT(pqcoap_verify_v1(&v1key[BOB], good, len, &m, &n), PQCOAP_ERR_AUTH);
+    CHECK_EQ_INT(pqcoap_verify_v1(NULL, good, len, &m, &n), PQCOAP_ERR_NO_PEER_KEY);
+    pqcoap_pubkey odd = v1key[ALICE];
+    odd.pk_len = 10;
+    CHECK_EQ_INT(pqcoap_verify_v1(&odd, good, len, &m, &n), PQCOAP_ERR_ARG);
+    odd = v1key[ALICE];
+    odd.alg = &pqcoap_sig_falcon1024;
+    CHECK_EQ_INT(pqcoap_verify_v1(&odd, good, len, &m, &n), PQCOAP_ERR_ARG);
+}
+
+/* PROTOCOL.md "Key usage": a v1 signature covers the bare message, which could be the
+ * signature input of v2 or Mode B, so v1 signs and verifies with sign-v1 keys only and v2
+ * never with them. */
+static void test_key_usage(void)
+{
+    uint8_t out[PAYLOAD_CAP];
+    size_t len = 0, n;
+    const uint8_t *m;
+    /* A general key does not sign v1, nor verify it (the signature is never checked). */
+    CHECK_EQ_INT(pqcoap_sign_v1(&signer[ALICE], MESSAGE, MESSAGE_LEN, out, sizeof out, &len),
+                 PQCOAP_ERR_KEY_USAGE);
+    CHECK_EQ_INT(pqcoap_sign_v1(&v1signer[ALICE], MESSAGE, MESSAGE_LEN, out, sizeof out, &len),
+                 PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_verify_v1(&id[ALICE].pub, out, len, &m, &n), PQCOAP_ERR_KEY_USAGE);
+    CHECK_EQ_INT(pqcoap_verify_v1(&v1key[ALICE], out, len, &m, &n), PQCOAP_OK);
+    /* A v1 key does not sign v2. */
+    pqcoap_msg msg = plain_msg(PQCOAP_POST);
+    uint8_t opt[PQCOAP_SIG_OPT_LEN];
+    CHECK_EQ_INT(pqcoap_sign_v2(&v1signer[ALICE], 1, &msg, signer[BOB].kid, NULL, opt, out,
+                                sizeof out, &len), PQCOAP_ERR_KEY_USAGE);
 }
 
 /* ---- v2 ---- */
@@ -360,6 +415,84 @@ static void test_v2_binding(void)
     CHECK_EQ_INT(verify(&server, &w, NULL), PQCOAP_ERR_REPLAY);
 }
 
+/* The request signature input of PROTOCOL.md byte for byte, its recipient binding, and
+ * the earlier format without recipient_kid, which is refused. */
+static void test_v2_request_input(void)
+{
+    pqcoap_test_rng st;
+    pqcoap_rng rng;
+    pqcoap_signer s = signer[ALICE];
+    s.rng = &rng;
+    pqcoap_msg m = plain_msg(PQCOAP_POST);
+    uint8_t opt[PQCOAP_SIG_OPT_LEN], out[PAYLOAD_CAP], sig[PQCOAP_SIGN_SIG_MAX];
+    size_t out_len = 0, sig_len = 0;
+    CHECK_EQ_INT(pqcoap_test_rng_init(&st, &rng, (const uint8_t *)"v2", 2), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_sign_v2(&s, 0x0102030405060708u, &m, signer[BOB].kid, NULL, opt, out,
+                                sizeof out, &out_len), PQCOAP_OK);
+
+    /* "pqcoap v2 req" || u8 code || opts(msg) || kid || u64 seq || recipient_kid || message,
+     * with opts(msg) = u16 count || (u16 number || str16(value))* written out by hand. */
+    static const uint8_t opts_bytes[] = {
+        0, 4,                                                  /* count */
+        0, 11, 0, 7, 's', 'e', 'n', 's', 'o', 'r', 's',        /* Uri-Path */
+        0, 11, 0, 4, 't', 'e', 'm', 'p',                       /* Uri-Path */
+        0, 12, 0, 0,                                           /* Content-Format 0 */
+        0, 15, 0, 6, 'u', 'n', 'i', 't', '=', 'c'};            /* Uri-Query */
+    static const uint8_t seq_bytes[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    uint8_t tbs[256];
+    size_t n = 0;
+    memcpy(tbs + n, "pqcoap v2 req", 13), n += 13;
+    tbs[n++] = PQCOAP_POST;
+    memcpy(tbs + n, opts_bytes, sizeof opts_bytes), n += sizeof opts_bytes;
+    memcpy(tbs + n, signer[ALICE].kid, 8), n += 8;
+    memcpy(tbs + n, seq_bytes, 8), n += 8;
+    memcpy(tbs + n, signer[BOB].kid, 8), n += 8;
+    memcpy(tbs + n, MESSAGE, MESSAGE_LEN), n += MESSAGE_LEN;
+    CHECK_EQ_INT(pqcoap_test_rng_init(&st, &rng, (const uint8_t *)"v2", 2), PQCOAP_OK);
+    pqcoap_span in = {tbs, n};
+    CHECK_EQ_INT(pqcoap_sig_falcon512.sign(&rng, sk[ALICE], &in, 1, sig, &sig_len), PQCOAP_OK);
+    CHECK_EQ_INT(out_len, MESSAGE_LEN + sig_len + 2);
+    CHECK_MEM(out, MESSAGE, MESSAGE_LEN);
+    CHECK(out_len == MESSAGE_LEN + sig_len + 2 && memcmp(out + MESSAGE_LEN, sig, sig_len) == 0);
+    CHECK_EQ_INT(pqcoap_sig_falcon512.verify(pk[ALICE], &in, 1, out + MESSAGE_LEN,
+                                             out_len - MESSAGE_LEN - 2), PQCOAP_OK);
+
+    /* Verified by Bob, the recipient it names; not by an endpoint whose own kid is Carol's,
+     * which also trusts Alice. */
+    wire w;
+    sign_msg(&w, ALICE, 9, PQCOAP_POST, NULL);
+    endpoint bob, carol;
+    endpoint_init(&bob, PQCOAP_SIGN_V2_ONLY, NULL);
+    endpoint_init(&carol, PQCOAP_SIGN_V2_ONLY, NULL);
+    carol.v.own_kid = signer[CAROL].kid;
+    CHECK_EQ_INT(verify(&carol, &w, NULL), PQCOAP_ERR_AUTH);
+    CHECK_EQ_INT(verify(&bob, &w, NULL), PQCOAP_OK);
+    /* A verifier of requests needs its own kid; a signer of requests needs the recipient. */
+    const uint8_t *msg;
+    size_t msg_len;
+    carol.v.own_kid = NULL;
+    CHECK_EQ_INT(pqcoap_verify_v2(&carol.v, &w.msg, NULL, NULL, &msg, &msg_len), PQCOAP_ERR_ARG);
+    CHECK_EQ_INT(pqcoap_sign_v2(&signer[ALICE], 10, &m, NULL, NULL, opt, out, sizeof out,
+                                &out_len), PQCOAP_ERR_ARG);
+
+    /* The earlier request format, "pqcoap v2 req" || u8 code || opts(msg) || kid || u64 seq
+     * || message (no recipient_kid), under a PQ-Sig option of seq 11: Bob refuses it. */
+    wire old;
+    sign_msg(&old, ALICE, 11, PQCOAP_POST, NULL);
+    n = 13 + 1 + sizeof opts_bytes + 8;
+    memset(tbs + n, 0, 8);
+    tbs[n + 7] = 11;
+    n += 8;
+    memcpy(tbs + n, MESSAGE, MESSAGE_LEN), n += MESSAGE_LEN;
+    in.n = n;
+    CHECK_EQ_INT(pqcoap_sig_falcon512.sign(NULL, sk[ALICE], &in, 1, sig, &sig_len), PQCOAP_OK);
+    memcpy(old.payload + MESSAGE_LEN, sig, sig_len);
+    old.payload[MESSAGE_LEN + sig_len] = (uint8_t)(sig_len >> 8);
+    old.payload[MESSAGE_LEN + sig_len + 1] = (uint8_t)sig_len;
+    old.msg.payload_len = MESSAGE_LEN + sig_len + 2;
+    CHECK_EQ_INT(verify(&bob, &old, NULL), PQCOAP_ERR_AUTH);
+}
+
 static void test_v2_replay(void)
 {
     endpoint server;
@@ -440,6 +573,17 @@ static void test_v2_response(void)
     CHECK_MEM(info.kid, signer[BOB].kid, 8);
     CHECK_EQ_INT(info.seq, 7);
     CHECK_EQ_INT(verify(&client, &r, &req), PQCOAP_ERR_REPLAY);
+
+    /* Without a replay table (the sign client's way: a response is fresh by its binding):
+     * the response still only for its request; a request needs the table. */
+    endpoint nowin;
+    endpoint_init(&nowin, PQCOAP_SIGN_V2_ONLY, NULL);
+    nowin.v.replay = NULL;
+    CHECK_EQ_INT(verify(&nowin, &r, &req), PQCOAP_OK);
+    CHECK_EQ_INT(verify(&nowin, &r, &other), PQCOAP_ERR_AUTH);
+    wire a;
+    sign_msg(&a, ALICE, 1, PQCOAP_GET, NULL);
+    CHECK_EQ_INT(verify(&nowin, &a, NULL), PQCOAP_ERR_ARG);
 }
 
 static void test_v2_option_and_kid(void)
@@ -505,9 +649,9 @@ static void test_v2_option_and_kid(void)
 static void test_policy(void)
 {
     endpoint v2only, v1only, both, v2nokey;
-    endpoint_init(&v2only, PQCOAP_SIGN_V2_ONLY, pk[ALICE]);
-    endpoint_init(&v1only, PQCOAP_SIGN_V1_ONLY, pk[ALICE]);
-    endpoint_init(&both, PQCOAP_SIGN_V1_AND_V2, pk[ALICE]);
+    endpoint_init(&v2only, PQCOAP_SIGN_V2_ONLY, &v1key[ALICE]);
+    endpoint_init(&v1only, PQCOAP_SIGN_V1_ONLY, &v1key[ALICE]);
+    endpoint_init(&both, PQCOAP_SIGN_V1_AND_V2, &v1key[ALICE]);
     endpoint_init(&v2nokey, PQCOAP_SIGN_V1_AND_V2, NULL);
     wire w2, w1;
     sign_msg(&w2, ALICE, 3, PQCOAP_POST, NULL);
@@ -516,7 +660,7 @@ static void test_policy(void)
     w1.msg.opts = REQ_OPTS;
     w1.msg.n_opts = N_REQ_OPTS;
     w1.msg.payload = w1.payload;
-    CHECK_EQ_INT(pqcoap_sign_v1(&signer[ALICE], MESSAGE, MESSAGE_LEN, w1.payload,
+    CHECK_EQ_INT(pqcoap_sign_v1(&v1signer[ALICE], MESSAGE, MESSAGE_LEN, w1.payload,
                                 sizeof w1.payload, &w1.msg.payload_len), PQCOAP_OK);
 
     /* v1 to a v2-only endpoint: downgrade, never accepted. */
@@ -543,6 +687,9 @@ static void test_policy(void)
 
 /* ---- look-up through a pqcoap_store ---- */
 
+/* The usage the store gives Alice's key. */
+static pqcoap_key_usage alice_usage;
+
 static pqcoap_err store_by_kid(void *ctx, const uint8_t kid[8], pqcoap_peer *out)
 {
     (void)ctx;
@@ -550,6 +697,7 @@ static pqcoap_err store_by_kid(void *ctx, const uint8_t kid[8], pqcoap_peer *out
         memset(out, 0, sizeof *out);
         strcpy(out->id, "alice");
         strcpy(out->alg, "falcon-512");
+        out->usage = alice_usage;
         memcpy(out->kid, kid, 8);
         memcpy(out->pk, pk[ALICE], sizeof pk[ALICE]);
         out->pk_len = sizeof pk[ALICE];
@@ -577,13 +725,20 @@ static void test_store_lookup(void)
     endpoint_init(&server, PQCOAP_SIGN_V2_ONLY, NULL);
     server.v.lookup = pqcoap_store_key_lookup;
     server.v.lookup_ctx = &sl;
-    wire a, b, c;
+    wire a, a2, b, c;
     sign_msg(&a, ALICE, 1, PQCOAP_GET, NULL);
+    sign_msg(&a2, ALICE, 2, PQCOAP_GET, NULL);
     sign_msg(&b, BOB, 1, PQCOAP_GET, NULL);
     sign_msg(&c, CAROL, 1, PQCOAP_GET, NULL);
+    alice_usage = PQCOAP_USAGE_GENERAL;
     CHECK_EQ_INT(verify(&server, &a, NULL), PQCOAP_OK);
     CHECK_EQ_INT(verify(&server, &b, NULL), PQCOAP_ERR_UNKNOWN_PEER);
     CHECK_EQ_INT(verify(&server, &c, NULL), PQCOAP_ERR_UNKNOWN_PEER);
+    /* Alice's key pinned for v1: her v2 request is refused (4.01), seq 2 stays unused. */
+    alice_usage = PQCOAP_USAGE_SIGN_V1;
+    CHECK_EQ_INT(verify(&server, &a2, NULL), PQCOAP_ERR_KEY_USAGE);
+    alice_usage = PQCOAP_USAGE_GENERAL;
+    CHECK_EQ_INT(verify(&server, &a2, NULL), PQCOAP_OK);
 }
 
 static void test_error_codes(void)
@@ -594,6 +749,7 @@ static void test_error_codes(void)
     CHECK_EQ_INT(pqcoap_sign_error_code(PQCOAP_ERR_REPLAY), PQCOAP_CODE(4, 1));
     CHECK_EQ_INT(pqcoap_sign_error_code(PQCOAP_ERR_DOWNGRADE), PQCOAP_CODE(4, 1));
     CHECK_EQ_INT(pqcoap_sign_error_code(PQCOAP_ERR_NO_PEER_KEY), PQCOAP_CODE(4, 1));
+    CHECK_EQ_INT(pqcoap_sign_error_code(PQCOAP_ERR_KEY_USAGE), PQCOAP_CODE(4, 1));
     CHECK_EQ_INT(pqcoap_sign_error_code(PQCOAP_ERR_UNSUPPORTED), PQCOAP_CODE(4, 2));
     CHECK_EQ_INT(pqcoap_sign_error_code(PQCOAP_ERR_TOO_LARGE), PQCOAP_CODE(4, 13));
     CHECK_EQ_INT(pqcoap_sign_error_code(PQCOAP_ERR_LIMIT), PQCOAP_CODE(5, 3));
@@ -607,8 +763,10 @@ int main(void)
     test_signer();
     test_v1_layout();
     test_v1_rejections();
+    test_key_usage();
     test_sig_opt();
     test_v2_binding();
+    test_v2_request_input();
     test_v2_replay();
     test_v2_response();
     test_v2_option_and_kid();

@@ -10,7 +10,8 @@
 
 #define COAP_CLIENT "/usr/bin/coap-client-notls"
 
-static pqcoap_identity server_id, client_id, other_id;
+/* Keys made for v1 (PROTOCOL.md "Key usage"), and a general one for the v2-only server. */
+static pqcoap_identity server_id, client_id, other_id, server_v2_id;
 static char tmpdir[64], in_path[96], out_path[96];
 
 /* Writes the v1 signed payload of message[0..len) by `id` to in_path. */
@@ -40,12 +41,10 @@ static void check_signed_answer(const uint8_t *want, size_t len)
         fclose(f);
     const uint8_t *msg = NULL;
     size_t msg_len = 0;
-    CHECK_EQ_INT(pqcoap_verify_v1(server_id.pub.pk, server_id.pub.pk_len, buf, n, &msg,
-                                  &msg_len), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_verify_v1(&server_id.pub, buf, n, &msg, &msg_len), PQCOAP_OK);
     CHECK(msg_len == len + 5 && memcmp(msg, "echo:", 5) == 0 && memcmp(msg + 5, want, len) == 0);
     /* Not a signature of any other key. */
-    CHECK_EQ_INT(pqcoap_verify_v1(other_id.pub.pk, other_id.pub.pk_len, buf, n, &msg,
-                                  &msg_len), PQCOAP_ERR_AUTH);
+    CHECK_EQ_INT(pqcoap_verify_v1(&other_id.pub, buf, n, &msg, &msg_len), PQCOAP_ERR_AUTH);
 }
 
 /* coap-client-notls -m method -f in_path -o out_path [-b 64] uri; returns its exit status. */
@@ -102,7 +101,7 @@ static void test_v1_server(void)
 
     /* The same seed-format request to a v2-only server: refused, never downgraded. */
     CHECK_EQ_INT(trust(&store, "client", &client_id.pub), PQCOAP_OK);
-    CHECK(sign_server_start(&srv, &server_id, &store, NULL));
+    CHECK(sign_server_start(&srv, &server_v2_id, &store, NULL));
     snprintf(uri, sizeof uri, "coap://127.0.0.1:%u/echo", sign_server_port(&srv));
     CHECK(write_signed(&client_id, msg, len));
     coap_client("post", uri, 0);
@@ -121,6 +120,8 @@ int main(void)
     CHECK_EQ_INT(pqcoap_identity_generate("falcon-512", NULL, &server_id), PQCOAP_OK);
     CHECK_EQ_INT(pqcoap_identity_generate("falcon-512", NULL, &client_id), PQCOAP_OK);
     CHECK_EQ_INT(pqcoap_identity_generate("falcon-512", NULL, &other_id), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_identity_generate("falcon-512", NULL, &server_v2_id), PQCOAP_OK);
+    server_id.pub.usage = client_id.pub.usage = other_id.pub.usage = PQCOAP_USAGE_SIGN_V1;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/pqcoap-signinterop-XXXXXX");
     CHECK(mkdtemp(tmpdir) != NULL);
     snprintf(in_path, sizeof in_path, "%s/in", tmpdir);
@@ -132,5 +133,6 @@ int main(void)
     pqcoap_identity_wipe(&server_id);
     pqcoap_identity_wipe(&client_id);
     pqcoap_identity_wipe(&other_id);
+    pqcoap_identity_wipe(&server_v2_id);
     return check_done();
 }

@@ -26,7 +26,8 @@ static size_t signed_request(uint64_t seq, const char *query, const char *body, 
     pqcoap_msg m = {PQCOAP_POST, token, sizeof token, opts, 2, (const uint8_t *)body,
                     strlen(body)};
     if (pqcoap_signer_from_identity(&signer, &raw_id, NULL) != PQCOAP_OK ||
-        pqcoap_sign_v2(&signer, seq, &m, NULL, opt, payload, sizeof payload, &plen) !=
+        pqcoap_sign_v2(&signer, seq, &m, server_id.pub.kid, NULL, opt, payload, sizeof payload,
+                       &plen) !=
             PQCOAP_OK)
         return 0;
     m.n_opts = 3;
@@ -54,15 +55,11 @@ static int patch(uint8_t *d, size_t len, const char *from, const char *to)
     return 1;
 }
 
-/* The floor the server persisted for raw_id: "sign:" || hex(kid). */
+/* The Mode A floor the server persisted for raw_id. */
 static uint64_t raw_floor(const pqcoap_store *store)
 {
-    char name[32];
-    int n = snprintf(name, sizeof name, "sign:");
-    for (size_t i = 0; i < PQCOAP_KID_LEN; i++)
-        n += snprintf(name + n, sizeof name - (size_t)n, "%02x", raw_id.pub.kid[i]);
-    pqcoap_floor f;
-    return pqcoap_store_floor_get(store, name, &f) == PQCOAP_OK ? f.session_seq : 0;
+    uint64_t seq = 0;
+    return pqcoap_store_sign_floor_get(store, raw_id.pub.kid, &seq) == PQCOAP_OK ? seq : 0;
 }
 
 static int open_server(sign_server *srv, pqcoap_store *store)

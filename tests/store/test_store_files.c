@@ -121,7 +121,7 @@ static void test_persistence(void)
 
     /* the file is a pqcoap store in WAL mode */
     CHECK_EQ_INT(sql_int(path, "PRAGMA application_id"), 0x50514353);
-    CHECK(sql_int(path, "PRAGMA user_version") >= 2); /* 2 added peers.usage */
+    CHECK(sql_int(path, "PRAGMA user_version") >= 3); /* 2: peers.usage, 3: sign_floors */
     CHECK_EQ_INT(sql_int(path, "SELECT count(*) FROM peers"), 3);
 
     CHECK_EQ_INT(pqcoap_store_open_sqlite(path, &s), PQCOAP_OK);

@@ -109,7 +109,7 @@ static int verify(const cli_command *cmd, int argc, char **argv)
         return rc;
     const uint8_t *msg = NULL;
     size_t msg_len = 0;
-    pqcoap_err err = pqcoap_verify_v1(pk.pk, pk.pk_len, payload, payload_len, &msg, &msg_len);
+    pqcoap_err err = pqcoap_verify_v1(&pk, payload, payload_len, &msg, &msg_len);
     if (err == PQCOAP_ERR_MALFORMED)
         rc = cli_fail(CLI_SECURITY, "verify: not a v1 signed payload (bad signature length)");
     else if (err == PQCOAP_ERR_AUTH)

@@ -83,6 +83,9 @@ static int sign_server(cli_endpoint *ep, pqcoap_sign_server **out)
     }
     pqcoap_err err = pqcoap_sign_server_new(&ep->identity, &ep->store, &cfg, out);
     free(v1.keys);
+    if (err == PQCOAP_ERR_LIMIT) /* each v1 request is checked against every key */
+        return cli_fail(CLI_USAGE, "mode sign-v1 takes at most %zu trusted peers, '%s' has %zu",
+                        cfg.max_v1_keys, ep->db, cfg.n_v1_keys);
     if (err != PQCOAP_OK)
         return cli_fail(cli_exit_for(err), "cannot set up Mode A: %s", pqcoap_strerror(err));
     return CLI_OK;
