@@ -290,7 +290,7 @@ static void general_key_in_sign_v1(void)
     const uint8_t *msg = NULL;
     size_t msg_len = 0;
     if (err_v1 == PQCOAP_OK &&
-        pqcoap_verify_v1(gw.pub.pk, gw.pub.pk_len, reply.msg.payload, reply.msg.payload_len,
+        pqcoap_verify_v1(&gw.pub, reply.msg.payload, reply.msg.payload_len,
                          &msg, &msg_len) == PQCOAP_OK &&
         msg_len == f.signed_len && memcmp(msg, f.signed_bytes, msg_len) == 0) {
         const uint8_t *sig = msg + msg_len;
@@ -324,7 +324,7 @@ static void v1_key_in_sign_v1(void)
     CHECK_EQ_INT(v1_request(port, &dev1, PQCOAP_GET, "sensors/temp", NULL, 0, &reply),
                  PQCOAP_OK);
     CHECK_EQ_INT(reply.msg.code, PQCOAP_CODE(2, 5));
-    CHECK_EQ_INT(pqcoap_verify_v1(gw1.pub.pk, gw1.pub.pk_len, reply.msg.payload,
+    CHECK_EQ_INT(pqcoap_verify_v1(&gw1.pub, reply.msg.payload,
                                   reply.msg.payload_len, &msg, &msg_len), PQCOAP_OK);
     pqcoap_reply_free(&reply);
 
