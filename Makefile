@@ -7,15 +7,18 @@
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make memcheck   integration tests under valgrind memcheck
 #   make install    installs into PREFIX (default /usr/local)
+#   make mutate     mutation testing: each mutant of tests/mutation/mutants.txt must make a test
+#                   fail (MUTANT=name for one); not part of make test
 
 BUILD ?= build
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 LABEL ?=
+MUTANT ?=
 CTEST_LABEL := $(if $(LABEL),-L $(LABEL),)
 
-.PHONY: all bootstrap release test demo bench fuzz memcheck install clean
+.PHONY: all bootstrap release test demo bench fuzz memcheck mutate install clean
 
 all: release
 
@@ -47,6 +50,9 @@ fuzz: bootstrap
 
 memcheck: release
 	@cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS) -L memcheck-ok -T memcheck
+
+mutate: bootstrap
+	@JOBS=$(JOBS) MUTATE_DIR=$(BUILD)/mutate tests/mutation/run.sh $(MUTANT)
 
 install: release
 	@cmake --install $(BUILD)/release

@@ -1,6 +1,7 @@
 /* Mode B endpoints under faults, over real UDP on loopback: a lost response, server
  * restarts (transparent re-handshake, no double POST), a handshake in progress does not hold
- * up other sessions, the handshake rate limit and a full session table. */
+ * up other sessions, the handshake rate limit, the queue of pending handshakes and a full
+ * session table. */
 #include <time.h>
 
 #include "check.h"
@@ -133,21 +134,8 @@ static pqcoap_err gate_floor_set(void *ctx, const char *id, const pqcoap_floor *
     return gt->inner.ops->floor_set(gt->inner.ctx, id, floor);
 }
 
-typedef struct connector {
-    pqcoap_session_client *sc;
-    pqcoap_err err;
-} connector;
-
-static void *connect_main(void *arg)
-{
-    connector *c = arg;
-    c->err = pqcoap_session_client_connect(c->sc);
-    return NULL;
-}
-
-/* While the handshake thread is held inside a handshake (after its crypto, before its
- * floor is durable), protected requests of an existing session keep completing. */
-static void test_handshake_does_not_block(void)
+/* Wraps the trust store in the gate, open. */
+static void gate_init(void)
 {
     g.inner = trust;
     g.ops.peer_by_id = gate_peer_by_id;
@@ -155,25 +143,73 @@ static void test_handshake_does_not_block(void)
     g.ops.floor_set = gate_floor_set;
     g.store.ops = &g.ops;
     g.store.ctx = &g;
+    g.closed = 0;
+    g.waiting = 0;
     pthread_mutex_init(&g.m, NULL);
     pthread_cond_init(&g.c, NULL);
+}
 
+static void gate_set(int closed)
+{
+    pthread_mutex_lock(&g.m);
+    g.closed = closed;
+    pthread_cond_broadcast(&g.c);
+    pthread_mutex_unlock(&g.m);
+}
+
+/* Waits until a handshake is held in the gate. */
+static void gate_wait_held(void)
+{
+    pthread_mutex_lock(&g.m);
+    while (g.waiting == 0)
+        pthread_cond_wait(&g.c, &g.m);
+    pthread_mutex_unlock(&g.m);
+}
+
+/* A session client connecting on its own thread; `done` and `err` are set under g.m. */
+typedef struct connector {
+    pqcoap_session_client *sc;
+    pqcoap_err err;
+    int done;
+    pthread_t thread;
+} connector;
+
+static void *connect_main(void *arg)
+{
+    connector *c = arg;
+    pqcoap_err err = pqcoap_session_client_connect(c->sc);
+    pthread_mutex_lock(&g.m);
+    c->err = err;
+    c->done = 1;
+    pthread_cond_broadcast(&g.c);
+    pthread_mutex_unlock(&g.m);
+    return NULL;
+}
+
+static void connect_start(connector *c, const char *id, const pqcoap_identity *who,
+                          uint16_t port)
+{
+    c->sc = client_of(id, who, port);
+    c->err = PQCOAP_ERR_STATE;
+    c->done = 0;
+    CHECK(pthread_create(&c->thread, NULL, connect_main, c) == 0);
+}
+
+/* While the handshake thread is held inside a handshake (after its crypto, before its
+ * floor is durable), protected requests of an existing session keep completing. */
+static void test_handshake_does_not_block(void)
+{
+    gate_init();
     snet_server srv;
     pqcoap_session_server_config scfg = snet_server_cfg(&g.store, 0);
     snet_server_start(&srv, &scfg);
     pqcoap_session_client *a = client_of("client", &id_client, srv.port);
     CHECK(snet_echo(a, PQCOAP_GET, "established"));
 
-    pthread_mutex_lock(&g.m);
-    g.closed = 1;
-    pthread_mutex_unlock(&g.m);
-    connector b = {client_of("other", &id_other, srv.port), PQCOAP_ERR_STATE};
-    pthread_t t;
-    CHECK(pthread_create(&t, NULL, connect_main, &b) == 0);
-    pthread_mutex_lock(&g.m);
-    while (g.waiting == 0)
-        pthread_cond_wait(&g.c, &g.m); /* b's handshake is now in progress */
-    pthread_mutex_unlock(&g.m);
+    gate_set(1);
+    connector b;
+    connect_start(&b, "other", &id_other, srv.port);
+    gate_wait_held(); /* b's handshake is now in progress */
 
     int ok = 0;
     for (int i = 0; i < 10; i++)
@@ -181,10 +217,9 @@ static void test_handshake_does_not_block(void)
     CHECK_EQ_INT(ok, 10);
     pthread_mutex_lock(&g.m);
     CHECK_EQ_INT(g.waiting, 1); /* b's handshake was held all along */
-    g.closed = 0;
-    pthread_cond_broadcast(&g.c);
     pthread_mutex_unlock(&g.m);
-    pthread_join(t, NULL);
+    gate_set(0);
+    pthread_join(b.thread, NULL);
     CHECK_EQ_INT(b.err, PQCOAP_OK);
     CHECK(snet_echo(b.sc, PQCOAP_GET, "b works"));
     CHECK(snet_echo(a, PQCOAP_GET, "a works"));
@@ -234,6 +269,55 @@ static void test_rate_limit(void)
     snet_server_stop(&srv);
 }
 
+/* max_pending_handshakes = 1: while the handshake thread is held in one handshake, of two more
+ * INITs one waits in the queue and the other gets 5.03 at once; released, the held and the
+ * queued handshakes complete. (The wait for the refusal is bounded by 10 s so that a server
+ * queueing both makes the test fail instead of hang.) */
+static void test_pending_limit(void)
+{
+    gate_init();
+    snet_server srv;
+    pqcoap_session_server_config scfg = snet_server_cfg(&g.store, 0);
+    scfg.max_pending_handshakes = 1;
+    snet_server_start(&srv, &scfg);
+    gate_set(1);
+    connector c[3];
+    connect_start(&c[0], "client", &id_client, srv.port);
+    gate_wait_held();
+    connect_start(&c[1], "other", &id_other, srv.port);
+    connect_start(&c[2], "client", &id_client, srv.port);
+
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    int refused = -1;
+    pthread_mutex_lock(&g.m);
+    while (refused < 0) {
+        for (int i = 1; i <= 2; i++)
+            if (c[i].done)
+                refused = i;
+        if (refused < 0 && pthread_cond_timedwait(&g.c, &g.m, &until) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&g.m);
+    CHECK(refused > 0);
+    if (refused > 0)
+        CHECK_EQ_INT(c[refused].err, PQCOAP_ERR_BUSY);
+    CHECK_EQ_INT(snet_stats(&srv).handshakes_busy, 1);
+
+    gate_set(0);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(c[i].thread, NULL);
+        if (i != refused)
+            CHECK_EQ_INT(c[i].err, PQCOAP_OK);
+        pqcoap_session_client_free(c[i].sc);
+    }
+    CHECK_EQ_INT(snet_stats(&srv).sessions_created, 2);
+    snet_server_stop(&srv);
+    pthread_cond_destroy(&g.c);
+    pthread_mutex_destroy(&g.m);
+}
+
 /* A full table: 5.03 for a new initiator, or the least recently used idle session evicted
  * when configured (its client then re-handshakes transparently). */
 static void test_full_table(void)
@@ -274,6 +358,7 @@ int main(void)
     test_server_restart();
     test_handshake_does_not_block();
     test_rate_limit();
+    test_pending_limit();
     test_full_table();
     pqcoap_store_close(&cstore);
     snet_fini();
