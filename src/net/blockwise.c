@@ -104,10 +104,12 @@ static pqcoap_bw_transfer *new_transfer(pqcoap_bw_table *tab, const coap_address
     return t;
 }
 
-/* Stores `len` bytes at `offset` of the body of t, growing it. 0 when memory is short. */
-static int transfer_put(pqcoap_bw_transfer *t, size_t offset, const uint8_t *data, size_t len)
+/* Stores `len` bytes at `offset` of the body of t, growing it; the last block (more = 0)
+ * ends the body there (RFC 7959 section 2.2: no block follows it). 0 when memory is short. */
+static int transfer_put(pqcoap_bw_transfer *t, size_t offset, const uint8_t *data, size_t len,
+                        int more)
 {
-    if (offset + len < t->len)
+    if (more && offset + len < t->len)
         return 1; /* a block received before */
     if (offset + len > t->cap) {
         size_t cap = t->cap ? t->cap * 2 : PQCOAP_NET_BLOCK_MAX;
@@ -193,7 +195,7 @@ pqcoap_bw_transfer *pqcoap_bw_receive(pqcoap_bw_table *tab, const pqcoap_bw_bloc
         /* RFC 7959 section 2.9.2: 4.08 when blocks are missing. */
         return answer(ans, PQCOAP_CODE(4, 8), "request entity incomplete", 0, 0);
     }
-    if (!transfer_put(t, offset, b->payload, b->payload_len)) {
+    if (!transfer_put(t, offset, b->payload, b->payload_len, b->more)) {
         transfer_free(tab, t);
         return answer(ans, PQCOAP_CODE(5, 0), "out of memory", 0, 0);
     }
