@@ -174,7 +174,7 @@ pqcoap_bw_transfer *pqcoap_bw_receive(pqcoap_bw_table *tab, const pqcoap_bw_bloc
         /* RFC 7252 section 4.5: the last block again (its response was lost) is served again
          * from the kept body, so the layer's retransmission handling can answer it. */
         if (!b->more && offset + b->payload_len == t->len &&
-            memcmp(t->body + offset, b->payload, b->payload_len) == 0)
+            (b->payload_len == 0 || memcmp(t->body + offset, b->payload, b->payload_len) == 0))
             return t;
         transfer_free(tab, t);
         t = NULL;

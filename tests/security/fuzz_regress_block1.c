@@ -2,7 +2,10 @@
  * against the transfer table (src/net/blockwise.c) with the blocks of the fuzzer's input,
  * then as datagrams to a real server on loopback:
  * - a last block (M = 0) inside the body already received ends the body there; before the
- *   fix it was taken for a block received before and the longer body was served. */
+ *   fix it was taken for a block received before and the longer body was served;
+ * - the last block of a served empty body, sent again (its response lost), is served again;
+ *   before the fix its comparison with the kept body computed NULL + 0 and passed NULL to
+ *   memcmp (undefined behaviour: the sanitizer build aborted). */
 #include <stdlib.h>
 #include "check.h"
 #include "hardening/raw_coap.h"
@@ -62,6 +65,16 @@ static void table_last_inside(void)
     pqcoap_bw_clear(&tab);
 }
 
+/* Block 0 without M and without payload, twice: the same empty body both times. */
+static void table_empty_again(void)
+{
+    table_start();
+    pqcoap_bw_block b = {&peer, "a/b", 0, 0, 0, 0, NULL, 0, NULL, 0};
+    table_block(&b, 1000, NULL, 0);
+    table_block(&b, 1001, NULL, 0);
+    pqcoap_bw_clear(&tab);
+}
+
 /* POST "up": answers 2.04 with "<body length> <1 if every byte is 'x', else 0>". */
 static pqcoap_err upload(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
                          pqcoap_msgbuf *resp)
@@ -113,6 +126,9 @@ static void server(void)
     for (uint32_t num = 0; num < 3; num++)
         server_block(s, (uint16_t)(0x100 + num), num, 1, 1024, NULL);
     server_block(s, 0x103, 1, 0, 10, "1034 1");
+    /* an empty body in one block, twice */
+    server_block(s, 0x104, 0, 0, 0, "0 1");
+    server_block(s, 0x105, 0, 0, 0, "0 1");
     close(s);
     test_server_end(&ts);
 }
@@ -120,6 +136,7 @@ static void server(void)
 int main(void)
 {
     table_last_inside();
+    table_empty_again();
     server();
     return check_done();
 }
