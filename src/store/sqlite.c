@@ -502,8 +502,10 @@ static pqcoap_err sq_floor_get(void *ctx, const char *id, pqcoap_floor *out)
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
+        /* the floor is the INTEGER written, never a value SQLite converted */
         const void *hash = sqlite3_column_blob(st, 1);
-        if (!hash || sqlite3_column_bytes(st, 1) != (int)sizeof out->init_hash) {
+        if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || !hash ||
+            sqlite3_column_bytes(st, 1) != (int)sizeof out->init_hash) {
             err = PQCOAP_ERR_STORE_CORRUPT;
         } else {
             out->session_seq = i64_to_u64(sqlite3_column_int64(st, 0));
