@@ -369,10 +369,18 @@ pqcoap_err pqcoap_store_open_sqlite(const char *path, pqcoap_store *out)
 
 #define PEER_COLUMNS "SELECT id, alg, kid, pk, added FROM peers"
 
-/* Copies a row of PEER_COLUMNS into *out, checking each column's shape: a row that does
- * not fit a pqcoap_peer is reported as corruption. */
+/* The SQLite type of each column of PEER_COLUMNS as the store writes it. */
+static const int peer_types[] = {SQLITE_TEXT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_BLOB,
+                                 SQLITE_INTEGER};
+
+/* Copies a row of PEER_COLUMNS into *out, checking each column's type and shape: a row
+ * that does not fit a pqcoap_peer is reported as corruption. A value of another type is
+ * never converted: a BLOB id or a TEXT kid is not what a look-up by id or kid matches. */
 static pqcoap_err row_to_peer(sqlite3_stmt *st, pqcoap_peer *out)
 {
+    for (int col = 0; col < (int)(sizeof peer_types / sizeof peer_types[0]); col++)
+        if (sqlite3_column_type(st, col) != peer_types[col])
+            return PQCOAP_ERR_STORE_CORRUPT;
     const unsigned char *id = sqlite3_column_text(st, 0);
     int id_len = sqlite3_column_bytes(st, 0);
     const unsigned char *alg = sqlite3_column_text(st, 1);
