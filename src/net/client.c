@@ -149,9 +149,13 @@ static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
 {
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
     pqcoap_msg wire;
-    if (pqcoap_net_view(pdu, opts, PQCOAP_NET_MAX_OPTS, &wire) != PQCOAP_OK) {
-        pqcoap_net_msg(s->msg, sizeof(s->msg), "response carries more than %d options",
-                       PQCOAP_NET_MAX_OPTS);
+    pqcoap_err view_err = pqcoap_net_view(pdu, opts, PQCOAP_NET_MAX_OPTS, &wire);
+    if (view_err != PQCOAP_OK) {
+        if (view_err == PQCOAP_ERR_TOO_LARGE)
+            pqcoap_net_msg(s->msg, sizeof(s->msg), "response carries more than %d options",
+                           PQCOAP_NET_MAX_OPTS);
+        else
+            pqcoap_net_msg(s->msg, sizeof(s->msg), "response options are malformed");
         slot_finish(cl, s, PQCOAP_ERR_MALFORMED);
         return;
     }

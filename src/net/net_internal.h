@@ -31,7 +31,8 @@ int pqcoap_net_hidden_opt(uint16_t number, int is_request);
 
 /** Fills `out` with a view of `pdu`: code, token, the options that are not hidden (into
  *  opts[0..cap)) and the whole (reassembled) payload. Values point into the PDU.
- *  Returns PQCOAP_OK or PQCOAP_ERR_TOO_LARGE when there are more than `cap` options. */
+ *  Returns PQCOAP_OK, PQCOAP_ERR_TOO_LARGE when there are more than `cap` options, or
+ *  PQCOAP_ERR_MALFORMED when the option deltas pass option number 65535. */
 /** Size of m encoded as a CoAP message (RFC 7252 section 3): 4-byte header, token, options
  *  with their delta/length headers, and 0xFF + payload when there is a payload. */
 size_t pqcoap_net_msg_size(const pqcoap_msg *m);

@@ -381,9 +381,11 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     }
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
     pqcoap_msg wire;
-    if (pqcoap_net_view(request, opts, PQCOAP_NET_MAX_OPTS, &wire) != PQCOAP_OK) {
+    pqcoap_err view_err = pqcoap_net_view(request, opts, PQCOAP_NET_MAX_OPTS, &wire);
+    if (view_err != PQCOAP_OK) {
         put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 0),
-                  "too many options", 0, 0);
+                  view_err == PQCOAP_ERR_TOO_LARGE ? "too many options" : "malformed options",
+                  0, 0);
         return;
     }
     if (wire.payload_len > srv->cfg.max_body + srv->layer.overhead) {

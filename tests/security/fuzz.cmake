@@ -2,3 +2,4 @@
 # names the target and what it found.
 pqcoap_test(fuzz_regress_block1 security ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_regress_block1.c)
 pqcoap_test(fuzz_regress_store security ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_regress_store.c)
+pqcoap_test(fuzz_regress_net_view security ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_regress_net_view.c)

@@ -108,13 +108,7 @@ static void server_block(int s, uint16_t mid, uint32_t num, int m, size_t len, c
 static void server(void)
 {
     test_server ts;
-    pqcoap_server_config cfg = PQCOAP_SERVER_CONFIG_INIT;
-    char msg[160];
-    cfg.addr = "127.0.0.1";
-    cfg.port = 0;
-    ts.running = 0;
-    if (pqcoap_server_create(&cfg, &ts.srv, msg, sizeof(msg)) != PQCOAP_OK) {
-        fprintf(stderr, "server: %s\n", msg);
+    if (!test_server_new(&ts, "127.0.0.1", NULL, 0)) {
         CHECK(0);
         return;
     }
