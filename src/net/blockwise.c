@@ -22,7 +22,8 @@ static void transfer_free(pqcoap_bw_table *tab, pqcoap_bw_transfer *t)
 
 /* Keeps the served body of t for a retransmitted last block: no longer pending; only the
  * peer's latest served body is kept, and at most max_transfers served bodies in all (the
- * oldest go first), so kept bodies are bounded like pending ones. */
+ * oldest other than t goes first, also when it was served in the same millisecond), so
+ * kept bodies are bounded like pending ones. */
 void pqcoap_bw_done(pqcoap_bw_table *tab, pqcoap_bw_transfer *t, uint64_t now_ms)
 {
     if (!t->done)
@@ -37,12 +38,12 @@ void pqcoap_bw_done(pqcoap_bw_table *tab, pqcoap_bw_transfer *t, uint64_t now_ms
             transfer_free(tab, o);
         } else if (o->done) {
             kept++;
-            if (!oldest || o->last_ms < oldest->last_ms)
+            if (o != t && (!oldest || o->last_ms < oldest->last_ms))
                 oldest = o;
         }
         o = next;
     }
-    if (kept > tab->max_transfers && oldest != t)
+    if (kept > tab->max_transfers && oldest)
         transfer_free(tab, oldest);
 }
 
