@@ -4,7 +4,9 @@
 #include "fuzz_oscore.h"
 #include "fuzz_session.h"
 #include "hex.h"
+#include "net/net_internal.h"
 #include "pqcoap/sign.h"
+#include "pqcoap/store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -312,6 +314,280 @@ static void oscore_seeds(void)
     pqcoap_oscore_wipe(&server);
 }
 
+/* ---- targets over the endpoints' parsers ---- */
+
+/* Writes u8 option capacity || the CoAP datagram of m (RFC 7252 section 3: CON, message id
+ * 0x1234), checking its size against pqcoap_net_msg_size. */
+static size_t dgram_write(const pqcoap_msg *m, uint8_t opt_cap, uint8_t *out, size_t cap)
+{
+    pqcoap_writer w;
+    pqcoap_wr_init(&w, out, cap);
+    pqcoap_wr_u8(&w, opt_cap);
+    pqcoap_wr_u8(&w, (uint8_t)(0x40 | m->token_len));
+    pqcoap_wr_u8(&w, m->code);
+    pqcoap_wr_u16(&w, 0x1234);
+    pqcoap_wr_bytes(&w, m->token, m->token_len);
+    uint16_t prev = 0;
+    for (size_t i = 0; i < m->n_opts; i++) {
+        /* delta and length: 0..12 in the nibble, then 13 + u8, then 269 + u16 */
+        size_t field[2] = {(size_t)(m->opts[i].number - prev), m->opts[i].len};
+        uint8_t nib[2];
+        for (int f = 0; f < 2; f++)
+            nib[f] = field[f] < 13 ? (uint8_t)field[f] : field[f] < 269 ? 13 : 14;
+        pqcoap_wr_u8(&w, (uint8_t)(nib[0] << 4 | nib[1]));
+        for (int f = 0; f < 2; f++) {
+            if (nib[f] == 13)
+                pqcoap_wr_u8(&w, (uint8_t)(field[f] - 13));
+            else if (nib[f] == 14)
+                pqcoap_wr_u16(&w, (uint16_t)(field[f] - 269));
+        }
+        pqcoap_wr_bytes(&w, m->opts[i].value, m->opts[i].len);
+        prev = m->opts[i].number;
+    }
+    if (m->payload_len) {
+        pqcoap_wr_u8(&w, 0xff);
+        pqcoap_wr_bytes(&w, m->payload, m->payload_len);
+    }
+    fuzz_must(w.err);
+    if (w.len != 1 + pqcoap_net_msg_size(m))
+        abort();
+    return w.len;
+}
+
+static void dgram_seed(const char *name, const pqcoap_msg *m, uint8_t opt_cap)
+{
+    uint8_t buf[4096];
+    seed("fuzz_net_view", name, buf, dgram_write(m, opt_cap, buf, sizeof buf));
+}
+
+static void net_view_seeds(void)
+{
+    static const uint8_t long_value[300] = {0};
+    static const pqcoap_opt get_opts[] = {OPT(PQCOAP_OPT_URI_HOST, "plant.example"),
+                                          OPT(PQCOAP_OPT_URI_PATH, "sensors"),
+                                          OPT(PQCOAP_OPT_URI_PATH, "temp"),
+                                          OPT(PQCOAP_OPT_BLOCK2, "\x02")};
+    static const pqcoap_opt block1_opts[] = {
+        OPT(PQCOAP_OPT_URI_PATH, "up"), OPT(PQCOAP_OPT_BLOCK1, "\x1e"),
+        OPT(PQCOAP_OPT_SIZE1, "\x08\x00"), OPT(PQCOAP_OPT_REQUEST_TAG, "\x07")};
+    static const pqcoap_opt resp_opts[] = {
+        OPT(PQCOAP_OPT_ETAG, "\x80\x00\x00\x01"), OPT(PQCOAP_OPT_CONTENT_FORMAT, ""),
+        OPT(PQCOAP_OPT_BLOCK2, "\x1e"), OPT(PQCOAP_OPT_SIZE2, "\x08\x00"),
+        {PQCOAP_OPT_PQ_SIG, long_value, sizeof long_value}};
+    static const pqcoap_opt many[] = {
+        OPT(PQCOAP_OPT_URI_PATH, "a"), OPT(PQCOAP_OPT_URI_PATH, "b"),
+        OPT(PQCOAP_OPT_URI_PATH, "c"), OPT(PQCOAP_OPT_URI_PATH, "d"),
+        OPT(PQCOAP_OPT_URI_QUERY, "e"), OPT(PQCOAP_OPT_URI_QUERY, "f")};
+    pqcoap_msg m = {PQCOAP_GET, token, sizeof token, get_opts, 4, NULL, 0};
+    dgram_seed("get_block2", &m, PQCOAP_NET_MAX_OPTS);
+    m = (pqcoap_msg){PQCOAP_POST, token, sizeof token, block1_opts, 4,
+                     (const uint8_t *)"0123456789abcdef", 16};
+    dgram_seed("post_block1", &m, PQCOAP_NET_MAX_OPTS);
+    m = (pqcoap_msg){PQCOAP_CODE(2, 5), token, sizeof token, resp_opts, 5,
+                     (const uint8_t *)"21.5", 4};
+    dgram_seed("response_long_option", &m, PQCOAP_NET_MAX_OPTS);
+    m = (pqcoap_msg){PQCOAP_PUT, NULL, 0, many, 6, NULL, 0};
+    dgram_seed("more_options_than_room", &m, 3);
+    /* Uri-Path "up", then a delta of 269 + 0xfef4 that carries the option number past
+     * 65535 (malformed; libcoap wraps it around to 12) */
+    static const uint8_t wrap[] = {PQCOAP_NET_MAX_OPTS, 0x42, PQCOAP_POST, 0x12, 0x34,
+                                   0x4a, 0x01, 0xb2, 'u', 'p', 0xe0, 0xfe, 0xf4};
+    seed("fuzz_net_view", "delta_past_65535", wrap, sizeof wrap);
+}
+
+static void helper_seeds(void)
+{
+    static const uint8_t uints[][6] = {{0}, {0, 0x01}, {0, 0x12, 0x34, 0x56, 0x78},
+                                       {0, 1, 2, 3, 4, 5}};
+    static const char *const names[] = {"uint_empty", "uint_1", "uint_4", "uint_5"};
+    static const size_t lens[] = {1, 2, 5, 6};
+    for (size_t i = 0; i < 4; i++)
+        seed("fuzz_helpers", names[i], uints[i], lens[i]);
+    /* the error responses the server side sends, as the client receives them */
+    static const pqcoap_err errs[] = {PQCOAP_ERR_HANDSHAKE, PQCOAP_ERR_UNKNOWN_SESSION,
+                                      PQCOAP_ERR_REJECTED, PQCOAP_ERR_MALFORMED,
+                                      PQCOAP_ERR_BUSY, PQCOAP_ERR_NOT_FOUND};
+    static const char *const err_names[] = {"error_handshake", "error_unknown_session",
+                                            "error_rejected", "error_malformed", "error_busy",
+                                            "error_other"};
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        pqcoap_coap_error e;
+        uint8_t buf[64];
+        fuzz_must(pqcoap_error_to_coap(errs[i], PQCOAP_WHERE_PROTECTED, &e));
+        size_t n = strlen(e.diagnostic);
+        buf[0] = 1;
+        buf[1] = e.code;
+        memcpy(buf + 2, e.diagnostic, n);
+        seed("fuzz_helpers", err_names[i], buf, n + 2);
+    }
+}
+
+static void uri_seeds(void)
+{
+    static const char *const uris[][2] = {
+        {"uri_ipv4", "\x00" "coap://127.0.0.1:5683/sensors/temp?unit=c&x=%20"},
+        {"uri_ipv6", "\x00" "coap://[::1]/a%2Fb/./c"},
+        {"uri_name", "\x00" "coap://plant.example/"},
+        {"uri_other_scheme", "\x00" "coaps://plant.example/x"},
+        {"path_query", "\x01" "/sensors/temp?unit=c&x=%41"},
+        {"path_only", "\x01" "a/b//c"},
+    };
+    for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++)
+        seed("fuzz_uri", uris[i][0], (const uint8_t *)uris[i][1], 1 + strlen(uris[i][1] + 1));
+}
+
+/* One block in the layout of fuzz_block1.c, with a pattern payload of plen bytes and dt
+ * x 50 ms passing before it. */
+typedef struct block_spec {
+    uint8_t peer, path, more, szx;
+    uint32_t num;
+    uint64_t size1;             /* 0: none */
+    const char *rtag;           /* NULL: none */
+    uint16_t plen;
+    uint8_t dt;
+} block_spec;
+
+/* Writes the seed fuzz_block1/<name>: the limits max_body 2048, no overhead, 4 transfers,
+ * 2 per peer, 5 s, then the blocks b[0..n). */
+static void block_seed(const char *name, const block_spec *b, size_t n)
+{
+    uint8_t buf[512];
+    pqcoap_writer w;
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    pqcoap_wr_u8(&w, 7);
+    pqcoap_wr_u8(&w, 3 | 1 << 2 | 4 << 4);
+    for (size_t i = 0; i < n; i++) {
+        pqcoap_wr_u8(&w, (uint8_t)(b[i].peer | b[i].path << 2 | b[i].more << 4 |
+                                   (b[i].size1 ? 0x20 : 0) | (b[i].rtag ? 0x40 : 0)));
+        pqcoap_wr_u8(&w, (uint8_t)(b[i].szx | (b[i].num >> 16) << 3));
+        pqcoap_wr_u16(&w, (uint16_t)b[i].num);
+        if (b[i].size1)
+            pqcoap_wr_varint(&w, b[i].size1);
+        if (b[i].rtag)
+            pqcoap_wr_str8(&w, (const uint8_t *)b[i].rtag, strlen(b[i].rtag));
+        pqcoap_wr_u16(&w, b[i].plen);
+        pqcoap_wr_u8(&w, b[i].dt);
+    }
+    fuzz_must(w.err);
+    seed("fuzz_block1", name, buf, w.len);
+}
+
+static void block1_seeds(void)
+{
+    /* in order: 3 blocks of 64 bytes and a short last one, with Size1; the last again (its
+     * response lost) */
+    static const block_spec in_order[] = {
+        {0, 0, 1, 2, 0, 200, NULL, 64, 1}, {0, 0, 1, 2, 1, 0, NULL, 64, 1},
+        {0, 0, 1, 2, 2, 0, NULL, 64, 1},   {0, 0, 0, 2, 3, 0, NULL, 8, 1},
+        {0, 0, 0, 2, 3, 0, NULL, 8, 1}};
+    /* repeated, missing and restarted blocks, a last block inside the body */
+    static const block_spec repeated[] = {
+        {1, 1, 1, 0, 0, 0, NULL, 16, 1}, {1, 1, 1, 0, 0, 0, NULL, 16, 1},
+        {1, 1, 1, 0, 1, 0, NULL, 16, 1}, {1, 1, 1, 0, 0, 0, NULL, 16, 1},
+        {1, 1, 0, 0, 3, 0, NULL, 4, 1},  {1, 1, 1, 0, 0, 0, NULL, 16, 1},
+        {1, 1, 1, 0, 1, 0, NULL, 16, 1}, {1, 1, 1, 0, 2, 0, NULL, 16, 1},
+        {1, 1, 0, 0, 1, 0, NULL, 16, 1}};
+    /* interleaved transfers of several peers with Request-Tags, up to the limits, expiry */
+    static const block_spec peers[] = {
+        {0, 0, 1, 6, 0, 0, "a", 1024, 1},  {3, 0, 1, 6, 0, 0, "a", 1024, 1},
+        {0, 0, 1, 6, 0, 0, "b", 1024, 1},  {0, 0, 1, 6, 0, 0, "c", 1024, 1},
+        {2, 2, 1, 6, 0, 0, NULL, 1024, 1}, {1, 2, 1, 6, 0, 0, NULL, 1024, 1},
+        {0, 0, 0, 6, 1, 0, "a", 100, 1},   {3, 0, 0, 6, 1, 0, "a", 100, 200},
+        {3, 0, 0, 6, 1, 0, "a", 100, 1}};
+    /* refused at once: Size1 too large, a block beyond the limit, a short block with M,
+     * a Request-Tag over 8 bytes, a path too long; an empty body twice */
+    static const block_spec refused[] = {
+        {0, 0, 1, 6, 0, 1u << 20, NULL, 1024, 1}, {0, 0, 1, 6, 2, 0, NULL, 1024, 1},
+        {0, 0, 1, 6, 0, 0, NULL, 1000, 1},        {0, 0, 1, 6, 0, 0, "123456789", 1024, 1},
+        {0, 3, 1, 6, 0, 0, NULL, 1024, 1},        {1, 0, 0, 0, 0, 0, NULL, 0, 1},
+        {1, 0, 0, 0, 0, 0, NULL, 0, 0}};
+    block_seed("in_order_and_last_again", in_order, sizeof in_order / sizeof in_order[0]);
+    block_seed("repeated_missing_restarted", repeated, sizeof repeated / sizeof repeated[0]);
+    block_seed("two_peers_tags_limits", peers, sizeof peers / sizeof peers[0]);
+    block_seed("refused", refused, sizeof refused / sizeof refused[0]);
+}
+
+/* One value of a row in the layout of fuzz_store_rows.c: a type (below) with a number v
+ * or bytes p[0..n). */
+typedef struct store_value {
+    uint8_t type;
+    const void *p;
+    size_t n;
+    int64_t v;
+} store_value;
+
+enum { V_NULL, V_INT, V_REAL, V_TEXT, V_BLOB };
+enum { T_PEERS, T_FLOORS, T_COUNTERS };
+#define TEXT(s) {V_TEXT, s, sizeof(s) - 1, 0}
+#define BLOB(s) {V_BLOB, s, sizeof(s) - 1, 0}
+#define NUM(type, v) {type, NULL, 0, v}
+
+/* Writes a row of table `table` with the values vals[0..n). */
+static void store_row(pqcoap_writer *w, uint8_t table, const store_value *vals, size_t n)
+{
+    pqcoap_wr_u8(w, table);
+    for (size_t i = 0; i < n; i++) {
+        const store_value *v = &vals[i];
+        pqcoap_wr_u8(w, (uint8_t)(v->type | (v->v < 0 ? 0x80 : 0)));
+        if (v->type == V_INT || v->type == V_REAL)
+            pqcoap_wr_varint(w, (uint64_t)(v->v < 0 ? -v->v : v->v));
+        else if (v->type != V_NULL)
+            pqcoap_wr_str16(w, v->p, v->n);
+    }
+}
+
+static void store_seeds(void)
+{
+    pqcoap_peer peer;
+    fuzz_must(pqcoap_peer_from_pubkey("alice", &fuzz_sign_identity()->pub, 1700000000, &peer));
+    static const uint8_t hash[32] = {1, 2, 3};
+    const store_value alice = {V_TEXT, peer.id, strlen(peer.id), 0},
+                      alg = {V_TEXT, peer.alg, strlen(peer.alg), 0},
+                      kid = {V_BLOB, peer.kid, sizeof peer.kid, 0},
+                      hash32 = {V_BLOB, hash, sizeof hash, 0};
+    uint8_t buf[4096];
+    pqcoap_writer w;
+
+    /* rows as the store writes them: a peer, its floor, a counter */
+    const store_value peer_row[] = {alice, alg, kid, {V_BLOB, peer.pk, peer.pk_len, 0},
+                                    NUM(V_INT, peer.added_s)},
+                      floor_row[] = {alice, NUM(V_INT, 42), hash32},
+                      counter_row[] = {alice, NUM(V_INT, 7)};
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    store_row(&w, T_PEERS, peer_row, 5);
+    store_row(&w, T_FLOORS, floor_row, 3);
+    store_row(&w, T_COUNTERS, counter_row, 2);
+    fuzz_must(w.err);
+    seed("fuzz_store_rows", "as_written", buf, w.len);
+
+    /* the same keys in other types: a BLOB id and a TEXT kid beside the peer, a REAL
+     * floor, a TEXT counter, a negative counter */
+    const store_value small_peer[] = {alice, alg, kid, BLOB("pk"), NUM(V_INT, 1)},
+                      blob_id[] = {BLOB("alice"), alg, TEXT("kid-text"), BLOB("pk"),
+                                   NUM(V_REAL, -5)},
+                      real_floor[] = {alice, NUM(V_REAL, 340), {V_TEXT, hash, sizeof hash, 0}},
+                      text_counter[] = {TEXT("seq"), TEXT("12abc")},
+                      neg_counter[] = {TEXT("neg"), NUM(V_INT, -3)};
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    store_row(&w, T_PEERS, small_peer, 5);
+    store_row(&w, T_PEERS, blob_id, 5);
+    store_row(&w, T_FLOORS, real_floor, 3);
+    store_row(&w, T_COUNTERS, text_counter, 2);
+    store_row(&w, T_COUNTERS, neg_counter, 2);
+    fuzz_must(w.err);
+    seed("fuzz_store_rows", "other_types", buf, w.len);
+
+    /* NULLs and empty values */
+    const store_value empty_peer[] = {TEXT("bob"), TEXT(""), BLOB(""), BLOB(""),
+                                      NUM(V_NULL, 0)},
+                      null_hash[] = {TEXT("bob"), NUM(V_INT, 1), NUM(V_NULL, 0)};
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    store_row(&w, T_PEERS, empty_peer, 5);
+    store_row(&w, T_FLOORS, null_hash, 3);
+    fuzz_must(w.err);
+    seed("fuzz_store_rows", "nulls_and_empty", buf, w.len);
+}
+
 int main(int argc, char **argv)
 {
     int arg = 1;
@@ -337,6 +613,11 @@ int main(int argc, char **argv)
     protected_seeds(argv[arg]);
     keyfile_seeds();
     oscore_seeds();
+    net_view_seeds();
+    helper_seeds();
+    uri_seeds();
+    block1_seeds();
+    store_seeds();
     if (checking)
         printf(failures ? "seed corpora out of date: run make_seeds SOURCE_DIR\n"
                         : "seed corpora are current\n");

@@ -2,6 +2,7 @@
  * flight matched to responses by token, overall timeouts, block-wise bodies (sent and
  * received here, within the body limit), layer hooks. */
 #include "pqcoap/client.h"
+#include "net/client_internal.h"
 #include "net/net_internal.h"
 
 #include <arpa/inet.h>
@@ -105,8 +106,7 @@ static pqcoap_err add_uri_opts(pqcoap_msgbuf *b, const char *s, size_t len, int 
     return PQCOAP_OK;
 }
 
-/* Adds the options of "path?query" to b. */
-static pqcoap_err add_path_query(pqcoap_msgbuf *b, const char *pq)
+pqcoap_err pqcoap_client_path_query(pqcoap_msgbuf *b, const char *pq)
 {
     const char *q = strchr(pq, '?');
     size_t plen = q ? (size_t)(q - pq) : strlen(pq);
@@ -293,9 +293,13 @@ static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
 {
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
     pqcoap_msg wire;
-    if (pqcoap_net_view(pdu, opts, PQCOAP_NET_MAX_OPTS, &wire) != PQCOAP_OK) {
-        pqcoap_net_msg(s->msg, sizeof(s->msg), "response carries more than %d options",
-                       PQCOAP_NET_MAX_OPTS);
+    pqcoap_err view_err = pqcoap_net_view(pdu, opts, PQCOAP_NET_MAX_OPTS, &wire);
+    if (view_err != PQCOAP_OK) {
+        if (view_err == PQCOAP_ERR_TOO_LARGE)
+            pqcoap_net_msg(s->msg, sizeof(s->msg), "response carries more than %d options",
+                           PQCOAP_NET_MAX_OPTS);
+        else
+            pqcoap_net_msg(s->msg, sizeof(s->msg), "response options are malformed");
         slot_finish(cl, s, PQCOAP_ERR_MALFORMED);
         return;
     }
@@ -518,22 +522,29 @@ static pqcoap_err check_config(const pqcoap_client_config *cfg)
     return PQCOAP_OK;
 }
 
-static pqcoap_err client_setup(pqcoap_client *cl, const char *uri_str, char *msg, size_t cap)
+pqcoap_err pqcoap_client_parse_uri(const char *uri_str, coap_uri_t *uri, pqcoap_msgbuf *opts,
+                                   char *msg, size_t cap)
 {
-    coap_uri_t uri;
     size_t ulen = strlen(uri_str);
     if (ulen < 7 || strncmp(uri_str, "coap://", 7) != 0 ||
-        coap_split_uri((const uint8_t *)uri_str, ulen, &uri) < 0 ||
-        uri.scheme != COAP_URI_SCHEME_COAP) {
+        coap_split_uri((const uint8_t *)uri_str, ulen, uri) < 0 ||
+        uri->scheme != COAP_URI_SCHEME_COAP) {
         pqcoap_net_msg(msg, cap, "bad URI \"%s\": expected coap://host[:port]/path?query", uri_str);
         return PQCOAP_ERR_BAD_URI;
     }
-    pqcoap_msgbuf_init(&cl->uri, cl->uri_opts, URI_OPTS_MAX, cl->uri_vals, URI_VALS_MAX, NULL, 0);
-    if (add_uri_opts(&cl->uri, (const char *)uri.path.s, uri.path.length, 0) != PQCOAP_OK ||
-        add_uri_opts(&cl->uri, (const char *)uri.query.s, uri.query.length, 1) != PQCOAP_OK) {
+    if (add_uri_opts(opts, (const char *)uri->path.s, uri->path.length, 0) != PQCOAP_OK ||
+        add_uri_opts(opts, (const char *)uri->query.s, uri->query.length, 1) != PQCOAP_OK) {
         pqcoap_net_msg(msg, cap, "bad URI \"%s\": path or query too long or malformed", uri_str);
         return PQCOAP_ERR_BAD_URI;
     }
+    return PQCOAP_OK;
+}
+
+static pqcoap_err client_setup(pqcoap_client *cl, const char *uri_str, char *msg, size_t cap)
+{
+    coap_uri_t uri;
+    pqcoap_msgbuf_init(&cl->uri, cl->uri_opts, URI_OPTS_MAX, cl->uri_vals, URI_VALS_MAX, NULL, 0);
+    PQCOAP_TRY(pqcoap_client_parse_uri(uri_str, &uri, &cl->uri, msg, cap));
     PQCOAP_TRY(resolve(cl, &uri, msg, cap));
 
     size_t body_cap = cl->cfg.max_body + cl->layer.overhead;
@@ -645,7 +656,7 @@ static pqcoap_err build_request(pqcoap_client *cl, const pqcoap_req *req, const 
         PQCOAP_TRY(pqcoap_msgbuf_add_opt(b, PQCOAP_OPT_URI_HOST, (const uint8_t *)cl->host,
                                          strlen(cl->host)));
     if (req->path) {
-        PQCOAP_TRY(add_path_query(b, req->path));
+        PQCOAP_TRY(pqcoap_client_path_query(b, req->path));
     } else {
         pqcoap_msg uri;
         pqcoap_msgbuf_view(&cl->uri, &uri);

@@ -31,6 +31,18 @@ int pqcoap_net_hidden_opt(uint16_t number, int is_request)
            number == (is_request ? PQCOAP_OPT_SIZE1 : PQCOAP_OPT_SIZE2);
 }
 
+/* The option delta of the option starting at o, as written (RFC 7252 section 3.1: 0..12,
+ * 13 + u8, 269 + u16). libcoap has checked that these header bytes are there. */
+static uint32_t opt_delta(const coap_opt_t *o)
+{
+    uint32_t nibble = o[0] >> 4;
+    if (nibble == 13)
+        return 13u + o[1];
+    if (nibble == 14)
+        return 269u + ((uint32_t)o[1] << 8 | o[2]);
+    return nibble;
+}
+
 pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
                            pqcoap_msg *out)
 {
@@ -43,8 +55,14 @@ pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
     coap_opt_iterator_t it;
     coap_opt_t *o;
     int is_request = out->code >= 1 && out->code <= 31;
+    uint32_t number = 0;
     coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
     while ((o = coap_option_next(&it)) != NULL) {
+        /* Option numbers are 16 bits (RFC 7252 section 5.4.6); libcoap 4.3.1 adds the
+         * deltas in 16 bits and would hand out a number past 65535 wrapped around. */
+        number += opt_delta(o);
+        if (number > UINT16_MAX)
+            return PQCOAP_ERR_MALFORMED;
         if (pqcoap_net_hidden_opt(it.number, is_request))
             continue;
         if (out->n_opts == cap)

@@ -39,8 +39,8 @@ size_t pqcoap_net_msg_size(const pqcoap_msg *m);
  *  one datagram the PDU came in: libcoap's parse allows a token of at most 8 bytes, option
  *  numbers up to 65535 and values within the datagram, and neither endpoint lets libcoap
  *  reassemble a block-wise body (the client and server do that themselves, within their
- *  limits). Returns PQCOAP_OK or PQCOAP_ERR_TOO_LARGE when there are more than `cap`
- *  options. */
+ *  limits). Returns PQCOAP_OK, PQCOAP_ERR_TOO_LARGE when there are more than `cap`
+ *  options, or PQCOAP_ERR_MALFORMED when the option deltas pass option number 65535. */
 pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
                            pqcoap_msg *out);
 

@@ -5,6 +5,7 @@
  * Deferred responses come back through a locked queue and an eventfd and are sent by the
  * I/O thread as separate responses (RFC 7252 section 5.2.2). */
 #include "pqcoap/server.h"
+#include "net/blockwise_internal.h"
 #include "net/net_internal.h"
 
 #include <arpa/inet.h>
@@ -42,18 +43,6 @@ typedef struct ticket {
     struct ticket *next;
 } ticket;
 
-/* A block-wise request being received (RFC 7959 section 2.5), owned by the I/O thread. */
-typedef struct transfer {
-    coap_address_t peer;
-    char path[PATH_LEN];
-    uint8_t rtag[8];            /* Request-Tag (RFC 9175 section 3.2: 0 to 8 bytes) */
-    size_t rtag_len;
-    pqcoap_net_body body;       /* at most max_body + the layer's overhead */
-    uint64_t last_ms;           /* when the last block arrived */
-    int done;                   /* the body was served; kept for a retransmitted last block */
-    struct transfer *next;
-} transfer;
-
 /* A completion handed over by pqcoap_server_complete. */
 typedef struct completion {
     uint64_t ticket;
@@ -74,8 +63,7 @@ struct pqcoap_server {
     pqcoap_handler_fn default_fn; /* requests for paths without a route */
     void *default_arg;
     ticket *tickets;
-    transfer *transfers;
-    unsigned n_transfers;
+    pqcoap_bw_table bw;         /* block-wise requests being received (blockwise.c) */
     pqcoap_net_dedup dedup;     /* requests answered, for their duplicates */
     uint64_t next_ticket;
     uint32_t next_etag;
@@ -335,59 +323,6 @@ static void send_deferred(pqcoap_server *srv, ticket *t, const pqcoap_msg *resp)
 
 /* ---- block-wise requests ------------------------------------------------------------ */
 
-static void transfer_free(pqcoap_server *srv, transfer *t)
-{
-    for (transfer **pp = &srv->transfers; *pp; pp = &(*pp)->next) {
-        if (*pp == t) {
-            *pp = t->next;
-            if (!t->done)
-                srv->n_transfers--;
-            break;
-        }
-    }
-    pqcoap_net_body_free(&t->body);
-    free(t);
-}
-
-/* Keeps the served body of t for a retransmitted last block: no longer pending; only the
- * peer's latest served body is kept, and at most max_transfers served bodies in all (the
- * oldest go first), so kept bodies are bounded like pending ones. */
-static void transfer_done(pqcoap_server *srv, transfer *t)
-{
-    if (!t->done)
-        srv->n_transfers--;
-    t->done = 1;
-    t->last_ms = pqcoap_net_now_ms();
-    unsigned kept = 0;
-    transfer *o = srv->transfers, *oldest = NULL;
-    while (o) {
-        transfer *next = o->next;
-        if (o != t && o->done && coap_address_equals(&o->peer, &t->peer)) {
-            transfer_free(srv, o);
-        } else if (o->done) {
-            kept++;
-            if (!oldest || o->last_ms < oldest->last_ms)
-                oldest = o;
-        }
-        o = next;
-    }
-    if (kept > srv->cfg.max_transfers && oldest != t)
-        transfer_free(srv, oldest);
-}
-
-/* Drops the transfers that have had no block for transfer_timeout_s. */
-static void expire_transfers(pqcoap_server *srv)
-{
-    uint64_t now = pqcoap_net_now_ms();
-    transfer *t = srv->transfers;
-    while (t) {
-        transfer *next = t->next;
-        if (now - t->last_ms >= (uint64_t)srv->cfg.transfer_timeout_s * 1000)
-            transfer_free(srv, t);
-        t = next;
-    }
-}
-
 /* RFC 7959 section 2.9.3: 4.13 with Size1 = the largest body accepted. */
 static void too_large(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
                       const coap_pdu_t *request, const coap_string_t *query,
@@ -398,146 +333,38 @@ static void too_large(pqcoap_server *srv, coap_resource_t *resource, coap_sessio
               srv->cfg.max_body > UINT32_MAX ? UINT32_MAX : (uint32_t)srv->cfg.max_body);
 }
 
-/* The transfer of `peer` for `path` and Request-Tag `rtag` (RFC 9175 section 3.3: blocks
- * belong together when endpoint, options other than block options and Request-Tag match),
- * and in *n_peer the number of transfers of the peer. */
-static transfer *find_transfer(pqcoap_server *srv, const coap_address_t *peer, const char *path,
-                               const uint8_t *rtag, size_t rtag_len, unsigned *n_peer)
+/* Block1 (RFC 7959 section 2.5): hands the block to the transfer table (blockwise.c) and
+ * answers 2.31 to all but the last (libcoap has put the Block1 option into the response)
+ * or the table's error. Returns the transfer holding the whole body after the last block,
+ * NULL when the answer is in `response`. */
+static pqcoap_bw_transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
+                                         coap_session_t *session, const coap_pdu_t *request,
+                                         const coap_string_t *query, coap_pdu_t *response,
+                                         const coap_block_b_t *blk, const pqcoap_msg *wire)
 {
-    transfer *found = NULL;
-    *n_peer = 0;
-    for (transfer *t = srv->transfers; t; t = t->next) {
-        if (!coap_address_equals(&t->peer, peer))
-            continue;
-        *n_peer += !t->done;
-        if (strcmp(t->path, path) == 0 && t->rtag_len == rtag_len &&
-            (rtag_len == 0 || memcmp(t->rtag, rtag, rtag_len) == 0))
-            found = t;
-    }
-    return found;
-}
-
-/* Starts a transfer; NULL when the limits are reached or memory is short. */
-static transfer *new_transfer(pqcoap_server *srv, const coap_address_t *peer, const char *path,
-                              const uint8_t *rtag, size_t rtag_len, unsigned n_peer)
-{
-    if (srv->n_transfers >= srv->cfg.max_transfers ||
-        n_peer >= srv->cfg.max_transfers_per_peer)
-        return NULL;
-    transfer *t = calloc(1, sizeof(*t));
-    if (!t)
-        return NULL;
-    coap_address_copy(&t->peer, peer);
-    t->body.limit = srv->cfg.max_body + srv->layer.overhead;
-    memcpy(t->path, path, strlen(path) + 1);
-    if (rtag_len)
-        memcpy(t->rtag, rtag, rtag_len);
-    t->rtag_len = rtag_len;
-    t->next = srv->transfers;
-    srv->transfers = t;
-    srv->n_transfers++;
-    return t;
-}
-
-/* Block1 (RFC 7959 section 2.5): collects the blocks of a request in order and answers
- * 2.31 to all but the last (libcoap has put the Block1 option into the response). Returns
- * the transfer holding the whole body after the last block, NULL when the answer is in
- * `response`. Refuses early: a Size1 (section 4) or blocks beyond max_body get 4.13, a new
- * transfer over the limits 5.03 with Max-Age, a last block that ends inside the body the
- * earlier blocks brought 4.00. The body's storage never exceeds max_body plus the layer's
- * overhead. */
-static transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
-                               coap_session_t *session, const coap_pdu_t *request,
-                               const coap_string_t *query, coap_pdu_t *response,
-                               const coap_block_b_t *blk, const pqcoap_msg *wire)
-{
-    size_t limit = srv->cfg.max_body + srv->layer.overhead;
-    size_t bsize = (size_t)16 << blk->szx;
-    size_t offset = (size_t)blk->num * bsize; /* num < 2^20 and bsize <= 1024 */
     coap_opt_iterator_t it;
     coap_opt_t *o = coap_check_option(request, COAP_OPTION_SIZE1, &it);
-    uint64_t size1 = o ? coap_decode_var_bytes8(coap_opt_value(o), coap_opt_length(o)) : 0;
     char path[PATH_LEN];
-    if (!path_of(wire, path, sizeof(path))) {
-        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 4),
-                  "not found", 0, 0);
-        return NULL;
-    }
+    pqcoap_bw_block b = {coap_session_get_addr_remote(session),
+                         path_of(wire, path, sizeof(path)) ? path : NULL,
+                         blk->num, (int)blk->m, blk->szx,
+                         o ? coap_decode_var_bytes8(coap_opt_value(o), coap_opt_length(o)) : 0,
+                         NULL, 0, wire->payload, wire->payload_len};
     o = coap_check_option(request, COAP_OPTION_RTAG, &it);
-    size_t rtag_len = o ? coap_opt_length(o) : 0;
-    const uint8_t *rtag = o ? coap_opt_value(o) : NULL;
-    if (rtag_len > sizeof(((transfer *)0)->rtag)) {
-        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 2),
-                  "bad Request-Tag", 0, 0);
-        return NULL;
+    if (o) {
+        b.rtag = coap_opt_value(o);
+        b.rtag_len = coap_opt_length(o);
     }
-    const coap_address_t *peer = coap_session_get_addr_remote(session);
-    unsigned n_peer;
-    transfer *t = find_transfer(srv, peer, path, rtag, rtag_len, &n_peer);
-    if (size1 > limit || offset + wire->payload_len > limit) {
-        if (t)
-            transfer_free(srv, t);
-        too_large(srv, resource, session, request, query, response);
-        return NULL;
-    }
-    if (blk->m && wire->payload_len != bsize) {
-        /* RFC 7959 section 2.2: every block but the last has the size SZX says. */
-        if (t)
-            transfer_free(srv, t);
-        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 0),
-                  "block shorter than its size", 0, 0);
-        return NULL;
-    }
-    if (t && t->done) {
-        /* RFC 7252 section 4.5: the last block again (its response was lost) is served again
-         * from the kept body, so the layer's retransmission handling can answer it. */
-        if (!blk->m && offset + wire->payload_len == t->body.len &&
-            (wire->payload_len == 0 ||
-             memcmp(t->body.data + offset, wire->payload, wire->payload_len) == 0))
-            return t;
-        transfer_free(srv, t);
-        t = NULL;
-    }
-    if (blk->num == 0 && !t) {
-        expire_transfers(srv);
-        find_transfer(srv, peer, path, rtag, rtag_len, &n_peer); /* recount after expiry */
-        t = new_transfer(srv, peer, path, rtag, rtag_len, n_peer);
-        if (!t) {
-            put_error(srv, resource, session, request, query, response, PQCOAP_CODE(5, 3),
-                      "too many block-wise requests", PQCOAP_OPT_MAX_AGE,
-                      srv->cfg.transfer_timeout_s);
-            return NULL;
-        }
-    }
-    if (blk->num == 0)
-        t->body.len = 0; /* a new body, also when the peer restarts one */
-    if (!t || offset > t->body.len) {
-        if (t)
-            transfer_free(srv, t);
-        /* RFC 7959 section 2.9.2: 4.08 when blocks are missing. */
-        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 8),
-                  "request entity incomplete", 0, 0);
-        return NULL;
-    }
-    if (!blk->m && offset + wire->payload_len < t->body.len) {
-        /* The last block ends inside what earlier blocks with M set brought. */
-        transfer_free(srv, t);
-        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 0),
-                  "last block ends inside the body", 0, 0);
-        return NULL;
-    }
-    if (pqcoap_net_body_put(&t->body, offset, wire->payload, wire->payload_len) != PQCOAP_OK) {
-        transfer_free(srv, t);
-        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(5, 0),
-                  "out of memory", 0, 0);
-        return NULL;
-    }
-    t->last_ms = pqcoap_net_now_ms();
-    if (blk->m) {
+    pqcoap_bw_answer ans;
+    pqcoap_bw_transfer *t = pqcoap_bw_receive(&srv->bw, &b, pqcoap_net_now_ms(), &ans);
+    if (t)
+        return t;
+    if (ans.code == PQCOAP_CODE(2, 31))
         coap_pdu_set_code(response, COAP_RESPONSE_CODE(231)); /* 2.31 Continue */
-        return NULL;
-    }
-    return t;
+    else
+        put_error(srv, resource, session, request, query, response, ans.code, ans.diag,
+                  ans.opt, ans.val);
+    return NULL;
 }
 
 static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
@@ -551,9 +378,11 @@ static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session
 {
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
     pqcoap_msg wire;
-    if (pqcoap_net_view(request, opts, PQCOAP_NET_MAX_OPTS, &wire) != PQCOAP_OK) {
+    pqcoap_err view_err = pqcoap_net_view(request, opts, PQCOAP_NET_MAX_OPTS, &wire);
+    if (view_err != PQCOAP_OK) {
         put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 0),
-                  "too many options", 0, 0);
+                  view_err == PQCOAP_ERR_TOO_LARGE ? "too many options" : "malformed options",
+                  0, 0);
         return;
     }
     if (wire.payload_len > srv->cfg.max_body + srv->layer.overhead) {
@@ -561,7 +390,7 @@ static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session
         return;
     }
     coap_block_b_t blk;
-    transfer *t = NULL;
+    pqcoap_bw_transfer *t = NULL;
     if (coap_get_block_b(session, request, COAP_OPTION_BLOCK1, &blk)) {
         t = receive_block(srv, resource, session, request, query, response, &blk, &wire);
         if (!t)
@@ -571,7 +400,7 @@ static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session
     }
     serve(srv, resource, session, request, query, response, &wire);
     if (t)
-        transfer_done(srv, t);
+        pqcoap_bw_done(&srv->bw, t, pqcoap_net_now_ms());
 }
 
 /* The one libcoap request handler: every method, every path. A duplicate (RFC 7252 section
@@ -918,6 +747,11 @@ pqcoap_err pqcoap_server_create(const pqcoap_server_config *cfg, pqcoap_server *
         srv->layer = *cfg->layer;
         srv->has_layer = 1;
     }
+    srv->bw.max_body = srv->cfg.max_body;
+    srv->bw.overhead = srv->layer.overhead;
+    srv->bw.max_transfers = srv->cfg.max_transfers;
+    srv->bw.max_per_peer = srv->cfg.max_transfers_per_peer;
+    srv->bw.timeout_s = srv->cfg.transfer_timeout_s;
     srv->wake_fd = -1;
     srv->poll_fd = -1;
     atomic_init(&srv->stop, 0);
@@ -939,8 +773,7 @@ void pqcoap_server_free(pqcoap_server *srv)
         return;
     while (srv->tickets)
         ticket_free(srv, srv->tickets);
-    while (srv->transfers)
-        transfer_free(srv, srv->transfers);
+    pqcoap_bw_clear(&srv->bw);
     pqcoap_net_dedup_free(&srv->dedup);
     if (srv->ctx)
         coap_free_context(srv->ctx);
@@ -972,10 +805,7 @@ void pqcoap_server_free(pqcoap_server *srv)
 
 size_t pqcoap_net_server_body_bytes(const pqcoap_server *srv)
 {
-    size_t n = 0;
-    for (const transfer *t = srv->transfers; t; t = t->next)
-        n += t->body.cap;
-    return n;
+    return pqcoap_bw_bytes(&srv->bw);
 }
 
 uint16_t pqcoap_server_port(const pqcoap_server *srv)
@@ -1038,7 +868,7 @@ pqcoap_err pqcoap_server_step(pqcoap_server *srv, int timeout_ms)
             break;
         }
     }
-    expire_transfers(srv);
+    pqcoap_bw_expire(&srv->bw, pqcoap_net_now_ms());
     send_due_acks(srv);
     if (coap_io_process(srv->ctx, COAP_IO_NO_WAIT) < 0)
         return PQCOAP_ERR_IO;

@@ -381,10 +381,18 @@ pqcoap_err pqcoap_store_open_sqlite(const char *path, pqcoap_store *out)
 
 #define PEER_COLUMNS "SELECT id, alg, kid, pk, added, usage FROM peers"
 
-/* Copies a row of PEER_COLUMNS into *out, checking each column's shape: a row that does
- * not fit a pqcoap_peer is reported as corruption. */
+/* The SQLite type of each column of PEER_COLUMNS as the store writes it. */
+static const int peer_types[] = {SQLITE_TEXT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_BLOB,
+                                 SQLITE_INTEGER};
+
+/* Copies a row of PEER_COLUMNS into *out, checking each column's type and shape: a row
+ * that does not fit a pqcoap_peer is reported as corruption. A value of another type is
+ * never converted: a BLOB id or a TEXT kid is not what a look-up by id or kid matches. */
 static pqcoap_err row_to_peer(sqlite3_stmt *st, pqcoap_peer *out)
 {
+    for (int col = 0; col < (int)(sizeof peer_types / sizeof peer_types[0]); col++)
+        if (sqlite3_column_type(st, col) != peer_types[col])
+            return PQCOAP_ERR_STORE_CORRUPT;
     const unsigned char *id = sqlite3_column_text(st, 0);
     int id_len = sqlite3_column_bytes(st, 0);
     const unsigned char *alg = sqlite3_column_text(st, 1);
@@ -521,8 +529,10 @@ static pqcoap_err sq_floor_get(void *ctx, const char *id, pqcoap_floor *out)
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
+        /* the floor is the INTEGER written, never a value SQLite converted */
         const void *hash = sqlite3_column_blob(st, 1);
-        if (!hash || sqlite3_column_bytes(st, 1) != (int)sizeof out->init_hash) {
+        if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || !hash ||
+            sqlite3_column_bytes(st, 1) != (int)sizeof out->init_hash) {
             err = PQCOAP_ERR_STORE_CORRUPT;
         } else {
             out->session_seq = i64_to_u64(sqlite3_column_int64(st, 0));
