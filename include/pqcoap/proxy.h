@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "pqcoap/error.h"
 #include "pqcoap/keys.h"
+#include "pqcoap/oscore.h"
 #include "pqcoap/server.h"
 #include "pqcoap/store.h"
 
@@ -27,7 +28,8 @@ extern "C" {
 typedef enum pqcoap_proxy_mode {
     PQCOAP_PROXY_PLAIN = 0,     /**< no protection (for testing the forwarding alone) */
     PQCOAP_PROXY_SIGN = 1,      /**< Mode A v2: signed requests and responses */
-    PQCOAP_PROXY_SESSION = 2    /**< Mode B: a session, encrypted payloads */
+    PQCOAP_PROXY_SESSION = 2,   /**< Mode B: a session, encrypted payloads */
+    PQCOAP_PROXY_OSCORE = 3     /**< OSCORE (RFC 8613) with a provisioned context */
 } pqcoap_proxy_mode;
 
 /** Receives one line (no newline) about a request the proxy could not forward or protect, or
@@ -52,6 +54,8 @@ typedef struct pqcoap_proxy_config {
     const char *peer_id;        /**< device: the gateway's id (session) */
     const pqcoap_store *store;  /**< device: sequence counters; gateway: trust store of the
                                      devices, floors, counters (sign, session) */
+    const pqcoap_oscore_conf *oscore; /**< oscore: the context (device: toward the gateway,
+                                     its first recipient; gateway: one per recipient) */
     int forward_identity;       /**< gateway: add PQCOAP_OPT_PEER_ID (sign, session) */
     size_t max_body;            /**< largest request and response body; default 65536 */
     size_t max_in_flight;       /**< requests queued or being forwarded; over it 5.03 with
@@ -67,7 +71,7 @@ typedef struct pqcoap_proxy_config {
 } pqcoap_proxy_config;
 
 #define PQCOAP_PROXY_CONFIG_INIT {PQCOAP_PROXY_PLAIN, "127.0.0.1", 5683, NULL, NULL, NULL, \
-    NULL, NULL, NULL, 0, 65536, 16, 0, 1500, 0, NULL, NULL}
+    NULL, NULL, NULL, NULL, 0, 65536, 16, 0, 1500, 0, NULL, NULL}
 
 typedef struct pqcoap_proxy pqcoap_proxy;
 

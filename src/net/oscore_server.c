@@ -13,12 +13,25 @@
 #define ECHO_LEN 8
 
 /* One security context of the server and what it keeps beside it. */
+/* The last protected response of a context, kept while its blocks may be asked for: outer
+ * block-wise (RFC 8613 section 4.1.3.4.2) repeats the protected request, without payload,
+ * with an outer Block2 for each further block of the protected response. */
+typedef struct kept_response {
+    pqcoap_reply wire;              /* the protected response, every option; empty: none */
+    uint8_t piv[PQCOAP_OSCORE_PIV_MAX]; /* the request it answers */
+    size_t piv_len;
+    struct sockaddr_storage peer;   /* and where that request came from */
+    socklen_t peer_len;
+    unsigned sends_left;            /* block requests it may still answer */
+} kept_response;
+
 typedef struct entry {
     pqcoap_oscore_ctx ctx;
     pqcoap_seq_counter ssn;         /* the server's own Partial IVs */
     uint8_t echo[ECHO_LEN];         /* the Echo value sent while the window is unknown */
     int echo_set;
     int used;
+    kept_response kept;
 } entry;
 
 struct pqcoap_oscore_server {
@@ -161,11 +174,63 @@ static int inner_blocks_ok(pqcoap_oscore_server *s, sv_state *st, pqcoap_msgbuf 
     return 0;
 }
 
+/* Responses whose body is at most this long go in one block of any size (RFC 7959: 16 bytes
+ * and up): nothing to keep for them. */
+#define ONE_BLOCK 16
+
+/* Keeps `wire`, the protected response to the request of st from x->peer, for the block
+ * requests that may follow; at most one per context. */
+static void keep_response(entry *e, const sv_state *st, const pqcoap_exchange *x,
+                          const pqcoap_msgbuf *wire)
+{
+    kept_response *k = &e->kept;
+    pqcoap_reply_free(&k->wire);
+    k->sends_left = 0;
+    if (wire->payload_len <= ONE_BLOCK || x == NULL)
+        return;
+    pqcoap_msg m;
+    pqcoap_msgbuf_view(wire, &m);
+    m.token = NULL;
+    m.token_len = 0;
+    if (pqcoap_reply_copy(&k->wire, &m) != PQCOAP_OK)
+        return;
+    memcpy(k->piv, st->bind.piv, st->bind.piv_len);
+    k->piv_len = st->bind.piv_len;
+    memcpy(&k->peer, &x->peer, sizeof k->peer);
+    k->peer_len = x->peer_len;
+    /* every block once, at the smallest block size, and a few retransmissions */
+    k->sends_left = (unsigned)(wire->payload_len / ONE_BLOCK) + 4;
+}
+
+/* A block request of outer block-wise transfer: the protected request again, without its
+ * payload, from the same address. Answers it with the kept protected response (the server
+ * sends the block the request's Block2 asks for) and returns 1; 0 if it is none. An empty
+ * payload is never an OSCORE request of its own (the tag alone is 8 or 16 bytes), so this
+ * opens no way around the replay window, and what it sends was sent to that address
+ * before, a bounded number of times. */
+static int block_request(entry *e, const pqcoap_oscore_option *opt, const pqcoap_exchange *x,
+                         const pqcoap_msg *wire, pqcoap_msgbuf *out,
+                         pqcoap_layer_verdict *verdict)
+{
+    kept_response *k = &e->kept;
+    if (wire->payload_len != 0 || k->sends_left == 0 || opt->piv_len != k->piv_len ||
+        memcmp(opt->piv, k->piv, k->piv_len) != 0 || x->peer_len != k->peer_len ||
+        memcmp(&x->peer, &k->peer, k->peer_len) != 0)
+        return 0;
+    pqcoap_msgbuf_reset(out);
+    out->code = k->wire.msg.code;
+    if (pqcoap_msgbuf_copy_opts(out, &k->wire.msg) != PQCOAP_OK ||
+        pqcoap_msgbuf_set_payload(out, k->wire.msg.payload, k->wire.msg.payload_len) != PQCOAP_OK)
+        return 0;
+    k->sends_left--;
+    *verdict = PQCOAP_LAYER_ANSWER;
+    return 1;
+}
+
 static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x,
                                 const pqcoap_msg *wire, pqcoap_msgbuf *out,
                                 pqcoap_layer_verdict *verdict)
 {
-    (void)x;
     pqcoap_oscore_server *s = ctx;
     sv_state *st = state;
     pqcoap_oscore_option opt;
@@ -179,6 +244,8 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
         refuse(out, err != PQCOAP_OK ? err : PQCOAP_ERR_UNKNOWN_PEER, NULL, verdict);
         return PQCOAP_OK;
     }
+    if (block_request(e, &opt, x, wire, out, verdict))
+        return PQCOAP_OK;
     pqcoap_opt opts[PQCOAP_OSCORE_LAYER_OPTS];
     pqcoap_oscore_out room = pqcoap_oscore_room(out, opts, PQCOAP_OSCORE_LAYER_OPTS);
     pqcoap_msg plain;
@@ -202,11 +269,13 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
 static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange *x,
                                    const pqcoap_msg *resp, pqcoap_msgbuf *wire)
 {
-    (void)x;
+    pqcoap_oscore_server *s = ctx;
     const sv_state *st = state;
     if (st->entry == 0)
         return PQCOAP_ERR_STATE;
-    return protect(ctx, st, resp, wire);
+    PQCOAP_TRY(protect(s, st, resp, wire));
+    keep_response(&s->entries[st->entry - 1], st, x, wire);
+    return PQCOAP_OK;
 }
 
 pqcoap_err pqcoap_oscore_server_new(const pqcoap_store *store,
@@ -305,6 +374,8 @@ void pqcoap_oscore_server_free(pqcoap_oscore_server *s)
     if (!s)
         return;
     if (s->entries) {
+        for (size_t i = 0; i < s->cap; i++)
+            pqcoap_reply_free(&s->entries[i].kept.wire);
         pqcoap_wipe(s->entries, s->cap * sizeof *s->entries);
         free(s->entries);
     }

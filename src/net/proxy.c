@@ -4,6 +4,7 @@
  * completes each deferred response with the verified answer or an error of its own. */
 #include "pqcoap/proxy.h"
 #include "pqcoap/client.h"
+#include "pqcoap/oscore_endpoint.h"
 #include "pqcoap/session_endpoint.h"
 #include "pqcoap/sign_endpoint.h"
 #include "net/net_internal.h"
@@ -46,6 +47,8 @@ struct pqcoap_proxy {
     pqcoap_client *client;      /* upstream: plain */
     pqcoap_sign_client *sign;   /* upstream: Mode A */
     pqcoap_session_client *session; /* upstream: Mode B */
+    pqcoap_oscore_client *oscore;   /* upstream: OSCORE */
+    pqcoap_oscore_server *oscore_srv;
 
     pthread_mutex_t lock;       /* guards the queue */
     pthread_cond_t wake;
@@ -298,6 +301,9 @@ static pqcoap_err upstream(pqcoap_proxy *p, const pqcoap_req *r, pqcoap_reply *r
     } else if (p->sign) {
         err = pqcoap_sign_client_request(p->sign, r, reply);
         *why = pqcoap_sign_client_last_error(p->sign);
+    } else if (p->oscore) {
+        err = pqcoap_oscore_client_request(p->oscore, r, reply);
+        *why = pqcoap_oscore_client_last_error(p->oscore);
     } else {
         err = pqcoap_client_request(p->client, r, reply);
         *why = pqcoap_client_last_error(p->client);
@@ -418,10 +424,12 @@ static pqcoap_err proxy_new(const pqcoap_proxy_config *cfg, int gateway, pqcoap_
     if (!out)
         return PQCOAP_ERR_ARG;
     *out = NULL;
-    int secured = cfg && cfg->mode != PQCOAP_PROXY_PLAIN;
+    int oscore = cfg && cfg->mode == PQCOAP_PROXY_OSCORE;
+    int secured = cfg && cfg->mode != PQCOAP_PROXY_PLAIN && !oscore; /* signature keys */
     if (!cfg || !cfg->to || !cfg->addr || cfg->max_in_flight == 0 || cfg->max_body == 0 ||
         (cfg->mode != PQCOAP_PROXY_PLAIN && cfg->mode != PQCOAP_PROXY_SIGN &&
-         cfg->mode != PQCOAP_PROXY_SESSION) ||
+         cfg->mode != PQCOAP_PROXY_SESSION && !oscore) ||
+        (oscore && (!cfg->oscore || !cfg->store || cfg->forward_identity)) ||
         (secured && (!cfg->identity || !cfg->store)) ||
         (secured && !gateway && !cfg->peer) ||
         (cfg->mode == PQCOAP_PROXY_SESSION && !cfg->id) ||
@@ -510,6 +518,9 @@ static pqcoap_err device_setup(pqcoap_proxy *p, const pqcoap_proxy_config *cfg, 
                                       cap);
         if (err == PQCOAP_OK && (err = pqcoap_sign_client_pin(p->sign, cfg->peer)) != PQCOAP_OK)
             pqcoap_net_msg(msg, cap, "cannot pin the gateway's key: %s", pqcoap_strerror(err));
+    } else if (cfg->mode == PQCOAP_PROXY_OSCORE) {
+        err = pqcoap_oscore_client_open(cfg->to, cfg->oscore, cfg->store, &net, &p->oscore, msg,
+                                        cap);
     } else if (cfg->mode == PQCOAP_PROXY_SESSION) {
         pqcoap_session_client_config sc = PQCOAP_SESSION_CLIENT_CONFIG_INIT;
         sc.id = cfg->id;
@@ -551,6 +562,15 @@ static pqcoap_err gateway_setup(pqcoap_proxy *p, const pqcoap_proxy_config *cfg,
                 return err;
             }
             scfg.layer = pqcoap_sign_server_layer(p->sign_srv);
+        } else if (cfg->mode == PQCOAP_PROXY_OSCORE) {
+            err = pqcoap_oscore_server_new(cfg->store, NULL, &p->oscore_srv);
+            if (err == PQCOAP_OK)
+                err = pqcoap_oscore_server_add_conf(p->oscore_srv, cfg->oscore);
+            if (err != PQCOAP_OK) {
+                pqcoap_net_msg(msg, cap, "cannot set up OSCORE: %s", pqcoap_strerror(err));
+                return err;
+            }
+            scfg.layer = pqcoap_oscore_server_layer(p->oscore_srv);
         }
         PQCOAP_TRY(pqcoap_server_create(&scfg, &p->srv, msg, cap));
     }
@@ -610,6 +630,8 @@ void pqcoap_proxy_free(pqcoap_proxy *p)
     else
         pqcoap_server_free(p->srv);
     pqcoap_sign_server_free(p->sign_srv);
+    pqcoap_oscore_server_free(p->oscore_srv);
+    pqcoap_oscore_client_free(p->oscore);
     pqcoap_client_free(p->client);
     pqcoap_sign_client_free(p->sign);
     pqcoap_session_client_free(p->session);

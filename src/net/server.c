@@ -126,8 +126,26 @@ static void put_response(coap_resource_t *resource, coap_session_t *session,
     uint64_t etag_val = 0;
     for (size_t i = 0; etag_is_uint(etag) && i < etag->len; i++)
         etag_val = (etag_val << 8) | etag->value[i];
+    if (etag_val == 0) {
+        /* No ETag on the wire (OSCORE encrypts the handler's): one from the body itself, so
+         * that the blocks of one body carry the same ETag however often it is sent. */
+        etag_val = 14695981039346656037u; /* FNV-1a 64 */
+        for (size_t i = 0; i < w->payload_len; i++)
+            etag_val = (etag_val ^ w->payload[i]) * 1099511628211u;
+        etag_val |= UINT64_C(1) << 63; /* 8 bytes, no leading zero byte */
+    }
+    /* A request for a later block (RFC 7959 section 2.4) that reaches the server (libcoap
+     * serves later blocks itself only while it holds the body for the same resource, method
+     * and query): libcoap 4.3.1 then sends that block alone, without the ETag it writes for
+     * block 0, so it is added here (first: the lowest option); the client checks every
+     * block against block 0's. */
+    coap_block_b_t req_blk;
+    uint8_t etag_buf[8];
+    if (coap_get_block_b(session, request, COAP_OPTION_BLOCK2, &req_blk) && req_blk.num != 0)
+        coap_add_option(response, COAP_OPTION_ETAG,
+                        coap_encode_var_safe8(etag_buf, sizeof(etag_buf), etag_val), etag_buf);
     uint8_t *body = malloc(w->payload_len);
-    if (!body || pqcoap_net_put_opts(response, w, etag_val ? PQCOAP_OPT_ETAG : 0) != PQCOAP_OK) {
+    if (!body || pqcoap_net_put_opts(response, w, PQCOAP_OPT_ETAG) != PQCOAP_OK) {
         free(body);
         coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
         return;

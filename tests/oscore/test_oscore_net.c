@@ -49,6 +49,19 @@ static pqcoap_err on_echo(void *arg, pqcoap_server_req *rq, const pqcoap_msg *re
     return pqcoap_msgbuf_set_payload(resp, req->payload, req->payload_len);
 }
 
+/* GET big: a body of 3000 bytes, sent in blocks (outer block-wise). */
+static uint8_t big_body[3000];
+
+static pqcoap_err on_big(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
+                         pqcoap_msgbuf *resp)
+{
+    (void)arg;
+    (void)rq;
+    (void)req;
+    handled++;
+    return pqcoap_msgbuf_set_payload(resp, big_body, sizeof big_body);
+}
+
 static void parse_conf(const char *text, pqcoap_oscore_conf *c)
 {
     char msg[128];
@@ -71,6 +84,7 @@ static pqcoap_oscore_server *start(test_server *ts, const pqcoap_store *store)
     pqcoap_server *srv = test_server_new(ts, "127.0.0.1", pqcoap_oscore_server_layer(os), 0);
     CHECK(srv != NULL);
     pqcoap_server_handle(srv, "sensors/temp", PQCOAP_GET, on_temp, NULL);
+    pqcoap_server_handle(srv, "big", PQCOAP_GET, on_big, NULL);
     for (uint8_t m = PQCOAP_GET; m <= PQCOAP_FETCH; m++)
         pqcoap_server_handle(srv, "echo", m, on_echo, NULL);
     CHECK(test_server_start(ts));
@@ -131,6 +145,34 @@ static void test_methods(const test_server *ts, const pqcoap_store *cstore)
         CHECK(q != NULL && q->len == 3 && memcmp(q->value, "k=v", 3) == 0);
         pqcoap_reply_free(&r);
     }
+    /* A response larger than one block, to a request that fits in one (GET): the client
+     * asks for each further block with the protected request again, which the server
+     * answers from the protected response it kept, not as a replay. */
+    for (size_t i = 0; i < sizeof big_body; i++)
+        big_body[i] = (uint8_t)(i * 13 + 5);
+    for (int bs = 64; bs <= 1024; bs *= 16) {
+        char uri[128];
+        test_uri(uri, sizeof uri, "127.0.0.1", ts, "big");
+        pqcoap_oscore_conf conf;
+        parse_conf(client_conf, &conf);
+        pqcoap_client_config net = PQCOAP_CLIENT_CONFIG_INIT;
+        net.block_size = (uint16_t)bs;
+        pqcoap_oscore_client *bc = NULL;
+        CHECK_EQ_INT(pqcoap_oscore_client_open(uri, &conf, cstore, &net, &bc, NULL, 0),
+                     PQCOAP_OK);
+        pqcoap_oscore_conf_wipe(&conf);
+        before = handled;
+        pqcoap_err e = get(bc, &r);
+        if (e != PQCOAP_OK)
+            fprintf(stderr, "GET big, %d-byte blocks: %s\n", bs, pqcoap_oscore_client_last_error(bc));
+        CHECK_EQ_INT(e, PQCOAP_OK);
+        CHECK_EQ_INT(r.msg.payload_len, sizeof big_body);
+        if (r.msg.payload_len == sizeof big_body)
+            CHECK_MEM(r.msg.payload, big_body, sizeof big_body);
+        CHECK_EQ_INT(handled, before + 1);
+        pqcoap_reply_free(&r);
+        pqcoap_oscore_client_free(bc);
+    }
     /* Unknown path: the 4.04 is protected like any answer. */
     pqcoap_req req = PQCOAP_REQ_INIT;
     req.path = "nothing/here";
@@ -156,21 +198,31 @@ static void test_methods(const test_server *ts, const pqcoap_store *cstore)
 static int raw_fd = -1;
 
 /* Sends d[0..n) to the server and reads one answer into *ans (borrowing buf). */
+static int raw_exchange_fd(int fd, const test_server *ts, const uint8_t *d, size_t n,
+                           uint8_t *buf, size_t cap, wire_msg *ans);
+
 static int raw_exchange(const test_server *ts, const uint8_t *d, size_t n, uint8_t *buf,
                         size_t cap, wire_msg *ans)
+{
+    return raw_exchange_fd(raw_fd, ts, d, n, buf, cap, ans);
+}
+
+/* Sends d[0..n) from socket fd and reads one answer into *ans (borrowing buf). */
+static int raw_exchange_fd(int fd, const test_server *ts, const uint8_t *d, size_t n,
+                           uint8_t *buf, size_t cap, wire_msg *ans)
 {
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_port = htons(pqcoap_server_port(ts->srv));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (sendto(raw_fd, d, n, 0, (struct sockaddr *)&a, sizeof a) != (ssize_t)n)
+    if (sendto(fd, d, n, 0, (struct sockaddr *)&a, sizeof a) != (ssize_t)n)
         return 0;
-    struct pollfd p = {raw_fd, POLLIN, 0};
+    struct pollfd p = {fd, POLLIN, 0};
     for (;;) {
         if (poll(&p, 1, 3000) != 1)
             return 0;
-        ssize_t got = recv(raw_fd, buf, cap, 0);
+        ssize_t got = recv(fd, buf, cap, 0);
         if (got < 4)
             return 0;
         if ((buf[0] & 0x30) == 0x20 && buf[1] == 0)
@@ -189,7 +241,10 @@ static size_t protected_req(const pqcoap_oscore_ctx *ctx, uint64_t ssn, uint16_t
     const pqcoap_opt opts[] = {{PQCOAP_OPT_URI_PATH, (const uint8_t *)"sensors", 7},
                                {PQCOAP_OPT_URI_PATH, (const uint8_t *)"temp", 4},
                                {PQCOAP_OPT_BLOCK1, &bv, bv != 0}};
-    const pqcoap_msg m = {PQCOAP_GET, token, 2, opts, block1 == -1 ? 2 : 3, NULL, 0};
+    const pqcoap_opt big[] = {{PQCOAP_OPT_URI_PATH, (const uint8_t *)"big", 3}};
+    const pqcoap_msg m = block1 == -2 ? (pqcoap_msg){PQCOAP_GET, token, 2, big, 1, NULL, 0}
+                                      : (pqcoap_msg){PQCOAP_GET, token, 2, opts,
+                                                     block1 == -1 ? 2 : 3, NULL, 0};
     pqcoap_opt o[8];
     uint8_t buf[256];
     const pqcoap_oscore_out room = {o, 8, buf, sizeof buf};
@@ -289,6 +344,40 @@ static void test_raw(const test_server *ts, uint8_t *captured, size_t *captured_
         CHECK_EQ_INT(dec.code, more ? PQCOAP_CODE(4, 2) : PQCOAP_CODE(2, 5));
         CHECK_EQ_INT(handled, before + 2);
     }
+    /* Outer block-wise: a later block of a protected response is asked for with the
+     * protected request again, without payload, and an outer Block2; only the address the
+     * request came from gets it, anyone else's copy is a replay. */
+    n = protected_req(&ctx, 100020, 0x1010, -2, d, sizeof d, &bind);
+    CHECK(raw_exchange(ts, d, n, buf, sizeof buf, &ans));
+    CHECK_EQ_INT(ans.msg.code, PQCOAP_CODE(2, 4));
+    CHECK_EQ_INT(ans.msg.payload_len, 1024);
+    CHECK(pqcoap_msg_find_opt(&ans.msg, 4 /* ETag */) != NULL);
+    wire_msg req;
+    CHECK(wire_parse(d, n, &req));
+    pqcoap_opt again_opts[8];
+    size_t k = 0;
+    for (size_t i = 0; i < req.msg.n_opts && k < 7; i++)
+        again_opts[k++] = req.msg.opts[i];
+    static const uint8_t block1_of_1024[1] = {0x16}; /* num 1, M 0, SZX 6 */
+    again_opts[k++] = (pqcoap_opt){PQCOAP_OPT_BLOCK2, block1_of_1024, 1};
+    pqcoap_msg again = req.msg;
+    again.opts = again_opts;
+    again.n_opts = k;
+    again.payload = NULL;
+    again.payload_len = 0;
+    wire_msg hdr2 = req;
+    hdr2.mid[1] = 0x11;
+    uint8_t d2[512];
+    size_t n2 = wire_write(&hdr2, &again, d2, sizeof d2);
+    CHECK(raw_exchange(ts, d2, n2, buf, sizeof buf, &ans));
+    CHECK_EQ_INT(ans.msg.code, PQCOAP_CODE(2, 4));
+    CHECK_EQ_INT(ans.msg.payload_len, 1024);
+    int sock2 = socket(AF_INET, SOCK_DGRAM, 0);
+    d2[3] = 0x12;
+    CHECK(raw_exchange_fd(sock2, ts, d2, n2, buf, sizeof buf, &ans));
+    CHECK(diag_is(&ans, PQCOAP_CODE(4, 1), "Replay detected"));
+    close(sock2);
+    CHECK_EQ_INT(handled, before + 3);
     pqcoap_oscore_wipe(&ctx);
     pqcoap_oscore_wipe(&other);
 }

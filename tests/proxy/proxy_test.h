@@ -233,6 +233,26 @@ static inline pid_t proxy_libcoap_server(uint16_t *port)
     return -1;
 }
 
+/** Writes proxy_tmp/gw.conf and dev.conf, one OSCORE context (A256GCM) seen from each end.
+ *  Returns 1 on success. */
+static inline int proxy_oscore_confs(void)
+{
+    static const char *const names[2] = {"gw.conf", "dev.conf"};
+    static const char *const ids[2][2] = {{"01", "02"}, {"02", "01"}};
+    for (int i = 0; i < 2; i++) {
+        char path[128];
+        proxy_path(path, sizeof path, names[i]);
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return 0;
+        fprintf(f, "master_secret,hex,00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+                   "sender_id,hex,%s\nrecipient_id,hex,%s\naead_alg,text,A256GCM\n",
+                ids[i][0], ids[i][1]);
+        fclose(f);
+    }
+    return 1;
+}
+
 /** Starts `pqcoap proxy gateway --mode MODE` on 127.0.0.1 (free port, into *port) toward the
  *  backend on `backend`, with proxy_tmp/gw.key and the store proxy_tmp/<log>.db trusting
  *  proxy_tmp/<trusted>.pub as <trusted>, then the flags in extra[] (NULL-terminated, may be
@@ -250,8 +270,15 @@ static inline pid_t proxy_start_gateway(const char *pq, const char *mode, uint16
     char *argv[32] = {(char *)pq, "proxy", "gateway", "--mode", (char *)mode, "-A",
                       "127.0.0.1", "-p", "0", "--to", to, "--key", key, "--db", db, "--allow",
                       allow};
-    for (size_t i = 0, n = 17; extra && extra[i] && n + 1 < 32; i++)
+    size_t n = 17;
+    if (strcmp(mode, "oscore") == 0) { /* the context file instead of keys */
+        proxy_path(key, sizeof key, "gw.conf");
+        argv[11] = "--oscore-conf";
+        n = 15;
+    }
+    for (size_t i = 0; extra && extra[i] && n + 1 < 32; i++)
         argv[n++] = (char *)extra[i];
+    argv[n] = NULL;
     pid_t pid = proxy_spawn(argv, log);
     *port = pid > 0 ? proxy_wait_port(pid, log) : 0;
     return pid;
@@ -271,6 +298,13 @@ static inline pid_t proxy_start_device(const char *pq, const char *mode, uint16_
     proxy_path(state, sizeof state, name);
     char *argv[] = {(char *)pq, "proxy", "device", "--mode", (char *)mode, "-p", "0", "--to", to,
                     "--key", key, "--peer", peer, "--state", state, NULL};
+    if (strcmp(mode, "oscore") == 0) { /* the context file instead of keys */
+        proxy_path(key, sizeof key, "dev.conf");
+        argv[9] = "--oscore-conf";
+        argv[11] = "--state";
+        argv[12] = state;
+        argv[13] = NULL;
+    }
     pid_t pid = proxy_spawn(argv, log);
     *port = pid > 0 ? proxy_wait_port(pid, log) : 0;
     return pid;

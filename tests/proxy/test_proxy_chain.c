@@ -1,6 +1,6 @@
 /* The whole chain with real processes: libcoap's coap-client-notls -> pqcoap proxy device ->
  * pqcoap proxy gateway -> libcoap's coap-server-notls, in one mode (argument: plain, the
- * default, sign or session): GET time, PUT and GET of example_data, a POST that creates a
+ * default, sign, session or oscore): GET time, PUT and GET of example_data, a POST that creates a
  * resource and a GET of it, a 5 KiB body up and down (in 64-byte blocks toward the
  * application and toward the backend the proxies' own 1024-byte blocks), a 4.04 of the
  * backend passed on, and both proxies stop with exit code 0 on SIGTERM. */
@@ -59,6 +59,7 @@ int main(int argc, char **argv)
     if (access(COAP_SERVER, X_OK) != 0 || access(COAP_CLIENT, X_OK) != 0 || !proxy_tmp[0])
         return check_done();
     CHECK(proxy_keygen(PQCOAP_CLI, "gw") && proxy_keygen(PQCOAP_CLI, "dev"));
+    CHECK(proxy_oscore_confs());
     static uint8_t body[BODY];
     for (size_t i = 0; i < BODY; i++)
         body[i] = (uint8_t)('a' + (i * 7 + i / 26) % 26);

@@ -11,11 +11,11 @@
 #define PROXY_MAX_BODY ((size_t)1 << 20)
 
 enum { PX_ADDR, PX_PORT, PX_MODE, PX_TO, PX_ID, PX_KEY, PX_PEER, PX_PEER_ID, PX_STATE, PX_DB,
-       PX_ALLOW, PX_FORWARD_ID, PX_WAIT };
+       PX_ALLOW, PX_FORWARD_ID, PX_WAIT, PX_OSCORE };
 static const cli_flag proxy_flags[] = {
     [PX_ADDR] = {"--addr", "-A", "ADDR", "numeric address to listen on (device: 127.0.0.1, gateway: ::)"},
     [PX_PORT] = {"--port", "-p", "PORT", "UDP port (default 5683; 0: any free port)"},
-    [PX_MODE] = {"--mode", NULL, "MODE", "plain, sign (Mode A v2) or session (Mode B), on both ends"},
+    [PX_MODE] = {"--mode", NULL, "MODE", "plain, sign (Mode A v2), session (Mode B) or oscore, on both ends"},
     [PX_TO] = {"--to", NULL, "URI", "device: the gateway; gateway: the backend (coap://host[:port][/prefix])"},
     [PX_ID] = {"--id", NULL, "ID", "own id (default: key file name without .key)"},
     [PX_KEY] = {"--key", NULL, "FILE", "own secret key file (sign, session)"},
@@ -26,6 +26,8 @@ static const cli_flag proxy_flags[] = {
     [PX_ALLOW] = {"--allow", NULL, "ID=PUBFILE", "gateway: trust this device (repeatable)"},
     [PX_FORWARD_ID] = {"--forward-identity", NULL, NULL, "gateway: tell the backend who asked (option 65004)"},
     [PX_WAIT] = {"--wait", "-B", "SECONDS", "wait at most this long for an answer (device 15, gateway 5)"},
+    [PX_OSCORE] = {"--oscore-conf", NULL, "FILE", "oscore: the security context(s), in libcoap's "
+                                                 "coap-oscore-conf format"},
 };
 
 /* What the command line gave. */
@@ -73,6 +75,7 @@ static int parse(const cli_command *cmd, int gateway, int argc, char **argv, cli
         case PX_ALLOW: o->allow[o->n_allow++] = v; break;
         case PX_FORWARD_ID: o->forward_identity = 1; break;
         case PX_WAIT: o->wait = v; break;
+        case PX_OSCORE: ep->oscore_conf = v; break;
         case CLI_HELP: return CLI_HELP;
         case CLI_POSITIONAL: return cli_usage_error(cmd, "unexpected argument");
         default: return CLI_USAGE;
@@ -82,11 +85,11 @@ static int parse(const cli_command *cmd, int gateway, int argc, char **argv, cli
         return rc;
     if (!o->mode_set)
         return cli_usage_error(cmd, "--mode is required");
-    if (ep->mode == CLI_MODE_SIGN_V1 || ep->mode == CLI_MODE_OSCORE)
-        return cli_usage_error(cmd, "--mode must be plain, sign or session");
+    if (ep->mode == CLI_MODE_SIGN_V1)
+        return cli_usage_error(cmd, "--mode must be plain, sign, session or oscore");
     if (!o->to)
         return cli_usage_error(cmd, "--to URI is required");
-    if (o->forward_identity && ep->mode == CLI_MODE_PLAIN)
+    if (o->forward_identity && (ep->mode == CLI_MODE_PLAIN || ep->mode == CLI_MODE_OSCORE))
         return cli_usage_error(cmd, "--forward-identity needs --mode sign or session");
     return CLI_OK;
 }
@@ -123,7 +126,8 @@ static int run_role(const cli_command *cmd, int gateway, int argc, char **argv)
     if (rc == CLI_OK) {
         static const pqcoap_proxy_mode modes[] = {
             [CLI_MODE_PLAIN] = PQCOAP_PROXY_PLAIN, [CLI_MODE_SIGN] = PQCOAP_PROXY_SIGN,
-            [CLI_MODE_SIGN_V1] = PQCOAP_PROXY_PLAIN, [CLI_MODE_SESSION] = PQCOAP_PROXY_SESSION};
+            [CLI_MODE_SIGN_V1] = PQCOAP_PROXY_PLAIN, [CLI_MODE_SESSION] = PQCOAP_PROXY_SESSION,
+            [CLI_MODE_OSCORE] = PQCOAP_PROXY_OSCORE};
         pqcoap_proxy_config cfg = PQCOAP_PROXY_CONFIG_INIT;
         cfg.mode = modes[ep.mode];
         cfg.addr = o.addr;
@@ -134,6 +138,7 @@ static int run_role(const cli_command *cmd, int gateway, int argc, char **argv)
         cfg.peer = ep.have_peer ? &ep.peer_key : NULL;
         cfg.peer_id = ep.peer_id;
         cfg.store = ep.have_store ? &ep.store : NULL;
+        cfg.oscore = ep.have_oscore ? &ep.oscore : NULL;
         cfg.forward_identity = o.forward_identity;
         cfg.max_body = PROXY_MAX_BODY;
         cfg.timeout_ms = (uint32_t)(wait * 1000);
@@ -170,15 +175,15 @@ static int run_gateway(const cli_command *cmd, int argc, char **argv)
 
 static const cli_command proxy_device = {
     "proxy device",
-    "--mode plain|sign|session [-A ADDR] [-p PORT] --to URI [--id ID] [--key FILE] "
-    "[--peer PUBFILE] [--peer-id ID] [--state FILE] [-B SECONDS]",
+    "--mode plain|sign|session|oscore [-A ADDR] [-p PORT] --to URI [--id ID] [--key FILE] "
+    "[--peer PUBFILE] [--peer-id ID] [--state FILE] [--oscore-conf FILE] [-B SECONDS]",
     "Take plain CoAP from local applications and forward it, protected, to a gateway.",
     CLI_FLAGS(proxy_flags), run_device};
 
 static const cli_command proxy_gateway = {
     "proxy gateway",
-    "--mode plain|sign|session [-A ADDR] [-p PORT] --to URI [--id ID] [--key FILE] "
-    "[--db FILE] [--allow ID=PUBFILE]... [--forward-identity] [-B SECONDS]",
+    "--mode plain|sign|session|oscore [-A ADDR] [-p PORT] --to URI [--id ID] [--key FILE] "
+    "[--db FILE] [--allow ID=PUBFILE]... [--oscore-conf FILE] [--forward-identity] [-B SECONDS]",
     "Check protected requests and forward them in plain CoAP to a backend server.",
     CLI_FLAGS(proxy_flags), run_gateway};
 
