@@ -104,7 +104,7 @@ static void command_line(void)
                                        "coap://127.0.0.1:9", "--peer", "x.pub", NULL};
     usage_error("device or gateway", no_role);
     usage_error("--to", no_to);
-    usage_error("plain, sign or session", v1);
+    usage_error("plain, sign, session or oscore", v1);
     usage_error("--key", no_key);
     usage_error("query", query);
     usage_error("--forward-identity", plain_id);
