@@ -1,9 +1,10 @@
-/* A loopback UDP proxy for fault-injection tests: drops, duplicates, reorders, delays and
+/* A loopback UDP proxy (IPv4 or IPv6) for fault-injection tests: drops, duplicates, reorders, delays and
  * corrupts datagrams in both directions, deterministically from a seed. */
 #ifndef PQCOAP_TEST_UDP_PROXY_H
 #define PQCOAP_TEST_UDP_PROXY_H
 
 #include <stdint.h>
+#include <sys/socket.h> /* AF_INET, AF_INET6 */
 
 /** Fault probabilities in percent (0..100) and delays; all zero = a transparent relay. */
 typedef struct udp_proxy_cfg {
@@ -25,6 +26,11 @@ typedef struct udp_proxy udp_proxy;
 /** Starts a proxy thread listening on 127.0.0.1 (ephemeral port, returned in *port) that
  *  relays to 127.0.0.1:target_port. Returns NULL on failure. */
 udp_proxy *udp_proxy_start(const udp_proxy_cfg *cfg, uint16_t target_port, uint16_t *port);
+
+/** As udp_proxy_start, on the loopback address of `family`: AF_INET (127.0.0.1) or AF_INET6
+ *  (::1, listening and relaying to [::1]:target_port). NULL for another family. */
+udp_proxy *udp_proxy_start_af(const udp_proxy_cfg *cfg, int family, uint16_t target_port,
+                              uint16_t *port);
 
 /** Makes the proxy drop the next datagram that comes back from the target (to any client),
  *  deterministically: for tests of a lost response. Callable from any thread. */
