@@ -1,5 +1,6 @@
-/* A loopback UDP proxy (IPv4 or IPv6) for fault-injection tests: drops, duplicates, reorders, delays and
- * corrupts datagrams in both directions, deterministically from a seed. */
+/* A loopback UDP proxy (IPv4 or IPv6) for fault-injection tests: drops, duplicates,
+ * reorders, delays and corrupts datagrams in both directions, deterministically from a
+ * seed. */
 #ifndef PQCOAP_TEST_UDP_PROXY_H
 #define PQCOAP_TEST_UDP_PROXY_H
 
