@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +43,8 @@ static unsigned relay_count(const udp_proxy_cfg *cfg, unsigned n, udp_proxy_stat
 
 /* Through a transparent proxy on `family`'s loopback, two clients each send `n` datagrams
  * tagged with their number; the target answers each from the address it came from. Every
- * answer must come back to the client that sent the datagram, and nothing else. */
+ * answer must come back to the client that sent the datagram, and nothing else; the proxy
+ * holds each datagram as the last request once the target got it. */
 static void two_clients(int family, unsigned n)
 {
     uint16_t target_port, port[2], proxy_port;
@@ -70,6 +72,10 @@ static void two_clients(int family, unsigned n)
                 if (len > 0)
                     sendto(target, in, (size_t)len, 0, (struct sockaddr *)&from, fl);
             }
+            uint8_t seen[16];
+            if (udp_proxy_last_request(p, seen, sizeof seen) != sizeof d ||
+                memcmp(seen, d, sizeof d) != 0)
+                wrong++;
             struct pollfd sp = {.fd = src[k], .events = POLLIN};
             if (poll(&sp, 1, 2000) == 1) {
                 uint8_t in[16];

@@ -46,6 +46,9 @@ struct udp_proxy {
     volatile int stop;
     atomic_uint drop_replies;     /* datagrams from the target still to drop */
     atomic_int faults_off;        /* 1: relay without faults */
+    pthread_mutex_t last_lock;    /* guards last, last_len */
+    uint8_t last[MAX_DGRAM];      /* the last datagram from a client, as received */
+    size_t last_len;
     pthread_t thread;
     udp_proxy_stats stats;
 };
@@ -172,6 +175,10 @@ static void *run(void *arg)
             if (len <= 0)
                 continue;
             if (i == 0) {
+                pthread_mutex_lock(&p->last_lock);
+                memcpy(p->last, buf, (size_t)len);
+                p->last_len = (size_t)len;
+                pthread_mutex_unlock(&p->last_lock);
                 client *c = client_for(p, &from, fl);
                 if (c)
                     relay(p, c->upstream, &p->target, p->target_len, buf, (size_t)len);
@@ -205,6 +212,7 @@ udp_proxy *udp_proxy_start_af(const udp_proxy_cfg *cfg, int family, uint16_t tar
         return NULL;
     atomic_init(&p->drop_replies, 0);
     atomic_init(&p->faults_off, 0);
+    pthread_mutex_init(&p->last_lock, NULL);
     p->queue = calloc(MAX_QUEUED, sizeof *p->queue);
     p->cfg = *cfg;
     p->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
@@ -218,6 +226,7 @@ udp_proxy *udp_proxy_start_af(const udp_proxy_cfg *cfg, int family, uint16_t tar
         pthread_create(&p->thread, NULL, run, p) != 0) {
         if (p->listen_fd >= 0)
             close(p->listen_fd);
+        pthread_mutex_destroy(&p->last_lock);
         free(p->queue);
         free(p);
         return NULL;
@@ -236,6 +245,15 @@ void udp_proxy_drop_next_reply(udp_proxy *p)
     atomic_fetch_add(&p->drop_replies, 1);
 }
 
+size_t udp_proxy_last_request(udp_proxy *p, uint8_t *out, size_t cap)
+{
+    pthread_mutex_lock(&p->last_lock);
+    size_t n = p->last_len <= cap ? p->last_len : 0;
+    memcpy(out, p->last, n);
+    pthread_mutex_unlock(&p->last_lock);
+    return n;
+}
+
 void udp_proxy_set_faults(udp_proxy *p, int on)
 {
     atomic_store(&p->faults_off, !on);
@@ -252,6 +270,7 @@ void udp_proxy_stop(udp_proxy *p, udp_proxy_stats *stats)
     for (size_t i = 0; i < p->n_clients; i++)
         close(p->clients[i].upstream);
     close(p->listen_fd);
+    pthread_mutex_destroy(&p->last_lock);
     free(p->queue);
     free(p);
 }

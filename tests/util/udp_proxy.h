@@ -4,6 +4,7 @@
 #ifndef PQCOAP_TEST_UDP_PROXY_H
 #define PQCOAP_TEST_UDP_PROXY_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h> /* AF_INET, AF_INET6 */
 
@@ -36,6 +37,11 @@ udp_proxy *udp_proxy_start_af(const udp_proxy_cfg *cfg, int family, uint16_t tar
 /** Makes the proxy drop the next datagram that comes back from the target (to any client),
  *  deterministically: for tests of a lost response. Callable from any thread. */
 void udp_proxy_drop_next_reply(udp_proxy *p);
+
+/** Copies the last datagram a client sent to the proxy (as received, before any fault) into
+ *  out[0..cap) and returns its length; 0 if there was none or it does not fit. For tests
+ *  that replay a captured request. Callable from any thread. */
+size_t udp_proxy_last_request(udp_proxy *p, uint8_t *out, size_t cap);
 
 /** Switches fault injection off (on = 0: a transparent relay from now on, datagrams already
  *  queued keep their delay) or back on (on = 1). Callable from any thread. */
