@@ -39,10 +39,11 @@ expect_ok() {
 }
 
 # expect_exit CODE TEXT ARGS...: pqcoap exits CODE with exactly one line on stderr, of the
-# form "pqcoap: ..." and containing TEXT.
+# form "pqcoap: ..." and containing TEXT (not empty: the exit code alone says too little).
 expect_exit() {
   local code=$1 text=$2
   shift 2
+  [ -n "$text" ] || fail "expect_exit $code without the message to expect: pqcoap $*"
   pq "$@"
   local lines
   lines=$(wc -l <"$TMP/err")
@@ -55,19 +56,28 @@ expect_exit() {
   fi
 }
 
-# start_server ARGS...: starts `pqcoap server -A 127.0.0.1 -p 0 ARGS...` in the background,
-# waits (bounded) for its "listening on coap://127.0.0.1:PORT" line and sets PORT and
-# SERVER_PID.
+# start_server ARGS...: starts `pqcoap server -A $SERVER_ADDR -p 0 ARGS...` in the background
+# (SERVER_ADDR: 127.0.0.1 unless set, e.g. `SERVER_ADDR=::1 start_server ...`), waits
+# (bounded) for its "listening on coap://HOST:PORT" line, checks that HOST is SERVER_ADDR as a
+# URI writes it (127.0.0.1, [::1]) and sets HOST, PORT and SERVER_PID.
+SERVER_ADDR=127.0.0.1
 start_server() {
-  local log="$TMP/server.$((${#SERVER_PIDS[@]})).out"
+  local log="$TMP/server.$((${#SERVER_PIDS[@]})).out" want=$SERVER_ADDR
+  [[ $want == *:* ]] && want="[$want]"
   : >"$log" # exists before the server starts, so the wait below can read it at once
-  "$PQ" server -A 127.0.0.1 -p 0 "$@" >"$log" 2>"$log.err" &
+  "$PQ" server -A "$SERVER_ADDR" -p 0 "$@" >"$log" 2>"$log.err" &
   SERVER_PID=$!
   SERVER_PIDS+=("$SERVER_PID")
   PORT=
   for _ in $(seq 1 300); do
-    PORT=$(sed -n 's|.*listening on coap://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$log" | head -n1)
-    [ -n "$PORT" ] && return 0
+    local line
+    line=$(grep -m1 '^listening on coap://' "$log" || true)
+    HOST=$(sed -n 's|^listening on coap://\(.*\):[0-9][0-9]* (mode .*|\1|p' <<<"$line")
+    PORT=$(sed -n 's|^listening on coap://.*:\([0-9][0-9]*\) (mode .*|\1|p' <<<"$line")
+    if [ -n "$PORT" ]; then
+      [ "$HOST" = "$want" ] || fail "server on $SERVER_ADDR says it listens on '$HOST'"
+      return 0
+    fi
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
       echo "server exited early: $(cat "$log.err")" >&2
       return 1

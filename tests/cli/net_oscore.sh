@@ -2,7 +2,7 @@
 # pqcoap server and requests in mode oscore with contexts from libcoap-format files: the
 # demo resources with every method, block-wise bodies, -v with the OSCORE option, a server
 # restart (Echo, and the client's Sender Sequence Number kept in --state), a wrong key
-# (exit 3), and the usage errors of the context file (exit 2).
+# (exit 3), and the usage errors of the context file (exit 2); then requests over IPv6.
 #   net_oscore.sh PQCOAP_PROGRAM
 . "$(dirname "$0")/lib.sh"
 cd "$TMP"
@@ -65,6 +65,18 @@ expect_exit 2 "cannot open" get "$base/x" --mode oscore --oscore-conf missing.co
 expect_exit 2 "--oscore-conf goes with --mode oscore" get "$base/x" --oscore-conf dev.conf
 expect_exit 2 "not from --key" get "$base/x" --mode oscore --oscore-conf dev.conf --key dev.key
 expect_exit 2 "needs --oscore-conf" server -A 127.0.0.1 -p 0 --mode oscore
+stop_server "$SERVER_PID"
 
+# Over IPv6: a server on ::1 (its first request goes through Echo), a block-wise echo, a
+# wrong key.
+SERVER_ADDR=::1 start_server --mode oscore --oscore-conf gw.conf
+base="coap://$HOST:$PORT"
+expect_ok get "$base/sensors/temp" --mode oscore --oscore-conf dev.conf -v
+grep -Eq '^[0-9]+\.[0-9] C$' out || fail "sensors/temp over IPv6: '$(cat out)'"
+grep -q "mode oscore | 2.05 Content | OSCORE kid 0x piv 0x" err || fail "-v over IPv6: $(cat err)"
+expect_ok post "$base/echo" --mode oscore --oscore-conf dev.conf -f blob.bin -o echoed.bin -b 256
+cmp -s echoed.bin blob.bin || fail "echo of 5000 bytes over IPv6, block-wise"
+expect_exit 3 "Decryption failed" get "$base/sensors/temp" --mode oscore --oscore-conf wrong.conf \
+  --state wrong.state
 stop_server "$SERVER_PID"
 finish

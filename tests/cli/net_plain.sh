@@ -56,9 +56,9 @@ expect_exit 1 "4.05 Method Not Allowed" delete "$base/counter"
 expect_exit 1 "4.05 Method Not Allowed" fetch "$base/sensors/temp"
 
 # Bad URIs and flags: exit 2.
-expect_exit 2 "" get "http://127.0.0.1:$PORT/sensors/temp"
-expect_exit 2 "" get "coap://"
-expect_exit 2 "" get "not a uri"
+expect_exit 2 "bad URI \"http://127.0.0.1:$PORT/sensors/temp\"" get "http://127.0.0.1:$PORT/sensors/temp"
+expect_exit 2 'bad URI "coap://"' get "coap://"
+expect_exit 2 'bad URI "not a uri"' get "not a uri"
 expect_exit 2 "URI is required" get
 expect_exit 2 "unknown option" get "$base/counter" --bogus
 expect_exit 2 "exclude each other" post "$base/echo" -e a -f www/hello.txt
@@ -70,10 +70,11 @@ expect_exit 2 "cannot open" post "$base/echo" -f missing-file
 
 # Nothing listening: exit 4 (bounded by -B).
 closed=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-expect_exit 4 "" get "coap://127.0.0.1:$closed/sensors/temp" -B 2
+expect_exit 4 "no response within 2000 ms" get "coap://127.0.0.1:$closed/sensors/temp" -B 2
 
 # Server start-up errors.
-expect_exit 2 "" server -A not-an-address -p 0 --mode plain
+expect_exit 2 '"not-an-address" is not a numeric IPv4 or IPv6 address' server -A not-an-address \
+  -p 0 --mode plain
 expect_exit 2 "--mode is required" server -p 0
 expect_exit 2 "PORT" server -p 70000 --mode plain
 expect_exit 2 "cannot open folder" server -A 127.0.0.1 -p 0 --mode plain --dir no-such-dir

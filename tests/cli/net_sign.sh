@@ -2,7 +2,7 @@
 # Mode A end to end: keygen -> trust -> server -> requests in `sign` (v2) and `sign-v1`
 # (with keys made for it, keygen --v1), with the error paths: unknown client, wrong pinned
 # server key, missing or corrupted key file, missing --peer, mode mismatch; the server
-# restarts on its store and stops with 0.
+# restarts on its store and stops with 0; then v2 over IPv6 ([::1]).
 #   net_sign.sh PQCOAP_PROGRAM EXAMPLE_SECURE_GET
 . "$(dirname "$0")/lib.sh"
 example=$2
@@ -41,8 +41,10 @@ out=$(timeout 60 "$example" "$base/sensors/temp" dev.key gw.pub dev.state) || fa
 grep -Eq '^verified reading: [0-9]+\.[0-9] C$' <<<"$out" || fail "secure_get printed '$out'"
 
 # Security failures: exit 3.
-expect_exit 3 "" get "$base/sensors/temp" --mode sign --key stranger.key --peer gw.pub
-expect_exit 3 "" get "$base/sensors/temp" --mode sign --key dev.key --peer rogue.pub
+expect_exit 3 "4.01 unknown peer: not in the trust store" get "$base/sensors/temp" --mode sign \
+  --key stranger.key --peer gw.pub
+expect_exit 3 "not signed by the pinned server key" get "$base/sensors/temp" --mode sign \
+  --key dev.key --peer rogue.pub
 # Usage and key file errors: exit 2.
 expect_exit 2 "does not exist" get "$base/sensors/temp" --mode sign --key missing.key --peer gw.pub
 head -c 1500 dev.key >broken.key
@@ -61,7 +63,7 @@ expect_ok get "coap://127.0.0.1:$PORT/counter" "${A[@]}"
 [ "$(cat out)" = 0 ] || fail "counter after restart: '$(cat out)'"
 # A signing client talking to a plain server gets no signed answer: exit 3.
 start_server --mode plain
-expect_exit 3 "" get "coap://127.0.0.1:$PORT/sensors/temp" "${A[@]}"
+expect_exit 3 "response not accepted" get "coap://127.0.0.1:$PORT/sensors/temp" "${A[@]}"
 
 # v1 (the seed format), keys made for it: trusted peers from the store and --allow.
 for who in gw dev stranger rogue; do expect_ok keygen --v1 -o "$who-v1"; done
@@ -72,10 +74,10 @@ grep -Eq '^[0-9]+\.[0-9] C$' out || fail "v1 sensors/temp: '$(cat out)'"
 expect_ok put "coap://127.0.0.1:$PORT/actuators/led" "${V1[@]}" -e off
 [ "$(cat out)" = off ] || fail "v1 led: '$(cat out)'"
 expect_exit 1 "4.04" post "coap://127.0.0.1:$PORT/echo" "${V1[@]}" -e 'v1 body'
-expect_exit 3 "" get "coap://127.0.0.1:$PORT/sensors/temp" --mode sign-v1 --key stranger-v1.key \
-  --peer gw-v1.pub
-expect_exit 3 "" get "coap://127.0.0.1:$PORT/sensors/temp" --mode sign-v1 --key dev-v1.key \
-  --peer rogue-v1.pub
+expect_exit 3 "server rejected the request: 4.01" get "coap://127.0.0.1:$PORT/sensors/temp" \
+  --mode sign-v1 --key stranger-v1.key --peer gw-v1.pub
+expect_exit 3 "not signed by the pinned server key" get "coap://127.0.0.1:$PORT/sensors/temp" \
+  --mode sign-v1 --key dev-v1.key --peer rogue-v1.pub
 expect_exit 2 "trusted" server -A 127.0.0.1 -p 0 --mode sign-v1 --key gw-v1.key --db empty.db
 
 # SIGINT also stops a server with exit 0.
@@ -83,4 +85,19 @@ kill -INT "$SERVER_PID"
 rc=0
 wait "$SERVER_PID" || rc=$?
 [ "$rc" -eq 0 ] || fail "server exited $rc after SIGINT"
+
+# v2 over IPv6: a server on ::1, block-wise both ways, the example, an unknown client.
+SERVER_ADDR=::1 start_server --mode sign --key gw.key --dir .
+base="coap://$HOST:$PORT"
+expect_ok get "$base/sensors/temp" "${A[@]}" -v
+grep -Eq '^[0-9]+\.[0-9] C$' out || fail "signed sensors/temp over IPv6: '$(cat out)'"
+expect_ok post "$base/echo" "${A[@]}" -f big -b 256 -o echoed
+cmp -s big echoed || fail "signed block-wise echo of 3000 bytes over IPv6"
+expect_ok get "$base/big" "${A[@]}" -b 256 -o got
+cmp -s big got || fail "signed block-wise response of 3000 bytes over IPv6"
+out=$(timeout 60 "$example" "$base/sensors/temp" dev.key gw.pub dev.state) || fail "secure_get example over IPv6 failed"
+grep -Eq '^verified reading: [0-9]+\.[0-9] C$' <<<"$out" || fail "secure_get over IPv6 printed '$out'"
+expect_exit 3 "4.01 unknown peer: not in the trust store" get "$base/sensors/temp" --mode sign \
+  --key stranger.key --peer gw.pub
+stop_server "$SERVER_PID"
 finish

@@ -1,6 +1,6 @@
 /* Shared part of the fault-injection tests: self-checking request bodies, a handler that
- * validates and echoes them, runs of CON POSTs through the fault-injecting proxy with
- * counts of what happened, and the one-line summary each run prints. */
+ * validates and echoes them, runs of CON POSTs through the fault-injecting proxy over IPv4
+ * and IPv6 with counts of what happened, and the one-line summary each run prints. */
 #ifndef PQCOAP_TEST_FAULTS_H
 #define PQCOAP_TEST_FAULTS_H
 
@@ -8,10 +8,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "check.h"
+#include "loopback.h"
 #include "pqcoap/keys.h"
 #include "pqcoap/layer.h"
 #include "pqcoap/server.h"
@@ -22,12 +24,29 @@
 #define FI_MAX_REQ 64
 #define FI_BODY_CAP 64
 
-#define FI_MAX_RUNS 8
+/* Runs of one program: the standard scenarios over IPv4, then over IPv6, then the
+ * deterministic checks of a program (FI_CHECK_RUN). */
+#define FI_MAX_RUNS 12
 
 /* What the handler saw: bodies that fail their own check (a corrupted or forged body got
  * through), and how often each request of each run reached it. */
 static atomic_uint fi_bad_bodies;
 static atomic_uint fi_handled[FI_MAX_RUNS][FI_MAX_REQ];
+
+/* The keys and stores of a program: the server's identity, one client identity per run
+ * (peer "client<run>"), the trust stores of the IPv4 and the IPv6 server (each server
+ * thread owns its store) and the store of the clients' counters. */
+static pqcoap_identity fi_id_server, fi_id_client[FI_MAX_RUNS];
+static char fi_client_name[FI_MAX_RUNS][16];
+static pqcoap_store fi_trust_store[2], fi_client_store;
+
+static void fi_must(int ok, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "set-up failed: %s\n", what);
+        exit(2);
+    }
+}
 
 /* Pins `who`'s public key as peer `id` in `store`; 1 on success. */
 static int fi_trust(const pqcoap_store *store, const char *id, const pqcoap_identity *who)
@@ -35,6 +54,32 @@ static int fi_trust(const pqcoap_store *store, const char *id, const pqcoap_iden
     pqcoap_peer peer;
     return pqcoap_peer_from_pubkey(id, &who->pub, (int64_t)time(NULL), &peer) == PQCOAP_OK &&
            pqcoap_store_peer_add(store, &peer) == PQCOAP_OK;
+}
+
+/* Makes the keys and opens the stores; every client is trusted by both servers. */
+static void fi_setup(void)
+{
+    fi_must(pqcoap_identity_generate("falcon-512", NULL, &fi_id_server) == PQCOAP_OK, "key");
+    for (int f = 0; f < 2; f++)
+        fi_must(pqcoap_store_open_memory(&fi_trust_store[f]) == PQCOAP_OK, "store");
+    fi_must(pqcoap_store_open_memory(&fi_client_store) == PQCOAP_OK, "store");
+    for (unsigned k = 0; k < FI_MAX_RUNS; k++) {
+        snprintf(fi_client_name[k], sizeof fi_client_name[k], "client%u", k);
+        fi_must(pqcoap_identity_generate("falcon-512", NULL, &fi_id_client[k]) == PQCOAP_OK,
+                "key");
+        for (int f = 0; f < 2; f++)
+            fi_must(fi_trust(&fi_trust_store[f], fi_client_name[k], &fi_id_client[k]), "trust");
+    }
+}
+
+static void fi_teardown(void)
+{
+    pqcoap_store_close(&fi_client_store);
+    for (int f = 0; f < 2; f++)
+        pqcoap_store_close(&fi_trust_store[f]);
+    for (unsigned k = 0; k < FI_MAX_RUNS; k++)
+        pqcoap_identity_wipe(&fi_id_client[k]);
+    pqcoap_identity_wipe(&fi_id_server);
 }
 
 /* The check value of request i of run `run`: a 64-bit mix of both (splitmix64). */
@@ -100,7 +145,15 @@ typedef struct fi_scenario {
 } fi_scenario;
 
 /* The standard runs: loss at 0, 10 and 30 %, duplication with reordering and delay,
- * corruption (one bit flipped in 3 % of the datagrams). */
+ * corruption (one bit flipped in 3 % of the datagrams). The proxy draws each datagram's
+ * faults from its seed in the order the datagrams arrive, whatever they carry, so the first
+ * faulty datagram of each run is fixed: loss10 drops datagram 7 (counting from 0), loss30
+ * datagram 0, dup_reorder_delay duplicates datagram 1 and holds back datagram 6, corrupt3
+ * flips a bit of datagram 24. Each request sends at least one datagram, and a clean
+ * exchange two, so every run reaches its first fault (corrupt3: 12 clean exchanges make 24
+ * datagrams, and there are 20 requests): fi_report asserts that each configured kind of
+ * fault happened, or the run would not test what it names. */
+#define FI_N_SCENARIOS 5
 #define FI_SCENARIOS {                                                                   \
     {"clean", {0, 0, 0, 0, 0, 11}, 20},                                                  \
     {"loss10", {10, 0, 0, 0, 0, 12}, 20},                                                \
@@ -163,6 +216,7 @@ static int fi_one(fi_post_fn post, void *client, unsigned run, unsigned i, fi_co
  * off and `after` more on the same client; the proxy is stopped at the end. */
 typedef struct fi_job {
     const char *mode;
+    int family;                 /* AF_INET or AF_INET6: of the proxy, client and server */
     const fi_scenario *sc;
     unsigned run;               /* < FI_MAX_RUNS */
     unsigned after;
@@ -202,13 +256,14 @@ static void *fi_job_main(void *arg)
 static void fi_report(const fi_job *j)
 {
     const fi_counts *c = &j->c;
-    printf("FAULTS mode=%s run=%s requests=%u completed=%u timed_out=%u rejected=%u "
+    const udp_proxy_cfg *f = &j->sc->cfg;
+    printf("FAULTS mode=%s net=%s run=%s requests=%u completed=%u timed_out=%u rejected=%u "
            "other_errors=%u wrong_replies=%u handled_twice=%u after=%u/%u max_ms=%" PRIu64
            " datagrams: forwarded=%lu dropped=%lu duplicated=%lu reordered=%lu corrupted=%lu\n",
-           j->mode, j->sc->name, c->requests, c->completed, c->timed_out, c->rejected,
-           c->other_errors, c->wrong_replies, c->twice, c->after_ok, c->after, c->max_ms,
-           c->proxy.forwarded, c->proxy.dropped, c->proxy.duplicated, c->proxy.reordered,
-           c->proxy.corrupted);
+           j->mode, loopback_name(j->family), j->sc->name, c->requests, c->completed,
+           c->timed_out, c->rejected, c->other_errors, c->wrong_replies, c->twice, c->after_ok,
+           c->after, c->max_ms, c->proxy.forwarded, c->proxy.dropped, c->proxy.duplicated,
+           c->proxy.reordered, c->proxy.corrupted);
     fflush(stdout);
     /* Never accepted: a response body the server did not send; never executed twice: a
      * request. */
@@ -220,63 +275,79 @@ static void fi_report(const fi_job *j)
     /* The client and the server's state survive the faults. */
     CHECK_EQ_INT(c->after_ok, c->after);
     /* Without loss or corruption nothing fails; with them something still gets through. */
-    if (j->sc->cfg.drop_pct + j->sc->cfg.corrupt_pct == 0)
+    if (f->drop_pct + f->corrupt_pct == 0)
         CHECK_EQ_INT(c->completed, c->requests);
     else
         CHECK(c->completed > 0);
     /* Only corruption may end a request with an error other than a timeout (a corrupted
      * response fails its check and is reported). */
-    if (j->sc->cfg.corrupt_pct == 0) {
+    if (f->corrupt_pct == 0) {
         CHECK_EQ_INT(c->other_errors, 0);
         CHECK_EQ_INT(c->rejected, 0);
     }
+    /* The faults the run names happened (see FI_SCENARIOS), and no other kind. */
+    CHECK_EQ_INT(c->proxy.dropped > 0, f->drop_pct > 0);
+    CHECK_EQ_INT(c->proxy.duplicated > 0, f->dup_pct > 0);
+    CHECK_EQ_INT(c->proxy.reordered > 0, f->reorder_pct > 0);
+    CHECK_EQ_INT(c->proxy.corrupted > 0, f->corrupt_pct > 0);
 }
 
-/* Starts the job of scenario `sc` as run `run` through a new proxy in front of the server
- * on `server_port`; `client_for` opens the mode's client of the proxy's port. 1 on success. */
-static int fi_job_start(fi_job *j, const char *mode, const fi_scenario *sc, unsigned run,
-                        uint16_t server_port, void *(*client_for)(uint16_t port),
+/* Opens the mode's client of the proxy on the loopback address of `family`, port `port`. */
+typedef void *(*fi_client_fn)(int family, uint16_t port);
+
+/* Starts the job of scenario `sc` as run `run` through a new proxy on `family` in front of
+ * the server on `server_port`; `client_for` opens the mode's client of the proxy's port.
+ * 1 on success. */
+static int fi_job_start(fi_job *j, const char *mode, int family, const fi_scenario *sc,
+                        unsigned run, uint16_t server_port, fi_client_fn client_for,
                         fi_post_fn post)
 {
     uint16_t pport = 0;
     memset(j, 0, sizeof *j);
     j->mode = mode;
+    j->family = family;
     j->sc = sc;
     j->run = run;
     j->after = 3;
     j->post = post;
-    j->proxy = udp_proxy_start(&sc->cfg, server_port, &pport);
+    j->proxy = udp_proxy_start_af(&sc->cfg, family, server_port, &pport);
     if (!j->proxy)
         return 0;
-    j->client = client_for(pport);
+    j->client = client_for(family, pport);
     return j->client && pthread_create(&j->thread, NULL, fi_job_main, j) == 0;
 }
 
-/* Runs every standard scenario in parallel against the server on `server_port` (each with
- * its own proxy and client from client_for, closed with client_free), reports each run
- * (fi_report) and checks that no corrupted body reached the handler. Sets *total and
- * *completed. 0 if a run could not be set up. */
-static int fi_run_all(const char *mode, uint16_t server_port, void *(*client_for)(uint16_t),
-                      void (*client_free)(void *), fi_post_fn post, unsigned *total, unsigned *completed)
+/* Runs every standard scenario in parallel, over IPv4 against the server on `port4` (runs
+ * 0..FI_N_SCENARIOS-1) and over IPv6 against the one on `port6` (the next FI_N_SCENARIOS
+ * runs), each with its own proxy and client from client_for, closed with client_free;
+ * reports each run (fi_report) and checks that no corrupted body reached the handler. Sets
+ * *total and *completed. 0 if a run could not be set up. */
+static int fi_run_all(const char *mode, uint16_t port4, uint16_t port6, fi_client_fn client_for,
+                      void (*client_free)(void *), fi_post_fn post, unsigned *total,
+                      unsigned *completed)
 {
-    static const fi_scenario scenarios[] = FI_SCENARIOS;
-    enum { N = sizeof scenarios / sizeof scenarios[0] };
-    static fi_job jobs[N];
+    static const fi_scenario scenarios[FI_N_SCENARIOS] = FI_SCENARIOS;
+    enum { N = FI_N_SCENARIOS };
+    static fi_job jobs[2 * N];
     int ok = 1;
     *total = *completed = 0;
-    for (unsigned s = 0; s < N; s++)
-        ok &= fi_job_start(&jobs[s], mode, &scenarios[s], s, server_port, client_for, post);
+    for (unsigned r = 0; r < 2 * N; r++)
+        ok &= fi_job_start(&jobs[r], mode, r < N ? AF_INET : AF_INET6, &scenarios[r % N], r,
+                           r < N ? port4 : port6, client_for, post);
     if (!ok)
         return 0;
-    for (unsigned s = 0; s < N; s++) {
-        pthread_join(jobs[s].thread, NULL);
-        fi_report(&jobs[s]);
-        *total += jobs[s].c.requests;
-        *completed += jobs[s].c.completed;
-        client_free(jobs[s].client);
+    for (unsigned r = 0; r < 2 * N; r++) {
+        pthread_join(jobs[r].thread, NULL);
+        fi_report(&jobs[r]);
+        *total += jobs[r].c.requests;
+        *completed += jobs[r].c.completed;
+        client_free(jobs[r].client);
     }
     CHECK_EQ_INT(atomic_load(&fi_bad_bodies), 0); /* no corrupted body reached the handler */
     return 1;
 }
+
+/* The run of a program's deterministic check over `family` (after the standard runs). */
+#define FI_CHECK_RUN(family) (2 * FI_N_SCENARIOS + ((family) == AF_INET6))
 
 #endif

@@ -1,8 +1,9 @@
-/* OSCORE on the CoAP endpoints over real UDP on loopback: every method, block-wise bodies
- * both ways, the refusals of RFC 8613 section 8.2 on raw datagrams, replay of a captured
- * request, and a server restart recovered through Echo (Appendix B.1.2) without running a
- * replayed request. */
+/* OSCORE on the CoAP endpoints over real UDP on loopback, over IPv4 and again over IPv6:
+ * every method, block-wise bodies both ways, the refusals of RFC 8613 section 8.2 on raw
+ * datagrams, replay of a captured request, and a server restart recovered through Echo
+ * (Appendix B.1.2) without running a replayed request. */
 #include "check.h"
+#include "loopback.h"
 #include "net/net_test.h"
 #include "oscore/coap_wire.h"
 #include "pqcoap/oscore_endpoint.h"
@@ -26,6 +27,7 @@ static const char client_conf[] =
     "ssn_freq,integer,8\n";
 
 static int handled;
+static int family; /* of this pass: AF_INET (127.0.0.1) or AF_INET6 (::1) */
 
 static pqcoap_err on_temp(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
                           pqcoap_msgbuf *resp)
@@ -71,7 +73,7 @@ static void parse_conf(const char *text, pqcoap_oscore_conf *c)
     }
 }
 
-/* An OSCORE server on 127.0.0.1 over `store` with the two handlers. */
+/* An OSCORE server on 127.0.0.1 or ::1 over `store` with the two handlers. */
 static pqcoap_oscore_server *start(test_server *ts, const pqcoap_store *store)
 {
     pqcoap_oscore_conf conf;
@@ -81,7 +83,8 @@ static pqcoap_oscore_server *start(test_server *ts, const pqcoap_store *store)
     CHECK_EQ_INT(pqcoap_oscore_server_add_conf(os, &conf), PQCOAP_OK);
     CHECK_EQ_INT(pqcoap_oscore_server_add_conf(os, &conf), PQCOAP_ERR_EXISTS);
     pqcoap_oscore_conf_wipe(&conf);
-    pqcoap_server *srv = test_server_new(ts, "127.0.0.1", pqcoap_oscore_server_layer(os), 0);
+    pqcoap_server *srv = test_server_new(ts, loopback_bind(family),
+                                         pqcoap_oscore_server_layer(os), 0);
     CHECK(srv != NULL);
     pqcoap_server_handle(srv, "sensors/temp", PQCOAP_GET, on_temp, NULL);
     pqcoap_server_handle(srv, "big", PQCOAP_GET, on_big, NULL);
@@ -95,7 +98,7 @@ static pqcoap_oscore_client *client(const test_server *ts, const pqcoap_store *s
                                     const char *conf_text)
 {
     char uri[128];
-    test_uri(uri, sizeof uri, "127.0.0.1", ts, "sensors/temp");
+    test_uri(uri, sizeof uri, loopback_uri_host(family), ts, "sensors/temp");
     pqcoap_oscore_conf conf;
     parse_conf(conf_text, &conf);
     pqcoap_client_config net = PQCOAP_CLIENT_CONFIG_INIT;
@@ -152,7 +155,7 @@ static void test_methods(const test_server *ts, const pqcoap_store *cstore)
         big_body[i] = (uint8_t)(i * 13 + 5);
     for (int bs = 64; bs <= 1024; bs *= 16) {
         char uri[128];
-        test_uri(uri, sizeof uri, "127.0.0.1", ts, "big");
+        test_uri(uri, sizeof uri, loopback_uri_host(family), ts, "big");
         pqcoap_oscore_conf conf;
         parse_conf(client_conf, &conf);
         pqcoap_client_config net = PQCOAP_CLIENT_CONFIG_INIT;
@@ -211,12 +214,9 @@ static int raw_exchange(const test_server *ts, const uint8_t *d, size_t n, uint8
 static int raw_exchange_fd(int fd, const test_server *ts, const uint8_t *d, size_t n,
                            uint8_t *buf, size_t cap, wire_msg *ans)
 {
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons(pqcoap_server_port(ts->srv));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (sendto(fd, d, n, 0, (struct sockaddr *)&a, sizeof a) != (ssize_t)n)
+    struct sockaddr_storage a;
+    socklen_t al = loopback_addr(family, pqcoap_server_port(ts->srv), &a);
+    if (sendto(fd, d, n, 0, (struct sockaddr *)&a, al) != (ssize_t)n)
         return 0;
     struct pollfd p = {fd, POLLIN, 0};
     for (;;) {
@@ -372,7 +372,7 @@ static void test_raw(const test_server *ts, uint8_t *captured, size_t *captured_
     CHECK(raw_exchange(ts, d2, n2, buf, sizeof buf, &ans));
     CHECK_EQ_INT(ans.msg.code, PQCOAP_CODE(2, 4));
     CHECK_EQ_INT(ans.msg.payload_len, 1024);
-    int sock2 = socket(AF_INET, SOCK_DGRAM, 0);
+    int sock2 = loopback_socket(family, NULL);
     d2[3] = 0x12;
     CHECK(raw_exchange_fd(sock2, ts, d2, n2, buf, sizeof buf, &ans));
     CHECK(diag_is(&ans, PQCOAP_CODE(4, 1), "Replay detected"));
@@ -424,12 +424,15 @@ static void test_restart(test_server *ts, const pqcoap_store *sstore,
     pqcoap_oscore_server_free(os);
 }
 
-int main(void)
+/* The whole sequence over the loopback address of `f`, with stores of its own. */
+static void pass(int f)
 {
+    family = f;
     pqcoap_store sstore, cstore;
     CHECK_EQ_INT(pqcoap_store_open_memory(&sstore), PQCOAP_OK);
     CHECK_EQ_INT(pqcoap_store_open_memory(&cstore), PQCOAP_OK);
-    raw_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    raw_fd = loopback_socket(f, NULL);
+    CHECK(raw_fd >= 0);
     test_server ts;
     pqcoap_oscore_server *os = start(&ts, &sstore);
     /* The first request after a start meets the Echo exchange; the client hides it. */
@@ -443,5 +446,11 @@ int main(void)
     close(raw_fd);
     pqcoap_store_close(&sstore);
     pqcoap_store_close(&cstore);
+}
+
+int main(void)
+{
+    pass(AF_INET);
+    pass(AF_INET6);
     return check_done();
 }

@@ -20,7 +20,7 @@ static inline void raw_sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Handshake of `who` as `id` with "server" on 127.0.0.1:port, session_seq `seq`, into *out
+/* Handshake of `who` as `id` with "server" on 127.0.0.1:port (or [::1]), session_seq `seq`, into *out
  * (client clock: 1 ms). A refusal gives the error its CoAP answer maps to. */
 static inline pqcoap_err raw_handshake(uint16_t port, const char *id, const pqcoap_identity *who,
                                        uint64_t seq, pqcoap_session *out)
@@ -84,19 +84,16 @@ static inline size_t raw_protected(pqcoap_session *s, uint8_t code, const char *
     return k + plen;
 }
 
-/* A UDP socket connected to 127.0.0.1:port, each one from its own source port, with a 2 s
- * receive timeout. */
+/* A UDP socket connected to 127.0.0.1:port (or [::1]:port, see snet_family), each one from
+ * its own source port, with a 2 s receive timeout. */
 static inline int raw_socket_to(uint16_t port)
 {
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
+    int s = socket(snet_family, SOCK_DGRAM, 0);
+    struct sockaddr_storage a;
+    socklen_t al = loopback_addr(snet_family, port, &a);
     struct timeval tv = {2, 0};
     if (s >= 0 && (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-                   connect(s, (struct sockaddr *)&a, sizeof a) != 0)) {
+                   connect(s, (struct sockaddr *)&a, al) != 0)) {
         close(s);
         s = -1;
     }

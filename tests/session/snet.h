@@ -1,6 +1,6 @@
 /* Helpers of the Mode B endpoint tests over real UDP on loopback: identities made once per
  * program, a trust store, a session server served by a background thread with counting
- * handlers, session clients. */
+ * handlers, session clients; over 127.0.0.1, or ::1 when a program sets snet_family. */
 #ifndef PQCOAP_TEST_SNET_H
 #define PQCOAP_TEST_SNET_H
 
@@ -13,12 +13,14 @@
 #include "pqcoap/session_endpoint.h"
 #include "crypto/crypto_internal.h" /* key lengths of an identity's algorithm */
 #include "fixture.h"
+#include "loopback.h"
 
 #define BIG_LEN (20 * 1024)
 
 static pqcoap_identity id_client, id_server, id_other, id_stranger;
 static pqcoap_store trust;              /* the server's store: trusts "client" and "other" */
 static atomic_int runs[8];              /* handler runs per method code 1..7 */
+static int snet_family = AF_INET;       /* of servers and clients: AF_INET or AF_INET6 (::1) */
 
 static inline void snet_must(int ok, const char *what)
 {
@@ -87,7 +89,8 @@ static inline void *snet_server_main(void *arg)
     return NULL;
 }
 
-/* Server settings "server" with its key over `store` on 127.0.0.1:port (0 = ephemeral). */
+/* Server settings "server" with its key over `store` on 127.0.0.1:port or [::1]:port
+ * (0 = ephemeral). */
 static inline pqcoap_session_server_config snet_server_cfg(const pqcoap_store *store, uint16_t port)
 {
     pqcoap_session_server_config cfg = PQCOAP_SESSION_SERVER_CONFIG_INIT;
@@ -95,7 +98,7 @@ static inline pqcoap_session_server_config snet_server_cfg(const pqcoap_store *s
     cfg.sk = id_server.sk;
     cfg.sk_len = id_server.pub.alg->sk_len;
     cfg.store = store;
-    cfg.coap.addr = "127.0.0.1";
+    cfg.coap.addr = loopback_bind(snet_family);
     cfg.coap.port = port;
     return cfg;
 }
@@ -154,7 +157,7 @@ static inline pqcoap_session_client *snet_client(uint16_t port,
 {
     char uri[64], msg[160];
     pqcoap_session_client *sc = NULL;
-    snprintf(uri, sizeof uri, "coap://127.0.0.1:%u", port);
+    snprintf(uri, sizeof uri, "coap://%s:%u", loopback_uri_host(snet_family), port);
     pqcoap_err err = pqcoap_session_client_open(uri, cfg, &sc, msg, sizeof msg);
     if (err != PQCOAP_OK)
         fprintf(stderr, "session client: %s\n", msg);
@@ -162,12 +165,12 @@ static inline pqcoap_session_client *snet_client(uint16_t port,
     return sc;
 }
 
-/* A plain CoAP client (no session) of the server on 127.0.0.1:port. */
+/* A plain CoAP client (no session) of the server on 127.0.0.1:port or [::1]:port. */
 static inline pqcoap_client *snet_plain_client(uint16_t port)
 {
     char uri[64];
     pqcoap_client *cl = NULL;
-    snprintf(uri, sizeof uri, "coap://127.0.0.1:%u", port);
+    snprintf(uri, sizeof uri, "coap://%s:%u", loopback_uri_host(snet_family), port);
     snet_must(pqcoap_client_open(uri, NULL, &cl, NULL, 0) == PQCOAP_OK, "plain client");
     return cl;
 }
@@ -211,6 +214,25 @@ static inline int snet_echo(pqcoap_session_client *sc, uint8_t method, const cha
     pqcoap_err err = snet_req(sc, method, "echo", text, len, &r);
     int ok = err == PQCOAP_OK && (r.msg.code >> 5) == 2 && r.msg.payload_len == len &&
              memcmp(r.msg.payload, text, len) == 0;
+    pqcoap_reply_free(&r);
+    return ok;
+}
+
+/* 1 if a POST of BIG_LEN bytes to "echo" and a GET of "big" (BIG_LEN bytes) both come back
+ * whole and intact: block-wise both ways under the protection. */
+static inline int snet_big_bodies(pqcoap_session_client *sc)
+{
+    static uint8_t body[BIG_LEN];
+    pqcoap_reply r;
+    for (size_t i = 0; i < BIG_LEN; i++)
+        body[i] = big_byte(i + 3);
+    int ok = snet_req(sc, PQCOAP_POST, "echo", body, BIG_LEN, &r) == PQCOAP_OK &&
+             r.msg.payload_len == BIG_LEN && memcmp(r.msg.payload, body, BIG_LEN) == 0;
+    pqcoap_reply_free(&r);
+    ok &= snet_req(sc, PQCOAP_GET, "big", NULL, 0, &r) == PQCOAP_OK &&
+          r.msg.payload_len == BIG_LEN;
+    for (size_t i = 0; ok && i < BIG_LEN; i++)
+        ok = r.msg.payload[i] == big_byte(i);
     pqcoap_reply_free(&r);
     return ok;
 }

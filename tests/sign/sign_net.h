@@ -1,6 +1,7 @@
 /* Helpers of the Mode A endpoint tests: a counting echo handler, a Mode A server in a
  * background thread, trust store pinning, and a raw UDP socket with a minimal CoAP encoder
- * for sending hand-made (captured, replayed, tampered) datagrams. */
+ * for sending hand-made (captured, replayed, tampered) datagrams; over 127.0.0.1, or ::1
+ * when a program sets sign_net_family. */
 #ifndef PQCOAP_TEST_SIGN_NET_H
 #define PQCOAP_TEST_SIGN_NET_H
 
@@ -15,8 +16,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "loopback.h"
 #include "net/net_test.h"
 #include "pqcoap/sign_endpoint.h"
+
+/* The address family of servers, clients and raw sockets: AF_INET (127.0.0.1) or AF_INET6
+ * (::1). */
+static int sign_net_family = AF_INET;
 
 /* Number of times a handler ran (the server thread writes, the test thread reads). */
 static atomic_int handler_runs;
@@ -106,7 +112,7 @@ static pqcoap_err spy_check_request(void *ctx, void *state, const pqcoap_exchang
 }
 
 /** Creates the layer (identity `id`, trust store `store`, settings `cfg` or NULL), a server
- *  on 127.0.0.1 with the echo handler for every method on "echo", GET "big" and GET
+ *  on the loopback address of sign_net_family with the echo handler for every method on "echo", GET "big" and GET
  *  "later" (deferred), and starts it. With `spy` set, spy_check_request records accepted seqs in spied_seq (one
  *  spied server at a time). */
 static inline int sign_server_start_spy(sign_server *s, const pqcoap_identity *id,
@@ -123,7 +129,7 @@ static inline int sign_server_start_spy(sign_server *s, const pqcoap_identity *i
         spied_layer = pqcoap_sign_server_layer(s->layer);
         s->used.check_request = spy_check_request;
     }
-    if (!test_server_new(&s->ts, "127.0.0.1", &s->used, 0)) {
+    if (!test_server_new(&s->ts, loopback_bind(sign_net_family), &s->used, 0)) {
         pqcoap_sign_server_free(s->layer);
         return 0;
     }
@@ -162,8 +168,8 @@ static inline pqcoap_err trust(const pqcoap_store *store, const char *name,
     return err == PQCOAP_OK ? pqcoap_store_peer_add(store, &peer) : err;
 }
 
-/** Opens a signing client for coap://127.0.0.1:port/path with blocks of block_size bytes
- *  (0 = default). */
+/** Opens a signing client for coap://127.0.0.1:port/path (or [::1]) with blocks of
+ *  block_size bytes (0 = default). */
 static inline pqcoap_sign_client *sign_client_blocks(uint16_t port, const char *path,
                                                      const pqcoap_identity *id,
                                                      const pqcoap_store *store, int version,
@@ -176,13 +182,13 @@ static inline pqcoap_sign_client *sign_client_blocks(uint16_t port, const char *
     cfg.net.timeout_ms = 5000;
     if (block_size)
         cfg.net.block_size = block_size;
-    snprintf(uri, sizeof uri, "coap://127.0.0.1:%u/%s", port, path);
+    snprintf(uri, sizeof uri, "coap://%s:%u/%s", loopback_uri_host(sign_net_family), port, path);
     if (pqcoap_sign_client_open(uri, id, store, &cfg, &c, msg, sizeof msg) != PQCOAP_OK)
         fprintf(stderr, "sign client %s: %s\n", uri, msg);
     return c;
 }
 
-/** Opens a signing client for coap://127.0.0.1:port/path. */
+/** Opens a signing client for coap://127.0.0.1:port/path (or [::1]). */
 static inline pqcoap_sign_client *sign_client(uint16_t port, const char *path,
                                               const pqcoap_identity *id,
                                               const pqcoap_store *store, int version)
@@ -249,17 +255,13 @@ static inline size_t coap_encode(uint16_t mid, const pqcoap_msg *m, uint8_t *out
     return n;
 }
 
-/** A UDP socket on 127.0.0.1 (ephemeral port) with a 5 s receive timeout; -1 on failure. */
+/** A UDP socket on 127.0.0.1 or ::1 (ephemeral port) with a 5 s receive timeout; -1 on
+ *  failure. */
 static inline int raw_socket(void)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a;
+    int fd = loopback_socket(sign_net_family, NULL);
     struct timeval tv = {5, 0};
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
         if (fd >= 0)
             close(fd);
         return -1;
@@ -274,12 +276,9 @@ static inline int raw_exchange_answer(int fd, uint16_t port, const uint8_t *dgra
                                       uint16_t mid, char *diag, size_t cap, uint8_t *answer,
                                       size_t *answer_len)
 {
-    struct sockaddr_in to;
-    memset(&to, 0, sizeof to);
-    to.sin_family = AF_INET;
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    to.sin_port = htons(port);
-    if (sendto(fd, dgram, len, 0, (struct sockaddr *)&to, sizeof to) != (ssize_t)len)
+    struct sockaddr_storage to;
+    socklen_t tl = loopback_addr(sign_net_family, port, &to);
+    if (sendto(fd, dgram, len, 0, (struct sockaddr *)&to, tl) != (ssize_t)len)
         return -1;
     for (int tries = 0; tries < 8; tries++) {
         uint8_t in[RAW_ANSWER_MAX];
@@ -307,7 +306,7 @@ static inline int raw_exchange_answer(int fd, uint16_t port, const uint8_t *dgra
     return -1;
 }
 
-/** Sends dgram[0..len) to 127.0.0.1:port and returns the code of the answer with message ID
+/** Sends dgram[0..len) to 127.0.0.1:port (or [::1]) and returns the code of the answer with message ID
  *  `mid` (or -1 when none came). For an answer without options (an unsigned refusal) its
  *  payload goes to diag[0..cap) NUL-terminated, else diag is ""; diag may be NULL. Other
  *  datagrams are skipped. */
