@@ -90,18 +90,24 @@ static pqcoap_err unsigned_error(uint8_t code)
 }
 
 /* Records "server rejected the request: 4.01 <diagnostic>", or for an answer the server
- * would have signed "unsigned 4.04 answer not accepted: <diagnostic>" (printable
- * characters only). */
+ * would have signed "4.04 answer not signed by the pinned server key: <diagnostic>"
+ * (printable characters only; the payload of a 2.xx answer is a body, not shown). */
 static void note_unsigned(pqcoap_sign_client *c, const pqcoap_msg *wire, pqcoap_err err)
 {
     int n = err == PQCOAP_ERR_UNAUTHENTICATED
-                ? snprintf(c->err, sizeof c->err, "unsigned %u.%02u answer not accepted (a "
-                           "Mode A server signs all but its refusals): ", wire->code >> 5,
-                           wire->code & 31)
+                ? snprintf(c->err, sizeof c->err, "%u.%02u answer not signed by the pinned "
+                           "server key (a Mode A server signs all but its refusals)",
+                           wire->code >> 5, wire->code & 31)
                 : snprintf(c->err, sizeof c->err, "server rejected the request: %u.%02u ",
                            wire->code >> 5, wire->code & 31);
     size_t at = (size_t)n;
-    for (size_t i = 0; i < wire->payload_len && at + 1 < sizeof c->err; i++) {
+    if (err == PQCOAP_ERR_UNAUTHENTICATED && (wire->code >> 5) >= 4 && wire->payload_len &&
+        at + 2 < sizeof c->err) {
+        c->err[at++] = ':';
+        c->err[at++] = ' ';
+    }
+    for (size_t i = 0; (wire->code >> 5) >= 4 && i < wire->payload_len &&
+                       at + 1 < sizeof c->err; i++) {
         uint8_t ch = wire->payload[i];
         c->err[at++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
     }

@@ -105,12 +105,15 @@ static void check_lost_response(int family, pqcoap_session_server *ss)
     fi_counts counts;
     memset(&counts, 0, sizeof counts);
     CHECK(fi_one(post, c, run, 0, &counts)); /* the handshake and a first request */
+    /* The retransmission is a duplicate the server answers itself with the response it
+     * kept (RFC 7252 section 4.5, dedup.c): the session layer never sees it, and the
+     * handler ran once. */
     uint64_t before = stats_of(ss).retransmissions;
     udp_proxy_drop_next_reply(proxy);
     CHECK(fi_one(post, c, run, 1, &counts));
-    CHECK_EQ_INT(stats_of(ss).retransmissions, before + 1);
+    CHECK_EQ_INT(stats_of(ss).retransmissions, before);
     CHECK(fi_one(post, c, run, 2, &counts));
-    CHECK_EQ_INT(stats_of(ss).retransmissions, before + 1);
+    CHECK_EQ_INT(stats_of(ss).retransmissions, before);
     for (unsigned i = 0; i < 3; i++)
         CHECK_EQ_INT(atomic_load(&fi_handled[run][i]), 1);
     close_client(c);
