@@ -25,8 +25,8 @@ static void make_request(request *r, uint64_t seq)
     r->opts[0] = (pqcoap_opt){PQCOAP_OPT_URI_PATH, (const uint8_t *)"valve", 5};
     pqcoap_msg m = {PQCOAP_POST, NULL, 0, r->opts, 1, (const uint8_t *)"open", 4};
     CHECK_EQ_INT(pqcoap_signer_from_identity(&signer, &alice, NULL), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_sign_v2(&signer, seq, &m, NULL, r->opt_value, r->payload,
-                                sizeof r->payload, &len), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_sign_v2(&signer, seq, &m, server_id.pub.kid, NULL, r->opt_value,
+                                r->payload, sizeof r->payload, &len), PQCOAP_OK);
     r->opts[1] = (pqcoap_opt){PQCOAP_OPT_PQ_SIG, r->opt_value, sizeof r->opt_value};
     r->msg = m;
     r->msg.n_opts = 2;
