@@ -19,15 +19,16 @@ start=$(date +%s)
 
 die() { echo "mutate: $*" >&2; exit 2; }
 
-# ---- the list: [name], file:, sed: (one or more), tests:, breaks: ----------------------------
-names=() files=() seds=() tests=()
+# ---- the list: [name], file:, sed: (one or more), tests:, build: (optional), breaks: ---------
+names=() files=() seds=() tests=() targets=()
 while IFS= read -r line || [ -n "$line" ]; do
   case "$line" in
     '#'* | '') ;;
-    '['*']') names+=("${line:1:${#line}-2}"); files+=(""); seds+=(""); tests+=("") ;;
+    '['*']') names+=("${line:1:${#line}-2}"); files+=(""); seds+=(""); tests+=(""); targets+=("") ;;
     'file: '*) files[-1]="${line#file: }" ;;
     'sed: '*) seds[-1]+="${line#sed: }"$'\n' ;;
     'tests: '*) tests[-1]="${line#tests: }" ;;
+    'build: '*) targets[-1]="${line#build: }" ;;
     'breaks: '*) ;;
     *) die "$list: unreadable line: $line" ;;
   esac
@@ -35,6 +36,9 @@ done < "$list"
 for i in "${!names[@]}"; do
   [ -n "${files[i]}" ] && [ -n "${seds[i]}" ] && [ -n "${tests[i]}" ] ||
     die "mutant ${names[i]} needs file:, sed: and tests:"
+  # what to build: the C test programs named in tests: (each its own target), unless build:
+  # names the targets (a shell test needs the CLI it runs)
+  [ -n "${targets[i]}" ] || targets[i]=${tests[i]}
 done
 
 picked=()
@@ -85,11 +89,13 @@ cmake -S "$tree" -B "$bld" -DCMAKE_BUILD_TYPE=Release -DPQCOAP_SANITIZE=OFF -DPQ
 # Every test named must exist; the unmutated tree must pass them all.
 all_tests=$(ctest --test-dir "$bld" -N | sed -nE 's/^ *Test +#[0-9]+: //p')
 needed=$(for i in "${picked[@]}"; do echo "${tests[i]}"; done | tr ' ' '\n' | sort -u | tr '\n' ' ')
+build_all=$(for i in "${picked[@]}"; do echo "${targets[i]}"; done | tr ' ' '\n' | sort -u |
+            tr '\n' ' ')
 for t in $needed; do
   grep -qx "$t" <<< "$all_tests" || die "no ctest test named $t"
 done
 echo "mutate: building the unmutated tree in $bld"
-cmake --build "$bld" -j "$jobs" --target $needed > "$logs/baseline.build.log" 2>&1 ||
+cmake --build "$bld" -j "$jobs" --target $build_all > "$logs/baseline.build.log" 2>&1 ||
   die "the unmutated tree does not build, see $logs/baseline.build.log"
 failed=$(run_tests "$needed" "$logs/baseline.test.log")
 [ -z "$failed" ] || die "without mutants these tests fail already: $failed (see $logs/baseline.test.log)"
@@ -119,7 +125,7 @@ for i in "${picked[@]}"; do
     echo "$name: NOT APPLIED (a rule no longer changes $file: $expr)"
     unapplied=$((unapplied + 1)); restore; continue
   fi
-  if ! cmake --build "$bld" -j "$jobs" --target ${tests[i]} > "$logs/$name.build.log" 2>&1; then
+  if ! cmake --build "$bld" -j "$jobs" --target ${targets[i]} > "$logs/$name.build.log" 2>&1; then
     echo "$name: NOT BUILT (see $logs/$name.build.log)"
     unbuilt=$((unbuilt + 1)); restore; continue
   fi

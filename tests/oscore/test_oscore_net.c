@@ -231,20 +231,29 @@ static int raw_exchange_fd(int fd, const test_server *ts, const uint8_t *d, size
     }
 }
 
+#define ECHO_LEN 8 /* the server's Echo values */
+
 /* A CON datagram of the GET sensors/temp request, with an inner Block1 option of value
- * `block1` when it is not -1, protected with ctx and ssn, MID mid; its binding in *bind. */
+ * `block1` when it is not -1 and an inner Echo option of value echo[0..ECHO_LEN) when echo
+ * is not NULL, protected with ctx and ssn, MID mid; its binding in *bind. */
 static size_t protected_req(const pqcoap_oscore_ctx *ctx, uint64_t ssn, uint16_t mid,
-                            int block1, uint8_t *out, size_t cap, pqcoap_oscore_binding *bind)
+                            int block1, const uint8_t *echo, uint8_t *out, size_t cap,
+                            pqcoap_oscore_binding *bind)
 {
     static const uint8_t token[2] = {0x51, 0x52};
     uint8_t bv = (uint8_t)block1;
-    const pqcoap_opt opts[] = {{PQCOAP_OPT_URI_PATH, (const uint8_t *)"sensors", 7},
-                               {PQCOAP_OPT_URI_PATH, (const uint8_t *)"temp", 4},
-                               {PQCOAP_OPT_BLOCK1, &bv, bv != 0}};
-    const pqcoap_opt big[] = {{PQCOAP_OPT_URI_PATH, (const uint8_t *)"big", 3}};
-    const pqcoap_msg m = block1 == -2 ? (pqcoap_msg){PQCOAP_GET, token, 2, big, 1, NULL, 0}
-                                      : (pqcoap_msg){PQCOAP_GET, token, 2, opts,
-                                                     block1 == -1 ? 2 : 3, NULL, 0};
+    pqcoap_opt opts[4] = {{PQCOAP_OPT_URI_PATH, (const uint8_t *)"sensors", 7},
+                          {PQCOAP_OPT_URI_PATH, (const uint8_t *)"temp", 4}};
+    size_t n_opts = 2;
+    if (block1 == -2) { /* GET big */
+        opts[0] = (pqcoap_opt){PQCOAP_OPT_URI_PATH, (const uint8_t *)"big", 3};
+        n_opts = 1;
+    }
+    if (block1 >= 0)
+        opts[n_opts++] = (pqcoap_opt){PQCOAP_OPT_BLOCK1, &bv, bv != 0};
+    if (echo != NULL)
+        opts[n_opts++] = (pqcoap_opt){PQCOAP_OPT_ECHO, echo, ECHO_LEN};
+    const pqcoap_msg m = {PQCOAP_GET, token, 2, opts, n_opts, NULL, 0};
     pqcoap_opt o[8];
     uint8_t buf[256];
     const pqcoap_oscore_out room = {o, 8, buf, sizeof buf};
@@ -259,7 +268,19 @@ static size_t protected_get(const pqcoap_oscore_ctx *ctx, uint64_t ssn, uint16_t
                             uint8_t *out, size_t cap)
 {
     pqcoap_oscore_binding b;
-    return protected_req(ctx, ssn, mid, -1, out, cap, &b);
+    return protected_req(ctx, ssn, mid, -1, NULL, out, cap, &b);
+}
+
+/* Opens the protected answer `ans` to the request of binding `bind` into *dec (borrowing
+ * room); 1 on success. */
+static int open_answer(const pqcoap_oscore_ctx *ctx, const pqcoap_oscore_binding *bind,
+                       const wire_msg *ans, const pqcoap_oscore_out *room, pqcoap_msg *dec)
+{
+    pqcoap_oscore_option opt;
+    const pqcoap_opt *o = pqcoap_msg_find_opt(&ans->msg, PQCOAP_OPT_OSCORE);
+    return o != NULL && pqcoap_oscore_option_parse(o->value, o->len, &opt) == PQCOAP_OK &&
+           pqcoap_oscore_unprotect_response(ctx, bind, &ans->msg, &opt, room, dec) ==
+               PQCOAP_OK;
 }
 
 static void set_mid(uint8_t *d, uint16_t mid)
@@ -330,24 +351,20 @@ static void test_raw(const test_server *ts, uint8_t *captured, size_t *captured_
     pqcoap_oscore_binding bind;
     for (int more = 0; more <= 1; more++) {
         n = protected_req(&ctx, 100010 + (uint64_t)more, (uint16_t)(0x1005 + more),
-                          more ? 0x0e : 0x06, d, sizeof d, &bind);
+                          more ? 0x0e : 0x06, NULL, d, sizeof d, &bind);
         CHECK(raw_exchange(ts, d, n, buf, sizeof buf, &ans));
-        pqcoap_oscore_option opt;
-        const pqcoap_opt *o = pqcoap_msg_find_opt(&ans.msg, PQCOAP_OPT_OSCORE);
-        CHECK(o != NULL && pqcoap_oscore_option_parse(o->value, o->len, &opt) == PQCOAP_OK);
         pqcoap_opt dopts[8];
         uint8_t dbuf[256];
         const pqcoap_oscore_out room = {dopts, 8, dbuf, sizeof dbuf};
         pqcoap_msg dec;
-        CHECK_EQ_INT(pqcoap_oscore_unprotect_response(&ctx, &bind, &ans.msg, &opt, &room, &dec),
-                     PQCOAP_OK);
+        CHECK(open_answer(&ctx, &bind, &ans, &room, &dec));
         CHECK_EQ_INT(dec.code, more ? PQCOAP_CODE(4, 2) : PQCOAP_CODE(2, 5));
         CHECK_EQ_INT(handled, before + 2);
     }
     /* Outer block-wise: a later block of a protected response is asked for with the
      * protected request again, without payload, and an outer Block2; only the address the
      * request came from gets it, anyone else's copy is a replay. */
-    n = protected_req(&ctx, 100020, 0x1010, -2, d, sizeof d, &bind);
+    n = protected_req(&ctx, 100020, 0x1010, -2, NULL, d, sizeof d, &bind);
     CHECK(raw_exchange(ts, d, n, buf, sizeof buf, &ans));
     CHECK_EQ_INT(ans.msg.code, PQCOAP_CODE(2, 4));
     CHECK_EQ_INT(ans.msg.payload_len, 1024);
@@ -382,8 +399,32 @@ static void test_raw(const test_server *ts, uint8_t *captured, size_t *captured_
     pqcoap_oscore_wipe(&other);
 }
 
+/* Sends a GET protected with ctx and ssn (carrying Echo `echo` unless NULL) under MID mid;
+ * 1 if the answer is the server's protected 4.01 with an Echo value, copied to got_echo. */
+static int echo_challenge(const test_server *ts, const pqcoap_oscore_ctx *ctx, uint64_t ssn,
+                          uint16_t mid, const uint8_t *echo, uint8_t got_echo[ECHO_LEN])
+{
+    uint8_t d[512], buf[1500], dbuf[256];
+    pqcoap_opt dopts[8];
+    const pqcoap_oscore_out room = {dopts, 8, dbuf, sizeof dbuf};
+    pqcoap_oscore_binding bind;
+    wire_msg ans;
+    pqcoap_msg dec;
+    size_t n = protected_req(ctx, ssn, mid, -1, echo, d, sizeof d, &bind);
+    if (n == 0 || !raw_exchange(ts, d, n, buf, sizeof buf, &ans) ||
+        !open_answer(ctx, &bind, &ans, &room, &dec) || dec.code != PQCOAP_CODE(4, 1))
+        return 0;
+    const pqcoap_opt *o = pqcoap_msg_find_opt(&dec, PQCOAP_OPT_ECHO);
+    if (o == NULL || o->len != ECHO_LEN)
+        return 0;
+    memcpy(got_echo, o->value, ECHO_LEN);
+    return 1;
+}
+
 /* After a restart the server has no replay window: a request captured before it gets a
- * protected 4.01 with Echo and does not run; the client recovers transparently. */
+ * protected 4.01 with Echo and does not run, and so does a request whose Echo is not the
+ * value the server sent (a request captured with the Echo of an earlier start); the client
+ * recovers transparently. */
 static void test_restart(test_server *ts, const pqcoap_store *sstore,
                          const pqcoap_store *cstore, const uint8_t *captured, size_t n)
 {
@@ -400,11 +441,19 @@ static void test_restart(test_server *ts, const pqcoap_store *sstore,
     CHECK(o != NULL && pqcoap_oscore_option_parse(o->value, o->len, &opt) == PQCOAP_OK &&
           opt.piv_len > 0); /* its own Partial IV, never the request's nonce */
     CHECK_EQ_INT(handled, before);
-    /* The real client has moved on past the captured request's SSN, as a client does. */
+    /* A request returning another Echo value than the server's is challenged again. */
     pqcoap_oscore_ctx ctx;
+    uint8_t echo[ECHO_LEN], again[ECHO_LEN];
+    client_ctx(&ctx, client_conf);
+    CHECK(echo_challenge(ts, &ctx, 100030, 0x2003, NULL, echo));
+    echo[ECHO_LEN - 1] ^= 1;
+    CHECK(echo_challenge(ts, &ctx, 100031, 0x2004, echo, again));
+    echo[ECHO_LEN - 1] ^= 1;
+    CHECK_MEM(again, echo, ECHO_LEN);
+    CHECK_EQ_INT(handled, before);
+    /* The real client has moved on past the captured request's SSN, as a client does. */
     char name[PQCOAP_OSCORE_SSN_NAME_LEN];
     uint64_t first;
-    client_ctx(&ctx, client_conf);
     CHECK_EQ_INT(pqcoap_oscore_ssn_name(&ctx, name), PQCOAP_OK);
     CHECK_EQ_INT(pqcoap_store_seq_reserve(cstore, name, 200000, &first), PQCOAP_OK);
     pqcoap_oscore_wipe(&ctx);

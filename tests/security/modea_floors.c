@@ -92,17 +92,6 @@ static pqcoap_err mode_b_handshake(const pqcoap_store *mstore)
     return err;
 }
 
-/* Removes the store file `path` and its WAL files. */
-static void remove_db(const char *path)
-{
-    char side[128];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(side, sizeof side, "%s%s", path, suffix[i]);
-        remove(side);
-    }
-}
-
 /* A store file of schema version 1 (Mode A floors as "sign:" || hex(kid) rows in the Mode
  * B floors table), opened by this library: dev's floor is Mode A's, the other rows stay. */
 static void test_migration(void)

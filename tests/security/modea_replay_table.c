@@ -36,19 +36,6 @@ static pqcoap_err peer_post(uint16_t port, int i)
     return err;
 }
 
-static int start(sign_server *srv, pqcoap_store *st, size_t max_peers)
-{
-    pqcoap_sign_server_config cfg = PQCOAP_SIGN_SERVER_CONFIG_INIT;
-    cfg.max_peers = max_peers;
-    return pqcoap_store_open_sqlite(db, st) == PQCOAP_OK && sign_server_start(srv, &gw, st, &cfg);
-}
-
-static void stop(sign_server *srv, pqcoap_store *st)
-{
-    sign_server_stop(srv);
-    pqcoap_store_close(st);
-}
-
 int main(void)
 {
     CHECK_EQ_INT(pqcoap_identity_generate("falcon-512", NULL, &gw), PQCOAP_OK);
@@ -70,14 +57,14 @@ int main(void)
 
     /* Every peer has been served once: each has a persisted floor. */
     sign_server srv;
-    CHECK(start(&srv, &st, 256));
+    CHECK(sign_server_start_db(&srv, &gw, db, &st, 256));
     for (int i = 0; i < NPEERS; i++)
         CHECK_EQ_INT(peer_post(sign_server_port(&srv), i), PQCOAP_OK);
-    stop(&srv, &st);
+    sign_server_stop_db(&srv, &st);
 
     /* Restarted with room for 4 windows. Forged datagrams naming peers 0..3 (fresh seqs,
      * broken signatures): 4.01 each, and no slot is taken. */
-    CHECK(start(&srv, &st, 4));
+    CHECK(sign_server_start_db(&srv, &gw, db, &st, 4));
     uint16_t port = sign_server_port(&srv);
     int fd = raw_socket();
     CHECK(fd >= 0);
@@ -119,19 +106,14 @@ int main(void)
     CHECK_EQ_INT(atomic_load(&handler_runs), runs + 1);
 
     close(fd);
-    stop(&srv, &st);
+    sign_server_stop_db(&srv, &st);
     for (int i = 0; i < NPEERS; i++) {
         pqcoap_store_close(&cstore[i]);
         pqcoap_identity_wipe(&peer[i]);
     }
     pqcoap_identity_wipe(&gw);
     pqcoap_identity_wipe(&late);
-    char side[128];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(side, sizeof side, "%s%s", db, suffix[i]);
-        remove(side);
-    }
+    remove_db(db);
     rmdir(dir);
     return check_done();
 }

@@ -4,6 +4,7 @@
  * attacker, is a security failure at the client (PQCOAP_ERR_UNAUTHENTICATED), not an
  * answer; the unsigned refusals keep their errors. A raw UDP socket plays the server. */
 #include "modea_util.h"
+#include "unprotected.h"
 
 static pqcoap_identity gw, gw_v1, dev, dev_v1;
 
@@ -11,37 +12,7 @@ static pqcoap_identity gw, gw_v1, dev, dev_v1;
  * piggybacked `code` and diagnostic payload, and returns the request's result. */
 static pqcoap_err answer_unsigned(pqcoap_sign_client *c, int fake, uint8_t code)
 {
-    pqcoap_client *net = pqcoap_sign_client_net(c);
-    pqcoap_req req = PQCOAP_REQ_INIT;
-    uint32_t id;
-    CHECK_EQ_INT(pqcoap_client_send(net, &req, NULL, &id), PQCOAP_OK);
-    uint8_t d[RAW_ANSWER_MAX];
-    struct sockaddr_in from;
-    socklen_t from_len = sizeof from;
-    pqcoap_completion done;
-    int finished = 0;
-    for (int polls = 0; polls < 100; polls++) { /* the client sends in its poll */
-        ssize_t n = recvfrom(fake, d, sizeof d, MSG_DONTWAIT, (struct sockaddr *)&from,
-                             &from_len);
-        if (n >= 4) {
-            static const char diag[] = "no such thing";
-            size_t tkl = d[0] & 15u, len = 4 + tkl;
-            d[0] = (uint8_t)(0x60 | tkl); /* ACK, same message ID and token */
-            d[1] = code;
-            d[len++] = 0xff;
-            memcpy(d + len, diag, sizeof diag - 1);
-            len += sizeof diag - 1;
-            CHECK(sendto(fake, d, len, 0, (struct sockaddr *)&from, from_len) == (ssize_t)len);
-        }
-        CHECK_EQ_INT(pqcoap_client_poll(net, 50, &done, &finished), PQCOAP_OK);
-        if (finished)
-            break;
-    }
-    CHECK(finished);
-    if (!finished)
-        return PQCOAP_ERR_TIMEOUT;
-    pqcoap_reply_free(&done.reply);
-    return done.err;
+    return answer_unprotected(pqcoap_sign_client_net(c), fake, code);
 }
 
 /* A Mode A client of `version` for the fake server, pinning `server`. */

@@ -53,6 +53,34 @@ static inline size_t signed_post(const pqcoap_identity *id, const uint8_t *to, u
     return coap_encode(mid, &m, out, cap);
 }
 
+/** Opens the SQLite store file `db` into *st and starts a Mode A server of `gw` on it with
+ *  room for `max_peers` replay windows; 1 on success. */
+static inline int sign_server_start_db(sign_server *srv, const pqcoap_identity *gw,
+                                       const char *db, pqcoap_store *st, size_t max_peers)
+{
+    pqcoap_sign_server_config cfg = PQCOAP_SIGN_SERVER_CONFIG_INIT;
+    cfg.max_peers = max_peers;
+    return pqcoap_store_open_sqlite(db, st) == PQCOAP_OK && sign_server_start(srv, gw, st, &cfg);
+}
+
+/** Stops a server of sign_server_start_db and closes its store. */
+static inline void sign_server_stop_db(sign_server *srv, pqcoap_store *st)
+{
+    sign_server_stop(srv);
+    pqcoap_store_close(st);
+}
+
+/** Removes the SQLite store file `db` and its -wal and -shm files. */
+static inline void remove_db(const char *db)
+{
+    char side[128];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(side, sizeof side, "%s%s", db, suffix[i]);
+        remove(side);
+    }
+}
+
 /** The CoAP message ID of datagram d. */
 static inline uint16_t dgram_mid(const uint8_t *d)
 {

@@ -32,8 +32,8 @@ static size_t put_u64(uint8_t *p, uint64_t v)
     return 8;
 }
 
-/* label || u8 code || opts(msg) || kid || u64 seq, then for a request || recipient_kid, for
- * a response || request_kid || u64 request_seq; the message follows as its own piece. */
+/* label || u8 code || opts(msg) || kid || u64 seq || (recipient_kid, or request_kid ||
+ * u64 request_seq); the message follows as its own piece. */
 static size_t spec_input(const char *label, uint8_t code, const uint8_t kid[8], uint64_t seq,
                          const uint8_t recipient[8], const pqcoap_sig_req *req, uint8_t *out)
 {
@@ -62,10 +62,11 @@ static size_t spec_input(const char *label, uint8_t code, const uint8_t kid[8], 
     return n;
 }
 
-/* Signs MESSAGE as `who` (a request if req is NULL) and verifies the signature from the
- * payload `message || signature || u16 len` over the hand-built input. */
+/* Signs MESSAGE as `who` (a request for `recipient` if req is NULL, else a response to req)
+ * and verifies the signature from the payload `message || signature || u16 len` over the
+ * hand-built input. */
 static void check_input(const pqcoap_identity *who, uint8_t code, uint64_t seq,
-                        const pqcoap_sig_req *req)
+                        const uint8_t *recipient, const pqcoap_sig_req *req)
 {
     pqcoap_signer signer;
     uint8_t opt[PQCOAP_SIG_OPT_LEN], payload[sizeof MESSAGE + PQCOAP_SIGN_OVERHEAD_MAX];
@@ -73,9 +74,8 @@ static void check_input(const pqcoap_identity *who, uint8_t code, uint64_t seq,
     size_t len = 0;
     pqcoap_msg m = {code, NULL, 0, OPTS, 3, MESSAGE, sizeof MESSAGE - 1};
     CHECK_EQ_INT(pqcoap_signer_from_identity(&signer, who, NULL), PQCOAP_OK);
-    const uint8_t *recipient = req ? NULL : (who == &alice ? bob.pub.kid : alice.pub.kid);
-    CHECK_EQ_INT(pqcoap_sign_v2(&signer, seq, &m, recipient, req, opt, payload, sizeof payload,
-                                &len), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_sign_v2(&signer, seq, &m, recipient, req, opt, payload, sizeof payload, &len),
+                 PQCOAP_OK);
     size_t sig_len = (size_t)payload[len - 2] << 8 | payload[len - 1];
     CHECK_EQ_INT(len, sizeof MESSAGE - 1 + sig_len + 2);
     CHECK_MEM(payload, MESSAGE, sizeof MESSAGE - 1);
@@ -97,10 +97,10 @@ int main(void)
 {
     CHECK_EQ_INT(pqcoap_identity_generate("falcon-512", NULL, &alice), PQCOAP_OK);
     CHECK_EQ_INT(pqcoap_identity_generate("falcon-512", NULL, &bob), PQCOAP_OK);
-    check_input(&alice, PQCOAP_POST, 0x0102030405060708u, NULL);
+    check_input(&alice, PQCOAP_POST, 0x0102030405060708u, bob.pub.kid, NULL);
     pqcoap_sig_req req = {{0}, 0x1112131415161718u};
     memcpy(req.kid, alice.pub.kid, 8);
-    check_input(&bob, PQCOAP_CODE(2, 5), 7, &req);
+    check_input(&bob, PQCOAP_CODE(2, 5), 7, NULL, &req);
     pqcoap_identity_wipe(&alice);
     pqcoap_identity_wipe(&bob);
     return check_done();
