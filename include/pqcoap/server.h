@@ -52,13 +52,17 @@ typedef struct pqcoap_server_config {
                                       times), a NON one nothing. Over the limit the least
                                       recently used is forgotten. Each keeps one response
                                       datagram (a block-wise one's first block); default 256 */
+    unsigned max_observers;     /**< observations (RFC 7641) kept, all paths together; a
+                                     registration over it or over its path's limit
+                                     (pqcoap_server_observable) is answered as a plain GET,
+                                     without Observe (section 4.1); default 64 */
 } pqcoap_server_config;
 
 /** Default server settings (see the field comments). A block-wise request whose Size1 or
  *  whose blocks so far exceed max_body gets 4.13 with Size1 at once; the bodies being
  *  received take at most max_transfers * max_body bytes (plus the layer's overhead each). */
 #define PQCOAP_SERVER_CONFIG_INIT {"0.0.0.0", 5683, 65536, 0, NULL, 1000, 60, 64, 4, 60, 0, \
-                                   256}
+                                   256, 64}
 
 typedef struct pqcoap_server pqcoap_server;
 
@@ -105,6 +109,28 @@ pqcoap_err pqcoap_server_handle(pqcoap_server *srv, const char *path, uint8_t me
  *  again replaces it. Call before running or from the I/O thread. Returns PQCOAP_OK,
  *  PQCOAP_ERR_ARG on NULL. */
 pqcoap_err pqcoap_server_handle_default(pqcoap_server *srv, pqcoap_handler_fn fn, void *arg);
+
+/** Makes `path` observable (RFC 7641): a GET or FETCH with Observe 0 that its handler answers
+ *  with 2.xx registers the client, which then gets a notification, the handler's answer to
+ *  the registering request made again, each time pqcoap_server_notify(srv, path) is called.
+ *  Notifications are CON. An observation ends when the client deregisters (Observe 1, same
+ *  token), answers a notification with RST or leaves one unacknowledged, when the handler
+ *  answers other than 2.xx, or when the server is freed. At most `max_observers`
+ *  observations of this path (0 = 16) and cfg.max_observers in total: a registration over
+ *  either is answered without Observe. The path still needs a GET (or FETCH) handler from
+ *  pqcoap_server_handle; that handler must answer at once (pqcoap_server_defer fails with
+ *  PQCOAP_ERR_STATE while it makes a notification, and a deferred registration is answered
+ *  without Observe). With a security layer registrations are answered without Observe.
+ *  Call again to change the limit. Call before running or from the I/O thread. Returns
+ *  PQCOAP_OK, PQCOAP_ERR_ARG (NULL, path over 255 bytes), PQCOAP_ERR_NOMEM. */
+pqcoap_err pqcoap_server_observable(pqcoap_server *srv, const char *path,
+                                    unsigned max_observers);
+
+/** Sends a notification to every observer of `path` (see pqcoap_server_observable): the
+ *  I/O thread runs the handler once per observer during its next step. Callable from any
+ *  thread; a path that is not observable, or has no observers, is ignored. Returns
+ *  PQCOAP_OK, PQCOAP_ERR_ARG (NULL, path over 255 bytes), PQCOAP_ERR_NOMEM, PQCOAP_ERR_IO. */
+pqcoap_err pqcoap_server_notify(pqcoap_server *srv, const char *path);
 
 /** Inside a handler: defers the response. Sets *ticket (never 0); the handler returns
  *  PQCOAP_OK and later someone calls pqcoap_server_complete(srv, *ticket, ...) exactly once.

@@ -7,6 +7,7 @@
 #include "pqcoap/server.h"
 #include "net/blockwise_internal.h"
 #include "net/net_internal.h"
+#include "net/observe_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +44,12 @@ typedef struct ticket {
     struct ticket *next;
 } ticket;
 
+/* A path handed over by pqcoap_server_notify. */
+typedef struct notice {
+    struct notice *next;
+    char path[];
+} notice;
+
 /* A completion handed over by pqcoap_server_complete. */
 typedef struct completion {
     uint64_t ticket;
@@ -69,6 +76,8 @@ struct pqcoap_server {
     uint32_t next_etag;
     pthread_mutex_t lock;       /* guards queue */
     completion *queue;
+    notice *notices;            /* guarded by lock */
+    pqcoap_obs_table obs;       /* observations (observe.c) */
     atomic_int stop;
     void *state;                /* layer state of the request being handled */
     pqcoap_net_scratch in;      /* check_request output */
@@ -83,6 +92,7 @@ struct pqcoap_server_req {
     const coap_pdu_t *request;
     int deferred;
     struct ticket *ticket;      /* set by pqcoap_server_defer */
+    int notification;           /* the handler makes a notification (RFC 7641) */
 };
 
 /* ---- responses ---------------------------------------------------------------------- */
@@ -421,6 +431,26 @@ static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session
         pqcoap_bw_done(&srv->bw, t, pqcoap_net_now_ms());
 }
 
+/* A notification (RFC 7641 section 4.2): the handler answers the registering request again,
+ * which libcoap kept; the response goes as libcoap prepared it (CON, Observe, token). */
+static void serve_notification(pqcoap_server *srv, coap_resource_t *resource,
+                               coap_session_t *session, const coap_pdu_t *request,
+                               const coap_string_t *query, coap_pdu_t *response)
+{
+    pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
+    pqcoap_msg req;
+    pqcoap_exchange x;
+    pqcoap_net_exchange(&x, coap_session_get_addr_remote(session), request);
+    if (pqcoap_net_view(request, opts, PQCOAP_NET_MAX_OPTS, &req) != PQCOAP_OK) {
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+        return;
+    }
+    pqcoap_server_req rq = {srv, &x, session, request, 0, NULL, 1};
+    run_handler(srv, &req, &rq); /* pqcoap_server_defer refuses a notification */
+    pqcoap_msgbuf_remove_opt(&srv->out.b, PQCOAP_OPT_OBSERVE); /* libcoap's is there */
+    protect_and_put(srv, NULL, &x, &srv->out.b, resource, session, request, query, response);
+}
+
 /* The one libcoap request handler: every method, every path. A duplicate (RFC 7252 section
  * 4.5) gets the kept response; any other request goes to the dispatcher, whose response is
  * kept for its duplicates. */
@@ -429,6 +459,16 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
                        coap_pdu_t *response)
 {
     pqcoap_server *srv = coap_resource_get_userdata(resource);
+    /* Observe (observe.c): notifications of plain CoAP only for now */
+    pqcoap_obs_call call = pqcoap_obs_classify(&srv->obs, resource, session, request, response,
+                                               !srv->has_layer);
+    if (call == PQCOAP_OBS_PURGE)
+        return;
+    if (call == PQCOAP_OBS_NOTIFY) {
+        serve_notification(srv, resource, session, request, query, response);
+        pqcoap_obs_served(&srv->obs, session, request, response);
+        return;
+    }
     ticket *pending = ticket_of(srv, session, coap_pdu_get_token(request));
     if (pending) {
         /* a retransmission of a deferred request: still working; its empty ACK may be held
@@ -441,6 +481,7 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     if (pqcoap_net_dedup_answer(&srv->dedup, session, request, response, digest, &known))
         return;
     dispatch(srv, resource, session, request, query, response);
+    pqcoap_obs_served(&srv->obs, session, request, response);
     if (known)
         pqcoap_net_dedup_keep(&srv->dedup, session, request, digest, response);
 }
@@ -475,7 +516,7 @@ static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t 
         pqcoap_msgbuf_view(&srv->in.b, &plain);
         req = &plain;
     }
-    pqcoap_server_req rq = {srv, &x, session, request, 0, NULL};
+    pqcoap_server_req rq = {srv, &x, session, request, 0, NULL, 0};
     if (run_handler(srv, req, &rq)) {
         /* deferred: the state went to the ticket */
         pqcoap_net_answer_later(session, request, response, rq.ticket->ack_due_ms == 0);
@@ -491,7 +532,7 @@ pqcoap_err pqcoap_server_defer(pqcoap_server_req *rq, uint64_t *ticket_out)
 {
     if (!rq || !ticket_out)
         return PQCOAP_ERR_ARG;
-    if (rq->deferred)
+    if (rq->deferred || rq->notification)
         return PQCOAP_ERR_STATE;
     pqcoap_server *srv = rq->srv;
     ticket *t = calloc(1, sizeof(*t));
@@ -571,7 +612,17 @@ static void drain_completions(pqcoap_server *srv)
     pthread_mutex_lock(&srv->lock);
     completion *c = srv->queue, *fifo = NULL;
     srv->queue = NULL;
+    notice *ns = srv->notices;
+    srv->notices = NULL;
     pthread_mutex_unlock(&srv->lock);
+    while (ns) { /* libcoap sends the notifications in its next round */
+        notice *next = ns->next;
+        pqcoap_obs_res *res = pqcoap_obs_find_res(&srv->obs, ns->path);
+        if (res)
+            coap_resource_notify_observers(res->r, NULL);
+        free(ns);
+        ns = next;
+    }
     while (c) { /* the queue is newest first */
         completion *next = c->next;
         c->next = fifo;
@@ -641,6 +692,18 @@ static pqcoap_err parse_addr(const char *addr, uint16_t port, coap_address_t *ou
     return PQCOAP_ERR_ARG;
 }
 
+/* A CON message the peer did not take: for a notification (RFC 7641 section 3.6: RST;
+ * section 4.5: never acknowledged) the observation ends. */
+static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
+                    const coap_nack_reason_t reason, const coap_mid_t mid)
+{
+    (void)mid;
+    pqcoap_server *srv = coap_get_app_data(coap_session_get_context(session));
+    if (srv && sent && (reason == COAP_NACK_RST || reason == COAP_NACK_TOO_MANY_RETRIES) &&
+        COAP_RESPONSE_CLASS(coap_pdu_get_code(sent)) == 2)
+        pqcoap_obs_forget(&srv->obs, session, sent);
+}
+
 /* Registers the dispatcher for every method on `r`. */
 static void dispatch_all(pqcoap_server *srv, coap_resource_t *r)
 {
@@ -681,6 +744,8 @@ static pqcoap_err server_setup(pqcoap_server *srv, char *msg, size_t cap)
     coap_context_set_max_idle_sessions(srv->ctx, srv->cfg.max_peers);
     coap_context_set_session_timeout(srv->ctx, srv->cfg.peer_idle_s);
     pqcoap_net_register_opts(srv->ctx, srv->has_layer ? &srv->layer : NULL);
+    coap_set_app_data(srv->ctx, srv);
+    coap_register_nack_handler(srv->ctx, on_nack);
     coap_endpoint_t *ep = coap_new_endpoint(srv->ctx, &addr, COAP_PROTO_UDP);
     if (!ep || !(srv->port = bound_port(ep))) {
         pqcoap_net_msg(msg, cap, "cannot bind UDP %s port %u", srv->cfg.addr, srv->cfg.port);
@@ -761,6 +826,9 @@ pqcoap_err pqcoap_server_create(const pqcoap_server_config *cfg, pqcoap_server *
         srv->cfg.transfer_timeout_s = defaults.transfer_timeout_s;
     if (!srv->cfg.max_kept_responses)
         srv->cfg.max_kept_responses = defaults.max_kept_responses;
+    if (!srv->cfg.max_observers)
+        srv->cfg.max_observers = defaults.max_observers;
+    srv->obs.max_total = srv->cfg.max_observers;
     if (cfg->layer) {
         srv->layer = *cfg->layer;
         srv->has_layer = 1;
@@ -791,6 +859,12 @@ void pqcoap_server_free(pqcoap_server *srv)
         return;
     while (srv->tickets)
         ticket_free(srv, srv->tickets);
+    pqcoap_obs_clear(&srv->obs); /* releases sessions: before the context goes */
+    while (srv->notices) {
+        notice *n = srv->notices;
+        srv->notices = n->next;
+        free(n);
+    }
     pqcoap_bw_clear(&srv->bw);
     pqcoap_net_dedup_free(&srv->dedup);
     if (srv->ctx)
@@ -856,6 +930,56 @@ pqcoap_err pqcoap_server_handle(pqcoap_server *srv, const char *path, uint8_t me
     }
     r->fn[method] = fn;
     r->arg[method] = arg;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_server_observable(pqcoap_server *srv, const char *path, unsigned max_observers)
+{
+    if (!srv || !path || strlen(path) >= PQCOAP_OBS_PATH_LEN)
+        return PQCOAP_ERR_ARG;
+    pqcoap_obs_res *res = pqcoap_obs_find_res(&srv->obs, path);
+    if (res) {
+        res->max = max_observers ? max_observers : 16;
+        return PQCOAP_OK;
+    }
+    res = calloc(1, sizeof(*res));
+    coap_str_const_t *uri = res ? coap_new_str_const((const uint8_t *)path, strlen(path)) : NULL;
+    /* A libcoap resource of its own: libcoap keeps observers per resource and cannot
+     * observe its "unknown resource"; every method still goes to the one dispatcher. */
+    coap_resource_t *r = uri ? coap_resource_init(uri, COAP_RESOURCE_FLAGS_RELEASE_URI |
+                                                       COAP_RESOURCE_FLAGS_NOTIFY_CON)
+                             : NULL;
+    if (!r) {
+        coap_delete_str_const(uri);
+        free(res);
+        return PQCOAP_ERR_NOMEM;
+    }
+    dispatch_all(srv, r);
+    coap_resource_set_get_observable(r, 1);
+    memcpy(res->path, path, strlen(path) + 1);
+    res->r = r;
+    res->max = max_observers ? max_observers : 16;
+    res->next = srv->obs.res;
+    srv->obs.res = res;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_server_notify(pqcoap_server *srv, const char *path)
+{
+    if (!srv || !path || strlen(path) >= PQCOAP_OBS_PATH_LEN)
+        return PQCOAP_ERR_ARG;
+    size_t len = strlen(path) + 1;
+    notice *n = malloc(sizeof(*n) + len);
+    if (!n)
+        return PQCOAP_ERR_NOMEM;
+    memcpy(n->path, path, len);
+    pthread_mutex_lock(&srv->lock);
+    n->next = srv->notices;
+    srv->notices = n;
+    pthread_mutex_unlock(&srv->lock);
+    uint64_t one = 1;
+    if (write(srv->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        return PQCOAP_ERR_IO;
     return PQCOAP_OK;
 }
 
