@@ -210,6 +210,18 @@ typedef struct pqcoap_resp_cache {
     size_t resp_len;
 } pqcoap_resp_cache;
 
+/** The table of live peer contexts of a responder: the caller's array of entries, each the
+ *  context a handshake made with one peer (its id, the hash of the key it signed with, its
+ *  expiry and the short id the responder chose for it), at most one per peer. Fields are
+ *  private. */
+typedef struct pqcoap_peer_table {
+    pqcoap_session *slots;
+    size_t n_slots;
+    uint64_t next_serial;
+    uint64_t evict_idle_ms;
+    uint32_t pending_id[PQCOAP_HS_PENDING_MAX]; /* ids of handshakes in progress; 0 = free */
+} pqcoap_peer_table;
+
 /** The responder: configuration, identity key, the caller's session table and the RESP
  *  cache. The session table is an array of `n_slots` pqcoap_session owned by the caller;
  *  n_slots is the limit of live sessions (look-ups scan it). A responder, like every
@@ -221,11 +233,8 @@ typedef struct pqcoap_responder {
     pqcoap_responder_cfg cfg;
     char id[PQCOAP_ID_MAX + 1];
     uint8_t sk[PQCOAP_SESSION_SK_MAX];
-    pqcoap_session *slots;
-    size_t n_slots;
-    uint64_t next_serial;
+    pqcoap_peer_table table;
     pqcoap_resp_cache cache[PQCOAP_RESP_CACHE_SLOTS];
-    uint32_t pending_sid[PQCOAP_HS_PENDING_MAX]; /* sids of handshakes in progress; 0 = free */
 } pqcoap_responder;
 
 /** Identifies the request a response answers (filled by pqcoap_responder_unprotect). */

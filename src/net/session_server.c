@@ -159,7 +159,7 @@ static void sweep(pqcoap_session_server *ss, uint64_t now_ms)
 static kept *kept_for(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
                       const pqcoap_exchange *x, uint64_t now_ms)
 {
-    pqcoap_session *s = pqcoap_responder_by_serial(&ss->r, ctx->serial);
+    pqcoap_session *s = pqcoap_peer_table_by_serial(&ss->r.table, ctx->serial);
     if (!s)
         return NULL;
     kept *k = &ss->kept[slot_of(ss, s)];
@@ -175,7 +175,7 @@ static kept *kept_for(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
 static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
                  const pqcoap_exchange *x, const pqcoap_msgbuf *wire, uint64_t now_ms)
 {
-    pqcoap_session *s = pqcoap_responder_by_serial(&ss->r, ctx->serial);
+    pqcoap_session *s = pqcoap_peer_table_by_serial(&ss->r.table, ctx->serial);
     if (!s)
         return;
     kept *k = &ss->kept[slot_of(ss, s)];
@@ -451,7 +451,7 @@ static void revalidate(pqcoap_session_server *ss)
     if (ended) {
         pthread_mutex_lock(&ss->lock);
         for (size_t i = 0; i < ended; i++)
-            pqcoap_session_wipe(pqcoap_responder_by_serial(&ss->r, ss->refs[i].serial));
+            pqcoap_session_wipe(pqcoap_peer_table_by_serial(&ss->r.table, ss->refs[i].serial));
         sweep(ss, pqcoap_net_now_ms()); /* and what was kept for them */
         pthread_mutex_unlock(&ss->lock);
     }

@@ -124,10 +124,7 @@ pqcoap_err fx_handshake(fixture *fx, const pqcoap_identity *who, const char *id,
 
 pqcoap_session *fx_server_session(fixture *fx, uint32_t sid)
 {
-    for (size_t i = 0; i < fx->responder.n_slots; i++)
-        if (fx->slots[i].live && fx->slots[i].sid == sid)
-            return &fx->slots[i];
-    return NULL;
+    return pqcoap_peer_table_by_id(&fx->responder.table, sid);
 }
 
 int fx_session_works(fixture *fx, pqcoap_session *c, uint64_t now_ms)
