@@ -133,6 +133,17 @@ END {
         printf "| framing per handshake message: payload / on the wire | %.1f / %.1f B |\n", v["handshake_payload_framing_bytes"], v["handshake_framing_bytes"] > md
     } else print "Not measured: the Mode B server (session endpoint) is not available in this build.\n" > md
 
+    print "\n### Handshake per suite\n" > md
+    if (has("handshake_cpu_us_falcon512_mlkem768")) {
+        print "The library'"'"'s session client against one session server holding an identity of every suite (PROTOCOL.md \"Algorithms\"); in each suite both sides sign with keys of the suite'"'"'s algorithm. CPU per handshake: the client thread (initiator) and the server process (responder); bytes and datagrams: every datagram of the exchange through the counting relay, both directions.\n" > md
+        print "| suite | initiator CPU us | responder CPU us | total us | bytes on the wire | datagrams |" > md
+        print "|---|---|---|---|---|---|" > md
+        split("falcon512_mlkem768 falcon1024_mlkem1024 mldsa65_mlkem768 mldsa87_mlkem1024", su, " ")
+        for (i = 1; i <= 4; i++)
+            if (has("handshake_cpu_us_" su[i]))
+                printf "| %s | %.0f | %.0f | %.0f | %d | %d |\n", su[i], v["handshake_cpu_us_" su[i] "_initiator"], v["handshake_cpu_us_" su[i] "_responder"], v["handshake_cpu_us_" su[i]], v["handshake_wire_bytes_" su[i]], v["handshake_datagrams_" su[i]] > md
+    } else print "Not measured.\n" > md
+
     print "\n## 3. Throughput\n" > md
     printf "Load generator: raw UDP, one socket, %s CON GET requests in flight, timed phase of %s s after 0.3 s of warm-up, median of the rounds. ", v["window"] ? v["window"] : "32", v["seconds"] ? v["seconds"] : "2" > md
     print "The resource is `time` on every server: libcoap'"'"'s coap-server-notls built-in resource (2.05, Content-Format 0, Max-Age 1, \"Mon DD HH:MM:SS\"), and the same on our server (bench/server.c). Server CPU is the server process'"'"'s share of one core over the run.\n" > md

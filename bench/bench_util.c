@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/buf_internal.h"
+#include "core/session_internal.h"
 
 uint64_t bench_now_ns(void)
 {
@@ -93,10 +94,15 @@ double bench_quantile(double *v, size_t n, double q)
 
 pqcoap_err bench_identity(const char *name, pqcoap_identity *out)
 {
+    return bench_identity_alg(name, "falcon-512", out);
+}
+
+pqcoap_err bench_identity_alg(const char *name, const char *alg, pqcoap_identity *out)
+{
     pqcoap_test_rng st;
     pqcoap_rng rng;
     pqcoap_err err = pqcoap_test_rng_init(&st, &rng, (const uint8_t *)name, strlen(name));
-    return err != PQCOAP_OK ? err : pqcoap_identity_generate("falcon-512", &rng, out);
+    return err != PQCOAP_OK ? err : pqcoap_identity_generate(alg, &rng, out);
 }
 
 void bench_out(const char *key, double value)
@@ -235,38 +241,31 @@ static void initiator_cfg(pqcoap_initiator_cfg *c, const char *id, const pqcoap_
     *c = init;
     c->id = id;
     c->sk = me->sk;
-    c->sk_len = PQCOAP_SIGN_SK_LEN;
+    c->sk_len = pqcoap_identity_sk_len(me);
+    c->alg = pqcoap_pubkey_alg(&me->pub);
+    c->suite = 0; /* the suite of the server key's algorithm */
     c->responder_id = BENCH_SERVER_ID;
     c->responder_pk = server_pk->pk;
     c->responder_pk_len = server_pk->pk_len;
 }
 
 /* Bytes of cryptographic objects in an INIT (nonce_i, kem_pk, x25519_pk_i, sig_i) or a RESP
- * (kem_ct, x25519_pk_r, sig_r), read along PROTOCOL.md "Handshake"; 0 if it does not parse. */
+ * (kem_ct, x25519_pk_r, sig_r), read by the library's strict decoders (PROTOCOL.md
+ * "Handshake"); 0 if it does not parse. */
 static size_t crypto_bytes(const uint8_t *p, size_t len, int is_init, size_t *sig_len)
 {
-    pqcoap_reader r;
-    const uint8_t *v;
-    size_t n, kem, sig;
-    uint64_t u;
-    uint32_t w;
-    pqcoap_rd_init(&r, p, len);
-    if (pqcoap_rd_bytes(&r, 2, &v) != PQCOAP_OK)
-        return 0;
+    pqcoap_init_view iv;
+    pqcoap_resp_view rv;
     if (is_init) {
-        if (pqcoap_rd_str8(&r, &v, &n) != PQCOAP_OK || pqcoap_rd_str8(&r, &v, &n) != PQCOAP_OK ||
-            pqcoap_rd_u64(&r, &u) != PQCOAP_OK || pqcoap_rd_u64(&r, &u) != PQCOAP_OK ||
-            pqcoap_rd_bytes(&r, 16, &v) != PQCOAP_OK)
+        if (pqcoap_init_decode(p, len, &iv) != PQCOAP_OK)
             return 0;
-    } else if (pqcoap_rd_u32(&r, &w) != PQCOAP_OK || pqcoap_rd_u32(&r, &w) != PQCOAP_OK ||
-               pqcoap_rd_u32(&r, &w) != PQCOAP_OK) {
-        return 0;
+        *sig_len = iv.sig.sig_len;
+        return PQCOAP_NONCE_I_LEN + iv.suite->kem->pk_len + PQCOAP_X25519_LEN + iv.sig.sig_len;
     }
-    if (pqcoap_rd_str16(&r, &v, &kem) != PQCOAP_OK || pqcoap_rd_bytes(&r, 32, &v) != PQCOAP_OK ||
-        pqcoap_rd_str16(&r, &v, &sig) != PQCOAP_OK || pqcoap_rd_end(&r) != PQCOAP_OK)
+    if (pqcoap_resp_decode(p, len, &rv) != PQCOAP_OK)
         return 0;
-    *sig_len = sig;
-    return (is_init ? 16 : 0) + kem + 32 + sig;
+    *sig_len = rv.sig.sig_len;
+    return rv.suite->kem->ct_len + PQCOAP_X25519_LEN + rv.sig.sig_len;
 }
 
 pqcoap_err bench_make_init(const char *id, const pqcoap_identity *me,

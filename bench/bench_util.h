@@ -36,6 +36,13 @@ double bench_quantile(double *v, size_t n, double q);
 
 /** Deterministic Falcon-512 identity of `name` (the seed is the name). */
 pqcoap_err bench_identity(const char *name, pqcoap_identity *out);
+/** Deterministic identity of `name` and signature algorithm `alg`. */
+pqcoap_err bench_identity_alg(const char *name, const char *alg, pqcoap_identity *out);
+
+/** Suites of the per-suite handshake benchmark: the server holds an identity of each as
+ *  "bench-server-<suite name>", the client "suite-client-<suite name>" of the same
+ *  algorithm is trusted with it. */
+#define BENCH_N_SUITES 4
 
 /** Prints one result line "key value" on stdout (the format run.sh collects). */
 void bench_out(const char *key, double value);

@@ -4,7 +4,8 @@
 # stopped on exit. Usage: bench/run.sh BUILD_DIR (the Release build holding bench/bench_*).
 # Knobs (environment): BENCH_SECONDS timed phase per throughput round (2), BENCH_ROUNDS
 # rounds of the plain/libcoap/Mode B comparison (3), BENCH_WINDOW requests in flight (32),
-# BENCH_HANDSHAKES (200), BENCH_SESSIONS idle sessions for the memory section (10000).
+# BENCH_HANDSHAKES (200), BENCH_SUITE_HANDSHAKES per suite (40), BENCH_SESSIONS idle
+# sessions for the memory section (10000).
 set -eu
 
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
@@ -14,6 +15,7 @@ SECS=${BENCH_SECONDS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 WINDOW=${BENCH_WINDOW:-32}
 HANDSHAKES=${BENCH_HANDSHAKES:-200}
+SUITE_HANDSHAKES=${BENCH_SUITE_HANDSHAKES:-40}
 SESSIONS=${BENCH_SESSIONS:-10000}
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pqcoap-bench.XXXXXX")
@@ -164,6 +166,14 @@ if [ -n "$MODES_B" ]; then
     "$BIN/bench_session" handshake "$session_PORT" "$session_PID" "$HANDSHAKES" | record ||
         note "handshake section failed"
     stop_pid "$session_PID"
+
+    note "handshakes per suite"
+    slots 64
+    if start_server suites suites; then
+        "$BIN/bench_session" suites "$suites_PORT" "$suites_PID" "$SUITE_HANDSHAKES" | record ||
+            note "per-suite handshake section failed"
+        stop_pid "$suites_PID"
+    fi
     # the primitives once more, close in time to the handshakes they are compared with (a
     # key recorded twice counts by the mean of both)
     "$BIN/bench_crypto" 0.5 | awk '{ printf "prim_%s %s\n", $1, $2 }' | record

@@ -2,7 +2,9 @@
  * way libcoap's example server (coap-server) does: 2.05, Content-Format 0, Max-Age 1 and
  * the text "Mon DD HH:MM:SS", in plain CoAP or one of the security modes. Prints
  * "port N" once it listens and serves until SIGTERM or SIGINT.
- * Usage: bench_server plain|sign1|sign2|session [--probe]
+ * Usage: bench_server plain|sign1|sign2|session|suites [--probe]
+ * (suites: a session server holding an identity of every suite, trusting one client per
+ * suite, see BENCH_N_SUITES)
  * (--probe: only checks that the mode is available, exit status 0 if so). */
 #include <signal.h>
 #include <stdlib.h>
@@ -130,6 +132,30 @@ static pqcoap_err open_store(pqcoap_store *out)
 }
 
 static pqcoap_store g_store;
+static pqcoap_identity g_suite_id[BENCH_N_SUITES];
+
+/* Adds the identities of the per-suite benchmark: the server's of every suite (kept in
+ * g_suite_id) and the client of each suite, trusted. */
+static pqcoap_err add_suite_identities(void)
+{
+    for (uint8_t i = 0; i < BENCH_N_SUITES; i++) {
+        uint8_t suite = (uint8_t)(i + 1);
+        const char *name = pqcoap_suite_name(suite), *alg = pqcoap_suite_sig_alg(suite);
+        char id[64];
+        pqcoap_identity client;
+        pqcoap_peer peer;
+        snprintf(id, sizeof id, "bench-server-%s", name);
+        PQCOAP_TRY(bench_identity_alg(id, alg, &g_suite_id[i]));
+        snprintf(id, sizeof id, "suite-client-%s", name);
+        PQCOAP_TRY(bench_identity_alg(id, alg, &client));
+        pqcoap_err err = pqcoap_peer_from_pubkey(id, &client.pub, 0, &peer);
+        if (err == PQCOAP_OK)
+            err = pqcoap_store_peer_add(&g_bstore.inner, &peer);
+        pqcoap_identity_wipe(&client);
+        PQCOAP_TRY(err);
+    }
+    return PQCOAP_OK;
+}
 
 /* ---- Mode B: the session server (include/pqcoap/session_endpoint.h) ---- */
 
@@ -138,14 +164,27 @@ static pqcoap_store g_store;
 
 static pqcoap_session_server *g_sess;
 
-static pqcoap_err make_session_server(pqcoap_server_config *coap, char *msg, size_t cap)
+static pqcoap_err make_session_server(pqcoap_server_config *coap, int suites, char *msg,
+                                      size_t cap)
 {
     pqcoap_session_server_config sc = PQCOAP_SESSION_SERVER_CONFIG_INIT;
+    pqcoap_responder_key more[BENCH_N_SUITES - 1];
     const char *env = getenv("BENCH_SLOTS");
     PQCOAP_TRY(open_store(&g_store));
     sc.id = BENCH_SERVER_ID;
     sc.sk = g_server_id.sk;
     sc.sk_len = PQCOAP_SIGN_SK_LEN;
+    if (suites) {
+        /* one identity per suite; the clients offer one suite each */
+        PQCOAP_TRY(add_suite_identities());
+        sc.sk = g_suite_id[0].sk;
+        for (size_t i = 1; i < BENCH_N_SUITES; i++)
+            more[i - 1] = (pqcoap_responder_key){(uint8_t)(i + 1), g_suite_id[i].sk,
+                                                 pqcoap_identity_sk_len(&g_suite_id[i]),
+                                                 PQCOAP_USAGE_GENERAL};
+        sc.more = more;
+        sc.n_more = BENCH_N_SUITES - 1;
+    }
     sc.store = &g_store;
     sc.max_sessions = env && atol(env) > 0 ? (size_t)atol(env) : BENCH_MAX_SESSIONS;
     sc.handshakes_per_s = 0;        /* every client of the benchmark is 127.0.0.1 */
@@ -186,8 +225,8 @@ static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, 
         return pqcoap_server_create(&cfg, out, msg, cap);
     if (strcmp(mode, "sign1") == 0 || strcmp(mode, "sign2") == 0)
         return make_sign_server(mode[4] - '0', &cfg, out, msg, cap);
-    if (strcmp(mode, "session") == 0) {
-        PQCOAP_TRY(make_session_server(&cfg, msg, cap));
+    if (strcmp(mode, "session") == 0 || strcmp(mode, "suites") == 0) {
+        PQCOAP_TRY(make_session_server(&cfg, strcmp(mode, "suites") == 0, msg, cap));
         *out = pqcoap_session_server_coap(g_sess);
         return PQCOAP_OK;
     }
@@ -205,13 +244,15 @@ static void free_server(pqcoap_server *srv)
     if (g_store.ops)
         pqcoap_store_close(&g_store);
     pqcoap_identity_wipe(&g_server_id);
+    for (size_t i = 0; i < BENCH_N_SUITES; i++)
+        pqcoap_identity_wipe(&g_suite_id[i]);
 }
 
 int main(int argc, char **argv)
 {
     int probe = argc == 3 && strcmp(argv[2], "--probe") == 0;
     if (argc != 2 && !probe) {
-        fprintf(stderr, "usage: bench_server plain|sign1|sign2|session [--probe]\n");
+        fprintf(stderr, "usage: bench_server plain|sign1|sign2|session|suites [--probe]\n");
         return 2;
     }
     char msg[200];

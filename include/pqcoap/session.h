@@ -1,4 +1,5 @@
-/* Mode B sessions, sans-I/O (docs/PROTOCOL.md "Mode B"): the handshake (INIT/RESP), the
+/* Mode B sessions, sans-I/O (docs/PROTOCOL.md "Mode B"): the handshake (INIT/RESP, version 2,
+ * suites offered by the initiator and chosen by the responder), the
  * per-message key chains, the receive window and protected requests/responses. No sockets,
  * no clocks (time is the argument now_ms, milliseconds), no allocation: every state object
  * below is a plain struct the caller allocates; its fields are private to the library. */
@@ -24,10 +25,15 @@ extern "C" {
 #ifndef PQCOAP_WINDOW_MAX
 #define PQCOAP_WINDOW_MAX 64
 #endif
+/** Suites an INIT offers at most (PROTOCOL.md "Handshake"). */
+#define PQCOAP_OFFER_MAX 8
+/** Largest parameters of the protection an INIT or RESP asks for (PROTOCOL.md
+ *  "Handshake"). */
+#define PQCOAP_HS_PARAMS_MAX 32
 /** Largest INIT and RESP with any supported KEM and signature algorithm, up to ML-DSA-87's
  *  4627-byte signature (output buffers of this size always fit). */
-#define PQCOAP_INIT_MAX 6395
-#define PQCOAP_RESP_MAX 6245
+#define PQCOAP_INIT_MAX 6437
+#define PQCOAP_RESP_MAX 6279
 /** Largest identity secret key (ML-DSA-87) and KEM secret key (ML-KEM-1024) supported. */
 #define PQCOAP_SESSION_SK_MAX 4896
 #define PQCOAP_SESSION_KEM_SK_MAX 3168
@@ -87,62 +93,97 @@ typedef struct pqcoap_session {
     uint8_t last_req_digest[32];    /* SHA-256(AAD || protected payload) of that request */
 } pqcoap_session;
 
+/* ---- suites (PROTOCOL.md "Algorithms") ---- */
+
+/** The suite byte named `name` ("falcon512-mlkem768", "falcon1024-mlkem1024",
+ *  "mldsa65-mlkem768", "mldsa87-mlkem1024"), or 0 if there is none. */
+uint8_t pqcoap_suite_id(const char *name);
+
+/** The name of suite `id`, a static string, or NULL if unsupported. */
+const char *pqcoap_suite_name(uint8_t id);
+
+/** The signature algorithm of suite `id` (the responder's: "ml-dsa-65"), or NULL. */
+const char *pqcoap_suite_sig_alg(uint8_t id);
+
+/** The suite whose signature algorithm is `alg` ("falcon-512"), or 0 (ml-dsa-44 has none). */
+uint8_t pqcoap_suite_for_alg(const char *alg);
+
 /* ---- initiator (client) ---- */
+
+/** A further suite an initiator offers, with the responder's pinned public key of that
+ *  suite's signature algorithm (a suite names the responder's algorithm). */
+typedef struct pqcoap_suite_offer {
+    uint8_t suite;
+    const uint8_t *responder_pk;
+    size_t responder_pk_len;
+    pqcoap_key_usage responder_usage; /**< must be PQCOAP_USAGE_GENERAL */
+} pqcoap_suite_offer;
 
 /** Initiator configuration. Pointers are borrowed for the duration of the call only. */
 typedef struct pqcoap_initiator_cfg {
     const char *id;                 /**< own initiator_id, 1..64 bytes UTF-8 */
-    const uint8_t *sk;              /**< own identity secret key (suite's signature alg) */
+    const uint8_t *sk;              /**< own identity secret key */
     size_t sk_len;
     pqcoap_key_usage usage;         /**< usage of the own key: must be PQCOAP_USAGE_GENERAL */
     const char *responder_id;       /**< responder_id to address */
-    const uint8_t *responder_pk;    /**< pinned public key of the responder */
+    const uint8_t *responder_pk;    /**< pinned public key of the responder, of the
+                                         signature algorithm of `suite` */
     size_t responder_pk_len;
     pqcoap_key_usage responder_usage; /**< usage of the pinned key: must be
                                            PQCOAP_USAGE_GENERAL */
-    uint8_t suite;                  /**< suite byte, default 0x01 */
+    uint8_t suite;                  /**< the preferred suite (its KEM is the INIT's); 0 = the
+                                         suite of responder_pk's algorithm; default 0x01 */
     uint16_t window;                /**< W for responses, 1..PQCOAP_WINDOW_MAX, default 64 */
+    const char *alg;                /**< own key's signature algorithm ("ml-dsa-65"); NULL =
+                                         the signature algorithm of `suite` */
+    const pqcoap_suite_offer *more; /**< further suites offered, less preferred, each with
+                                         the KEM of `suite`; may be NULL */
+    size_t n_more;                  /**< at most PQCOAP_OFFER_MAX - 1 */
 } pqcoap_initiator_cfg;
 
 #define PQCOAP_INITIATOR_CFG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, NULL, NULL, 0, \
-    PQCOAP_USAGE_GENERAL, 0x01, PQCOAP_WINDOW_DEFAULT}
+    PQCOAP_USAGE_GENERAL, 0x01, PQCOAP_WINDOW_DEFAULT, NULL, NULL, 0}
 
 /** Initiator state between sending INIT and receiving RESP (ephemeral secrets, the INIT
  *  bytes and the pinned responder key). Wiped when the handshake completes. */
 typedef struct pqcoap_initiator {
     uint8_t started;
-    uint8_t suite;
+    uint8_t n_offer;
+    uint8_t offer[PQCOAP_OFFER_MAX]; /* suites offered, in preference order */
     uint16_t window;
     uint8_t kem_sk[PQCOAP_SESSION_KEM_SK_MAX];
     uint8_t x25519_sk[32];
-    uint8_t responder_pk[PQCOAP_PK_MAX];
-    size_t responder_pk_len;
+    uint8_t responder_pk[PQCOAP_OFFER_MAX][PQCOAP_PK_MAX]; /* per offered suite */
     uint8_t init[PQCOAP_INIT_MAX];
     size_t init_len;
 } pqcoap_initiator;
 
-/** Starts a handshake: makes ephemeral ML-KEM and X25519 key pairs and nonce_i from `rng`
- *  (NULL = system RNG), builds INIT with `session_seq` (>= 1; the caller reserves it
- *  through its store so it increases across restarts) and `timestamp_ms` (0 if no clock),
- *  signs it, keeps what the RESP needs in `st` and writes INIT to out[0..cap).
- *  Errors: PQCOAP_ERR_ARG (NULL, bad id, session_seq 0, key lengths not the suite's, W out
- *  of range), PQCOAP_ERR_KEY_USAGE (the own key or the pinned responder key is not of usage
- *  PQCOAP_USAGE_GENERAL: a sign-v1 key is never used in a handshake; nothing is written),
- *  PQCOAP_ERR_UNSUPPORTED (suite), PQCOAP_ERR_BUFFER (cap < INIT length; st is then wiped),
- *  PQCOAP_ERR_CRYPTO. */
+/** Starts a handshake: makes ephemeral ML-KEM (of the preferred suite's KEM) and X25519 key
+ *  pairs and nonce_i from `rng` (NULL = system RNG), builds INIT offering `suite` then
+ *  `more` with `session_seq` (>= 1; the caller reserves it through its store so it
+ *  increases across restarts) and `timestamp_ms` (0 if no clock), signs it with the own key
+ *  (algorithm `alg`), keeps what the RESP needs in `st` and writes INIT to out[0..cap).
+ *  Errors: PQCOAP_ERR_ARG (NULL, bad id, session_seq 0, own key length not its algorithm's,
+ *  a responder key not of its suite's algorithm, a suite offered twice or with another
+ *  KEM, too many suites, W out of range), PQCOAP_ERR_KEY_USAGE (the own key or a pinned
+ *  responder key is not of usage PQCOAP_USAGE_GENERAL: a sign-v1 key is never used in a
+ *  handshake; nothing is written), PQCOAP_ERR_UNSUPPORTED (suite or alg unknown),
+ *  PQCOAP_ERR_BUFFER (cap < INIT length; st is then wiped), PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_cfg *cfg,
                                   uint64_t session_seq, uint64_t timestamp_ms,
                                   const pqcoap_rng *rng, uint8_t *out, size_t cap,
                                   size_t *out_len);
 
-/** Processes RESP: strict decode, verifies sig_r against the pinned responder key over
- *  "pqcoap v1 resp" || SHA-256(INIT) || RESP-before-sig, and only then decapsulates and
+/** Processes RESP: strict decode, the chosen suite must be one INIT offered, verifies sig_r
+ *  against the pinned responder key of that suite over
+ *  "pqcoap v2 resp" || SHA-256(INIT) || RESP-before-sig, and only then decapsulates and
  *  derives the session keys into `out` (expires at now_ms + lifetime_s). On success `st` is
  *  wiped. On any error `out` is left untouched and `st` is kept, so a genuine RESP can still
  *  complete the handshake (wipe it with pqcoap_initiator_wipe to give up).
  *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_STATE (not started), PQCOAP_ERR_MALFORMED,
- *  PQCOAP_ERR_UNSUPPORTED (version or suite), PQCOAP_ERR_AUTH (signature or X25519 key),
- *  PQCOAP_ERR_CRYPTO. */
+ *  PQCOAP_ERR_UNSUPPORTED (version or suite), PQCOAP_ERR_HANDSHAKE (a suite INIT did not
+ *  offer, or other parameters than INIT asked for), PQCOAP_ERR_AUTH (signature or X25519
+ *  key), PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, size_t resp_len,
                                    uint64_t now_ms, pqcoap_session *out);
 
@@ -181,14 +222,26 @@ void pqcoap_session_wipe(pqcoap_session *s);
 
 /* ---- responder (server) ---- */
 
-/** Responder configuration. */
+/** Identities a responder holds at most: one per suite. */
+#define PQCOAP_RESPONDER_KEYS_MAX 4
+
+/** A further identity of a responder: the secret key of the signature algorithm of `suite`. */
+typedef struct pqcoap_responder_key {
+    uint8_t suite;
+    const uint8_t *sk;
+    size_t sk_len;
+    pqcoap_key_usage usage;         /**< must be PQCOAP_USAGE_GENERAL */
+} pqcoap_responder_key;
+
+/** Responder configuration. Its policy: the suite of its first identity it can use is
+ *  chosen, in the order sk (most preferred), then more[0], more[1], ... */
 typedef struct pqcoap_responder_cfg {
     const char *id;                 /**< own responder_id, 1..64 bytes UTF-8 (copied) */
-    const uint8_t *sk;              /**< own identity secret key (copied) */
+    const uint8_t *sk;              /**< own (most preferred) identity secret key (copied) */
     size_t sk_len;
     pqcoap_key_usage usage;         /**< usage of the identity key: must be
                                          PQCOAP_USAGE_GENERAL */
-    uint8_t suite;                  /**< the suite of the identity key, default 0x01 */
+    uint8_t suite;                  /**< the suite of that key's algorithm, default 0x01 */
     uint32_t lifetime_s;            /**< session lifetime, default 3600 */
     uint32_t max_msgs;              /**< messages per direction, default 16384 */
     uint16_t window;                /**< W for requests, default 64 */
@@ -197,10 +250,14 @@ typedef struct pqcoap_responder_cfg {
     const pqcoap_store *store;      /**< trust look-up and floors; borrowed, must outlive
                                          the responder */
     const pqcoap_rng *rng;          /**< NULL = system RNG; borrowed */
+    const pqcoap_responder_key *more; /**< further identities, less preferred, each of
+                                           another suite (copied); may be NULL */
+    size_t n_more;                  /**< at most PQCOAP_RESPONDER_KEYS_MAX - 1 */
 } pqcoap_responder_cfg;
 
 #define PQCOAP_RESPONDER_CFG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, 0x01, \
-    PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 0, NULL, NULL}
+    PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 0, NULL, NULL, \
+    NULL, 0}
 
 /** A RESP kept for retransmissions of the identical INIT. */
 typedef struct pqcoap_resp_cache {
@@ -232,7 +289,9 @@ typedef struct pqcoap_peer_table {
 typedef struct pqcoap_responder {
     pqcoap_responder_cfg cfg;
     char id[PQCOAP_ID_MAX + 1];
-    uint8_t sk[PQCOAP_SESSION_SK_MAX];
+    size_t n_keys;
+    uint8_t suites[PQCOAP_RESPONDER_KEYS_MAX];           /* of each identity, preferred first */
+    uint8_t sk[PQCOAP_RESPONDER_KEYS_MAX][PQCOAP_SESSION_SK_MAX];
     pqcoap_peer_table table;
     pqcoap_resp_cache cache[PQCOAP_RESP_CACHE_SLOTS];
 } pqcoap_responder;
@@ -244,22 +303,26 @@ typedef struct pqcoap_req_ctx {
     uint64_t request_n;
 } pqcoap_req_ctx;
 
-/** Initialises `r` with a copy of `cfg` (id and secret key copied; store and rng borrowed)
+/** Initialises `r` with a copy of `cfg` (id and secret keys copied; store and rng borrowed)
  *  over the caller's session table slots[0..n_slots), which it zeroes; slots must outlive
- *  r. Errors: PQCOAP_ERR_ARG (NULL, n_slots 0, bad id, key length, W or limits out of
- *  range, no store), PQCOAP_ERR_KEY_USAGE (cfg->usage is not PQCOAP_USAGE_GENERAL: a sign-v1
+ *  r. Errors: PQCOAP_ERR_ARG (NULL, n_slots 0, bad id, a key length not its suite's, two
+ *  identities of one suite, too many, W or limits out of range, no store),
+ *  PQCOAP_ERR_KEY_USAGE (an identity key is not of usage PQCOAP_USAGE_GENERAL: a sign-v1
  *  key never signs a RESP), PQCOAP_ERR_UNSUPPORTED (suite). */
 pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg *cfg,
                                  pqcoap_session *slots, size_t n_slots);
 
 /** Handles an INIT (PROTOCOL.md "Handshake") and writes the RESP to out[0..cap): strict
- *  decode; trust look-up of initiator_id; responder_id must be ours; sig_i verified; then
+ *  decode; the suite chosen by the responder's policy among those offered; trust look-up of
+ *  initiator_id; responder_id must be ours; sig_i verified (by the algorithm of the
+ *  initiator's pinned key); then
  *  the anti-rollback floor: session_seq below it -> PQCOAP_ERR_ROLLBACK; equal with the
  *  same SHA-256(INIT) -> the cached RESP byte for byte (no new signature, keys or session);
  *  equal with another INIT -> PQCOAP_ERR_ROLLBACK; above -> a new session replacing that
  *  initiator's old one, the floor raised and persisted through the store before the RESP is
  *  written. On any error no session is created or changed and nothing is written.
- *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED (version, suite),
+ *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED (version, no
+ *  offered suite the responder holds an identity for, parameters),
  *  PQCOAP_ERR_UNKNOWN_PEER (initiator not trusted, or INIT for another responder),
  *  PQCOAP_ERR_KEY_USAGE (the initiator is pinned with a sign-v1 key: refused before sig_i is
  *  verified), PQCOAP_ERR_AUTH (sig_i, X25519 key), PQCOAP_ERR_ROLLBACK, PQCOAP_ERR_LIMIT
@@ -296,7 +359,8 @@ pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, 
 typedef struct pqcoap_hs_pending {
     uint8_t stage;                  /* 0 none, 1 verified, 2 reserved, 3 responded */
     uint8_t resend;                 /* identical INIT: `resp` is the cached RESP */
-    uint8_t suite;
+    uint8_t suite;                  /* the suite chosen */
+    uint8_t key;                    /* the identity that signs the RESP */
     uint32_t sid;                   /* reserved sid (new sessions) */
     uint64_t session_seq;
     uint8_t init_hash[32];
@@ -404,8 +468,8 @@ pqcoap_err pqcoap_responder_revalidate(pqcoap_responder *r, size_t *ended);
 
 /** The check of pqcoap_responder_revalidate for one session, for a caller that looks up the
  *  store apart from its table lock (as the phases of a handshake): PQCOAP_OK if the trust
- *  store still pins, under peer_id, a key of r's suite and of usage PQCOAP_USAGE_GENERAL
- *  whose SHA-256 is pk_hash (the session's peer_pk_hash); PQCOAP_ERR_UNKNOWN_PEER (removed
+ *  store still pins, under peer_id, a key of usage PQCOAP_USAGE_GENERAL whose SHA-256 is
+ *  pk_hash (the session's peer_pk_hash); PQCOAP_ERR_UNKNOWN_PEER (removed
  *  or replaced), PQCOAP_ERR_KEY_USAGE (now a sign-v1 key), PQCOAP_ERR_ARG, store errors.
  *  Reads only r's configuration and store. */
 pqcoap_err pqcoap_responder_peer_trusted(const pqcoap_responder *r, const char *peer_id,
@@ -439,9 +503,9 @@ pqcoap_err pqcoap_error_to_coap(pqcoap_err err, pqcoap_err_where where, pqcoap_c
 
 /** Client side: the pqcoap_err for a received unprotected response (PROTOCOL.md "Errors"):
  *  4.01 with diagnostic "handshake rejected" -> PQCOAP_ERR_HANDSHAKE, "unknown session" ->
- *  PQCOAP_ERR_UNKNOWN_SESSION, "rejected" -> PQCOAP_ERR_REJECTED; 4.00 ->
- *  PQCOAP_ERR_MALFORMED; 5.03 -> PQCOAP_ERR_BUSY; any other code or diagnostic (2.05, 4.04,
- *  5.00, ...) -> PQCOAP_ERR_UNAUTHENTICATED: the protocol never sends it unprotected, so it
+ *  PQCOAP_ERR_UNKNOWN_SESSION, "rejected" -> PQCOAP_ERR_REJECTED; 4.00 "unsupported" ->
+ *  PQCOAP_ERR_UNSUPPORTED, any other 4.00 -> PQCOAP_ERR_MALFORMED; 5.03 -> PQCOAP_ERR_BUSY;
+ *  any other code or diagnostic (2.05, 4.04, 5.00, ...) -> PQCOAP_ERR_UNAUTHENTICATED: the protocol never sends it unprotected, so it
  *  cannot be told from a forgery. */
 pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_t diag_len);
 

@@ -60,6 +60,50 @@ void pqcoap_initiator_wipe(pqcoap_initiator *st)
         pqcoap_wipe(st, sizeof *st);
 }
 
+/* The preferred suite: cfg->suite, or (0) the suite of the pinned responder key's
+ * algorithm, told by its length (every algorithm has a public key of another length). */
+static const pqcoap_suite *preferred_suite(const pqcoap_initiator_cfg *cfg)
+{
+    if (cfg->suite)
+        return pqcoap_suite_find(cfg->suite);
+    for (size_t i = 0; pqcoap_suite_at(i); i++)
+        if (pqcoap_suite_at(i)->sig->pk_len == cfg->responder_pk_len)
+            return pqcoap_suite_at(i);
+    return NULL;
+}
+
+/* Checks the offer (the preferred suite, then cfg->more) and copies it with the responder's
+ * pinned key of each suite into st. */
+static pqcoap_err take_offer(pqcoap_initiator *st, const pqcoap_initiator_cfg *cfg,
+                             const pqcoap_suite *first)
+{
+    if (cfg->n_more > PQCOAP_OFFER_MAX - 1 || (cfg->n_more && !cfg->more))
+        return PQCOAP_ERR_ARG;
+    for (size_t i = 0; i <= cfg->n_more; i++) {
+        const pqcoap_suite_offer *o = i ? &cfg->more[i - 1] : NULL;
+        const pqcoap_suite *suite = o ? pqcoap_suite_find(o->suite) : first;
+        const uint8_t *pk = o ? o->responder_pk : cfg->responder_pk;
+        size_t pk_len = o ? o->responder_pk_len : cfg->responder_pk_len;
+        pqcoap_key_usage usage = o ? o->responder_usage : cfg->responder_usage;
+        if (!suite)
+            return PQCOAP_ERR_UNSUPPORTED;
+        /* one INIT carries one KEM public key: every suite offered shares its KEM */
+        if (!pk || pk_len != suite->sig->pk_len || suite->kem != first->kem)
+            return PQCOAP_ERR_ARG;
+        for (size_t j = 0; j < i; j++)
+            if (st->offer[j] == suite->id)
+                return PQCOAP_ERR_ARG;
+        /* key separation: a sign-v1 key signs bare messages, so it never verifies a RESP
+         * (a RESP "signed" through a sign-v1 endpoint would verify) */
+        if (usage != PQCOAP_USAGE_GENERAL)
+            return PQCOAP_ERR_KEY_USAGE;
+        st->offer[i] = suite->id;
+        memcpy(st->responder_pk[i], pk, pk_len);
+    }
+    st->n_offer = (uint8_t)(cfg->n_more + 1);
+    return PQCOAP_OK;
+}
+
 pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_cfg *cfg,
                                   uint64_t session_seq, uint64_t timestamp_ms,
                                   const pqcoap_rng *rng, uint8_t *out, size_t cap,
@@ -67,36 +111,43 @@ pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_c
 {
     if (!st || !cfg || !out || !out_len || !cfg->sk || !cfg->responder_pk)
         return PQCOAP_ERR_ARG;
-    const pqcoap_suite *suite = pqcoap_suite_find(cfg->suite);
-    if (!suite)
+    const pqcoap_suite *suite = preferred_suite(cfg);
+    const pqcoap_sig_alg *own = cfg->alg
+        ? pqcoap_sig_alg_by_name((const uint8_t *)cfg->alg, strlen(cfg->alg))
+        : suite ? suite->sig : NULL;
+    if (!suite || !own)
         return PQCOAP_ERR_UNSUPPORTED;
     size_t id_len = id_len_of(cfg->id), rid_len = id_len_of(cfg->responder_id);
-    if (!id_len || !rid_len || session_seq == 0 || cfg->sk_len != suite->sig->sk_len
-        || cfg->responder_pk_len != suite->sig->pk_len || cfg->window == 0
-        || cfg->window > PQCOAP_WINDOW_MAX)
+    if (!id_len || !rid_len || session_seq == 0 || cfg->sk_len != own->sk_len
+        || cfg->window == 0 || cfg->window > PQCOAP_WINDOW_MAX)
         return PQCOAP_ERR_ARG;
-    /* key separation: a sign-v1 key signs bare messages, so it never signs or verifies a
-     * handshake (a RESP "signed" through a sign-v1 endpoint would verify) */
-    if (cfg->usage != PQCOAP_USAGE_GENERAL || cfg->responder_usage != PQCOAP_USAGE_GENERAL)
+    /* key separation: a sign-v1 key signs bare messages, so it never signs a handshake */
+    if (cfg->usage != PQCOAP_USAGE_GENERAL)
         return PQCOAP_ERR_KEY_USAGE;
 
     pqcoap_initiator_wipe(st);
+    pqcoap_err err = take_offer(st, cfg, suite);
+    if (err != PQCOAP_OK) {
+        pqcoap_initiator_wipe(st);
+        return err;
+    }
     uint8_t kem_pk[PQCOAP_KEM_PK_MAX], x25519_pk[PQCOAP_X25519_LEN], nonce_i[PQCOAP_NONCE_I_LEN];
-    pqcoap_err err = suite->kem->keygen(rng, kem_pk, st->kem_sk);
+    err = suite->kem->keygen(rng, kem_pk, st->kem_sk);
     if (err == PQCOAP_OK)
         err = pqcoap_x25519_keygen(rng, x25519_pk, st->x25519_sk);
     if (err == PQCOAP_OK)
         err = pqcoap_random(rng, nonce_i, sizeof nonce_i);
     if (err == PQCOAP_OK) {
         const pqcoap_init_view v = {
-            .suite = suite,
+            .offer = st->offer, .n_offer = st->n_offer, .suite = suite,
             .initiator_id = (const uint8_t *)cfg->id, .initiator_id_len = id_len,
             .responder_id = (const uint8_t *)cfg->responder_id, .responder_id_len = rid_len,
             .session_seq = session_seq, .timestamp_ms = timestamp_ms,
             .nonce_i = nonce_i, .kem_pk = kem_pk, .x25519_pk = x25519_pk,
+            .protection = PQCOAP_PROTECTION_SESSION,
         };
-        err = pqcoap_hs_encode(PQCOAP_HS_INIT, &v, suite, cfg->sk, NULL, rng, st->init, sizeof st->init,
-                        &st->init_len);
+        err = pqcoap_hs_encode(PQCOAP_HS_INIT, &v, own, cfg->sk, NULL, rng, st->init,
+                               sizeof st->init, &st->init_len);
     }
     if (err == PQCOAP_OK && cap < st->init_len)
         err = PQCOAP_ERR_BUFFER;
@@ -106,9 +157,6 @@ pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_c
     }
     memcpy(out, st->init, st->init_len);
     *out_len = st->init_len;
-    memcpy(st->responder_pk, cfg->responder_pk, cfg->responder_pk_len);
-    st->responder_pk_len = cfg->responder_pk_len;
-    st->suite = suite->id;
     st->window = cfg->window;
     st->started = 1;
     return PQCOAP_OK;
@@ -123,12 +171,17 @@ pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, si
         return PQCOAP_ERR_STATE;
     pqcoap_resp_view v;
     PQCOAP_TRY(pqcoap_resp_decode(resp, resp_len, &v));
-    if (v.suite->id != st->suite)
-        return PQCOAP_ERR_MALFORMED; /* the RESP must use the INIT's suite */
+    /* the responder chooses among the suites offered, and keys what INIT asked for */
+    size_t k = 0;
+    while (k < st->n_offer && st->offer[k] != v.suite->id)
+        k++;
+    if (k == st->n_offer || v.protection != PQCOAP_PROTECTION_SESSION || v.params_len != 0)
+        return PQCOAP_ERR_HANDSHAKE;
     uint8_t init_hash[PQCOAP_SHA256_LEN];
     PQCOAP_TRY(sha256_of(st->init, st->init_len, init_hash));
     /* only after sig_r verifies against the pinned key does the initiator decapsulate */
-    PQCOAP_TRY(pqcoap_hs_verify(PQCOAP_HS_RESP, resp, v.suite, &v.sig, st->responder_pk, init_hash));
+    PQCOAP_TRY(pqcoap_hs_verify(PQCOAP_HS_RESP, resp, v.suite->sig, &v.sig,
+                                st->responder_pk[k], init_hash));
 
     uint8_t kem_ss[PQCOAP_KEM_SS_LEN], x25519_ss[PQCOAP_X25519_LEN], c2s[32], s2c[32];
     pqcoap_err err = v.suite->kem->decaps(st->kem_sk, v.kem_ct, kem_ss);
@@ -138,7 +191,7 @@ pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, si
         err = pqcoap_key_schedule(st->init, st->init_len, resp, resp_len, kem_ss, x25519_ss,
                                   c2s, s2c);
     if (err == PQCOAP_OK) {
-        pqcoap_session_setup(out, 1, st->suite, v.sid, v.max_msgs,
+        pqcoap_session_setup(out, 1, v.suite->id, v.sid, v.max_msgs,
                              pqcoap_expiry(now_ms, v.lifetime_s), c2s, s2c, st->window);
         pqcoap_initiator_wipe(st); /* ephemeral secrets are done */
     }
@@ -151,28 +204,53 @@ pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, si
 
 /* ---- responder ---- */
 
+/* Copies identity i (suite, secret key) into r after checking it. */
+static pqcoap_err take_identity(pqcoap_responder *r, size_t i, uint8_t suite_id,
+                                const uint8_t *sk, size_t sk_len, pqcoap_key_usage usage)
+{
+    const pqcoap_suite *suite = pqcoap_suite_find(suite_id);
+    if (!suite)
+        return PQCOAP_ERR_UNSUPPORTED;
+    if (!sk || sk_len != suite->sig->sk_len)
+        return PQCOAP_ERR_ARG;
+    for (size_t j = 0; j < i; j++)
+        if (r->suites[j] == suite_id)
+            return PQCOAP_ERR_ARG; /* one identity per suite */
+    if (usage != PQCOAP_USAGE_GENERAL)
+        return PQCOAP_ERR_KEY_USAGE; /* a sign-v1 key never signs a RESP */
+    r->suites[i] = suite_id;
+    memcpy(r->sk[i], sk, sk_len);
+    return PQCOAP_OK;
+}
+
 pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg *cfg,
                                  pqcoap_session *slots, size_t n_slots)
 {
     if (!r || !cfg || !slots || n_slots == 0 || n_slots >= UINT32_MAX - PQCOAP_HS_PENDING_MAX
-        || !cfg->id || !cfg->sk || !cfg->store || !cfg->store->ops)
+        || !cfg->id || !cfg->sk || !cfg->store || !cfg->store->ops
+        || cfg->n_more > PQCOAP_RESPONDER_KEYS_MAX - 1 || (cfg->n_more && !cfg->more))
         return PQCOAP_ERR_ARG;
-    const pqcoap_suite *suite = pqcoap_suite_find(cfg->suite);
-    if (!suite)
-        return PQCOAP_ERR_UNSUPPORTED;
     size_t id_len = strnlen(cfg->id, PQCOAP_ID_MAX + 1);
-    if (!pqcoap_id_valid((const uint8_t *)cfg->id, id_len) || cfg->sk_len != suite->sig->sk_len
+    if (!pqcoap_id_valid((const uint8_t *)cfg->id, id_len)
         || cfg->window == 0 || cfg->window > PQCOAP_WINDOW_MAX || cfg->lifetime_s == 0
         || cfg->max_msgs == 0)
         return PQCOAP_ERR_ARG;
-    if (cfg->usage != PQCOAP_USAGE_GENERAL)
-        return PQCOAP_ERR_KEY_USAGE; /* a sign-v1 key never signs a RESP */
     memset(r, 0, sizeof *r);
+    pqcoap_err err = take_identity(r, 0, cfg->suite, cfg->sk, cfg->sk_len, cfg->usage);
+    for (size_t i = 0; err == PQCOAP_OK && i < cfg->n_more; i++)
+        err = take_identity(r, i + 1, cfg->more[i].suite, cfg->more[i].sk, cfg->more[i].sk_len,
+                            cfg->more[i].usage);
+    if (err != PQCOAP_OK) {
+        pqcoap_wipe(r, sizeof *r);
+        return err;
+    }
+    r->n_keys = cfg->n_more + 1;
     memcpy(r->id, cfg->id, id_len);
-    memcpy(r->sk, cfg->sk, cfg->sk_len);
     r->cfg = *cfg;
     r->cfg.id = r->id; /* the copies, not the caller's memory */
-    r->cfg.sk = r->sk;
+    r->cfg.sk = r->sk[0];
+    r->cfg.more = NULL;
+    r->cfg.n_more = 0;
     pqcoap_peer_table_init(&r->table, slots, n_slots, cfg->evict_idle_ms);
     return PQCOAP_OK;
 }
@@ -208,13 +286,31 @@ pqcoap_err pqcoap_responder_revalidate(pqcoap_responder *r, size_t *ended)
     return pqcoap_peer_table_revalidate(&r->table, r->cfg.store, ended);
 }
 
-/* The trusted key of initiator `id` for `suite`. Unknown, or a key of another algorithm:
- * PQCOAP_ERR_UNKNOWN_PEER; a sign-v1 key: PQCOAP_ERR_KEY_USAGE. */
-static pqcoap_err trusted_key(const pqcoap_responder *r, const char *id,
-                              const pqcoap_suite *suite, pqcoap_peer *peer)
+/* The trusted key of initiator `id` and its signature algorithm. Unknown, or a key of an
+ * algorithm the handshake does not know: PQCOAP_ERR_UNKNOWN_PEER; a sign-v1 key:
+ * PQCOAP_ERR_KEY_USAGE. */
+static pqcoap_err trusted_key(const pqcoap_responder *r, const char *id, pqcoap_peer *peer,
+                              const pqcoap_sig_alg **alg)
 {
-    PQCOAP_TRY(pqcoap_peer_trusted_key(r->cfg.store, id, suite->sig->name, peer));
-    return peer->pk_len == suite->sig->pk_len ? PQCOAP_OK : PQCOAP_ERR_UNKNOWN_PEER;
+    PQCOAP_TRY(pqcoap_peer_trusted_key(r->cfg.store, id, NULL, peer));
+    *alg = pqcoap_sig_alg_by_name((const uint8_t *)peer->alg, strnlen(peer->alg,
+                                                                      sizeof peer->alg));
+    return *alg && peer->pk_len == (*alg)->pk_len ? PQCOAP_OK : PQCOAP_ERR_UNKNOWN_PEER;
+}
+
+/* The responder's policy: its first identity (in the configured order) whose suite the INIT
+ * offered; the decoder made sure every known suite offered has the INIT's KEM. */
+static pqcoap_err choose_suite(const pqcoap_responder *r, const pqcoap_init_view *v,
+                               pqcoap_hs_pending *p)
+{
+    for (size_t i = 0; i < r->n_keys; i++) {
+        if (pqcoap_init_offers(v, r->suites[i])) {
+            p->suite = r->suites[i];
+            p->key = (uint8_t)i;
+            return PQCOAP_OK;
+        }
+    }
+    return PQCOAP_ERR_UNSUPPORTED;
 }
 
 pqcoap_err pqcoap_responder_peer_trusted(const pqcoap_responder *r, const char *peer_id,
@@ -262,16 +358,19 @@ static pqcoap_err verify_init(const pqcoap_responder *r, const uint8_t *init, si
 {
     pqcoap_init_view v;
     PQCOAP_TRY(pqcoap_init_decode(init, init_len, &v));
-    if (v.suite->id != r->cfg.suite)
+    if (v.protection != PQCOAP_PROTECTION_SESSION || v.params_len != 0)
         return PQCOAP_ERR_UNSUPPORTED;
+    PQCOAP_TRY(choose_suite(r, &v, p));
 
-    /* look up the pinned key of initiator_id, check responder_id is ours, verify sig_i */
+    /* look up the pinned key of initiator_id, check responder_id is ours, verify sig_i by
+     * the algorithm of that key: sig_i covers the offer, so no suite can be struck out */
     memcpy(p->peer_id, v.initiator_id, v.initiator_id_len);
     pqcoap_peer peer;
-    PQCOAP_TRY(trusted_key(r, p->peer_id, v.suite, &peer));
+    const pqcoap_sig_alg *alg;
+    PQCOAP_TRY(trusted_key(r, p->peer_id, &peer, &alg));
     if (v.responder_id_len != strlen(r->id) || memcmp(v.responder_id, r->id, v.responder_id_len))
         return PQCOAP_ERR_UNKNOWN_PEER;
-    PQCOAP_TRY(pqcoap_hs_verify(PQCOAP_HS_INIT, init, v.suite, &v.sig, peer.pk, NULL));
+    PQCOAP_TRY(pqcoap_hs_verify(PQCOAP_HS_INIT, init, alg, &v.sig, peer.pk, NULL));
     /* the session remembers which key made it (PROTOCOL.md "Revocation") */
     PQCOAP_TRY(sha256_of(peer.pk, peer.pk_len, p->peer_pk_hash));
 
@@ -287,7 +386,6 @@ static pqcoap_err verify_init(const pqcoap_responder *r, const uint8_t *init, si
         return PQCOAP_ERR_ROLLBACK;
     p->resend = v.session_seq == floor.session_seq;
     p->session_seq = v.session_seq;
-    p->suite = v.suite->id;
     p->stage = 1;
     return PQCOAP_OK;
 }
@@ -351,10 +449,10 @@ static pqcoap_err make_resp(const pqcoap_responder *r, const uint8_t *init, size
     uint8_t hash[PQCOAP_SHA256_LEN];
     PQCOAP_TRY(pqcoap_init_decode(init, init_len, &v));
     PQCOAP_TRY(sha256_of(init, init_len, hash));
-    if (!pqcoap_ct_equal(hash, p->init_hash, sizeof hash) || v.suite->id != p->suite)
+    if (!pqcoap_ct_equal(hash, p->init_hash, sizeof hash))
         return PQCOAP_ERR_MALFORMED; /* not the INIT of phase 1 */
 
-    const pqcoap_suite *suite = v.suite;
+    const pqcoap_suite *suite = pqcoap_suite_find(p->suite);
     const pqcoap_rng *rng = r->cfg.rng;
     uint8_t kem_ct[PQCOAP_KEM_CT_MAX], kem_ss[PQCOAP_KEM_SS_LEN];
     uint8_t x25519_pk[PQCOAP_X25519_LEN], x25519_sk[PQCOAP_X25519_LEN], x25519_ss[32];
@@ -367,9 +465,10 @@ static pqcoap_err make_resp(const pqcoap_responder *r, const uint8_t *init, size
         const pqcoap_resp_view rv = {
             .suite = suite, .sid = p->sid, .lifetime_s = r->cfg.lifetime_s,
             .max_msgs = r->cfg.max_msgs, .kem_ct = kem_ct, .x25519_pk = x25519_pk,
+            .protection = PQCOAP_PROTECTION_SESSION,
         };
-        err = pqcoap_hs_encode(PQCOAP_HS_RESP, &rv, suite, r->sk, p->init_hash, rng, p->resp,
-                        sizeof p->resp, &p->resp_len);
+        err = pqcoap_hs_encode(PQCOAP_HS_RESP, &rv, suite->sig, r->sk[p->key], p->init_hash,
+                               rng, p->resp, sizeof p->resp, &p->resp_len);
     }
     if (err == PQCOAP_OK)
         err = pqcoap_key_schedule(init, init_len, p->resp, p->resp_len, kem_ss, x25519_ss,

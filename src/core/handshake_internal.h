@@ -10,7 +10,7 @@
 #include "pqcoap/session.h"
 #include "crypto/crypto_internal.h"
 
-#define PQCOAP_PROTOCOL_VERSION 1
+#define PQCOAP_PROTOCOL_VERSION 2
 #define PQCOAP_NONCE_I_LEN 16
 
 /* ---- handshake messages (handshake_msg.c) ---- */
@@ -25,7 +25,9 @@ typedef struct pqcoap_hs_sig {
 
 /** INIT fields. Pointers borrow the decoded input (or, to encode, the caller's data). */
 typedef struct pqcoap_init_view {
-    const pqcoap_suite *suite;
+    const uint8_t *offer;           /* suite bytes offered, preferred first; 1..OFFER_MAX */
+    size_t n_offer;
+    const pqcoap_suite *suite;      /* offer[0], the suite of kem_pk (known) */
     const uint8_t *initiator_id;
     size_t initiator_id_len;
     const uint8_t *responder_id;
@@ -35,39 +37,53 @@ typedef struct pqcoap_init_view {
     const uint8_t *nonce_i;         /* 16 bytes */
     const uint8_t *kem_pk;          /* suite->kem->pk_len bytes */
     const uint8_t *x25519_pk;       /* 32 bytes */
+    uint8_t protection;             /* PQCOAP_PROTECTION_* asked for */
+    const uint8_t *params;          /* its parameters, 0..PQCOAP_HS_PARAMS_MAX bytes */
+    size_t params_len;
     pqcoap_hs_sig sig;
 } pqcoap_init_view;
 
 /** RESP fields, as pqcoap_init_view. */
 typedef struct pqcoap_resp_view {
-    const pqcoap_suite *suite;
+    const pqcoap_suite *suite;      /* the suite chosen */
     uint32_t sid;
     uint32_t lifetime_s;
     uint32_t max_msgs;
     const uint8_t *kem_ct;          /* suite->kem->ct_len bytes */
     const uint8_t *x25519_pk;       /* 32 bytes */
+    uint8_t protection;
+    const uint8_t *params;
+    size_t params_len;
     pqcoap_hs_sig sig;
 } pqcoap_resp_view;
 
-/** Strict decoders (every field, nothing trailing). Errors: PQCOAP_ERR_MALFORMED,
- *  PQCOAP_ERR_UNSUPPORTED (version or suite). */
+/** The protection a handshake keys (PROTOCOL.md "Handshake"): the Mode B record layer. */
+#define PQCOAP_PROTECTION_SESSION 0x00
+
+/** Strict decoders (every field, nothing trailing; an INIT offers 1..PQCOAP_OFFER_MAX
+ *  distinct suites, the first known, every known one with the first one's KEM).
+ *  Errors: PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED (version, or the first or chosen
+ *  suite unknown). */
 pqcoap_err pqcoap_init_decode(const uint8_t *in, size_t len, pqcoap_init_view *v);
 pqcoap_err pqcoap_resp_decode(const uint8_t *in, size_t len, pqcoap_resp_view *v);
+
+/** 1 if the INIT offered suite `id`. */
+int pqcoap_init_offers(const pqcoap_init_view *v, uint8_t id);
 
 /** The two messages of the handler table. */
 enum { PQCOAP_HS_INIT, PQCOAP_HS_RESP };
 
-/** Writes u8 version || u8 suite || body of `view` (a pqcoap_init_view or pqcoap_resp_view
- *  as `kind`) || str16(signature with sk) into out[0..cap); a RESP's signature also covers
+/** Writes u8 version || body of `view` (a pqcoap_init_view or pqcoap_resp_view as `kind`)
+ *  || str16(signature by `sig` with sk) into out[0..cap); a RESP's signature also covers
  *  init_hash = SHA-256(INIT). */
-pqcoap_err pqcoap_hs_encode(int kind, const void *view, const pqcoap_suite *suite,
+pqcoap_err pqcoap_hs_encode(int kind, const void *view, const pqcoap_sig_alg *sig,
                             const uint8_t *sk, const uint8_t *init_hash,
                             const pqcoap_rng *rng, uint8_t *out, size_t cap, size_t *out_len);
 
-/** Verifies the signature `sig` of the decoded message `msg` under pk: PQCOAP_OK or
- *  PQCOAP_ERR_AUTH. */
-pqcoap_err pqcoap_hs_verify(int kind, const uint8_t *msg, const pqcoap_suite *suite,
-                            const pqcoap_hs_sig *sig, const uint8_t *pk,
+/** Verifies the signature `s` of the decoded message `msg` under pk of algorithm `sig`:
+ *  PQCOAP_OK or PQCOAP_ERR_AUTH. */
+pqcoap_err pqcoap_hs_verify(int kind, const uint8_t *msg, const pqcoap_sig_alg *sig,
+                            const pqcoap_hs_sig *s, const uint8_t *pk,
                             const uint8_t *init_hash);
 
 /** 1 if id[0..len) is 1..64 bytes of UTF-8 without U+0000, else 0. */

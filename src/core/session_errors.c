@@ -79,7 +79,8 @@ pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_
             return PQCOAP_ERR_REJECTED;
     }
     if (code == PQCOAP_CODE(4, 0))
-        return PQCOAP_ERR_MALFORMED;
+        return diag_is(diagnostic, diag_len, "unsupported") ? PQCOAP_ERR_UNSUPPORTED
+                                                            : PQCOAP_ERR_MALFORMED;
     if (code == PQCOAP_CODE(5, 3))
         return PQCOAP_ERR_BUSY;
     return PQCOAP_ERR_UNAUTHENTICATED;

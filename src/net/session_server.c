@@ -522,6 +522,8 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
     rcfg.sk_len = cfg->sk_len;
     rcfg.usage = cfg->usage;
     rcfg.suite = cfg->suite;
+    rcfg.more = cfg->more;
+    rcfg.n_more = cfg->n_more;
     rcfg.lifetime_s = cfg->lifetime_s;
     rcfg.max_msgs = cfg->max_msgs;
     rcfg.window = cfg->window;

@@ -148,6 +148,17 @@ int cli_endpoint_open(cli_endpoint *ep, int server, int need_store)
             ep->id = ep->id_buf;
         }
     }
+    if (ep->n_more_keys && ep->mode != CLI_MODE_SESSION)
+        return cli_fail(CLI_USAGE, "several --key only in mode session (one identity per suite)");
+    if (ep->suite && ep->mode != CLI_MODE_SESSION)
+        return cli_fail(CLI_USAGE, "--suite goes with --mode session");
+    for (size_t i = 0; i < ep->n_more_keys; i++) {
+        int rc = cli_load_identity(ep->more_keys[i], &ep->more_identity[i]);
+        if (rc == CLI_OK)
+            rc = cli_check_usage(ep->more_keys[i], ep->more_identity[i].pub.usage, ep->mode);
+        if (rc != CLI_OK)
+            return rc;
+    }
     if (ep->peer) {
         int rc = cli_load_pubkey(ep->peer, &ep->peer_key);
         if (rc != CLI_OK)
@@ -179,6 +190,8 @@ void cli_endpoint_free(cli_endpoint *ep)
     if (ep->have_store)
         pqcoap_store_close(&ep->store);
     pqcoap_identity_wipe(&ep->identity);
+    for (size_t i = 0; i < CLI_MORE_KEYS; i++)
+        pqcoap_identity_wipe(&ep->more_identity[i]);
     pqcoap_oscore_conf_wipe(&ep->oscore);
     memset(ep, 0, sizeof *ep);
 }
