@@ -281,6 +281,27 @@ pqcoap_err bench_make_init(const char *id, const pqcoap_identity *me,
     return err;
 }
 
+/* Starts the handshake of `c` as st and sends INIT on cl; *reply gets the answer. */
+static pqcoap_err exchange(pqcoap_client *cl, pqcoap_initiator *st, const pqcoap_initiator_cfg *c,
+                           uint64_t seq, uint8_t *init, size_t *init_len, pqcoap_reply *reply)
+{
+    PQCOAP_TRY(pqcoap_initiator_start(st, c, seq, bench_wall_ms(), NULL, init, PQCOAP_INIT_MAX,
+                                      init_len));
+    pqcoap_req req = PQCOAP_REQ_INIT;
+    req.method = PQCOAP_POST;
+    req.path = "pqc/session/init";
+    req.content_format = 42;
+    req.payload = init;
+    req.payload_len = *init_len;
+    req.expect_success = 1;
+    req.no_layer = 1;
+    pqcoap_err err = pqcoap_client_request(cl, &req, reply);
+    if (err != PQCOAP_OK)
+        fprintf(stderr, "bench: handshake: %s (%s)\n", pqcoap_strerror(err),
+                pqcoap_client_last_error(cl));
+    return err;
+}
+
 pqcoap_err bench_handshake(pqcoap_client *cl, const char *id, const pqcoap_identity *me,
                            const pqcoap_pubkey *server_pk, uint64_t seq, pqcoap_session *out,
                            bench_hs *info)
@@ -291,18 +312,8 @@ pqcoap_err bench_handshake(pqcoap_client *cl, const char *id, const pqcoap_ident
     pqcoap_initiator_cfg c;
     initiator_cfg(&c, id, me, server_pk);
     uint64_t t0 = bench_now_ns(), c0 = bench_thread_cpu_ns();
-    PQCOAP_TRY(pqcoap_initiator_start(&st, &c, seq, bench_wall_ms(), NULL, init, sizeof init,
-                                      &init_len));
-    pqcoap_req req = PQCOAP_REQ_INIT;
-    req.method = PQCOAP_POST;
-    req.path = "pqc/session/init";
-    req.content_format = 42;
-    req.payload = init;
-    req.payload_len = init_len;
-    req.expect_success = 1;
-    req.no_layer = 1;
     pqcoap_reply reply = {PQCOAP_MSG_INIT, NULL};
-    pqcoap_err err = pqcoap_client_request(cl, &req, &reply);
+    pqcoap_err err = exchange(cl, &st, &c, seq, init, &init_len, &reply);
     if (err == PQCOAP_OK)
         err = pqcoap_initiator_finish(&st, reply.msg.payload, reply.msg.payload_len,
                                       bench_now_ns() / 1000000u, out);
@@ -316,9 +327,34 @@ pqcoap_err bench_handshake(pqcoap_client *cl, const char *id, const pqcoap_ident
         info->latency_ns = t1 - t0;
         info->cpu_ns = c1 - c0;
     }
-    if (err != PQCOAP_OK)
-        fprintf(stderr, "bench: handshake: %s (%s)\n", pqcoap_strerror(err),
-                pqcoap_client_last_error(cl));
+    pqcoap_initiator_wipe(&st);
+    pqcoap_reply_free(&reply);
+    return err;
+}
+
+pqcoap_err bench_handshake_oscore(pqcoap_client *cl, const char *id, const pqcoap_identity *me,
+                                  const pqcoap_pubkey *server_pk, uint64_t seq, int aead,
+                                  pqcoap_oscore_ctx *out)
+{
+    static pqcoap_initiator st;
+    static uint8_t init[PQCOAP_INIT_MAX];
+    size_t init_len = 0;
+    const pqcoap_oscore_request oreq = {aead, NULL, 0};
+    pqcoap_initiator_cfg c;
+    initiator_cfg(&c, id, me, server_pk);
+    c.oscore = &oreq;
+    pqcoap_reply reply = {PQCOAP_MSG_INIT, NULL};
+    pqcoap_hs_oscore keys;
+    pqcoap_oscore_params p;
+    pqcoap_err err = exchange(cl, &st, &c, seq, init, &init_len, &reply);
+    if (err == PQCOAP_OK)
+        err = pqcoap_initiator_finish_oscore(&st, reply.msg.payload, reply.msg.payload_len,
+                                             &keys);
+    if (err == PQCOAP_OK) {
+        pqcoap_hs_oscore_params(&keys, &p);
+        err = pqcoap_oscore_derive(&p, out);
+    }
+    pqcoap_wipe(&keys, sizeof keys);
     pqcoap_initiator_wipe(&st);
     pqcoap_reply_free(&reply);
     return err;

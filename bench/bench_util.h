@@ -12,6 +12,7 @@
 #include "pqcoap/client.h"
 #include "pqcoap/server.h"
 #include "pqcoap/sign.h"
+#include "pqcoap/session.h"
 #include "common/buf_internal.h"
 
 /** Server and client ids of the benchmark; their keys come from fixed seeds, so that the
@@ -93,6 +94,19 @@ typedef struct bench_hs {
 pqcoap_err bench_handshake(pqcoap_client *cl, const char *id, const pqcoap_identity *me,
                            const pqcoap_pubkey *server_pk, uint64_t seq, pqcoap_session *out,
                            bench_hs *info);
+
+/** As bench_handshake for an OSCORE context keyed by the handshake (AEAD `aead`): *out is
+ *  the initiator's context (PROTOCOL.md "OSCORE keyed by the handshake"). */
+pqcoap_err bench_handshake_oscore(pqcoap_client *cl, const char *id, const pqcoap_identity *me,
+                                  const pqcoap_pubkey *server_pk, uint64_t seq, int aead,
+                                  pqcoap_oscore_ctx *out);
+
+/** The provisioned OSCORE context of the benchmark (AES-CCM-16-64-128, the default): the
+ *  server's side in libcoap's format (no Echo recovery: the generator never restarts it),
+ *  and the Master Secret both sides use; the client's Sender ID is empty, the server's 01. */
+#define BENCH_OSCORE_SERVER_CONF "master_secret,hex,00112233445566778899aabbccddeeff\n" \
+    "sender_id,hex,01\nrecipient_id,hex,\"\"\nrfc8613_b_1_2,bool,false\n"
+#define BENCH_OSCORE_SECRET "\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff"
 
 /** Builds (and signs) an INIT of initiator `id` without sending it, into out[0..cap). */
 pqcoap_err bench_make_init(const char *id, const pqcoap_identity *me,

@@ -126,6 +126,10 @@ start_libcoap
 MODES_B=""
 slots 1024
 if have_mode session && start_server session session; then MODES_B=session; fi
+MODES_O=""
+if have_mode oscore && start_server oscore oscore && start_server pqoscore pqoscore; then
+    MODES_O=oscore
+fi
 r=1
 while [ $r -le "$ROUNDS" ]; do
     note "throughput round $r/$ROUNDS"
@@ -136,8 +140,18 @@ while [ $r -le "$ROUNDS" ]; do
         load session session tp_session
         ratio session_vs_plain_throughput tp_session_rps tp_plain_rps
     fi
+    if [ -n "$MODES_O" ]; then
+        load oscore oscore tp_oscore
+        ratio oscore_vs_plain_throughput tp_oscore_rps tp_plain_rps
+        load pqoscore pqoscore tp_pq_oscore
+        ratio pq_oscore_vs_plain_throughput tp_pq_oscore_rps tp_plain_rps
+    fi
     r=$((r + 1))
 done
+if [ -n "$MODES_O" ]; then
+    stop_pid "$oscore_PID"
+    stop_pid "$pqoscore_PID"
+fi
 for v in 1 2; do
     m=sign$v
     if have_mode "$m" && start_server "$m" "$m"; then

@@ -2,7 +2,9 @@
  * way libcoap's example server (coap-server) does: 2.05, Content-Format 0, Max-Age 1 and
  * the text "Mon DD HH:MM:SS", in plain CoAP or one of the security modes. Prints
  * "port N" once it listens and serves until SIGTERM or SIGINT.
- * Usage: bench_server plain|sign1|sign2|session|suites [--probe]
+ * Usage: bench_server plain|sign1|sign2|session|suites|oscore|pqoscore [--probe]
+ * (oscore: the provisioned context of bench_util.h; pqoscore: contexts keyed by handshakes
+ * with the benchmark client, A256GCM as it asks, no request limit per context)
  * (suites: a session server holding an identity of every suite, trusting one client per
  * suite, see BENCH_N_SUITES)
  * (--probe: only checks that the mode is available, exit status 0 if so). */
@@ -13,6 +15,7 @@
 #include <time.h>
 
 #include "bench_util.h"
+#include "pqcoap/oscore_endpoint.h"
 
 static pqcoap_server *g_srv;
 
@@ -213,6 +216,37 @@ static pqcoap_err make_sign_server(int version, pqcoap_server_config *cfg, pqcoa
     return pqcoap_server_create(cfg, out, msg, cap);
 }
 
+/* ---- OSCORE (include/pqcoap/oscore_endpoint.h) ---- */
+
+static pqcoap_oscore_server *g_os;
+
+static pqcoap_err make_oscore_server(int keyed, pqcoap_server_config *cfg, pqcoap_server **out,
+                                     char *msg, size_t cap)
+{
+    PQCOAP_TRY(open_store(&g_store));
+    PQCOAP_TRY(pqcoap_oscore_server_new(&g_store, NULL, &g_os));
+    if (!keyed) {
+        pqcoap_oscore_conf conf;
+        const char *text = BENCH_OSCORE_SERVER_CONF;
+        pqcoap_err err = pqcoap_oscore_conf_parse(text, strlen(text), &conf, msg, cap);
+        if (err == PQCOAP_OK)
+            err = pqcoap_oscore_server_add_conf(g_os, &conf);
+        pqcoap_oscore_conf_wipe(&conf);
+        PQCOAP_TRY(err);
+    }
+    cfg->layer = pqcoap_oscore_server_layer(g_os);
+    PQCOAP_TRY(pqcoap_server_create(cfg, out, msg, cap));
+    if (!keyed)
+        return PQCOAP_OK;
+    pqcoap_oscore_keying_config kc = PQCOAP_OSCORE_KEYING_CONFIG_INIT;
+    kc.id = BENCH_SERVER_ID;
+    kc.sk = g_server_id.sk;
+    kc.sk_len = PQCOAP_SIGN_SK_LEN;
+    kc.store = &g_store;
+    kc.max_msgs = UINT32_MAX; /* one context for the whole run, as a session would be renewed */
+    return pqcoap_oscore_server_keying(g_os, *out, &kc, msg, cap);
+}
+
 /* Creates the server of `mode` on 127.0.0.1, ephemeral port (a session server's CoAP
  * server is owned by g_sess). */
 static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, size_t cap)
@@ -225,6 +259,8 @@ static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, 
         return pqcoap_server_create(&cfg, out, msg, cap);
     if (strcmp(mode, "sign1") == 0 || strcmp(mode, "sign2") == 0)
         return make_sign_server(mode[4] - '0', &cfg, out, msg, cap);
+    if (strcmp(mode, "oscore") == 0 || strcmp(mode, "pqoscore") == 0)
+        return make_oscore_server(mode[0] == 'p', &cfg, out, msg, cap);
     if (strcmp(mode, "session") == 0 || strcmp(mode, "suites") == 0) {
         PQCOAP_TRY(make_session_server(&cfg, strcmp(mode, "suites") == 0, msg, cap));
         *out = pqcoap_session_server_coap(g_sess);
@@ -241,6 +277,7 @@ static void free_server(pqcoap_server *srv)
     else
         pqcoap_server_free(srv);
     pqcoap_sign_server_free(g_sign);
+    pqcoap_oscore_server_free(g_os);
     if (g_store.ops)
         pqcoap_store_close(&g_store);
     pqcoap_identity_wipe(&g_server_id);
@@ -252,7 +289,8 @@ int main(int argc, char **argv)
 {
     int probe = argc == 3 && strcmp(argv[2], "--probe") == 0;
     if (argc != 2 && !probe) {
-        fprintf(stderr, "usage: bench_server plain|sign1|sign2|session|suites [--probe]\n");
+        fprintf(stderr, "usage: bench_server plain|sign1|sign2|session|suites|oscore|pqoscore "
+                        "[--probe]\n");
         return 2;
     }
     char msg[200];

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "pqcoap/error.h"
 #include "pqcoap/msg.h"
+#include "pqcoap/oscore.h"
 #include "pqcoap/rng.h"
 #include "pqcoap/store.h"
 
@@ -79,6 +80,8 @@ typedef struct pqcoap_session {
     uint8_t live;                   /* 1 while the session exists */
     uint8_t initiator;              /* 1 on the initiator (client) side */
     uint8_t suite;
+    uint8_t protection;             /* responder: PQCOAP_PROTECTION_OSCORE for the entry of an
+                                       OSCORE context (no Mode B keys) */
     uint32_t sid;
     uint32_t max_msgs;
     uint64_t expires_ms;
@@ -107,6 +110,48 @@ const char *pqcoap_suite_sig_alg(uint8_t id);
 
 /** The suite whose signature algorithm is `alg` ("falcon-512"), or 0 (ml-dsa-44 has none). */
 uint8_t pqcoap_suite_for_alg(const char *alg);
+
+/* ---- what a handshake keys (PROTOCOL.md "Handshake", "OSCORE keyed by the handshake") ---- */
+
+#define PQCOAP_PROTECTION_SESSION 0x00  /**< a Mode B session */
+#define PQCOAP_PROTECTION_OSCORE 0x01   /**< an OSCORE security context */
+/** Bit of a protection in pqcoap_responder_cfg.protections. */
+#define PQCOAP_PROTECT(p) (1u << (p))
+
+/** Master Secret and Master Salt lengths of a context keyed by the handshake. */
+#define PQCOAP_HS_OSCORE_SECRET_LEN 32
+#define PQCOAP_HS_OSCORE_SALT_LEN 8
+
+/** The OSCORE context an initiator asks for in INIT. */
+typedef struct pqcoap_oscore_request {
+    int aead_alg;                   /**< PQCOAP_COSE_A256GCM (the default),
+                                         PQCOAP_COSE_AES_CCM_16_128_256 or
+                                         PQCOAP_COSE_AES_CCM_16_64_128 */
+    const uint8_t *recipient_id;    /**< the initiator's Recipient ID (C_I), 0 bytes or more
+                                         up to the AEAD's nonce length - 6 and
+                                         PQCOAP_OSCORE_ID_MAX; may be NULL when empty */
+    size_t recipient_id_len;
+} pqcoap_oscore_request;
+
+/** What a handshake keyed for OSCORE gives one side: the input of the context derivation
+ *  (RFC 8613 section 3.2) from this side's view, and the limits of the context. Secret
+ *  (Master Secret): wipe it. */
+typedef struct pqcoap_hs_oscore {
+    int aead_alg;
+    int hkdf_alg;
+    uint8_t master_secret[PQCOAP_HS_OSCORE_SECRET_LEN];
+    uint8_t master_salt[PQCOAP_HS_OSCORE_SALT_LEN];
+    uint8_t sender_id[PQCOAP_OSCORE_ID_MAX];
+    size_t sender_id_len;
+    uint8_t recipient_id[PQCOAP_OSCORE_ID_MAX];
+    size_t recipient_id_len;
+    uint32_t lifetime_s;            /**< the context ends after this long */
+    uint32_t max_msgs;              /**< and after this many requests */
+} pqcoap_hs_oscore;
+
+/** Fills *p (borrowing from k) for pqcoap_oscore_derive: k's secret, salt, IDs and
+ *  algorithms, no ID Context, replay window PQCOAP_OSCORE_WINDOW_DEFAULT. */
+void pqcoap_hs_oscore_params(const pqcoap_hs_oscore *k, pqcoap_oscore_params *p);
 
 /* ---- initiator (client) ---- */
 
@@ -139,15 +184,20 @@ typedef struct pqcoap_initiator_cfg {
     const pqcoap_suite_offer *more; /**< further suites offered, less preferred, each with
                                          the KEM of `suite`; may be NULL */
     size_t n_more;                  /**< at most PQCOAP_OFFER_MAX - 1 */
+    const pqcoap_oscore_request *oscore; /**< NULL: key a Mode B session; else key this
+                                              OSCORE context */
 } pqcoap_initiator_cfg;
 
 #define PQCOAP_INITIATOR_CFG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, NULL, NULL, 0, \
-    PQCOAP_USAGE_GENERAL, 0x01, PQCOAP_WINDOW_DEFAULT, NULL, NULL, 0}
+    PQCOAP_USAGE_GENERAL, 0x01, PQCOAP_WINDOW_DEFAULT, NULL, NULL, 0, NULL}
 
 /** Initiator state between sending INIT and receiving RESP (ephemeral secrets, the INIT
  *  bytes and the pinned responder key). Wiped when the handshake completes. */
 typedef struct pqcoap_initiator {
     uint8_t started;
+    uint8_t protection;             /* what INIT asked for */
+    uint8_t params[PQCOAP_HS_PARAMS_MAX]; /* and its parameters */
+    size_t params_len;
     uint8_t n_offer;
     uint8_t offer[PQCOAP_OFFER_MAX]; /* suites offered, in preference order */
     uint16_t window;
@@ -186,6 +236,15 @@ pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_c
  *  key), PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, size_t resp_len,
                                    uint64_t now_ms, pqcoap_session *out);
+
+/** As pqcoap_initiator_finish for a handshake that asked for an OSCORE context
+ *  (cfg->oscore): RESP must repeat its AEAD and HKDF algorithms and carry the responder's
+ *  Recipient ID (not the initiator's). *out gets the context's input from the initiator's
+ *  view (Sender ID = the responder's Recipient ID) and its limits. Errors as
+ *  pqcoap_initiator_finish; PQCOAP_ERR_ARG also if INIT asked for a Mode B session (and
+ *  pqcoap_initiator_finish refuses one that asked for OSCORE). */
+pqcoap_err pqcoap_initiator_finish_oscore(pqcoap_initiator *st, const uint8_t *resp,
+                                          size_t resp_len, pqcoap_hs_oscore *out);
 
 /** Wipes the initiator state (ephemeral secrets included). NULL is allowed. */
 void pqcoap_initiator_wipe(pqcoap_initiator *st);
@@ -253,11 +312,18 @@ typedef struct pqcoap_responder_cfg {
     const pqcoap_responder_key *more; /**< further identities, less preferred, each of
                                            another suite (copied); may be NULL */
     size_t n_more;                  /**< at most PQCOAP_RESPONDER_KEYS_MAX - 1 */
+    unsigned protections;           /**< what it keys: PQCOAP_PROTECT(PQCOAP_PROTECTION_*)
+                                         bits; default Mode B sessions only */
+    /** Ids the table must not hand out (NULL: none), e.g. numbers whose minimal big-endian
+     *  bytes are the Recipient ID of a provisioned OSCORE context: called with each
+     *  candidate id, 1 if taken. */
+    int (*id_taken)(void *ctx, uint64_t id);
+    void *id_taken_ctx;
 } pqcoap_responder_cfg;
 
 #define PQCOAP_RESPONDER_CFG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, 0x01, \
     PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 0, NULL, NULL, \
-    NULL, 0}
+    NULL, 0, PQCOAP_PROTECT(PQCOAP_PROTECTION_SESSION), NULL, NULL}
 
 /** A RESP kept for retransmissions of the identical INIT. */
 typedef struct pqcoap_resp_cache {
@@ -276,6 +342,8 @@ typedef struct pqcoap_peer_table {
     size_t n_slots;
     uint64_t next_serial;
     uint64_t evict_idle_ms;
+    int (*id_taken)(void *ctx, uint64_t id);
+    void *id_taken_ctx;
     uint32_t pending_id[PQCOAP_HS_PENDING_MAX]; /* ids of handshakes in progress; 0 = free */
 } pqcoap_peer_table;
 
@@ -361,6 +429,9 @@ typedef struct pqcoap_hs_pending {
     uint8_t resend;                 /* identical INIT: `resp` is the cached RESP */
     uint8_t suite;                  /* the suite chosen */
     uint8_t key;                    /* the identity that signs the RESP */
+    uint8_t protection;             /* what INIT asked for */
+    uint64_t serial;                /* resend: the entry the cached RESP made */
+    pqcoap_hs_oscore oscore;        /* OSCORE: the responder's view of the context */
     uint32_t sid;                   /* reserved sid (new sessions) */
     uint64_t session_seq;
     uint8_t init_hash[32];
@@ -413,6 +484,32 @@ pqcoap_err pqcoap_responder_hs_respond(const pqcoap_responder *r, const uint8_t 
 pqcoap_err pqcoap_responder_hs_commit(pqcoap_responder *r, uint64_t now_ms,
                                       pqcoap_hs_pending *p, uint8_t *out, size_t cap,
                                       size_t *out_len);
+
+/** What a handshake made (pqcoap_responder_handshake_ex). */
+typedef struct pqcoap_hs_result {
+    uint8_t protection;             /**< PQCOAP_PROTECTION_* asked for and keyed */
+    int resent;                     /**< 1: an identical INIT, answered with the cached RESP
+                                         (the entry and context exist already) */
+    uint32_t id;                    /**< the table id of the entry (a Mode B sid; for OSCORE
+                                         the number whose bytes are the Recipient ID) */
+    uint64_t serial;                /**< the entry's serial (pqcoap_responder_entry_live) */
+    char peer_id[PQCOAP_ID_MAX + 1];
+    pqcoap_hs_oscore oscore;        /**< OSCORE and not resent: the responder's view of the
+                                         context (secret: wipe it) */
+} pqcoap_hs_result;
+
+/** As pqcoap_responder_handshake, and *res (may be NULL) tells what it made. A responder
+ *  keys what INIT asks for if cfg.protections has it (else PQCOAP_ERR_UNSUPPORTED): a Mode
+ *  B session, or the entry of an OSCORE context (PROTOCOL.md "OSCORE keyed by the
+ *  handshake") whose keys are in res->oscore only; protected messages of Mode B never use
+ *  such an entry. Errors as pqcoap_responder_handshake. */
+pqcoap_err pqcoap_responder_handshake_ex(pqcoap_responder *r, const uint8_t *init,
+                                         size_t init_len, uint64_t now_ms, uint8_t *out,
+                                         size_t cap, size_t *out_len, pqcoap_hs_result *res);
+
+/** 1 if the table entry with this serial is live at now_ms (within its lifetime), else 0:
+ *  ended by lifetime, replaced by a newer handshake of its peer, evicted or revoked. */
+int pqcoap_responder_entry_live(pqcoap_responder *r, uint64_t serial, uint64_t now_ms);
 
 /** Gives up a handshake at any phase (under the table lock): releases its reserved sid and
  *  wipes *p. NULL p or a wiped p is fine. */

@@ -13,10 +13,9 @@
 static const char LABEL_C2S[] = "pqcoap v1 c2s";
 static const char LABEL_S2C[] = "pqcoap v1 s2c";
 
-pqcoap_err pqcoap_key_schedule(const uint8_t *init, size_t init_len,
-                               const uint8_t *resp, size_t resp_len,
-                               const uint8_t kem_ss[32], const uint8_t x25519_ss[32],
-                               uint8_t ck_c2s[32], uint8_t ck_s2c[32])
+pqcoap_err pqcoap_handshake_prk(const uint8_t *init, size_t init_len, const uint8_t *resp,
+                                size_t resp_len, const uint8_t kem_ss[32],
+                                const uint8_t x25519_ss[32], uint8_t prk[32])
 {
     /* TH = SHA-256(INIT || RESP) */
     const pqcoap_span transcript[2] = {{init, init_len}, {resp, resp_len}};
@@ -24,15 +23,28 @@ pqcoap_err pqcoap_key_schedule(const uint8_t *init, size_t init_len,
     PQCOAP_TRY(pqcoap_sha256(transcript, 2, th));
     /* PRK = HKDF-Extract(salt = TH, IKM = kem_ss || x25519_ss) */
     const pqcoap_span ikm[2] = {{kem_ss, PQCOAP_KEM_SS_LEN}, {x25519_ss, PQCOAP_X25519_LEN}};
+    return pqcoap_hkdf_extract(th, sizeof th, ikm, 2, prk);
+}
+
+/* ck_c2s_0 = HKDF-Expand(PRK, "pqcoap v1 c2s", 32), ck_s2c_0 likewise */
+static pqcoap_err chains(const uint8_t prk[32], uint8_t ck_c2s[32], uint8_t ck_s2c[32])
+{
+    PQCOAP_TRY(pqcoap_hkdf_expand(prk, 32, (const uint8_t *)LABEL_C2S, sizeof LABEL_C2S - 1,
+                                  ck_c2s, 32));
+    return pqcoap_hkdf_expand(prk, 32, (const uint8_t *)LABEL_S2C, sizeof LABEL_S2C - 1,
+                              ck_s2c, 32);
+}
+
+pqcoap_err pqcoap_key_schedule(const uint8_t *init, size_t init_len,
+                               const uint8_t *resp, size_t resp_len,
+                               const uint8_t kem_ss[32], const uint8_t x25519_ss[32],
+                               uint8_t ck_c2s[32], uint8_t ck_s2c[32])
+{
     uint8_t prk[PQCOAP_SHA256_LEN];
-    pqcoap_err err = pqcoap_hkdf_extract(th, sizeof th, ikm, 2, prk);
-    /* ck_c2s_0 = HKDF-Expand(PRK, "pqcoap v1 c2s", 32), ck_s2c_0 likewise */
+    pqcoap_err err = pqcoap_handshake_prk(init, init_len, resp, resp_len, kem_ss, x25519_ss,
+                                          prk);
     if (err == PQCOAP_OK)
-        err = pqcoap_hkdf_expand(prk, sizeof prk, (const uint8_t *)LABEL_C2S,
-                                 sizeof LABEL_C2S - 1, ck_c2s, 32);
-    if (err == PQCOAP_OK)
-        err = pqcoap_hkdf_expand(prk, sizeof prk, (const uint8_t *)LABEL_S2C,
-                                 sizeof LABEL_S2C - 1, ck_s2c, 32);
+        err = chains(prk, ck_c2s, ck_s2c);
     pqcoap_wipe(prk, sizeof prk);
     return err;
 }
@@ -127,6 +139,11 @@ pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_c
 
     pqcoap_initiator_wipe(st);
     pqcoap_err err = take_offer(st, cfg, suite);
+    if (err == PQCOAP_OK && cfg->oscore) {
+        st->protection = PQCOAP_PROTECTION_OSCORE;
+        err = pqcoap_hs_oscore_request_encode(cfg->oscore, st->params, sizeof st->params,
+                                              &st->params_len);
+    }
     if (err != PQCOAP_OK) {
         pqcoap_initiator_wipe(st);
         return err;
@@ -144,7 +161,7 @@ pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_c
             .responder_id = (const uint8_t *)cfg->responder_id, .responder_id_len = rid_len,
             .session_seq = session_seq, .timestamp_ms = timestamp_ms,
             .nonce_i = nonce_i, .kem_pk = kem_pk, .x25519_pk = x25519_pk,
-            .protection = PQCOAP_PROTECTION_SESSION,
+            .protection = st->protection, .params = st->params, .params_len = st->params_len,
         };
         err = pqcoap_hs_encode(PQCOAP_HS_INIT, &v, own, cfg->sk, NULL, rng, st->init,
                                sizeof st->init, &st->init_len);
@@ -162,6 +179,42 @@ pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_c
     return PQCOAP_OK;
 }
 
+/* The common part of finishing: RESP decoded into *v, of a suite INIT offered and keying
+ * what INIT asked for (an OSCORE context: *k from the initiator's view), sig_r verified
+ * against the pinned key of that suite, and only then the KEM and X25519 secrets and PRK. */
+static pqcoap_err finish_prk(const pqcoap_initiator *st, const uint8_t *resp, size_t resp_len,
+                             pqcoap_resp_view *v, pqcoap_hs_oscore *k, uint8_t prk[32])
+{
+    PQCOAP_TRY(pqcoap_resp_decode(resp, resp_len, v));
+    /* the responder chooses among the suites offered, and keys what INIT asked for */
+    size_t i = 0;
+    while (i < st->n_offer && st->offer[i] != v->suite->id)
+        i++;
+    if (i == st->n_offer || v->protection != st->protection)
+        return PQCOAP_ERR_HANDSHAKE;
+    if (st->protection == PQCOAP_PROTECTION_OSCORE)
+        PQCOAP_TRY(pqcoap_hs_oscore_resp_check(st->params, st->params_len, v->params,
+                                               v->params_len, k));
+    else if (v->params_len != 0)
+        return PQCOAP_ERR_HANDSHAKE;
+    uint8_t init_hash[PQCOAP_SHA256_LEN];
+    PQCOAP_TRY(sha256_of(st->init, st->init_len, init_hash));
+    /* only after sig_r verifies against the pinned key does the initiator decapsulate */
+    PQCOAP_TRY(pqcoap_hs_verify(PQCOAP_HS_RESP, resp, v->suite->sig, &v->sig,
+                                st->responder_pk[i], init_hash));
+
+    uint8_t kem_ss[PQCOAP_KEM_SS_LEN], x25519_ss[PQCOAP_X25519_LEN];
+    pqcoap_err err = v->suite->kem->decaps(st->kem_sk, v->kem_ct, kem_ss);
+    if (err == PQCOAP_OK)
+        err = pqcoap_x25519_derive(st->x25519_sk, v->x25519_pk, x25519_ss);
+    if (err == PQCOAP_OK)
+        err = pqcoap_handshake_prk(st->init, st->init_len, resp, resp_len, kem_ss, x25519_ss,
+                                   prk);
+    pqcoap_wipe(kem_ss, sizeof kem_ss);
+    pqcoap_wipe(x25519_ss, sizeof x25519_ss);
+    return err;
+}
+
 pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, size_t resp_len,
                                    uint64_t now_ms, pqcoap_session *out)
 {
@@ -169,36 +222,48 @@ pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, si
         return PQCOAP_ERR_ARG;
     if (!st->started)
         return PQCOAP_ERR_STATE;
+    if (st->protection != PQCOAP_PROTECTION_SESSION)
+        return PQCOAP_ERR_ARG;
     pqcoap_resp_view v;
-    PQCOAP_TRY(pqcoap_resp_decode(resp, resp_len, &v));
-    /* the responder chooses among the suites offered, and keys what INIT asked for */
-    size_t k = 0;
-    while (k < st->n_offer && st->offer[k] != v.suite->id)
-        k++;
-    if (k == st->n_offer || v.protection != PQCOAP_PROTECTION_SESSION || v.params_len != 0)
-        return PQCOAP_ERR_HANDSHAKE;
-    uint8_t init_hash[PQCOAP_SHA256_LEN];
-    PQCOAP_TRY(sha256_of(st->init, st->init_len, init_hash));
-    /* only after sig_r verifies against the pinned key does the initiator decapsulate */
-    PQCOAP_TRY(pqcoap_hs_verify(PQCOAP_HS_RESP, resp, v.suite->sig, &v.sig,
-                                st->responder_pk[k], init_hash));
-
-    uint8_t kem_ss[PQCOAP_KEM_SS_LEN], x25519_ss[PQCOAP_X25519_LEN], c2s[32], s2c[32];
-    pqcoap_err err = v.suite->kem->decaps(st->kem_sk, v.kem_ct, kem_ss);
+    uint8_t prk[PQCOAP_SHA256_LEN], c2s[32], s2c[32];
+    pqcoap_err err = finish_prk(st, resp, resp_len, &v, NULL, prk);
     if (err == PQCOAP_OK)
-        err = pqcoap_x25519_derive(st->x25519_sk, v.x25519_pk, x25519_ss);
-    if (err == PQCOAP_OK)
-        err = pqcoap_key_schedule(st->init, st->init_len, resp, resp_len, kem_ss, x25519_ss,
-                                  c2s, s2c);
+        err = chains(prk, c2s, s2c);
     if (err == PQCOAP_OK) {
         pqcoap_session_setup(out, 1, v.suite->id, v.sid, v.max_msgs,
                              pqcoap_expiry(now_ms, v.lifetime_s), c2s, s2c, st->window);
         pqcoap_initiator_wipe(st); /* ephemeral secrets are done */
     }
-    pqcoap_wipe(kem_ss, sizeof kem_ss);
-    pqcoap_wipe(x25519_ss, sizeof x25519_ss);
+    pqcoap_wipe(prk, sizeof prk);
     pqcoap_wipe(c2s, sizeof c2s);
     pqcoap_wipe(s2c, sizeof s2c);
+    return err;
+}
+
+pqcoap_err pqcoap_initiator_finish_oscore(pqcoap_initiator *st, const uint8_t *resp,
+                                          size_t resp_len, pqcoap_hs_oscore *out)
+{
+    if (!st || !resp || !out)
+        return PQCOAP_ERR_ARG;
+    if (!st->started)
+        return PQCOAP_ERR_STATE;
+    if (st->protection != PQCOAP_PROTECTION_OSCORE)
+        return PQCOAP_ERR_ARG;
+    pqcoap_resp_view v;
+    pqcoap_hs_oscore k;
+    uint8_t prk[PQCOAP_SHA256_LEN];
+    memset(&k, 0, sizeof k);
+    pqcoap_err err = finish_prk(st, resp, resp_len, &v, &k, prk);
+    if (err == PQCOAP_OK)
+        err = pqcoap_hs_oscore_export(prk, &k);
+    if (err == PQCOAP_OK) {
+        k.lifetime_s = v.lifetime_s;
+        k.max_msgs = v.max_msgs;
+        *out = k;
+        pqcoap_initiator_wipe(st); /* ephemeral secrets are done */
+    }
+    pqcoap_wipe(prk, sizeof prk);
+    pqcoap_wipe(&k, sizeof k);
     return err;
 }
 
@@ -252,6 +317,8 @@ pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg
     r->cfg.more = NULL;
     r->cfg.n_more = 0;
     pqcoap_peer_table_init(&r->table, slots, n_slots, cfg->evict_idle_ms);
+    r->table.id_taken = cfg->id_taken;
+    r->table.id_taken_ctx = cfg->id_taken_ctx;
     return PQCOAP_OK;
 }
 
@@ -358,8 +425,15 @@ static pqcoap_err verify_init(const pqcoap_responder *r, const uint8_t *init, si
 {
     pqcoap_init_view v;
     PQCOAP_TRY(pqcoap_init_decode(init, init_len, &v));
-    if (v.protection != PQCOAP_PROTECTION_SESSION || v.params_len != 0)
+    /* what INIT asks for: a protection the responder provides, with parameters it takes */
+    if (v.protection > PQCOAP_PROTECTION_OSCORE ||
+        !(r->cfg.protections & PQCOAP_PROTECT(v.protection)))
         return PQCOAP_ERR_UNSUPPORTED;
+    if (v.protection == PQCOAP_PROTECTION_OSCORE)
+        PQCOAP_TRY(pqcoap_hs_oscore_init_decode(v.params, v.params_len, &p->oscore));
+    else if (v.params_len != 0)
+        return PQCOAP_ERR_MALFORMED;
+    p->protection = v.protection;
     PQCOAP_TRY(choose_suite(r, &v, p));
 
     /* look up the pinned key of initiator_id, check responder_id is ours, verify sig_i by
@@ -415,15 +489,28 @@ static pqcoap_err cached_resp(pqcoap_responder *r, pqcoap_hs_pending *p)
             continue;
         memcpy(p->resp, c->resp, c->resp_len);
         p->resp_len = c->resp_len;
+        p->serial = c->serial;
         return PQCOAP_OK;
     }
     return PQCOAP_ERR_ROLLBACK;
 }
 
-/* A slot must be able to take the new session; its sid is reserved until commit or abort. */
+/* A slot must be able to take the new session; its sid is reserved until commit or abort.
+ * For an OSCORE context the sid's bytes are the responder's Recipient ID C_R, which must
+ * differ from the initiator's C_I (our Sender ID): if they match, the next free id. */
 static pqcoap_err reserve_sid(pqcoap_responder *r, uint64_t now_ms, pqcoap_hs_pending *p)
 {
-    return pqcoap_peer_table_pend(&r->table, p->peer_id, now_ms, &p->sid);
+    pqcoap_hs_oscore *k = &p->oscore;
+    PQCOAP_TRY(pqcoap_peer_table_pend(&r->table, p->peer_id, now_ms, &p->sid));
+    k->recipient_id_len = pqcoap_hs_oscore_id(p->sid, k->recipient_id);
+    if (p->protection != PQCOAP_PROTECTION_OSCORE || k->recipient_id_len != k->sender_id_len ||
+        memcmp(k->recipient_id, k->sender_id, k->sender_id_len) != 0)
+        return PQCOAP_OK;
+    uint32_t clash = p->sid;
+    pqcoap_err err = pqcoap_peer_table_pend(&r->table, p->peer_id, now_ms, &p->sid);
+    pqcoap_peer_table_release(&r->table, clash);
+    k->recipient_id_len = pqcoap_hs_oscore_id(p->sid, k->recipient_id);
+    return err;
 }
 
 pqcoap_err pqcoap_responder_hs_reserve(pqcoap_responder *r, uint64_t now_ms,
@@ -441,7 +528,7 @@ pqcoap_err pqcoap_responder_hs_reserve(pqcoap_responder *r, uint64_t now_ms,
 }
 
 /* New ephemeral X25519 key and ML-KEM ciphertext, the RESP signed with the reserved sid,
- * and the chain keys, into *p. */
+ * and the chain keys (or the OSCORE Master Secret and Salt), into *p. */
 static pqcoap_err make_resp(const pqcoap_responder *r, const uint8_t *init, size_t init_len,
                             pqcoap_hs_pending *p)
 {
@@ -454,9 +541,16 @@ static pqcoap_err make_resp(const pqcoap_responder *r, const uint8_t *init, size
 
     const pqcoap_suite *suite = pqcoap_suite_find(p->suite);
     const pqcoap_rng *rng = r->cfg.rng;
-    uint8_t kem_ct[PQCOAP_KEM_CT_MAX], kem_ss[PQCOAP_KEM_SS_LEN];
+    uint8_t kem_ct[PQCOAP_KEM_CT_MAX], kem_ss[PQCOAP_KEM_SS_LEN], prk[PQCOAP_SHA256_LEN];
     uint8_t x25519_pk[PQCOAP_X25519_LEN], x25519_sk[PQCOAP_X25519_LEN], x25519_ss[32];
-    pqcoap_err err = suite->kem->encaps(rng, v.kem_pk, kem_ct, kem_ss);
+    uint8_t params[PQCOAP_HS_PARAMS_MAX];
+    size_t params_len = 0;
+    int oscore = p->protection == PQCOAP_PROTECTION_OSCORE;
+    pqcoap_err err = oscore ? pqcoap_hs_oscore_resp_encode(&p->oscore, params, sizeof params,
+                                                           &params_len)
+                            : PQCOAP_OK;
+    if (err == PQCOAP_OK)
+        err = suite->kem->encaps(rng, v.kem_pk, kem_ct, kem_ss);
     if (err == PQCOAP_OK)
         err = pqcoap_x25519_keygen(rng, x25519_pk, x25519_sk);
     if (err == PQCOAP_OK)
@@ -465,14 +559,20 @@ static pqcoap_err make_resp(const pqcoap_responder *r, const uint8_t *init, size
         const pqcoap_resp_view rv = {
             .suite = suite, .sid = p->sid, .lifetime_s = r->cfg.lifetime_s,
             .max_msgs = r->cfg.max_msgs, .kem_ct = kem_ct, .x25519_pk = x25519_pk,
-            .protection = PQCOAP_PROTECTION_SESSION,
+            .protection = p->protection, .params = params, .params_len = params_len,
         };
         err = pqcoap_hs_encode(PQCOAP_HS_RESP, &rv, suite->sig, r->sk[p->key], p->init_hash,
                                rng, p->resp, sizeof p->resp, &p->resp_len);
     }
     if (err == PQCOAP_OK)
-        err = pqcoap_key_schedule(init, init_len, p->resp, p->resp_len, kem_ss, x25519_ss,
-                                  p->ck_c2s, p->ck_s2c);
+        err = pqcoap_handshake_prk(init, init_len, p->resp, p->resp_len, kem_ss, x25519_ss,
+                                   prk);
+    if (err == PQCOAP_OK)
+        err = oscore ? pqcoap_hs_oscore_export(prk, &p->oscore) : chains(prk, p->ck_c2s,
+                                                                         p->ck_s2c);
+    p->oscore.lifetime_s = r->cfg.lifetime_s;
+    p->oscore.max_msgs = r->cfg.max_msgs;
+    pqcoap_wipe(prk, sizeof prk);
     pqcoap_wipe(kem_ss, sizeof kem_ss);
     pqcoap_wipe(x25519_sk, sizeof x25519_sk);
     pqcoap_wipe(x25519_ss, sizeof x25519_ss);
@@ -516,8 +616,9 @@ void pqcoap_responder_hs_abort(pqcoap_responder *r, pqcoap_hs_pending *p)
     pqcoap_wipe(p, sizeof *p);
 }
 
-/* The new session replaces whatever was in its slot; the RESP is kept for identical INITs. */
-static pqcoap_err install(pqcoap_responder *r, uint64_t now_ms, const pqcoap_hs_pending *p)
+/* The new session (or the entry of an OSCORE context, without Mode B keys) replaces
+ * whatever was in its slot; the RESP is kept for identical INITs. */
+static pqcoap_err install(pqcoap_responder *r, uint64_t now_ms, pqcoap_hs_pending *p)
 {
     size_t slot;
     uint32_t unused_sid;
@@ -527,19 +628,18 @@ static pqcoap_err install(pqcoap_responder *r, uint64_t now_ms, const pqcoap_hs_
                          pqcoap_expiry(now_ms, r->cfg.lifetime_s), p->ck_s2c, p->ck_c2s,
                          r->cfg.window);
     pqcoap_peer_table_stamp(&r->table, s, p->peer_id, p->peer_pk_hash, now_ms);
+    s->protection = p->protection;
+    p->serial = s->serial;
     cache_resp(r, s->serial, p->init_hash, p->resp, p->resp_len);
     return PQCOAP_OK;
 }
 
-pqcoap_err pqcoap_responder_hs_commit(pqcoap_responder *r, uint64_t now_ms,
-                                      pqcoap_hs_pending *p, uint8_t *out, size_t cap,
-                                      size_t *out_len)
+/* Phase 4 without the final release: *p still tells what was made. */
+static pqcoap_err commit(pqcoap_responder *r, uint64_t now_ms, pqcoap_hs_pending *p,
+                         uint8_t *out, size_t cap, size_t *out_len)
 {
-    if (!r || !r->table.slots || !p || !out || !out_len) {
-        if (r && p)
-            pqcoap_responder_hs_abort(r, p);
+    if (!r || !r->table.slots || !p || !out || !out_len)
         return PQCOAP_ERR_ARG;
-    }
     pqcoap_err err = p->stage != 3 ? PQCOAP_ERR_STATE
                    : cap < p->resp_len ? PQCOAP_ERR_BUFFER : PQCOAP_OK;
     if (err == PQCOAP_OK && !p->resend)
@@ -548,13 +648,35 @@ pqcoap_err pqcoap_responder_hs_commit(pqcoap_responder *r, uint64_t now_ms,
         memcpy(out, p->resp, p->resp_len);
         *out_len = p->resp_len;
     }
-    pqcoap_responder_hs_abort(r, p);
     return err;
+}
+
+pqcoap_err pqcoap_responder_hs_commit(pqcoap_responder *r, uint64_t now_ms,
+                                      pqcoap_hs_pending *p, uint8_t *out, size_t cap,
+                                      size_t *out_len)
+{
+    pqcoap_err err = commit(r, now_ms, p, out, cap, out_len);
+    if (r && p)
+        pqcoap_responder_hs_abort(r, p);
+    return err;
+}
+
+int pqcoap_responder_entry_live(pqcoap_responder *r, uint64_t serial, uint64_t now_ms)
+{
+    const pqcoap_session *s = r ? pqcoap_peer_table_by_serial(&r->table, serial) : NULL;
+    return s && now_ms < s->expires_ms;
 }
 
 pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, size_t init_len,
                                       uint64_t now_ms, uint8_t *out, size_t cap,
                                       size_t *out_len)
+{
+    return pqcoap_responder_handshake_ex(r, init, init_len, now_ms, out, cap, out_len, NULL);
+}
+
+pqcoap_err pqcoap_responder_handshake_ex(pqcoap_responder *r, const uint8_t *init,
+                                         size_t init_len, uint64_t now_ms, uint8_t *out,
+                                         size_t cap, size_t *out_len, pqcoap_hs_result *res)
 {
     if (!r || !r->table.slots || !init || !out || !out_len)
         return PQCOAP_ERR_ARG;
@@ -575,5 +697,18 @@ pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, 
         return err;
     }
     p.stage = 3;
-    return pqcoap_responder_hs_commit(r, now_ms, &p, out, cap, out_len);
+    err = commit(r, now_ms, &p, out, cap, out_len);
+    if (err == PQCOAP_OK && res) {
+        memset(res, 0, sizeof *res);
+        res->protection = p.protection;
+        res->resent = p.resend;
+        res->serial = p.serial;
+        const pqcoap_session *s = pqcoap_peer_table_by_serial(&r->table, p.serial);
+        res->id = s ? s->sid : 0;
+        memcpy(res->peer_id, p.peer_id, sizeof res->peer_id);
+        if (p.protection == PQCOAP_PROTECTION_OSCORE && !p.resend)
+            res->oscore = p.oscore;
+    }
+    pqcoap_responder_hs_abort(r, &p);
+    return err;
 }

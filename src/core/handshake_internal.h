@@ -57,9 +57,6 @@ typedef struct pqcoap_resp_view {
     pqcoap_hs_sig sig;
 } pqcoap_resp_view;
 
-/** The protection a handshake keys (PROTOCOL.md "Handshake"): the Mode B record layer. */
-#define PQCOAP_PROTECTION_SESSION 0x00
-
 /** Strict decoders (every field, nothing trailing; an INIT offers 1..PQCOAP_OFFER_MAX
  *  distinct suites, the first known, every known one with the first one's KEM).
  *  Errors: PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED (version, or the first or chosen
@@ -91,11 +88,48 @@ int pqcoap_id_valid(const uint8_t *id, size_t len);
 
 /* ---- key schedule (handshake.c) ---- */
 
+/** PROTOCOL.md "Key schedule": PRK = HKDF-Extract(salt = SHA-256(INIT || RESP),
+ *  IKM = kem_ss || x25519_ss). */
+pqcoap_err pqcoap_handshake_prk(const uint8_t *init, size_t init_len, const uint8_t *resp,
+                                size_t resp_len, const uint8_t kem_ss[32],
+                                const uint8_t x25519_ss[32], uint8_t prk[32]);
+
 /** PROTOCOL.md "Key schedule": TH = SHA-256(INIT || RESP), PRK = HKDF-Extract(TH,
  *  kem_ss || x25519_ss), ck_c2s_0 and ck_s2c_0. PRK is wiped before returning. */
 pqcoap_err pqcoap_key_schedule(const uint8_t *init, size_t init_len,
                                const uint8_t *resp, size_t resp_len,
                                const uint8_t kem_ss[32], const uint8_t x25519_ss[32],
                                uint8_t ck_c2s[32], uint8_t ck_s2c[32]);
+
+/* ---- OSCORE keyed by the handshake (hs_oscore.c) ---- */
+
+/** INIT params of an OSCORE request: i8 aead || i8 hkdf || str8(C_I). Errors:
+ *  PQCOAP_ERR_ARG (NULL, C_I too long for the AEAD), PQCOAP_ERR_UNSUPPORTED (AEAD). */
+pqcoap_err pqcoap_hs_oscore_request_encode(const pqcoap_oscore_request *req, uint8_t *out,
+                                           size_t cap, size_t *out_len);
+
+/** Responder: reads INIT params into k (algorithms; Sender ID = C_I). Errors:
+ *  PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED (an AEAD or HKDF it lacks, or a C_I too
+ *  long for the AEAD). */
+pqcoap_err pqcoap_hs_oscore_init_decode(const uint8_t *params, size_t len, pqcoap_hs_oscore *k);
+
+/** The minimal big-endian bytes of id >= 1 (1..4): the responder's Recipient ID C_R of the
+ *  table entry `id`. Returns the length. */
+size_t pqcoap_hs_oscore_id(uint32_t id, uint8_t out[4]);
+
+/** Responder: RESP params i8 aead || i8 hkdf || str8(C_R) with C_R = k's Recipient ID. */
+pqcoap_err pqcoap_hs_oscore_resp_encode(const pqcoap_hs_oscore *k, uint8_t *out, size_t cap,
+                                        size_t *out_len);
+
+/** Initiator: RESP params must repeat INIT's algorithms and name a C_R (1..nonce - 6 bytes)
+ *  other than C_I; fills k from the initiator's view (Sender ID = C_R, Recipient ID = C_I).
+ *  Error: PQCOAP_ERR_HANDSHAKE. */
+pqcoap_err pqcoap_hs_oscore_resp_check(const uint8_t *init_params, size_t init_len,
+                                       const uint8_t *resp_params, size_t resp_len,
+                                       pqcoap_hs_oscore *k);
+
+/** Master Secret and Master Salt of k from the handshake's PRK (PROTOCOL.md "OSCORE keyed
+ *  by the handshake"). */
+pqcoap_err pqcoap_hs_oscore_export(const uint8_t prk[32], pqcoap_hs_oscore *k);
 
 #endif

@@ -83,7 +83,8 @@ static uint64_t free_id_in(const pqcoap_peer_table *t, uint8_t used[ID_WINDOW / 
     for (size_t i = 0; i < PQCOAP_HS_PENDING_MAX; i++)
         mark_id(used, base, t->pending_id[i]);
     for (uint64_t j = 0; j < ID_WINDOW; j++)
-        if (!(used[j / 8] >> (j % 8) & 1))
+        if (!(used[j / 8] >> (j % 8) & 1) &&
+            !(t->id_taken && t->id_taken(t->id_taken_ctx, base + j)))
             return base + j;
     return 0;
 }
@@ -117,9 +118,10 @@ pqcoap_err pqcoap_peer_table_reserve(pqcoap_peer_table *t, const char *peer_id, 
     if (pick == SIZE_MAX)
         return PQCOAP_ERR_LIMIT;
     /* id: unique among live entries (the one being replaced included) and pending ids,
-     * never 0, smallest first; among n_slots live entries and PQCOAP_HS_PENDING_MAX pending
-     * ids one of 1..n_slots+PQCOAP_HS_PENDING_MAX+1 is free, so the search ends below
-     * UINT32_MAX (pqcoap_responder_init bounds n_slots) */
+     * never 0 nor taken (id_taken), smallest first; among n_slots live entries and
+     * PQCOAP_HS_PENDING_MAX pending ids one of 1..n_slots+PQCOAP_HS_PENDING_MAX+1 is free
+     * of those, so the search ends below UINT32_MAX (pqcoap_responder_init bounds n_slots;
+     * id_taken must leave ids free) */
     uint64_t base = 1, cand;
     while ((cand = free_id_in(t, used, base)) == 0) {
         base += ID_WINDOW;

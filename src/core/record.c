@@ -257,7 +257,7 @@ static pqcoap_err responder_session(pqcoap_responder *r, uint64_t sid, uint64_t 
                                     pqcoap_session **out)
 {
     pqcoap_session *s = pqcoap_peer_table_by_id(&r->table, sid);
-    if (!s)
+    if (!s || s->protection != PQCOAP_PROTECTION_SESSION) /* an OSCORE context's entry */
         return PQCOAP_ERR_UNKNOWN_SESSION;
     if (pqcoap_session_usable(s, now_ms) != PQCOAP_OK) {
         pqcoap_session_wipe(s);
@@ -314,7 +314,7 @@ pqcoap_err pqcoap_responder_protect(pqcoap_responder *r, const pqcoap_req_ctx *c
     if (!r || !r->table.slots || !ctx)
         return PQCOAP_ERR_ARG;
     pqcoap_session *s = pqcoap_peer_table_by_serial(&r->table, ctx->serial);
-    if (!s || s->sid != ctx->sid)
+    if (!s || s->sid != ctx->sid || s->protection != PQCOAP_PROTECTION_SESSION)
         return PQCOAP_ERR_UNKNOWN_SESSION;
     if (ctx->request_n >= s->recv.next)
         return PQCOAP_ERR_ARG; /* not a request this session accepted */

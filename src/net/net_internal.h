@@ -9,6 +9,7 @@
 #include "pqcoap/error.h"
 #include "pqcoap/layer.h"
 #include "pqcoap/msg.h"
+#include "pqcoap/session.h"
 
 /** Most options one message may carry through the endpoints. */
 #define PQCOAP_NET_MAX_OPTS 64
@@ -64,6 +65,15 @@ void pqcoap_net_scratch_start(pqcoap_net_scratch *s, uint8_t code, const uint8_t
                               size_t token_len);
 /** Wipes and frees the payload storage of `s`. */
 void pqcoap_net_scratch_free(pqcoap_net_scratch *s);
+
+/** 1 if m's Uri-Path is exactly pqc/session/init (session_server.c). */
+int pqcoap_net_is_init_path(const pqcoap_msg *m);
+
+/** Makes b the unprotected error answer PROTOCOL.md "Errors" gives for err (5.00 "internal
+ *  error" if it gives none), with Max-Age max_age_s (0: the error's own) when it has one
+ *  (session_server.c). */
+void pqcoap_net_hs_error(pqcoap_msgbuf *b, pqcoap_err err, pqcoap_err_where where,
+                         uint32_t max_age_s);
 
 /** Monotonic clock in milliseconds. */
 uint64_t pqcoap_net_now_ms(void);

@@ -118,7 +118,7 @@ static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
 {
     const pqcoap_initiator_cfg icfg = {
         sc->id, sc->sk, sc->sk_len, sc->usage, sc->server_id, sc->server_pk,
-        sc->server_pk_len, sc->server_usage, sc->suite, sc->window, sc->alg, NULL, 0,
+        sc->server_pk_len, sc->server_usage, sc->suite, sc->window, sc->alg, NULL, 0, NULL,
     };
     uint64_t t0 = mono_us();
     size_t init_len = 0;

@@ -24,7 +24,7 @@ expect_ok keygen -o dev-mldsa --alg ml-dsa-65
 expect_exit 2 "ml-dsa-44" server -A 127.0.0.1 -p 0 --mode session --key gw-44.key
 expect_exit 2 "one --key per suite" server -A 127.0.0.1 -p 0 --mode session --key gw.key \
   --key gw.key
-expect_exit 2 "mode session" server -A 127.0.0.1 -p 0 --mode sign --key gw.key \
+expect_exit 2 "only in modes session and oscore" server -A 127.0.0.1 -p 0 --mode sign --key gw.key \
   --key gw-mldsa.key
 
 start_server --mode session --id gw --key gw-mldsa.key --key gw.key --db gw.db \
