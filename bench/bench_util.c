@@ -105,6 +105,17 @@ pqcoap_err bench_identity_alg(const char *name, const char *alg, pqcoap_identity
     return err != PQCOAP_OK ? err : pqcoap_identity_generate(alg, &rng, out);
 }
 
+void bench_oscore_secret(char hex[33], uint8_t out[16])
+{
+    const char *env = getenv("BENCH_OSCORE_SECRET");
+    snprintf(hex, 33, "%s", env && strlen(env) == 32 ? env : "00112233445566778899aabbccddeeff");
+    for (size_t i = 0; i < 16; i++) {
+        unsigned v = 0;
+        sscanf(hex + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
+}
+
 void bench_out(const char *key, double value)
 {
     printf("%s %.6g\n", key, value);

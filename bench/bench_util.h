@@ -101,12 +101,12 @@ pqcoap_err bench_handshake_oscore(pqcoap_client *cl, const char *id, const pqcoa
                                   const pqcoap_pubkey *server_pk, uint64_t seq, int aead,
                                   pqcoap_oscore_ctx *out);
 
-/** The provisioned OSCORE context of the benchmark (AES-CCM-16-64-128, the default): the
- *  server's side in libcoap's format (no Echo recovery: the generator never restarts it),
- *  and the Master Secret both sides use; the client's Sender ID is empty, the server's 01. */
-#define BENCH_OSCORE_SERVER_CONF "master_secret,hex,00112233445566778899aabbccddeeff\n" \
-    "sender_id,hex,01\nrecipient_id,hex,\"\"\nrfc8613_b_1_2,bool,false\n"
-#define BENCH_OSCORE_SECRET "\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff"
+/** The Master Secret of the benchmark's provisioned OSCORE context (AES-CCM-16-64-128, the
+ *  default; the client's Sender ID is empty, the server's 01): 32 hex digits from the
+ *  environment variable BENCH_OSCORE_SECRET, which bench/run.sh draws anew for each server
+ *  it starts (Sender Sequence Numbers of a generator start at 0), else a fixed value.
+ *  Writes the hex digits (NUL-terminated) to hex and the bytes to out. */
+void bench_oscore_secret(char hex[33], uint8_t out[16]);
 
 /** Builds (and signs) an INIT of initiator `id` without sending it, into out[0..cap). */
 pqcoap_err bench_make_init(const char *id, const pqcoap_identity *me,

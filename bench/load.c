@@ -276,8 +276,11 @@ static pqcoap_err oscore_setup(gen *g)
 {
     pqcoap_oscore_params p = PQCOAP_OSCORE_PARAMS_INIT;
     static const uint8_t server_id[] = {0x01};
-    p.master_secret = (const uint8_t *)BENCH_OSCORE_SECRET;
-    p.master_secret_len = 16;
+    char hex[33];
+    uint8_t secret[16];
+    bench_oscore_secret(hex, secret);
+    p.master_secret = secret;
+    p.master_secret_len = sizeof secret;
     p.recipient_id = server_id;
     p.recipient_id_len = 1;
     return pqcoap_oscore_derive(&p, &g->octx);

@@ -226,8 +226,14 @@ static pqcoap_err make_oscore_server(int keyed, pqcoap_server_config *cfg, pqcoa
     PQCOAP_TRY(open_store(&g_store));
     PQCOAP_TRY(pqcoap_oscore_server_new(&g_store, NULL, &g_os));
     if (!keyed) {
+        /* the context in libcoap's format, without Echo recovery: a generator never
+         * meets a restarted server */
         pqcoap_oscore_conf conf;
-        const char *text = BENCH_OSCORE_SERVER_CONF;
+        char hex[33], text[256];
+        uint8_t secret[16];
+        bench_oscore_secret(hex, secret);
+        snprintf(text, sizeof text, "master_secret,hex,%s\nsender_id,hex,01\n"
+                 "recipient_id,hex,\"\"\nrfc8613_b_1_2,bool,false\n", hex);
         pqcoap_err err = pqcoap_oscore_conf_parse(text, strlen(text), &conf, msg, cap);
         if (err == PQCOAP_OK)
             err = pqcoap_oscore_server_add_conf(g_os, &conf);
