@@ -94,8 +94,8 @@ END {
     printf "  }\n}\n" > js
 
     # ---- chart data: label, requests/s ----
-    split("tp_plain:plain (pqcoap),tp_libcoap:plain (libcoap),tp_session:Mode B,tp_sign1:Mode A v1,tp_sign2:Mode A v2", rows, ",")
-    for (i = 1; i <= 5; i++) {
+    split("tp_plain:plain (pqcoap),tp_libcoap:plain (libcoap),tp_session:Mode B,tp_oscore:OSCORE,tp_pq_oscore:OSCORE (PQ-keyed),tp_sign1:Mode A v1,tp_sign2:Mode A v2", rows, ",")
+    for (i = 1; i <= 7; i++) {
         split(rows[i], kv, ":")
         if (has(kv[1] "_rps")) printf "\"%s\" %.1f\n", kv[2], v[kv[1] "_rps"] > dat
     }
@@ -133,21 +133,32 @@ END {
         printf "| framing per handshake message: payload / on the wire | %.1f / %.1f B |\n", v["handshake_payload_framing_bytes"], v["handshake_framing_bytes"] > md
     } else print "Not measured: the Mode B server (session endpoint) is not available in this build.\n" > md
 
+    print "\n### Handshake per suite\n" > md
+    if (has("handshake_cpu_us_falcon512_mlkem768")) {
+        print "The library'"'"'s session client against one session server holding an identity of every suite (PROTOCOL.md \"Algorithms\"); in each suite both sides sign with keys of the suite'"'"'s algorithm. CPU per handshake: the client thread (initiator) and the server process (responder); bytes and datagrams: every datagram of the exchange through the counting relay, both directions.\n" > md
+        print "| suite | initiator CPU us | responder CPU us | total us | bytes on the wire | datagrams |" > md
+        print "|---|---|---|---|---|---|" > md
+        split("falcon512_mlkem768 falcon1024_mlkem1024 mldsa65_mlkem768 mldsa87_mlkem1024", su, " ")
+        for (i = 1; i <= 4; i++)
+            if (has("handshake_cpu_us_" su[i]))
+                printf "| %s | %.0f | %.0f | %.0f | %d | %d |\n", su[i], v["handshake_cpu_us_" su[i] "_initiator"], v["handshake_cpu_us_" su[i] "_responder"], v["handshake_cpu_us_" su[i]], v["handshake_wire_bytes_" su[i]], v["handshake_datagrams_" su[i]] > md
+    } else print "Not measured.\n" > md
+
     print "\n## 3. Throughput\n" > md
     printf "Load generator: raw UDP, one socket, %s CON GET requests in flight, timed phase of %s s after 0.3 s of warm-up, median of the rounds. ", v["window"] ? v["window"] : "32", v["seconds"] ? v["seconds"] : "2" > md
     print "The resource is `time` on every server: libcoap'"'"'s coap-server-notls built-in resource (2.05, Content-Format 0, Max-Age 1, \"Mon DD HH:MM:SS\"), and the same on our server (bench/server.c). Server CPU is the server process'"'"'s share of one core over the run.\n" > md
     print "| server | requests/s | p50 ms | p99 ms | server CPU | server CPU us/request | request B | response B |" > md
     print "|---|---|---|---|---|---|---|---|" > md
-    split("tp_plain:plain CoAP on pqcoap_server,tp_libcoap:plain CoAP on libcoap coap-server-notls,tp_session:Mode B (sessions),tp_sign1:Mode A v1,tp_sign2:Mode A v2 (requests presigned)", rows, ",")
-    for (i = 1; i <= 5; i++) {
+    split("tp_plain:plain CoAP on pqcoap_server,tp_libcoap:plain CoAP on libcoap coap-server-notls,tp_session:Mode B (sessions),tp_oscore:OSCORE (provisioned AES-CCM-16-64-128),tp_pq_oscore:OSCORE keyed by the handshake (A256GCM),tp_sign1:Mode A v1,tp_sign2:Mode A v2 (requests presigned)", rows, ",")
+    for (i = 1; i <= 7; i++) {
         split(rows[i], kv, ":"); p = kv[1]
         if (has(p "_rps"))
             printf "| %s | %s | %.3f | %.3f | %.0f%% | %.1f | %s | %s |\n", kv[2], fmt(v[p "_rps"]), v[p "_p50_us"] / 1000, v[p "_p99_us"] / 1000, 100 * v[p "_server_cpu"], v[p "_server_cpu_us_per_req"], fmt(v[p "_req_bytes"]), fmt(v[p "_resp_bytes"]) > md
         else printf "| %s | not measured | | | | | | |\n", kv[2] > md
     }
     print "\nRatios: " > md
-    split("session_vs_plain_throughput sign_v1_vs_plain_throughput sign_v2_vs_plain_throughput plain_vs_libcoap_throughput", rr, " ")
-    for (i = 1; i <= 4; i++) printf "%s = %s; ", rr[i], has(rr[i]) ? sprintf("%.3f", v[rr[i]]) : "not measured" > md
+    split("session_vs_plain_throughput oscore_vs_plain_throughput pq_oscore_vs_plain_throughput sign_v1_vs_plain_throughput sign_v2_vs_plain_throughput plain_vs_libcoap_throughput", rr, " ")
+    for (i = 1; i <= 6; i++) printf "%s = %s; ", rr[i], has(rr[i]) ? sprintf("%.3f", v[rr[i]]) : "not measured" > md
     print "\n\nServer CPU per request is the steadier figure on a shared machine: libcoap / ours = " (has("plain_vs_libcoap_cpu_efficiency") ? sprintf("%.3f", v["plain_vs_libcoap_cpu_efficiency"]) : "-") ", plain / Mode B = " (has("session_vs_plain_cpu_efficiency") ? sprintf("%.3f", v["session_vs_plain_cpu_efficiency"]) : "-") " (above 1: ours costs less).\n" > md
     if (has("tp_sign2_rps") || has("tp_sign1_rps"))
         printf "Mode A signs every response with Falcon-512 on the server (%.1f ms of CPU each here), which bounds it near %.0f responses/s per core whatever the transport does; the generator signs its v2 requests before the timed phase (v1 reuses one signed request, as v1 binds nothing but the message). Mode A v2 request overhead includes the PQ-Sig option (20 B) and the signature with its length.\n\n", us("falcon512_sign") / 1000, 1e6 / us("falcon512_sign") > md
@@ -157,6 +168,12 @@ END {
     print "Real datagram sizes seen by the generator (4-byte token, Uri-Path \"time\"). The plain GET has no payload, so a protected request also pays the payload marker (1 B).\n" > md
     printf "| mode | request overhead B | response overhead B |\n|---|---|---|\n" > md
     printf "| Mode B | %s | %s |\n", has("overhead_request_bytes") ? fmt(v["overhead_request_bytes"]) : "-", has("overhead_response_bytes") ? fmt(v["overhead_response_bytes"]) : "-" > md
+    split("tp_oscore:OSCORE (provisioned AES-CCM-16-64-128, empty kid, 8-byte tag);tp_pq_oscore:OSCORE keyed by the handshake (A256GCM, 1-byte kid, 16-byte tag)", orows, ";")
+    for (i = 1; i <= 2; i++) {
+        split(orows[i], kv, ":"); p = kv[1]
+        if (has(p "_req_bytes") && has("tp_plain_req_bytes"))
+            printf "| %s | %s | %s |\n", kv[2], fmt(v[p "_req_bytes"] - v["tp_plain_req_bytes"]), fmt(v[p "_resp_bytes"] - v["tp_plain_resp_bytes"]) > md
+    }
     for (m = 1; m <= 2; m++)
         printf "| Mode A v%d | %s | %s |\n", m, has("overhead_sign_v" m "_request_bytes") ? fmt(v["overhead_sign_v" m "_request_bytes"]) : "-", has("overhead_sign_v" m "_response_bytes") ? fmt(v["overhead_sign_v" m "_response_bytes"]) : "-" > md
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/buf_internal.h"
+#include "core/session_internal.h"
 
 uint64_t bench_now_ns(void)
 {
@@ -93,10 +94,26 @@ double bench_quantile(double *v, size_t n, double q)
 
 pqcoap_err bench_identity(const char *name, pqcoap_identity *out)
 {
+    return bench_identity_alg(name, "falcon-512", out);
+}
+
+pqcoap_err bench_identity_alg(const char *name, const char *alg, pqcoap_identity *out)
+{
     pqcoap_test_rng st;
     pqcoap_rng rng;
     pqcoap_err err = pqcoap_test_rng_init(&st, &rng, (const uint8_t *)name, strlen(name));
-    return err != PQCOAP_OK ? err : pqcoap_identity_generate("falcon-512", &rng, out);
+    return err != PQCOAP_OK ? err : pqcoap_identity_generate(alg, &rng, out);
+}
+
+void bench_oscore_secret(char hex[33], uint8_t out[16])
+{
+    const char *env = getenv("BENCH_OSCORE_SECRET");
+    snprintf(hex, 33, "%s", env && strlen(env) == 32 ? env : "00112233445566778899aabbccddeeff");
+    for (size_t i = 0; i < 16; i++) {
+        unsigned v = 0;
+        sscanf(hex + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
 }
 
 pqcoap_err bench_identity_v1(const char *name, pqcoap_identity *out)
@@ -244,38 +261,31 @@ static void initiator_cfg(pqcoap_initiator_cfg *c, const char *id, const pqcoap_
     *c = init;
     c->id = id;
     c->sk = me->sk;
-    c->sk_len = PQCOAP_SIGN_SK_LEN;
+    c->sk_len = pqcoap_identity_sk_len(me);
+    c->alg = pqcoap_pubkey_alg(&me->pub);
+    c->suite = 0; /* the suite of the server key's algorithm */
     c->responder_id = BENCH_SERVER_ID;
     c->responder_pk = server_pk->pk;
     c->responder_pk_len = server_pk->pk_len;
 }
 
 /* Bytes of cryptographic objects in an INIT (nonce_i, kem_pk, x25519_pk_i, sig_i) or a RESP
- * (kem_ct, x25519_pk_r, sig_r), read along PROTOCOL.md "Handshake"; 0 if it does not parse. */
+ * (kem_ct, x25519_pk_r, sig_r), read by the library's strict decoders (PROTOCOL.md
+ * "Handshake"); 0 if it does not parse. */
 static size_t crypto_bytes(const uint8_t *p, size_t len, int is_init, size_t *sig_len)
 {
-    pqcoap_reader r;
-    const uint8_t *v;
-    size_t n, kem, sig;
-    uint64_t u;
-    uint32_t w;
-    pqcoap_rd_init(&r, p, len);
-    if (pqcoap_rd_bytes(&r, 2, &v) != PQCOAP_OK)
-        return 0;
+    pqcoap_init_view iv;
+    pqcoap_resp_view rv;
     if (is_init) {
-        if (pqcoap_rd_str8(&r, &v, &n) != PQCOAP_OK || pqcoap_rd_str8(&r, &v, &n) != PQCOAP_OK ||
-            pqcoap_rd_u64(&r, &u) != PQCOAP_OK || pqcoap_rd_u64(&r, &u) != PQCOAP_OK ||
-            pqcoap_rd_bytes(&r, 16, &v) != PQCOAP_OK)
+        if (pqcoap_init_decode(p, len, &iv) != PQCOAP_OK)
             return 0;
-    } else if (pqcoap_rd_u32(&r, &w) != PQCOAP_OK || pqcoap_rd_u32(&r, &w) != PQCOAP_OK ||
-               pqcoap_rd_u32(&r, &w) != PQCOAP_OK) {
-        return 0;
+        *sig_len = iv.sig.sig_len;
+        return PQCOAP_NONCE_I_LEN + iv.suite->kem->pk_len + PQCOAP_X25519_LEN + iv.sig.sig_len;
     }
-    if (pqcoap_rd_str16(&r, &v, &kem) != PQCOAP_OK || pqcoap_rd_bytes(&r, 32, &v) != PQCOAP_OK ||
-        pqcoap_rd_str16(&r, &v, &sig) != PQCOAP_OK || pqcoap_rd_end(&r) != PQCOAP_OK)
+    if (pqcoap_resp_decode(p, len, &rv) != PQCOAP_OK)
         return 0;
-    *sig_len = sig;
-    return (is_init ? 16 : 0) + kem + 32 + sig;
+    *sig_len = rv.sig.sig_len;
+    return rv.suite->kem->ct_len + PQCOAP_X25519_LEN + rv.sig.sig_len;
 }
 
 pqcoap_err bench_make_init(const char *id, const pqcoap_identity *me,
@@ -291,6 +301,27 @@ pqcoap_err bench_make_init(const char *id, const pqcoap_identity *me,
     return err;
 }
 
+/* Starts the handshake of `c` as st and sends INIT on cl; *reply gets the answer. */
+static pqcoap_err exchange(pqcoap_client *cl, pqcoap_initiator *st, const pqcoap_initiator_cfg *c,
+                           uint64_t seq, uint8_t *init, size_t *init_len, pqcoap_reply *reply)
+{
+    PQCOAP_TRY(pqcoap_initiator_start(st, c, seq, bench_wall_ms(), NULL, init, PQCOAP_INIT_MAX,
+                                      init_len));
+    pqcoap_req req = PQCOAP_REQ_INIT;
+    req.method = PQCOAP_POST;
+    req.path = "pqc/session/init";
+    req.content_format = 42;
+    req.payload = init;
+    req.payload_len = *init_len;
+    req.expect_success = 1;
+    req.no_layer = 1;
+    pqcoap_err err = pqcoap_client_request(cl, &req, reply);
+    if (err != PQCOAP_OK)
+        fprintf(stderr, "bench: handshake: %s (%s)\n", pqcoap_strerror(err),
+                pqcoap_client_last_error(cl));
+    return err;
+}
+
 pqcoap_err bench_handshake(pqcoap_client *cl, const char *id, const pqcoap_identity *me,
                            const pqcoap_pubkey *server_pk, uint64_t seq, pqcoap_session *out,
                            bench_hs *info)
@@ -301,18 +332,8 @@ pqcoap_err bench_handshake(pqcoap_client *cl, const char *id, const pqcoap_ident
     pqcoap_initiator_cfg c;
     initiator_cfg(&c, id, me, server_pk);
     uint64_t t0 = bench_now_ns(), c0 = bench_thread_cpu_ns();
-    PQCOAP_TRY(pqcoap_initiator_start(&st, &c, seq, bench_wall_ms(), NULL, init, sizeof init,
-                                      &init_len));
-    pqcoap_req req = PQCOAP_REQ_INIT;
-    req.method = PQCOAP_POST;
-    req.path = "pqc/session/init";
-    req.content_format = 42;
-    req.payload = init;
-    req.payload_len = init_len;
-    req.expect_success = 1;
-    req.no_layer = 1;
     pqcoap_reply reply = {PQCOAP_MSG_INIT, NULL};
-    pqcoap_err err = pqcoap_client_request(cl, &req, &reply);
+    pqcoap_err err = exchange(cl, &st, &c, seq, init, &init_len, &reply);
     if (err == PQCOAP_OK)
         err = pqcoap_initiator_finish(&st, reply.msg.payload, reply.msg.payload_len,
                                       bench_now_ns() / 1000000u, out);
@@ -326,9 +347,34 @@ pqcoap_err bench_handshake(pqcoap_client *cl, const char *id, const pqcoap_ident
         info->latency_ns = t1 - t0;
         info->cpu_ns = c1 - c0;
     }
-    if (err != PQCOAP_OK)
-        fprintf(stderr, "bench: handshake: %s (%s)\n", pqcoap_strerror(err),
-                pqcoap_client_last_error(cl));
+    pqcoap_initiator_wipe(&st);
+    pqcoap_reply_free(&reply);
+    return err;
+}
+
+pqcoap_err bench_handshake_oscore(pqcoap_client *cl, const char *id, const pqcoap_identity *me,
+                                  const pqcoap_pubkey *server_pk, uint64_t seq, int aead,
+                                  pqcoap_oscore_ctx *out)
+{
+    static pqcoap_initiator st;
+    static uint8_t init[PQCOAP_INIT_MAX];
+    size_t init_len = 0;
+    const pqcoap_oscore_request oreq = {aead, NULL, 0};
+    pqcoap_initiator_cfg c;
+    initiator_cfg(&c, id, me, server_pk);
+    c.oscore = &oreq;
+    pqcoap_reply reply = {PQCOAP_MSG_INIT, NULL};
+    pqcoap_hs_oscore keys;
+    pqcoap_oscore_params p;
+    pqcoap_err err = exchange(cl, &st, &c, seq, init, &init_len, &reply);
+    if (err == PQCOAP_OK)
+        err = pqcoap_initiator_finish_oscore(&st, reply.msg.payload, reply.msg.payload_len,
+                                             &keys);
+    if (err == PQCOAP_OK) {
+        pqcoap_hs_oscore_params(&keys, &p);
+        err = pqcoap_oscore_derive(&p, out);
+    }
+    pqcoap_wipe(&keys, sizeof keys);
     pqcoap_initiator_wipe(&st);
     pqcoap_reply_free(&reply);
     return err;

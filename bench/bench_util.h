@@ -12,6 +12,7 @@
 #include "pqcoap/client.h"
 #include "pqcoap/server.h"
 #include "pqcoap/sign.h"
+#include "pqcoap/session.h"
 #include "common/buf_internal.h"
 
 /** Server and client ids of the benchmark; their keys come from fixed seeds, so that the
@@ -36,6 +37,13 @@ double bench_quantile(double *v, size_t n, double q);
 
 /** Deterministic Falcon-512 identity of `name` (the seed is the name). */
 pqcoap_err bench_identity(const char *name, pqcoap_identity *out);
+/** Deterministic identity of `name` and signature algorithm `alg`. */
+pqcoap_err bench_identity_alg(const char *name, const char *alg, pqcoap_identity *out);
+
+/** Suites of the per-suite handshake benchmark: the server holds an identity of each as
+ *  "bench-server-<suite name>", the client "suite-client-<suite name>" of the same
+ *  algorithm is trusted with it. */
+#define BENCH_N_SUITES 4
 
 /** Deterministic sign-v1 identity of `name` (another key than bench_identity's: Mode A v1
  *  keys serve nothing else, PROTOCOL.md "Key usage"). */
@@ -90,6 +98,19 @@ typedef struct bench_hs {
 pqcoap_err bench_handshake(pqcoap_client *cl, const char *id, const pqcoap_identity *me,
                            const pqcoap_pubkey *server_pk, uint64_t seq, pqcoap_session *out,
                            bench_hs *info);
+
+/** As bench_handshake for an OSCORE context keyed by the handshake (AEAD `aead`): *out is
+ *  the initiator's context (PROTOCOL.md "OSCORE keyed by the handshake"). */
+pqcoap_err bench_handshake_oscore(pqcoap_client *cl, const char *id, const pqcoap_identity *me,
+                                  const pqcoap_pubkey *server_pk, uint64_t seq, int aead,
+                                  pqcoap_oscore_ctx *out);
+
+/** The Master Secret of the benchmark's provisioned OSCORE context (AES-CCM-16-64-128, the
+ *  default; the client's Sender ID is empty, the server's 01): 32 hex digits from the
+ *  environment variable BENCH_OSCORE_SECRET, which bench/run.sh draws anew for each server
+ *  it starts (Sender Sequence Numbers of a generator start at 0), else a fixed value.
+ *  Writes the hex digits (NUL-terminated) to hex and the bytes to out. */
+void bench_oscore_secret(char hex[33], uint8_t out[16]);
 
 /** Builds (and signs) an INIT of initiator `id` without sending it, into out[0..cap). */
 pqcoap_err bench_make_init(const char *id, const pqcoap_identity *me,

@@ -3,7 +3,9 @@
  * or a security mode, and prints requests/s, latency percentiles, datagram sizes and the
  * server's CPU use during the timed phase.
  * Usage: bench_load MODE PORT SERVER_PID SECONDS WINDOW LABEL [PRESIGNED [PACE_US]]
- *   MODE plain | sign1 | sign2 | session; PRESIGNED = number of Mode A v2 requests signed
+ *   MODE plain | sign1 | sign2 | session | oscore | pqoscore (oscore: the provisioned
+ *   AES-CCM-16-64-128 context of bench_util.h; pqoscore: an A256GCM context keyed by one
+ *   handshake); PRESIGNED = number of Mode A v2 requests signed
  *   before the timed phase (the generator could not sign them as fast as the server
  *   answers: both sides pay one Falcon signature per message), 0 = not needed; PACE_US =
  *   least time between two sends (a fixed request rate for latency measurements). */
@@ -34,6 +36,7 @@ typedef struct rec {
     size_t req_len;
     uint64_t request_n;             /* Mode B: number of the request in its chain */
     uint64_t seq;                   /* Mode A v2: seq the request was signed with */
+    pqcoap_oscore_binding bind;     /* OSCORE: what the response must answer */
 } rec;
 
 typedef struct gen gen;
@@ -77,6 +80,9 @@ struct gen {
     pqcoap_session session;
     int rehandshake;                /* the session is used up: renew once nothing is in flight */
     unsigned long handshakes;
+    /* OSCORE */
+    pqcoap_oscore_ctx octx;
+    uint64_t ssn;
 };
 
 static const uint8_t path_time[] = "time";
@@ -263,11 +269,63 @@ static pqcoap_err session_check(gen *g, rec *r, const pqcoap_msg *resp)
                                              &plen);
 }
 
+/* ---- OSCORE (RFC 8613): a provisioned context, or one keyed by the handshake ---- */
+
+static pqcoap_err oscore_setup(gen *g)
+{
+    pqcoap_oscore_params p = PQCOAP_OSCORE_PARAMS_INIT;
+    static const uint8_t server_id[] = {0x01};
+    char hex[33];
+    uint8_t secret[16];
+    bench_oscore_secret(hex, secret);
+    p.master_secret = secret;
+    p.master_secret_len = sizeof secret;
+    p.recipient_id = server_id;
+    p.recipient_id_len = 1;
+    return pqcoap_oscore_derive(&p, &g->octx);
+}
+
+static pqcoap_err pqoscore_setup(gen *g)
+{
+    PQCOAP_TRY(bench_client(g->port, 1, &g->hs));
+    g->handshakes++;
+    return bench_handshake_oscore(g->hs, BENCH_CLIENT_ID, &g->me, &g->server.pub,
+                                  bench_wall_ms() * 1000u, PQCOAP_COSE_A256GCM, &g->octx);
+}
+
+static pqcoap_err oscore_make(gen *g, rec *r, const pqcoap_msg *req, uint8_t *out,
+                              size_t *out_len)
+{
+    pqcoap_opt opts[8];
+    uint8_t buf[256];
+    const pqcoap_oscore_out room = {opts, 8, buf, sizeof buf};
+    pqcoap_msg m;
+    PQCOAP_TRY(pqcoap_oscore_protect_request(&g->octx, g->ssn++, 0, req, &room, &m, &r->bind));
+    return bench_encode(BENCH_CON, 0, &m, out, DGRAM_MAX, out_len);
+}
+
+static pqcoap_err oscore_check(gen *g, rec *r, const pqcoap_msg *resp)
+{
+    pqcoap_opt opts[8];
+    uint8_t buf[256];
+    const pqcoap_oscore_out room = {opts, 8, buf, sizeof buf};
+    const pqcoap_opt *o = pqcoap_msg_find_opt(resp, PQCOAP_OPT_OSCORE);
+    pqcoap_oscore_option opt;
+    pqcoap_msg plain;
+    if (!o || pqcoap_oscore_option_parse(o->value, o->len, &opt) != PQCOAP_OK)
+        return PQCOAP_ERR_COAP;
+    PQCOAP_TRY(pqcoap_oscore_unprotect_response(&g->octx, &r->bind, resp, &opt, &room, &plain));
+    return plain.code == PQCOAP_CODE(2, 5) && plain.payload_len > 0 ? PQCOAP_OK
+                                                                      : PQCOAP_ERR_COAP;
+}
+
 static const mode_ops modes[] = {
     {"plain", NULL, plain_make, plain_check},
     {"sign1", sign1_setup, sign1_make, sign_check},
     {"sign2", sign2_setup, sign2_make, sign_check},
     {"session", session_setup, session_make, session_check},
+    {"oscore", oscore_setup, oscore_make, oscore_check},
+    {"pqoscore", pqoscore_setup, oscore_make, oscore_check},
 };
 
 /* ---- the window loop ---- */
@@ -472,6 +530,7 @@ int main(int argc, char **argv)
     close(g.fd);
     pqcoap_client_free(g.hs);
     pqcoap_session_wipe(&g.session);
+    pqcoap_oscore_wipe(&g.octx);
     pqcoap_identity_wipe(&g.me);
     return g.done ? 0 : 1;
 }

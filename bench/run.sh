@@ -4,8 +4,9 @@
 # stopped on exit. Usage: bench/run.sh BUILD_DIR (the Release build holding bench/bench_*).
 # Knobs (environment): BENCH_SECONDS timed phase per throughput round (2), BENCH_ROUNDS
 # rounds of the plain/libcoap/Mode B comparison (3), BENCH_WINDOW requests in flight (32),
-# BENCH_HANDSHAKES (200), BENCH_SESSIONS idle sessions for the memory section (10000),
-# BENCH_PROXY_WINDOW requests in flight through the proxy pair (16, its queue limit).
+# BENCH_HANDSHAKES (200), BENCH_SUITE_HANDSHAKES per suite (40), BENCH_SESSIONS idle
+# sessions for the memory section (10000), BENCH_PROXY_WINDOW requests in flight through the
+# proxy pair (16, its queue limit).
 set -eu
 
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
@@ -15,6 +16,7 @@ SECS=${BENCH_SECONDS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 WINDOW=${BENCH_WINDOW:-32}
 HANDSHAKES=${BENCH_HANDSHAKES:-200}
+SUITE_HANDSHAKES=${BENCH_SUITE_HANDSHAKES:-40}
 SESSIONS=${BENCH_SESSIONS:-10000}
 PROXY_WINDOW=${BENCH_PROXY_WINDOW:-16}
 PQ=$BUILD/tools/pqcoap/pqcoap
@@ -127,6 +129,14 @@ start_libcoap
 MODES_B=""
 slots 1024
 if have_mode session && start_server session session; then MODES_B=session; fi
+# OSCORE: a provisioned context (a fresh Master Secret for each server, since each generator
+# run starts its Sender Sequence Numbers at 0) and contexts keyed by handshakes
+fresh_oscore_secret() {
+    BENCH_OSCORE_SECRET=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+    export BENCH_OSCORE_SECRET
+}
+MODES_O=""
+if have_mode oscore && start_server pqoscore pqoscore; then MODES_O=oscore; fi
 r=1
 while [ $r -le "$ROUNDS" ]; do
     note "throughput round $r/$ROUNDS"
@@ -137,8 +147,19 @@ while [ $r -le "$ROUNDS" ]; do
         load session session tp_session
         ratio session_vs_plain_throughput tp_session_rps tp_plain_rps
     fi
+    if [ -n "$MODES_O" ]; then
+        fresh_oscore_secret
+        if start_server oscore oscore; then
+            load oscore oscore tp_oscore
+            ratio oscore_vs_plain_throughput tp_oscore_rps tp_plain_rps
+            stop_pid "$oscore_PID"
+        fi
+        load pqoscore pqoscore tp_pq_oscore
+        ratio pq_oscore_vs_plain_throughput tp_pq_oscore_rps tp_plain_rps
+    fi
     r=$((r + 1))
 done
+[ -z "$MODES_O" ] || stop_pid "$pqoscore_PID"
 for v in 1 2; do
     m=sign$v
     if have_mode "$m" && start_server "$m" "$m"; then
@@ -167,6 +188,14 @@ if [ -n "$MODES_B" ]; then
     "$BIN/bench_session" handshake "$session_PORT" "$session_PID" "$HANDSHAKES" | record ||
         note "handshake section failed"
     stop_pid "$session_PID"
+
+    note "handshakes per suite"
+    slots 64
+    if start_server suites suites; then
+        "$BIN/bench_session" suites "$suites_PORT" "$suites_PID" "$SUITE_HANDSHAKES" | record ||
+            note "per-suite handshake section failed"
+        stop_pid "$suites_PID"
+    fi
     # the primitives once more, close in time to the handshakes they are compared with (a
     # key recorded twice counts by the mean of both)
     "$BIN/bench_crypto" 0.5 | awk '{ printf "prim_%s %s\n", $1, $2 }' | record

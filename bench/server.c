@@ -2,7 +2,11 @@
  * way libcoap's example server (coap-server) does: 2.05, Content-Format 0, Max-Age 1 and
  * the text "Mon DD HH:MM:SS", in plain CoAP or one of the security modes. Prints
  * "port N" once it listens and serves until SIGTERM or SIGINT.
- * Usage: bench_server plain|sign1|sign2|session [--probe]
+ * Usage: bench_server plain|sign1|sign2|session|suites|oscore|pqoscore [--probe]
+ * (oscore: the provisioned context of bench_util.h; pqoscore: contexts keyed by handshakes
+ * with the benchmark client, A256GCM as it asks, no request limit per context)
+ * (suites: a session server holding an identity of every suite, trusting one client per
+ * suite, see BENCH_N_SUITES)
  * (--probe: only checks that the mode is available, exit status 0 if so). */
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +15,7 @@
 #include <time.h>
 
 #include "bench_util.h"
+#include "pqcoap/oscore_endpoint.h"
 
 static pqcoap_server *g_srv;
 
@@ -140,6 +145,30 @@ static pqcoap_err open_store(pqcoap_store *out)
 }
 
 static pqcoap_store g_store;
+static pqcoap_identity g_suite_id[BENCH_N_SUITES];
+
+/* Adds the identities of the per-suite benchmark: the server's of every suite (kept in
+ * g_suite_id) and the client of each suite, trusted. */
+static pqcoap_err add_suite_identities(void)
+{
+    for (uint8_t i = 0; i < BENCH_N_SUITES; i++) {
+        uint8_t suite = (uint8_t)(i + 1);
+        const char *name = pqcoap_suite_name(suite), *alg = pqcoap_suite_sig_alg(suite);
+        char id[64];
+        pqcoap_identity client;
+        pqcoap_peer peer;
+        snprintf(id, sizeof id, "bench-server-%s", name);
+        PQCOAP_TRY(bench_identity_alg(id, alg, &g_suite_id[i]));
+        snprintf(id, sizeof id, "suite-client-%s", name);
+        PQCOAP_TRY(bench_identity_alg(id, alg, &client));
+        pqcoap_err err = pqcoap_peer_from_pubkey(id, &client.pub, 0, &peer);
+        if (err == PQCOAP_OK)
+            err = pqcoap_store_peer_add(&g_bstore.inner, &peer);
+        pqcoap_identity_wipe(&client);
+        PQCOAP_TRY(err);
+    }
+    return PQCOAP_OK;
+}
 
 /* ---- Mode B: the session server (include/pqcoap/session_endpoint.h) ---- */
 
@@ -148,14 +177,27 @@ static pqcoap_store g_store;
 
 static pqcoap_session_server *g_sess;
 
-static pqcoap_err make_session_server(pqcoap_server_config *coap, char *msg, size_t cap)
+static pqcoap_err make_session_server(pqcoap_server_config *coap, int suites, char *msg,
+                                      size_t cap)
 {
     pqcoap_session_server_config sc = PQCOAP_SESSION_SERVER_CONFIG_INIT;
+    pqcoap_responder_key more[BENCH_N_SUITES - 1];
     const char *env = getenv("BENCH_SLOTS");
     PQCOAP_TRY(open_store(&g_store));
     sc.id = BENCH_SERVER_ID;
     sc.sk = g_server_id.sk;
     sc.sk_len = PQCOAP_SIGN_SK_LEN;
+    if (suites) {
+        /* one identity per suite; the clients offer one suite each */
+        PQCOAP_TRY(add_suite_identities());
+        sc.sk = g_suite_id[0].sk;
+        for (size_t i = 1; i < BENCH_N_SUITES; i++)
+            more[i - 1] = (pqcoap_responder_key){(uint8_t)(i + 1), g_suite_id[i].sk,
+                                                 pqcoap_identity_sk_len(&g_suite_id[i]),
+                                                 PQCOAP_USAGE_GENERAL};
+        sc.more = more;
+        sc.n_more = BENCH_N_SUITES - 1;
+    }
     sc.store = &g_store;
     sc.max_sessions = env && atol(env) > 0 ? (size_t)atol(env) : BENCH_MAX_SESSIONS;
     sc.handshakes_per_s = 0;        /* every client of the benchmark is 127.0.0.1 */
@@ -186,6 +228,43 @@ static pqcoap_err make_sign_server(int version, pqcoap_server_config *cfg, pqcoa
     return pqcoap_server_create(cfg, out, msg, cap);
 }
 
+/* ---- OSCORE (include/pqcoap/oscore_endpoint.h) ---- */
+
+static pqcoap_oscore_server *g_os;
+
+static pqcoap_err make_oscore_server(int keyed, pqcoap_server_config *cfg, pqcoap_server **out,
+                                     char *msg, size_t cap)
+{
+    PQCOAP_TRY(open_store(&g_store));
+    PQCOAP_TRY(pqcoap_oscore_server_new(&g_store, NULL, &g_os));
+    if (!keyed) {
+        /* the context in libcoap's format, without Echo recovery: a generator never
+         * meets a restarted server */
+        pqcoap_oscore_conf conf;
+        char hex[33], text[256];
+        uint8_t secret[16];
+        bench_oscore_secret(hex, secret);
+        snprintf(text, sizeof text, "master_secret,hex,%s\nsender_id,hex,01\n"
+                 "recipient_id,hex,\"\"\nrfc8613_b_1_2,bool,false\n", hex);
+        pqcoap_err err = pqcoap_oscore_conf_parse(text, strlen(text), &conf, msg, cap);
+        if (err == PQCOAP_OK)
+            err = pqcoap_oscore_server_add_conf(g_os, &conf);
+        pqcoap_oscore_conf_wipe(&conf);
+        PQCOAP_TRY(err);
+    }
+    cfg->layer = pqcoap_oscore_server_layer(g_os);
+    PQCOAP_TRY(pqcoap_server_create(cfg, out, msg, cap));
+    if (!keyed)
+        return PQCOAP_OK;
+    pqcoap_oscore_keying_config kc = PQCOAP_OSCORE_KEYING_CONFIG_INIT;
+    kc.id = BENCH_SERVER_ID;
+    kc.sk = g_server_id.sk;
+    kc.sk_len = PQCOAP_SIGN_SK_LEN;
+    kc.store = &g_store;
+    kc.max_msgs = UINT32_MAX; /* one context for the whole run, as a session would be renewed */
+    return pqcoap_oscore_server_keying(g_os, *out, &kc, msg, cap);
+}
+
 /* Creates the server of `mode` on 127.0.0.1, ephemeral port (a session server's CoAP
  * server is owned by g_sess). */
 static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, size_t cap)
@@ -198,8 +277,10 @@ static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, 
         return pqcoap_server_create(&cfg, out, msg, cap);
     if (strcmp(mode, "sign1") == 0 || strcmp(mode, "sign2") == 0)
         return make_sign_server(mode[4] - '0', &cfg, out, msg, cap);
-    if (strcmp(mode, "session") == 0) {
-        PQCOAP_TRY(make_session_server(&cfg, msg, cap));
+    if (strcmp(mode, "oscore") == 0 || strcmp(mode, "pqoscore") == 0)
+        return make_oscore_server(mode[0] == 'p', &cfg, out, msg, cap);
+    if (strcmp(mode, "session") == 0 || strcmp(mode, "suites") == 0) {
+        PQCOAP_TRY(make_session_server(&cfg, strcmp(mode, "suites") == 0, msg, cap));
         *out = pqcoap_session_server_coap(g_sess);
         return PQCOAP_OK;
     }
@@ -214,16 +295,20 @@ static void free_server(pqcoap_server *srv)
     else
         pqcoap_server_free(srv);
     pqcoap_sign_server_free(g_sign);
+    pqcoap_oscore_server_free(g_os);
     if (g_store.ops)
         pqcoap_store_close(&g_store);
     pqcoap_identity_wipe(&g_server_id);
+    for (size_t i = 0; i < BENCH_N_SUITES; i++)
+        pqcoap_identity_wipe(&g_suite_id[i]);
 }
 
 int main(int argc, char **argv)
 {
     int probe = argc == 3 && strcmp(argv[2], "--probe") == 0;
     if (argc != 2 && !probe) {
-        fprintf(stderr, "usage: bench_server plain|sign1|sign2|session [--probe]\n");
+        fprintf(stderr, "usage: bench_server plain|sign1|sign2|session|suites|oscore|pqoscore "
+                        "[--probe]\n");
         return 2;
     }
     char msg[200];

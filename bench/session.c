@@ -4,6 +4,7 @@
  * Usage: bench_session handshake PORT SERVER_PID N
  *        bench_session memory PORT SERVER_PID N BASE_PORT BASE_PID
  *        bench_session flood PORT SERVER_PID SECONDS N_INITS
+ *        bench_session suites PORT SERVER_PID N     (against bench_server suites)
  * Initiator ids: handshake uses the library's session client as "bench-client-hs" and takes
  * INIT and RESP apart as BENCH_CLIENT_ID; memory and flood use "bench-client-<k>" (the
  * benchmark server trusts these ids with the client key). flood prints "ready" once its
@@ -123,18 +124,20 @@ static void relay_stop(relay *r)
 
 /* ---- handshake: latency, CPU per side, bytes ---- */
 
-/* A session client of the library (include/pqcoap/session_endpoint.h) for the server on
- * `port`, its session_seq counter in the memory store `st`. */
-static pqcoap_err session_client(uint16_t port, const pqcoap_store *st, pqcoap_session_client **out)
+/* Opens a library session client as `me` (id) pinning `server` for the server on `port`. */
+static pqcoap_err suite_client(uint16_t port, const char *id, const pqcoap_identity *me,
+                               const pqcoap_identity *server, const pqcoap_store *st,
+                               pqcoap_session_client **out)
 {
-    char uri[64], msg[160];
+    char uri[64], msg[200];
     pqcoap_session_client_config cfg = PQCOAP_SESSION_CLIENT_CONFIG_INIT;
-    cfg.id = "bench-client-hs"; /* its own id: its session_seq counter starts at 1 */
-    cfg.sk = g_me.sk;
-    cfg.sk_len = PQCOAP_SIGN_SK_LEN;
+    cfg.id = id;
+    cfg.sk = me->sk;
+    cfg.sk_len = pqcoap_identity_sk_len(me);
+    cfg.alg = pqcoap_pubkey_alg(&me->pub);
     cfg.server_id = BENCH_SERVER_ID;
-    cfg.server_pk = g_server.pub.pk;
-    cfg.server_pk_len = g_server.pub.pk_len;
+    cfg.server_pk = server->pub.pk; /* the suite follows from its algorithm */
+    cfg.server_pk_len = server->pub.pk_len;
     cfg.store = st;
     snprintf(uri, sizeof uri, "coap://127.0.0.1:%u/", port);
     pqcoap_err err = pqcoap_session_client_open(uri, &cfg, out, msg, sizeof msg);
@@ -151,7 +154,8 @@ static int cmd_handshake(uint16_t port, pid_t pid, size_t n)
     pqcoap_session_client *sc = NULL;
     double *lat = calloc(n, sizeof *lat);
     uint64_t client_cpu = 0;
-    if (!lat || pqcoap_store_open_memory(&st) != PQCOAP_OK || session_client(port, &st, &sc) != PQCOAP_OK)
+    if (!lat || pqcoap_store_open_memory(&st) != PQCOAP_OK ||
+        suite_client(port, "bench-client-hs", &g_me, &g_server, &st, &sc) != PQCOAP_OK)
         return 1;
     for (size_t i = 0; i < HS_WARMUP; i++)
         if (pqcoap_session_client_connect(sc) != PQCOAP_OK)
@@ -217,6 +221,75 @@ static int cmd_handshake(uint16_t port, pid_t pid, size_t n)
     bench_out("hs_wire_bytes", wire);
     bench_out("handshake_framing_bytes", (wire - (double)crypto_sum / HS_WIRE_RUNS) / 2.0);
     free(lat);
+    return 0;
+}
+
+/* ---- per suite: CPU per side, bytes and datagrams on the wire ---- */
+
+/* For each suite: n handshakes of the library's session client (both sides with keys of
+ * the suite's algorithm), this thread's CPU (initiator) and the server's (responder) per
+ * handshake; then HS_WIRE_RUNS more through the counting relay: bytes and datagrams. */
+static int cmd_suites(uint16_t port, pid_t pid, size_t n)
+{
+    for (uint8_t s = 1; s <= BENCH_N_SUITES; s++) {
+        const char *name = pqcoap_suite_name(s), *alg = pqcoap_suite_sig_alg(s);
+        char id[64], key[96], tok[64];
+        pqcoap_identity me, server;
+        pqcoap_store st;
+        pqcoap_session_client *sc = NULL;
+        snprintf(tok, sizeof tok, "%s", name);
+        for (char *c = tok; *c; c++)
+            *c = *c == '-' ? '_' : *c;
+        snprintf(id, sizeof id, "bench-server-%s", name);
+        if (bench_identity_alg(id, alg, &server) != PQCOAP_OK)
+            return 1;
+        snprintf(id, sizeof id, "suite-client-%s", name);
+        if (bench_identity_alg(id, alg, &me) != PQCOAP_OK ||
+            pqcoap_store_open_memory(&st) != PQCOAP_OK ||
+            suite_client(port, id, &me, &server, &st, &sc) != PQCOAP_OK)
+            return 1;
+        uint64_t client_cpu = 0, cpu0 = 0;
+        for (size_t i = 0; i < HS_WARMUP + n; i++) {
+            if (i == HS_WARMUP)
+                cpu0 = bench_proc_cpu_ns(pid);
+            uint64_t c0 = bench_thread_cpu_ns();
+            if (pqcoap_session_client_connect(sc) != PQCOAP_OK) {
+                fprintf(stderr, "bench_session: %s handshake: %s\n", name,
+                        pqcoap_session_client_last_error(sc));
+                return 1;
+            }
+            if (i >= HS_WARMUP)
+                client_cpu += bench_thread_cpu_ns() - c0;
+        }
+        uint64_t cpu1 = bench_proc_cpu_ns(pid);
+        pqcoap_session_client_free(sc);
+        double ini = (double)client_cpu / (double)n / 1000.0;
+        double resp = (double)(cpu1 - cpu0) / (double)n / 1000.0;
+        snprintf(key, sizeof key, "handshake_cpu_us_%s_initiator", tok);
+        bench_out(key, ini);
+        snprintf(key, sizeof key, "handshake_cpu_us_%s_responder", tok);
+        bench_out(key, resp);
+        snprintf(key, sizeof key, "handshake_cpu_us_%s", tok);
+        bench_out(key, ini + resp);
+
+        relay r;
+        if (relay_start(&r, port) != 0 ||
+            suite_client(r.port, id, &me, &server, &st, &sc) != PQCOAP_OK)
+            return 1;
+        for (size_t i = 0; i < HS_WIRE_RUNS; i++)
+            if (pqcoap_session_client_connect(sc) != PQCOAP_OK)
+                return 1;
+        pqcoap_session_client_free(sc);
+        pause_ms(50); /* let the relay pass the last datagrams */
+        relay_stop(&r);
+        snprintf(key, sizeof key, "handshake_wire_bytes_%s", tok);
+        bench_out(key, (double)r.bytes / HS_WIRE_RUNS);
+        snprintf(key, sizeof key, "handshake_datagrams_%s", tok);
+        bench_out(key, (double)r.dgrams / HS_WIRE_RUNS);
+        pqcoap_store_close(&st);
+        pqcoap_identity_wipe(&me);
+        pqcoap_identity_wipe(&server);
+    }
     return 0;
 }
 
@@ -370,6 +443,7 @@ int main(int argc, char **argv)
 {
     if (argc < 5) {
         fprintf(stderr, "usage: bench_session handshake PORT SERVER_PID N\n"
+                        "       bench_session suites PORT SERVER_PID N\n"
                         "       bench_session memory PORT SERVER_PID N BASE_PORT BASE_PID\n"
                         "       bench_session flood PORT SERVER_PID SECONDS N_INITS\n");
         return 2;
@@ -382,6 +456,8 @@ int main(int argc, char **argv)
     int rc = 2;
     if (strcmp(argv[1], "handshake") == 0)
         rc = cmd_handshake(port, pid, (size_t)atoi(argv[4]));
+    else if (strcmp(argv[1], "suites") == 0)
+        rc = cmd_suites(port, pid, (size_t)atoi(argv[4]));
     else if (strcmp(argv[1], "memory") == 0 && argc == 7)
         rc = cmd_memory(port, pid, (size_t)atoi(argv[4]), (uint16_t)atoi(argv[5]),
                         (pid_t)atoi(argv[6]));

@@ -189,7 +189,7 @@ static void handshake_seeds(const char *source_dir)
     /* the waiting initiator's INIT (session_seq 2), which the fixed responder accepts */
     seed("fuzz_init", "valid", fs->initiator.init, fs->initiator.init_len);
     seed("fuzz_init", "truncated", fs->initiator.init, fs->initiator.init_len / 2);
-    len = vector(source_dir, "session_init", buf, sizeof buf);
+    len = vector(source_dir, "session_01_init", buf, sizeof buf);
     seed("fuzz_init", "vector", buf, len);
 
     /* the responder's RESP to it, which completes the waiting initiator's handshake */
@@ -197,7 +197,7 @@ static void handshake_seeds(const char *source_dir)
                                          fs->initiator.init_len, 1000, buf, sizeof buf, &len));
     seed("fuzz_resp", "valid", buf, len);
     seed("fuzz_resp", "truncated", buf, len - 1);
-    len = vector(source_dir, "session_resp", buf, sizeof buf);
+    len = vector(source_dir, "session_01_resp", buf, sizeof buf);
     seed("fuzz_resp", "vector", buf, len);
 }
 
@@ -239,10 +239,10 @@ static void protected_seeds(const char *source_dir)
 
     /* the frozen vectors: well-formed, but made with other keys */
     req.payload = prot;
-    req.payload_len = vector(source_dir, "session_request", prot, sizeof prot);
+    req.payload_len = vector(source_dir, "session_01_request", prot, sizeof prot);
     msg_seed("fuzz_protected_req", "vector", &req, 0);
     resp.payload = prot;
-    resp.payload_len = vector(source_dir, "session_response", prot, sizeof prot);
+    resp.payload_len = vector(source_dir, "session_01_response", prot, sizeof prot);
     msg_seed("fuzz_protected_resp", "vector", &resp, 0);
 }
 

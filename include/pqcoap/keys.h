@@ -60,6 +60,9 @@ void pqcoap_identity_wipe(pqcoap_identity *id);
 pqcoap_err pqcoap_pubkey_set(const char *alg, const uint8_t *pk, size_t pk_len,
                              pqcoap_pubkey *out);
 
+/** Length of the identity's secret key (its algorithm's); 0 if id or its alg is NULL. */
+size_t pqcoap_identity_sk_len(const pqcoap_identity *id);
+
 /** Name of the key's algorithm ("falcon-512"), a static string; NULL if pk or its alg is NULL. */
 const char *pqcoap_pubkey_alg(const pqcoap_pubkey *pk);
 

@@ -1,6 +1,7 @@
 /* OSCORE (RFC 8613) on the CoAP endpoints: a client over pqcoap_client and a security layer
  * for pqcoap_server, each over contexts provisioned from libcoap-format files
- * (pqcoap_oscore_conf), with Sender Sequence Numbers kept in a store. */
+ * (pqcoap_oscore_conf) or keyed by the post-quantum handshake (PROTOCOL.md "OSCORE keyed by
+ * the handshake"), with Sender Sequence Numbers kept in a store. */
 #ifndef PQCOAP_OSCORE_ENDPOINT_H
 #define PQCOAP_OSCORE_ENDPOINT_H
 
@@ -10,6 +11,9 @@
 #include "pqcoap/error.h"
 #include "pqcoap/layer.h"
 #include "pqcoap/oscore.h"
+#include "pqcoap/server.h"
+#include "pqcoap/session.h"
+#include "pqcoap/session_endpoint.h"
 #include "pqcoap/store.h"
 
 #ifdef __cplusplus
@@ -35,6 +39,21 @@ pqcoap_err pqcoap_oscore_client_open(const char *uri, const pqcoap_oscore_conf *
                                      const pqcoap_store *store,
                                      const pqcoap_client_config *net,
                                      pqcoap_oscore_client **out, char *msg, size_t msg_cap);
+
+/** Opens an OSCORE client for `uri` whose context comes from a handshake: INIT (asking for
+ *  an OSCORE context with `aead_alg`, 0 = PQCOAP_COSE_A256GCM, and the empty Recipient ID)
+ *  as a POST to pqc/session/init, RESP verified against the pinned server key, then the
+ *  context derived from the handshake's secret (PROTOCOL.md "OSCORE keyed by the
+ *  handshake"). No key crosses the network. `cfg` is a session client's settings (ids,
+ *  keys, suite, store, CoAP transport; window and seq_block unused): its store keeps the
+ *  session_seq counter, shared with the session client, and the Sender Sequence Numbers.
+ *  Errors: those of pqcoap_session_client_open and of pqcoap_session_client_connect
+ *  (PQCOAP_ERR_HANDSHAKE, PQCOAP_ERR_AUTH, PQCOAP_ERR_UNSUPPORTED, PQCOAP_ERR_BUSY,
+ *  PQCOAP_ERR_UNAUTHENTICATED, PQCOAP_ERR_TIMEOUT, ...); `msg` says why. */
+pqcoap_err pqcoap_oscore_client_open_keyed(const char *uri,
+                                           const pqcoap_session_client_config *cfg,
+                                           int aead_alg, pqcoap_oscore_client **out, char *msg,
+                                           size_t msg_cap);
 
 /** Closes the client and wipes its context. NULL is fine. */
 void pqcoap_oscore_client_free(pqcoap_oscore_client *c);
@@ -101,6 +120,41 @@ pqcoap_err pqcoap_oscore_server_new(const pqcoap_store *store,
  *  nothing is added. */
 pqcoap_err pqcoap_oscore_server_add_conf(pqcoap_oscore_server *s,
                                          const pqcoap_oscore_conf *conf);
+
+/** Settings of OSCORE contexts keyed by the post-quantum handshake on a server. Start from
+ *  PQCOAP_OSCORE_KEYING_CONFIG_INIT. Ids and keys are copied. */
+typedef struct pqcoap_oscore_keying_config {
+    const char *id;                 /**< own responder_id */
+    const uint8_t *sk;              /**< own (most preferred) identity secret key */
+    size_t sk_len;
+    pqcoap_key_usage usage;         /**< must be PQCOAP_USAGE_GENERAL */
+    uint8_t suite;                  /**< the suite of that key's algorithm; default 0x01 */
+    const pqcoap_responder_key *more; /**< further identities, one per suite */
+    size_t n_more;
+    /** Trust store (initiator id -> pinned key) and anti-rollback floors; borrowed, used
+     *  on the server's I/O thread only. Required. */
+    const pqcoap_store *store;
+    uint32_t lifetime_s;            /**< a context ends after this long; default 3600 */
+    uint32_t max_msgs;              /**< or after this many requests; default 16384 */
+    size_t max_peers;               /**< contexts keyed at once (one per device); default 64 */
+} pqcoap_oscore_keying_config;
+
+#define PQCOAP_OSCORE_KEYING_CONFIG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, 0x01, NULL, 0, \
+    NULL, PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, 64}
+
+/** Lets devices get their own context by the post-quantum handshake (PROTOCOL.md "OSCORE
+ *  keyed by the handshake"): registers POST pqc/session/init on `srv` (a server whose layer
+ *  is s's), which this layer lets through unprotected. Each handshake from a trusted device
+ *  (the store pins its key) adds a context whose Recipient ID the server chose, replacing
+ *  that device's previous one; it ends after lifetime_s, after max_msgs requests, or when the
+ *  device is removed from the store or its key replaced (checked at most every 250 ms, at the
+ *  next request). Handshakes run on the I/O thread. Provisioned contexts (add_conf) stay,
+ *  and their Recipient IDs are never handed out; add them before. Errors: PQCOAP_ERR_ARG,
+ *  PQCOAP_ERR_KEY_USAGE, PQCOAP_ERR_UNSUPPORTED, PQCOAP_ERR_NOMEM, PQCOAP_ERR_EXISTS (done
+ *  twice); `msg` says why. */
+pqcoap_err pqcoap_oscore_server_keying(pqcoap_oscore_server *s, pqcoap_server *srv,
+                                       const pqcoap_oscore_keying_config *cfg, char *msg,
+                                       size_t msg_cap);
 
 /** The layer to set as pqcoap_server_config.layer. Requests without a valid OSCORE option
  *  never reach a handler: no OSCORE option 4.01 "OSCORE required", an undecodable option

@@ -1,4 +1,5 @@
-/* Mode B sessions, sans-I/O (docs/PROTOCOL.md "Mode B"): the handshake (INIT/RESP), the
+/* Mode B sessions, sans-I/O (docs/PROTOCOL.md "Mode B"): the handshake (INIT/RESP, version 2,
+ * suites offered by the initiator and chosen by the responder), the
  * per-message key chains, the receive window and protected requests/responses. No sockets,
  * no clocks (time is the argument now_ms, milliseconds), no allocation: every state object
  * below is a plain struct the caller allocates; its fields are private to the library. */
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include "pqcoap/error.h"
 #include "pqcoap/msg.h"
+#include "pqcoap/oscore.h"
 #include "pqcoap/rng.h"
 #include "pqcoap/store.h"
 
@@ -24,10 +26,15 @@ extern "C" {
 #ifndef PQCOAP_WINDOW_MAX
 #define PQCOAP_WINDOW_MAX 64
 #endif
+/** Suites an INIT offers at most (PROTOCOL.md "Handshake"). */
+#define PQCOAP_OFFER_MAX 8
+/** Largest parameters of the protection an INIT or RESP asks for (PROTOCOL.md
+ *  "Handshake"). */
+#define PQCOAP_HS_PARAMS_MAX 32
 /** Largest INIT and RESP with any supported KEM and signature algorithm, up to ML-DSA-87's
  *  4627-byte signature (output buffers of this size always fit). */
-#define PQCOAP_INIT_MAX 6395
-#define PQCOAP_RESP_MAX 6245
+#define PQCOAP_INIT_MAX 6437
+#define PQCOAP_RESP_MAX 6279
 /** Largest identity secret key (ML-DSA-87) and KEM secret key (ML-KEM-1024) supported. */
 #define PQCOAP_SESSION_SK_MAX 4896
 #define PQCOAP_SESSION_KEM_SK_MAX 3168
@@ -73,6 +80,8 @@ typedef struct pqcoap_session {
     uint8_t live;                   /* 1 while the session exists */
     uint8_t initiator;              /* 1 on the initiator (client) side */
     uint8_t suite;
+    uint8_t protection;             /* responder: PQCOAP_PROTECTION_OSCORE for the entry of an
+                                       OSCORE context (no Mode B keys) */
     uint32_t sid;
     uint32_t max_msgs;
     uint64_t expires_ms;
@@ -87,64 +96,155 @@ typedef struct pqcoap_session {
     uint8_t last_req_digest[32];    /* SHA-256(AAD || protected payload) of that request */
 } pqcoap_session;
 
+/* ---- suites (PROTOCOL.md "Algorithms") ---- */
+
+/** The suite byte named `name` ("falcon512-mlkem768", "falcon1024-mlkem1024",
+ *  "mldsa65-mlkem768", "mldsa87-mlkem1024"), or 0 if there is none. */
+uint8_t pqcoap_suite_id(const char *name);
+
+/** The name of suite `id`, a static string, or NULL if unsupported. */
+const char *pqcoap_suite_name(uint8_t id);
+
+/** The signature algorithm of suite `id` (the responder's: "ml-dsa-65"), or NULL. */
+const char *pqcoap_suite_sig_alg(uint8_t id);
+
+/** The suite whose signature algorithm is `alg` ("falcon-512"), or 0 (ml-dsa-44 has none). */
+uint8_t pqcoap_suite_for_alg(const char *alg);
+
+/* ---- what a handshake keys (PROTOCOL.md "Handshake", "OSCORE keyed by the handshake") ---- */
+
+#define PQCOAP_PROTECTION_SESSION 0x00  /**< a Mode B session */
+#define PQCOAP_PROTECTION_OSCORE 0x01   /**< an OSCORE security context */
+/** Bit of a protection in pqcoap_responder_cfg.protections. */
+#define PQCOAP_PROTECT(p) (1u << (p))
+
+/** Master Secret and Master Salt lengths of a context keyed by the handshake. */
+#define PQCOAP_HS_OSCORE_SECRET_LEN 32
+#define PQCOAP_HS_OSCORE_SALT_LEN 8
+
+/** The OSCORE context an initiator asks for in INIT. */
+typedef struct pqcoap_oscore_request {
+    int aead_alg;                   /**< PQCOAP_COSE_A256GCM (the default),
+                                         PQCOAP_COSE_AES_CCM_16_128_256 or
+                                         PQCOAP_COSE_AES_CCM_16_64_128 */
+    const uint8_t *recipient_id;    /**< the initiator's Recipient ID (C_I), 0 bytes or more
+                                         up to the AEAD's nonce length - 6 and
+                                         PQCOAP_OSCORE_ID_MAX; may be NULL when empty */
+    size_t recipient_id_len;
+} pqcoap_oscore_request;
+
+/** What a handshake keyed for OSCORE gives one side: the input of the context derivation
+ *  (RFC 8613 section 3.2) from this side's view, and the limits of the context. Secret
+ *  (Master Secret): wipe it. */
+typedef struct pqcoap_hs_oscore {
+    int aead_alg;
+    int hkdf_alg;
+    uint8_t master_secret[PQCOAP_HS_OSCORE_SECRET_LEN];
+    uint8_t master_salt[PQCOAP_HS_OSCORE_SALT_LEN];
+    uint8_t sender_id[PQCOAP_OSCORE_ID_MAX];
+    size_t sender_id_len;
+    uint8_t recipient_id[PQCOAP_OSCORE_ID_MAX];
+    size_t recipient_id_len;
+    uint32_t lifetime_s;            /**< the context ends after this long */
+    uint32_t max_msgs;              /**< and after this many requests */
+} pqcoap_hs_oscore;
+
+/** Fills *p (borrowing from k) for pqcoap_oscore_derive: k's secret, salt, IDs and
+ *  algorithms, no ID Context, replay window PQCOAP_OSCORE_WINDOW_DEFAULT. */
+void pqcoap_hs_oscore_params(const pqcoap_hs_oscore *k, pqcoap_oscore_params *p);
+
 /* ---- initiator (client) ---- */
+
+/** A further suite an initiator offers, with the responder's pinned public key of that
+ *  suite's signature algorithm (a suite names the responder's algorithm). */
+typedef struct pqcoap_suite_offer {
+    uint8_t suite;
+    const uint8_t *responder_pk;
+    size_t responder_pk_len;
+    pqcoap_key_usage responder_usage; /**< must be PQCOAP_USAGE_GENERAL */
+} pqcoap_suite_offer;
 
 /** Initiator configuration. Pointers are borrowed for the duration of the call only. */
 typedef struct pqcoap_initiator_cfg {
     const char *id;                 /**< own initiator_id, 1..64 bytes UTF-8 */
-    const uint8_t *sk;              /**< own identity secret key (suite's signature alg) */
+    const uint8_t *sk;              /**< own identity secret key */
     size_t sk_len;
     pqcoap_key_usage usage;         /**< usage of the own key: must be PQCOAP_USAGE_GENERAL */
     const char *responder_id;       /**< responder_id to address */
-    const uint8_t *responder_pk;    /**< pinned public key of the responder */
+    const uint8_t *responder_pk;    /**< pinned public key of the responder, of the
+                                         signature algorithm of `suite` */
     size_t responder_pk_len;
     pqcoap_key_usage responder_usage; /**< usage of the pinned key: must be
                                            PQCOAP_USAGE_GENERAL */
-    uint8_t suite;                  /**< suite byte, default 0x01 */
+    uint8_t suite;                  /**< the preferred suite (its KEM is the INIT's); 0 = the
+                                         suite of responder_pk's algorithm; default 0x01 */
     uint16_t window;                /**< W for responses, 1..PQCOAP_WINDOW_MAX, default 64 */
+    const char *alg;                /**< own key's signature algorithm ("ml-dsa-65"); NULL =
+                                         the signature algorithm of `suite` */
+    const pqcoap_suite_offer *more; /**< further suites offered, less preferred, each with
+                                         the KEM of `suite`; may be NULL */
+    size_t n_more;                  /**< at most PQCOAP_OFFER_MAX - 1 */
+    const pqcoap_oscore_request *oscore; /**< NULL: key a Mode B session; else key this
+                                              OSCORE context */
 } pqcoap_initiator_cfg;
 
 #define PQCOAP_INITIATOR_CFG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, NULL, NULL, 0, \
-    PQCOAP_USAGE_GENERAL, 0x01, PQCOAP_WINDOW_DEFAULT}
+    PQCOAP_USAGE_GENERAL, 0x01, PQCOAP_WINDOW_DEFAULT, NULL, NULL, 0, NULL}
 
 /** Initiator state between sending INIT and receiving RESP (ephemeral secrets, the INIT
  *  bytes and the pinned responder key). Wiped when the handshake completes. */
 typedef struct pqcoap_initiator {
     uint8_t started;
-    uint8_t suite;
+    uint8_t protection;             /* what INIT asked for */
+    uint8_t params[PQCOAP_HS_PARAMS_MAX]; /* and its parameters */
+    size_t params_len;
+    uint8_t n_offer;
+    uint8_t offer[PQCOAP_OFFER_MAX]; /* suites offered, in preference order */
     uint16_t window;
     uint8_t kem_sk[PQCOAP_SESSION_KEM_SK_MAX];
     uint8_t x25519_sk[32];
-    uint8_t responder_pk[PQCOAP_PK_MAX];
-    size_t responder_pk_len;
+    uint8_t responder_pk[PQCOAP_OFFER_MAX][PQCOAP_PK_MAX]; /* per offered suite */
     uint8_t init[PQCOAP_INIT_MAX];
     size_t init_len;
 } pqcoap_initiator;
 
-/** Starts a handshake: makes ephemeral ML-KEM and X25519 key pairs and nonce_i from `rng`
- *  (NULL = system RNG), builds INIT with `session_seq` (>= 1; the caller reserves it
- *  through its store so it increases across restarts) and `timestamp_ms` (0 if no clock),
- *  signs it, keeps what the RESP needs in `st` and writes INIT to out[0..cap).
- *  Errors: PQCOAP_ERR_ARG (NULL, bad id, session_seq 0, key lengths not the suite's, W out
- *  of range), PQCOAP_ERR_KEY_USAGE (the own key or the pinned responder key is not of usage
- *  PQCOAP_USAGE_GENERAL: a sign-v1 key is never used in a handshake; nothing is written),
- *  PQCOAP_ERR_UNSUPPORTED (suite), PQCOAP_ERR_BUFFER (cap < INIT length; st is then wiped),
- *  PQCOAP_ERR_CRYPTO. */
+/** Starts a handshake: makes ephemeral ML-KEM (of the preferred suite's KEM) and X25519 key
+ *  pairs and nonce_i from `rng` (NULL = system RNG), builds INIT offering `suite` then
+ *  `more` with `session_seq` (>= 1; the caller reserves it through its store so it
+ *  increases across restarts) and `timestamp_ms` (0 if no clock), signs it with the own key
+ *  (algorithm `alg`), keeps what the RESP needs in `st` and writes INIT to out[0..cap).
+ *  Errors: PQCOAP_ERR_ARG (NULL, bad id, session_seq 0, own key length not its algorithm's,
+ *  a responder key not of its suite's algorithm, a suite offered twice or with another
+ *  KEM, too many suites, W out of range), PQCOAP_ERR_KEY_USAGE (the own key or a pinned
+ *  responder key is not of usage PQCOAP_USAGE_GENERAL: a sign-v1 key is never used in a
+ *  handshake; nothing is written), PQCOAP_ERR_UNSUPPORTED (suite or alg unknown),
+ *  PQCOAP_ERR_BUFFER (cap < INIT length; st is then wiped), PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_cfg *cfg,
                                   uint64_t session_seq, uint64_t timestamp_ms,
                                   const pqcoap_rng *rng, uint8_t *out, size_t cap,
                                   size_t *out_len);
 
-/** Processes RESP: strict decode, verifies sig_r against the pinned responder key over
- *  "pqcoap v1 resp" || SHA-256(INIT) || RESP-before-sig, and only then decapsulates and
+/** Processes RESP: strict decode, the chosen suite must be one INIT offered, verifies sig_r
+ *  against the pinned responder key of that suite over
+ *  "pqcoap v2 resp" || SHA-256(INIT) || RESP-before-sig, and only then decapsulates and
  *  derives the session keys into `out` (expires at now_ms + lifetime_s). On success `st` is
  *  wiped. On any error `out` is left untouched and `st` is kept, so a genuine RESP can still
  *  complete the handshake (wipe it with pqcoap_initiator_wipe to give up).
  *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_STATE (not started), PQCOAP_ERR_MALFORMED,
- *  PQCOAP_ERR_UNSUPPORTED (version or suite), PQCOAP_ERR_AUTH (signature or X25519 key),
- *  PQCOAP_ERR_CRYPTO. */
+ *  PQCOAP_ERR_UNSUPPORTED (version or suite), PQCOAP_ERR_HANDSHAKE (a suite INIT did not
+ *  offer, or other parameters than INIT asked for), PQCOAP_ERR_AUTH (signature or X25519
+ *  key), PQCOAP_ERR_CRYPTO. */
 pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, size_t resp_len,
                                    uint64_t now_ms, pqcoap_session *out);
+
+/** As pqcoap_initiator_finish for a handshake that asked for an OSCORE context
+ *  (cfg->oscore): RESP must repeat its AEAD and HKDF algorithms and carry the responder's
+ *  Recipient ID (not the initiator's). *out gets the context's input from the initiator's
+ *  view (Sender ID = the responder's Recipient ID) and its limits. Errors as
+ *  pqcoap_initiator_finish; PQCOAP_ERR_ARG also if INIT asked for a Mode B session (and
+ *  pqcoap_initiator_finish refuses one that asked for OSCORE). */
+pqcoap_err pqcoap_initiator_finish_oscore(pqcoap_initiator *st, const uint8_t *resp,
+                                          size_t resp_len, pqcoap_hs_oscore *out);
 
 /** Wipes the initiator state (ephemeral secrets included). NULL is allowed. */
 void pqcoap_initiator_wipe(pqcoap_initiator *st);
@@ -181,14 +281,26 @@ void pqcoap_session_wipe(pqcoap_session *s);
 
 /* ---- responder (server) ---- */
 
-/** Responder configuration. */
+/** Identities a responder holds at most: one per suite. */
+#define PQCOAP_RESPONDER_KEYS_MAX 4
+
+/** A further identity of a responder: the secret key of the signature algorithm of `suite`. */
+typedef struct pqcoap_responder_key {
+    uint8_t suite;
+    const uint8_t *sk;
+    size_t sk_len;
+    pqcoap_key_usage usage;         /**< must be PQCOAP_USAGE_GENERAL */
+} pqcoap_responder_key;
+
+/** Responder configuration. Its policy: the suite of its first identity it can use is
+ *  chosen, in the order sk (most preferred), then more[0], more[1], ... */
 typedef struct pqcoap_responder_cfg {
     const char *id;                 /**< own responder_id, 1..64 bytes UTF-8 (copied) */
-    const uint8_t *sk;              /**< own identity secret key (copied) */
+    const uint8_t *sk;              /**< own (most preferred) identity secret key (copied) */
     size_t sk_len;
     pqcoap_key_usage usage;         /**< usage of the identity key: must be
                                          PQCOAP_USAGE_GENERAL */
-    uint8_t suite;                  /**< the suite of the identity key, default 0x01 */
+    uint8_t suite;                  /**< the suite of that key's algorithm, default 0x01 */
     uint32_t lifetime_s;            /**< session lifetime, default 3600 */
     uint32_t max_msgs;              /**< messages per direction, default 16384 */
     uint16_t window;                /**< W for requests, default 64 */
@@ -197,10 +309,21 @@ typedef struct pqcoap_responder_cfg {
     const pqcoap_store *store;      /**< trust look-up and floors; borrowed, must outlive
                                          the responder */
     const pqcoap_rng *rng;          /**< NULL = system RNG; borrowed */
+    const pqcoap_responder_key *more; /**< further identities, less preferred, each of
+                                           another suite (copied); may be NULL */
+    size_t n_more;                  /**< at most PQCOAP_RESPONDER_KEYS_MAX - 1 */
+    unsigned protections;           /**< what it keys: PQCOAP_PROTECT(PQCOAP_PROTECTION_*)
+                                         bits; default Mode B sessions only */
+    /** Ids the table must not hand out (NULL: none), e.g. numbers whose minimal big-endian
+     *  bytes are the Recipient ID of a provisioned OSCORE context: called with each
+     *  candidate id, 1 if taken. */
+    int (*id_taken)(void *ctx, uint64_t id);
+    void *id_taken_ctx;
 } pqcoap_responder_cfg;
 
 #define PQCOAP_RESPONDER_CFG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, 0x01, \
-    PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 0, NULL, NULL}
+    PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 0, NULL, NULL, \
+    NULL, 0, PQCOAP_PROTECT(PQCOAP_PROTECTION_SESSION), NULL, NULL}
 
 /** A RESP kept for retransmissions of the identical INIT. */
 typedef struct pqcoap_resp_cache {
@@ -209,6 +332,20 @@ typedef struct pqcoap_resp_cache {
     uint8_t resp[PQCOAP_RESP_MAX];
     size_t resp_len;
 } pqcoap_resp_cache;
+
+/** The table of live peer contexts of a responder: the caller's array of entries, each the
+ *  context a handshake made with one peer (its id, the hash of the key it signed with, its
+ *  expiry and the short id the responder chose for it), at most one per peer. Fields are
+ *  private. */
+typedef struct pqcoap_peer_table {
+    pqcoap_session *slots;
+    size_t n_slots;
+    uint64_t next_serial;
+    uint64_t evict_idle_ms;
+    int (*id_taken)(void *ctx, uint64_t id);
+    void *id_taken_ctx;
+    uint32_t pending_id[PQCOAP_HS_PENDING_MAX]; /* ids of handshakes in progress; 0 = free */
+} pqcoap_peer_table;
 
 /** The responder: configuration, identity key, the caller's session table and the RESP
  *  cache. The session table is an array of `n_slots` pqcoap_session owned by the caller;
@@ -220,12 +357,11 @@ typedef struct pqcoap_resp_cache {
 typedef struct pqcoap_responder {
     pqcoap_responder_cfg cfg;
     char id[PQCOAP_ID_MAX + 1];
-    uint8_t sk[PQCOAP_SESSION_SK_MAX];
-    pqcoap_session *slots;
-    size_t n_slots;
-    uint64_t next_serial;
+    size_t n_keys;
+    uint8_t suites[PQCOAP_RESPONDER_KEYS_MAX];           /* of each identity, preferred first */
+    uint8_t sk[PQCOAP_RESPONDER_KEYS_MAX][PQCOAP_SESSION_SK_MAX];
+    pqcoap_peer_table table;
     pqcoap_resp_cache cache[PQCOAP_RESP_CACHE_SLOTS];
-    uint32_t pending_sid[PQCOAP_HS_PENDING_MAX]; /* sids of handshakes in progress; 0 = free */
 } pqcoap_responder;
 
 /** Identifies the request a response answers (filled by pqcoap_responder_unprotect). */
@@ -235,22 +371,26 @@ typedef struct pqcoap_req_ctx {
     uint64_t request_n;
 } pqcoap_req_ctx;
 
-/** Initialises `r` with a copy of `cfg` (id and secret key copied; store and rng borrowed)
+/** Initialises `r` with a copy of `cfg` (id and secret keys copied; store and rng borrowed)
  *  over the caller's session table slots[0..n_slots), which it zeroes; slots must outlive
- *  r. Errors: PQCOAP_ERR_ARG (NULL, n_slots 0, bad id, key length, W or limits out of
- *  range, no store), PQCOAP_ERR_KEY_USAGE (cfg->usage is not PQCOAP_USAGE_GENERAL: a sign-v1
+ *  r. Errors: PQCOAP_ERR_ARG (NULL, n_slots 0, bad id, a key length not its suite's, two
+ *  identities of one suite, too many, W or limits out of range, no store),
+ *  PQCOAP_ERR_KEY_USAGE (an identity key is not of usage PQCOAP_USAGE_GENERAL: a sign-v1
  *  key never signs a RESP), PQCOAP_ERR_UNSUPPORTED (suite). */
 pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg *cfg,
                                  pqcoap_session *slots, size_t n_slots);
 
 /** Handles an INIT (PROTOCOL.md "Handshake") and writes the RESP to out[0..cap): strict
- *  decode; trust look-up of initiator_id; responder_id must be ours; sig_i verified; then
+ *  decode; the suite chosen by the responder's policy among those offered; trust look-up of
+ *  initiator_id; responder_id must be ours; sig_i verified (by the algorithm of the
+ *  initiator's pinned key); then
  *  the anti-rollback floor: session_seq below it -> PQCOAP_ERR_ROLLBACK; equal with the
  *  same SHA-256(INIT) -> the cached RESP byte for byte (no new signature, keys or session);
  *  equal with another INIT -> PQCOAP_ERR_ROLLBACK; above -> a new session replacing that
  *  initiator's old one, the floor raised and persisted through the store before the RESP is
  *  written. On any error no session is created or changed and nothing is written.
- *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED (version, suite),
+ *  Errors: PQCOAP_ERR_ARG, PQCOAP_ERR_MALFORMED, PQCOAP_ERR_UNSUPPORTED (version, no
+ *  offered suite the responder holds an identity for, parameters),
  *  PQCOAP_ERR_UNKNOWN_PEER (initiator not trusted, or INIT for another responder),
  *  PQCOAP_ERR_KEY_USAGE (the initiator is pinned with a sign-v1 key: refused before sig_i is
  *  verified), PQCOAP_ERR_AUTH (sig_i, X25519 key), PQCOAP_ERR_ROLLBACK, PQCOAP_ERR_LIMIT
@@ -287,7 +427,11 @@ pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, 
 typedef struct pqcoap_hs_pending {
     uint8_t stage;                  /* 0 none, 1 verified, 2 reserved, 3 responded */
     uint8_t resend;                 /* identical INIT: `resp` is the cached RESP */
-    uint8_t suite;
+    uint8_t suite;                  /* the suite chosen */
+    uint8_t key;                    /* the identity that signs the RESP */
+    uint8_t protection;             /* what INIT asked for */
+    uint64_t serial;                /* resend: the entry the cached RESP made */
+    pqcoap_hs_oscore oscore;        /* OSCORE: the responder's view of the context */
     uint32_t sid;                   /* reserved sid (new sessions) */
     uint64_t session_seq;
     uint8_t init_hash[32];
@@ -340,6 +484,32 @@ pqcoap_err pqcoap_responder_hs_respond(const pqcoap_responder *r, const uint8_t 
 pqcoap_err pqcoap_responder_hs_commit(pqcoap_responder *r, uint64_t now_ms,
                                       pqcoap_hs_pending *p, uint8_t *out, size_t cap,
                                       size_t *out_len);
+
+/** What a handshake made (pqcoap_responder_handshake_ex). */
+typedef struct pqcoap_hs_result {
+    uint8_t protection;             /**< PQCOAP_PROTECTION_* asked for and keyed */
+    int resent;                     /**< 1: an identical INIT, answered with the cached RESP
+                                         (the entry and context exist already) */
+    uint32_t id;                    /**< the table id of the entry (a Mode B sid; for OSCORE
+                                         the number whose bytes are the Recipient ID) */
+    uint64_t serial;                /**< the entry's serial (pqcoap_responder_entry_live) */
+    char peer_id[PQCOAP_ID_MAX + 1];
+    pqcoap_hs_oscore oscore;        /**< OSCORE and not resent: the responder's view of the
+                                         context (secret: wipe it) */
+} pqcoap_hs_result;
+
+/** As pqcoap_responder_handshake, and *res (may be NULL) tells what it made. A responder
+ *  keys what INIT asks for if cfg.protections has it (else PQCOAP_ERR_UNSUPPORTED): a Mode
+ *  B session, or the entry of an OSCORE context (PROTOCOL.md "OSCORE keyed by the
+ *  handshake") whose keys are in res->oscore only; protected messages of Mode B never use
+ *  such an entry. Errors as pqcoap_responder_handshake. */
+pqcoap_err pqcoap_responder_handshake_ex(pqcoap_responder *r, const uint8_t *init,
+                                         size_t init_len, uint64_t now_ms, uint8_t *out,
+                                         size_t cap, size_t *out_len, pqcoap_hs_result *res);
+
+/** 1 if the table entry with this serial is live at now_ms (within its lifetime), else 0:
+ *  ended by lifetime, replaced by a newer handshake of its peer, evicted or revoked. */
+int pqcoap_responder_entry_live(pqcoap_responder *r, uint64_t serial, uint64_t now_ms);
 
 /** Gives up a handshake at any phase (under the table lock): releases its reserved sid and
  *  wipes *p. NULL p or a wiped p is fine. */
@@ -395,8 +565,8 @@ pqcoap_err pqcoap_responder_revalidate(pqcoap_responder *r, size_t *ended);
 
 /** The check of pqcoap_responder_revalidate for one session, for a caller that looks up the
  *  store apart from its table lock (as the phases of a handshake): PQCOAP_OK if the trust
- *  store still pins, under peer_id, a key of r's suite and of usage PQCOAP_USAGE_GENERAL
- *  whose SHA-256 is pk_hash (the session's peer_pk_hash); PQCOAP_ERR_UNKNOWN_PEER (removed
+ *  store still pins, under peer_id, a key of usage PQCOAP_USAGE_GENERAL whose SHA-256 is
+ *  pk_hash (the session's peer_pk_hash); PQCOAP_ERR_UNKNOWN_PEER (removed
  *  or replaced), PQCOAP_ERR_KEY_USAGE (now a sign-v1 key), PQCOAP_ERR_ARG, store errors.
  *  Reads only r's configuration and store. */
 pqcoap_err pqcoap_responder_peer_trusted(const pqcoap_responder *r, const char *peer_id,
@@ -430,9 +600,9 @@ pqcoap_err pqcoap_error_to_coap(pqcoap_err err, pqcoap_err_where where, pqcoap_c
 
 /** Client side: the pqcoap_err for a received unprotected response (PROTOCOL.md "Errors"):
  *  4.01 with diagnostic "handshake rejected" -> PQCOAP_ERR_HANDSHAKE, "unknown session" ->
- *  PQCOAP_ERR_UNKNOWN_SESSION, "rejected" -> PQCOAP_ERR_REJECTED; 4.00 ->
- *  PQCOAP_ERR_MALFORMED; 5.03 -> PQCOAP_ERR_BUSY; any other code or diagnostic (2.05, 4.04,
- *  5.00, ...) -> PQCOAP_ERR_UNAUTHENTICATED: the protocol never sends it unprotected, so it
+ *  PQCOAP_ERR_UNKNOWN_SESSION, "rejected" -> PQCOAP_ERR_REJECTED; 4.00 "unsupported" ->
+ *  PQCOAP_ERR_UNSUPPORTED, any other 4.00 -> PQCOAP_ERR_MALFORMED; 5.03 -> PQCOAP_ERR_BUSY;
+ *  any other code or diagnostic (2.05, 4.04, 5.00, ...) -> PQCOAP_ERR_UNAUTHENTICATED: the protocol never sends it unprotected, so it
  *  cannot be told from a forgery. */
 pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_t diag_len);
 

@@ -29,12 +29,13 @@ extern "C" {
  *  copied at open. */
 typedef struct pqcoap_session_client_config {
     const char *id;                 /**< own initiator_id, 1..64 bytes UTF-8 */
-    const uint8_t *sk;              /**< own identity secret key (the suite's signature alg) */
+    const uint8_t *sk;              /**< own identity secret key (of algorithm `alg`) */
     size_t sk_len;
     pqcoap_key_usage usage;         /**< usage of the own key (identity.pub.usage): must be
                                          PQCOAP_USAGE_GENERAL */
     const char *server_id;          /**< the server's responder_id */
-    const uint8_t *server_pk;       /**< the server's pinned public key */
+    const uint8_t *server_pk;       /**< the server's pinned public key (its algorithm is
+                                         the suite's: PROTOCOL.md "Algorithms") */
     size_t server_pk_len;
     pqcoap_key_usage server_usage;  /**< usage of the pinned key (pqcoap_pubkey.usage): must
                                          be PQCOAP_USAGE_GENERAL */
@@ -42,17 +43,20 @@ typedef struct pqcoap_session_client_config {
      *  write) so that no session_seq is used twice across restarts. Borrowed: it must stay
      *  open while the client lives and is used only inside the client's calls. Required. */
     const pqcoap_store *store;
-    uint8_t suite;                  /**< suite byte; default 0x01 */
+    uint8_t suite;                  /**< suite byte; 0 (the default) = the suite of the
+                                         server key's algorithm */
     uint16_t window;                /**< W for responses, 1..PQCOAP_WINDOW_MAX; default 64 */
     uint32_t seq_block;             /**< session_seq numbers reserved per store write;
                                          default 16 */
+    const char *alg;                /**< own key's algorithm ("ml-dsa-65", as
+                                         pqcoap_pubkey_alg); NULL = the suite's */
     /** CoAP settings: timeout per request, body limit, block size, log level, ... Its
      *  `layer` must be NULL (the session client installs its own). */
     pqcoap_client_config coap;
 } pqcoap_session_client_config;
 
 #define PQCOAP_SESSION_CLIENT_CONFIG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, NULL, NULL, 0, \
-    PQCOAP_USAGE_GENERAL, NULL, 0x01, PQCOAP_WINDOW_DEFAULT, 16, PQCOAP_CLIENT_CONFIG_INIT}
+    PQCOAP_USAGE_GENERAL, NULL, 0, PQCOAP_WINDOW_DEFAULT, 16, NULL, PQCOAP_CLIENT_CONFIG_INIT}
 
 /** What the client knows about its session and its last exchanges. Byte counts are of CoAP
  *  messages as whole bodies: 4-byte header, token, options, payload marker and payload
@@ -61,6 +65,7 @@ typedef struct pqcoap_session_client_config {
 typedef struct pqcoap_session_client_info {
     int live;                       /**< 1 while a session is established */
     uint32_t sid;                   /**< its sid (0 if none) */
+    uint8_t suite;                  /**< its suite, chosen by the server (0 if none) */
     uint64_t session_seq;           /**< its session_seq (0 if none) */
     uint64_t sent;                  /**< protected requests sent in it */
     uint32_t max_msgs;              /**< its max_msgs */
@@ -79,9 +84,11 @@ typedef struct pqcoap_session_client pqcoap_session_client;
 /** Opens a session client for `uri` = coap://host[:port]/path?query (as pqcoap_client_open)
  *  with settings `cfg`. No handshake yet: the first request (or pqcoap_session_client_connect)
  *  makes one. *out owns the client (pqcoap_session_client_free). Errors: PQCOAP_ERR_ARG
- *  (NULL, ids, key lengths not the suite's, W, no store, a coap.layer set),
+ *  (NULL, ids, key lengths not their algorithm's, W, no store, a coap.layer set),
  *  PQCOAP_ERR_KEY_USAGE (cfg->usage or cfg->server_usage is not PQCOAP_USAGE_GENERAL: a key
- *  made for sign-v1 is never used in a session), PQCOAP_ERR_UNSUPPORTED (suite), and those
+ *  made for sign-v1 is never used in a session), PQCOAP_ERR_UNSUPPORTED (suite or alg
+ *  unknown, or a server key of another algorithm than the suite's: the message says
+ *  which), and those
  *  of pqcoap_client_open. `msg` (may be NULL)
  *  receives a NUL-terminated reason of at most msg_cap bytes on failure. */
 pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_client_config *cfg,
@@ -142,6 +149,10 @@ typedef struct pqcoap_session_server_config {
     pqcoap_key_usage usage;         /**< usage of the identity key (identity.pub.usage): must
                                          be PQCOAP_USAGE_GENERAL */
     uint8_t suite;                  /**< the suite of the identity key; default 0x01 */
+    /** Further identities, one per suite (PROTOCOL.md "Algorithms"), less preferred than
+     *  `sk`: the server chooses the suite of its first identity an INIT offers (copied). */
+    const pqcoap_responder_key *more;
+    size_t n_more;                  /**< at most PQCOAP_RESPONDER_KEYS_MAX - 1 */
     /** Trust store (initiator id -> pinned key) and anti-rollback floors. Borrowed: it must
      *  outlive the server, and while the server lives only its handshake thread uses it (open
      *  a second handle of the same SQLite file for anything else, e.g. removing a peer).
@@ -164,7 +175,7 @@ typedef struct pqcoap_session_server_config {
     pqcoap_server_config coap;
 } pqcoap_session_server_config;
 
-#define PQCOAP_SESSION_SERVER_CONFIG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, 0x01, NULL, \
+#define PQCOAP_SESSION_SERVER_CONFIG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, 0x01, NULL, 0, NULL, \
     PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, PQCOAP_WINDOW_DEFAULT, 64, 0, 20, 32, \
     PQCOAP_SERVER_CONFIG_INIT}
 
@@ -199,8 +210,8 @@ typedef struct pqcoap_session_server pqcoap_session_server;
  *  key replaced, also by another process on the same SQLite file (PROTOCOL.md
  *  "Revocation"): the handshake thread reads the store's change count that often.
  *  Errors: PQCOAP_ERR_ARG (NULL, id, key, limits, no store, a coap.layer set),
- *  PQCOAP_ERR_KEY_USAGE (cfg->usage is not PQCOAP_USAGE_GENERAL), PQCOAP_ERR_UNSUPPORTED
- *  (suite), PQCOAP_ERR_NOMEM, and those of pqcoap_server_create.
+ *  PQCOAP_ERR_KEY_USAGE (an identity key is not of usage PQCOAP_USAGE_GENERAL),
+ *  PQCOAP_ERR_UNSUPPORTED (suite), PQCOAP_ERR_NOMEM, and those of pqcoap_server_create.
  *  `msg` (may be NULL) receives a reason of at most msg_cap bytes on failure. */
 pqcoap_err pqcoap_session_server_create(const pqcoap_session_server_config *cfg,
                                         pqcoap_session_server **out, char *msg,

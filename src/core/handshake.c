@@ -1,214 +1,52 @@
-/* Mode B handshake (PROTOCOL.md "Handshake"): INIT and RESP as a table of message handlers
- * (encode / decode / verify), the initiator's start and finish, and the responder's side. */
-#include "core/session_internal.h"
+/* Mode B handshake (PROTOCOL.md "Handshake"): the initiator's start and finish, and the
+ * responder: its identity, the phases of its side and the RESP cache; sessions go into the
+ * table of live peer contexts (peer_table.c), keyed for the record layer (record.c). */
+#include "core/handshake_internal.h"
+#include "core/record_internal.h"
+#include "core/peer_table_internal.h"
 #include "common/buf_internal.h"
 
 #include <string.h>
 
-_Static_assert(PQCOAP_INIT_MAX >= 2 + 2 * (1 + PQCOAP_ID_MAX) + 8 + 8 + PQCOAP_NONCE_I_LEN
-               + 2 + PQCOAP_KEM_PK_MAX + PQCOAP_X25519_LEN + 2 + PQCOAP_SIG_MAX,
-               "PQCOAP_INIT_MAX too small");
-_Static_assert(PQCOAP_RESP_MAX >= 2 + 4 + 4 + 4 + 2 + PQCOAP_KEM_CT_MAX + PQCOAP_X25519_LEN
-               + 2 + PQCOAP_SIG_MAX, "PQCOAP_RESP_MAX too small");
-_Static_assert(PQCOAP_SESSION_SK_MAX >= PQCOAP_SIG_SK_MAX, "PQCOAP_SESSION_SK_MAX too small");
-_Static_assert(PQCOAP_SESSION_KEM_SK_MAX >= PQCOAP_KEM_SK_MAX, "KEM secret key too large");
-_Static_assert(PQCOAP_PK_MAX >= PQCOAP_SIG_PK_MAX, "PQCOAP_PK_MAX too small");
+/* ---- key schedule ---- */
 
-int pqcoap_id_valid(const uint8_t *id, size_t len)
+static const char LABEL_C2S[] = "pqcoap v1 c2s";
+static const char LABEL_S2C[] = "pqcoap v1 s2c";
+
+pqcoap_err pqcoap_handshake_prk(const uint8_t *init, size_t init_len, const uint8_t *resp,
+                                size_t resp_len, const uint8_t kem_ss[32],
+                                const uint8_t x25519_ss[32], uint8_t prk[32])
 {
-    /* PROTOCOL.md: ids are 1..64 bytes of UTF-8 (U+0000 refused: ids are also C strings) */
-    if (!id || len < 1 || len > PQCOAP_ID_MAX)
-        return 0;
-    size_t i = 0;
-    while (i < len) {
-        uint8_t b = id[i];
-        size_t extra;
-        uint32_t cp, min;
-        if (b == 0)
-            return 0;
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        if ((b & 0xe0) == 0xc0) {
-            extra = 1; cp = b & 0x1fu; min = 0x80;
-        } else if ((b & 0xf0) == 0xe0) {
-            extra = 2; cp = b & 0x0fu; min = 0x800;
-        } else if ((b & 0xf8) == 0xf0) {
-            extra = 3; cp = b & 0x07u; min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (len - i - 1 < extra)
-            return 0;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((id[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (id[i + k] & 0x3fu);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0; /* overlong, beyond Unicode, or a surrogate */
-        i += 1 + extra;
-    }
-    return 1;
+    /* TH = SHA-256(INIT || RESP) */
+    const pqcoap_span transcript[2] = {{init, init_len}, {resp, resp_len}};
+    uint8_t th[PQCOAP_SHA256_LEN];
+    PQCOAP_TRY(pqcoap_sha256(transcript, 2, th));
+    /* PRK = HKDF-Extract(salt = TH, IKM = kem_ss || x25519_ss) */
+    const pqcoap_span ikm[2] = {{kem_ss, PQCOAP_KEM_SS_LEN}, {x25519_ss, PQCOAP_X25519_LEN}};
+    return pqcoap_hkdf_extract(th, sizeof th, ikm, 2, prk);
 }
 
-/* ---- message bodies: the fields between "u8 version || u8 suite" and str16(sig) ---- */
-
-static void init_encode_body(pqcoap_writer *w, const void *view)
+/* ck_c2s_0 = HKDF-Expand(PRK, "pqcoap v1 c2s", 32), ck_s2c_0 likewise */
+static pqcoap_err chains(const uint8_t prk[32], uint8_t ck_c2s[32], uint8_t ck_s2c[32])
 {
-    const pqcoap_init_view *v = view;
-    pqcoap_wr_str8(w, v->initiator_id, v->initiator_id_len);
-    pqcoap_wr_str8(w, v->responder_id, v->responder_id_len);
-    pqcoap_wr_u64(w, v->session_seq);
-    pqcoap_wr_u64(w, v->timestamp_ms);
-    pqcoap_wr_bytes(w, v->nonce_i, PQCOAP_NONCE_I_LEN);
-    pqcoap_wr_str16(w, v->kem_pk, v->suite->kem->pk_len);
-    pqcoap_wr_bytes(w, v->x25519_pk, PQCOAP_X25519_LEN);
+    PQCOAP_TRY(pqcoap_hkdf_expand(prk, 32, (const uint8_t *)LABEL_C2S, sizeof LABEL_C2S - 1,
+                                  ck_c2s, 32));
+    return pqcoap_hkdf_expand(prk, 32, (const uint8_t *)LABEL_S2C, sizeof LABEL_S2C - 1,
+                              ck_s2c, 32);
 }
 
-static pqcoap_err init_decode_body(pqcoap_reader *r, const pqcoap_suite *suite, void *view)
+pqcoap_err pqcoap_key_schedule(const uint8_t *init, size_t init_len,
+                               const uint8_t *resp, size_t resp_len,
+                               const uint8_t kem_ss[32], const uint8_t x25519_ss[32],
+                               uint8_t ck_c2s[32], uint8_t ck_s2c[32])
 {
-    pqcoap_init_view *v = view;
-    size_t kem_pk_len;
-    PQCOAP_TRY(pqcoap_rd_str8(r, &v->initiator_id, &v->initiator_id_len));
-    PQCOAP_TRY(pqcoap_rd_str8(r, &v->responder_id, &v->responder_id_len));
-    if (!pqcoap_id_valid(v->initiator_id, v->initiator_id_len)
-        || !pqcoap_id_valid(v->responder_id, v->responder_id_len))
-        return PQCOAP_ERR_MALFORMED;
-    PQCOAP_TRY(pqcoap_rd_u64(r, &v->session_seq));
-    if (v->session_seq == 0) /* session_seq >= 1 */
-        return PQCOAP_ERR_MALFORMED;
-    PQCOAP_TRY(pqcoap_rd_u64(r, &v->timestamp_ms));
-    PQCOAP_TRY(pqcoap_rd_bytes(r, PQCOAP_NONCE_I_LEN, &v->nonce_i));
-    PQCOAP_TRY(pqcoap_rd_str16(r, &v->kem_pk, &kem_pk_len));
-    if (kem_pk_len != suite->kem->pk_len)
-        return PQCOAP_ERR_MALFORMED;
-    return pqcoap_rd_bytes(r, PQCOAP_X25519_LEN, &v->x25519_pk);
-}
-
-static void resp_encode_body(pqcoap_writer *w, const void *view)
-{
-    const pqcoap_resp_view *v = view;
-    pqcoap_wr_u32(w, v->sid);
-    pqcoap_wr_u32(w, v->lifetime_s);
-    pqcoap_wr_u32(w, v->max_msgs);
-    pqcoap_wr_str16(w, v->kem_ct, v->suite->kem->ct_len);
-    pqcoap_wr_bytes(w, v->x25519_pk, PQCOAP_X25519_LEN);
-}
-
-static pqcoap_err resp_decode_body(pqcoap_reader *r, const pqcoap_suite *suite, void *view)
-{
-    pqcoap_resp_view *v = view;
-    size_t kem_ct_len;
-    PQCOAP_TRY(pqcoap_rd_u32(r, &v->sid));
-    PQCOAP_TRY(pqcoap_rd_u32(r, &v->lifetime_s));
-    PQCOAP_TRY(pqcoap_rd_u32(r, &v->max_msgs));
-    if (v->sid == 0 || v->lifetime_s == 0 || v->max_msgs == 0) /* sid is never 0 */
-        return PQCOAP_ERR_MALFORMED;
-    PQCOAP_TRY(pqcoap_rd_str16(r, &v->kem_ct, &kem_ct_len));
-    if (kem_ct_len != suite->kem->ct_len)
-        return PQCOAP_ERR_MALFORMED;
-    return pqcoap_rd_bytes(r, PQCOAP_X25519_LEN, &v->x25519_pk);
-}
-
-/* ---- the handler table and the code shared by both messages ---- */
-
-enum { HS_INIT, HS_RESP };
-
-typedef struct hs_handler {
-    const char *label;        /* signature context string */
-    int binds_init;           /* the signature also covers SHA-256(INIT) */
-    void (*encode_body)(pqcoap_writer *w, const void *view);
-    pqcoap_err (*decode_body)(pqcoap_reader *r, const pqcoap_suite *suite, void *view);
-} hs_handler;
-
-/* sig_i over "pqcoap v1 init" || INIT before sig_i;
- * sig_r over "pqcoap v1 resp" || SHA-256(INIT) || RESP before sig_r */
-static const hs_handler HS[] = {
-    [HS_INIT] = {"pqcoap v1 init", 0, init_encode_body, init_decode_body},
-    [HS_RESP] = {"pqcoap v1 resp", 1, resp_encode_body, resp_decode_body},
-};
-
-/* The pieces the signature of a message covers; returns how many. */
-static size_t hs_signed_input(int kind, const uint8_t *msg, size_t signed_len,
-                              const uint8_t *init_hash, pqcoap_span span[3])
-{
-    size_t n = 0;
-    span[n++] = (pqcoap_span){(const uint8_t *)HS[kind].label, strlen(HS[kind].label)};
-    if (HS[kind].binds_init)
-        span[n++] = (pqcoap_span){init_hash, PQCOAP_SHA256_LEN};
-    span[n++] = (pqcoap_span){msg, signed_len};
-    return n;
-}
-
-/* Writes u8 version || u8 suite || body || str16(signature) into out[0..cap). */
-static pqcoap_err hs_encode(int kind, const void *view, const pqcoap_suite *suite,
-                            const uint8_t *sk, const uint8_t *init_hash,
-                            const pqcoap_rng *rng, uint8_t *out, size_t cap, size_t *out_len)
-{
-    pqcoap_writer w;
-    pqcoap_wr_init(&w, out, cap);
-    pqcoap_wr_u8(&w, PQCOAP_PROTOCOL_VERSION);
-    pqcoap_wr_u8(&w, suite->id);
-    HS[kind].encode_body(&w, view);
-    if (w.err != PQCOAP_OK)
-        return w.err;
-    pqcoap_span span[3];
-    size_t n = hs_signed_input(kind, out, w.len, init_hash, span);
-    uint8_t sig[PQCOAP_SIG_MAX];
-    size_t sig_len = 0;
-    PQCOAP_TRY(suite->sig->sign(rng, sk, span, n, sig, &sig_len));
-    pqcoap_wr_str16(&w, sig, sig_len);
-    if (w.err != PQCOAP_OK)
-        return w.err;
-    *out_len = w.len;
-    return PQCOAP_OK;
-}
-
-/* Strict decode of a whole message: version 1, a known suite, the body, a signature of
- * 1..sig_max bytes, nothing trailing. */
-static pqcoap_err hs_decode(int kind, const uint8_t *in, size_t len, void *view,
-                            const pqcoap_suite **suite, pqcoap_hs_sig *sig)
-{
-    pqcoap_reader r;
-    uint8_t version, suite_id;
-    if (!in || !view)
-        return PQCOAP_ERR_ARG;
-    pqcoap_rd_init(&r, in, len);
-    PQCOAP_TRY(pqcoap_rd_u8(&r, &version));
-    PQCOAP_TRY(pqcoap_rd_u8(&r, &suite_id));
-    if (version != PQCOAP_PROTOCOL_VERSION)
-        return PQCOAP_ERR_UNSUPPORTED;
-    *suite = pqcoap_suite_find(suite_id);
-    if (!*suite)
-        return PQCOAP_ERR_UNSUPPORTED;
-    PQCOAP_TRY(HS[kind].decode_body(&r, *suite, view));
-    sig->signed_len = r.pos;
-    PQCOAP_TRY(pqcoap_rd_str16(&r, &sig->sig, &sig->sig_len));
-    if (sig->sig_len == 0 || sig->sig_len > (*suite)->sig->sig_max)
-        return PQCOAP_ERR_MALFORMED;
-    return pqcoap_rd_end(&r);
-}
-
-static pqcoap_err hs_verify(int kind, const uint8_t *msg, const pqcoap_suite *suite,
-                            const pqcoap_hs_sig *sig, const uint8_t *pk,
-                            const uint8_t *init_hash)
-{
-    pqcoap_span span[3];
-    size_t n = hs_signed_input(kind, msg, sig->signed_len, init_hash, span);
-    return suite->sig->verify(pk, span, n, sig->sig, sig->sig_len) == PQCOAP_OK
-        ? PQCOAP_OK : PQCOAP_ERR_AUTH;
-}
-
-pqcoap_err pqcoap_init_decode(const uint8_t *in, size_t len, pqcoap_init_view *v)
-{
-    return v ? hs_decode(HS_INIT, in, len, v, &v->suite, &v->sig) : PQCOAP_ERR_ARG;
-}
-
-pqcoap_err pqcoap_resp_decode(const uint8_t *in, size_t len, pqcoap_resp_view *v)
-{
-    return v ? hs_decode(HS_RESP, in, len, v, &v->suite, &v->sig) : PQCOAP_ERR_ARG;
+    uint8_t prk[PQCOAP_SHA256_LEN];
+    pqcoap_err err = pqcoap_handshake_prk(init, init_len, resp, resp_len, kem_ss, x25519_ss,
+                                          prk);
+    if (err == PQCOAP_OK)
+        err = chains(prk, ck_c2s, ck_s2c);
+    pqcoap_wipe(prk, sizeof prk);
+    return err;
 }
 
 static pqcoap_err sha256_of(const uint8_t *p, size_t n, uint8_t out[32])
@@ -234,6 +72,50 @@ void pqcoap_initiator_wipe(pqcoap_initiator *st)
         pqcoap_wipe(st, sizeof *st);
 }
 
+/* The preferred suite: cfg->suite, or (0) the suite of the pinned responder key's
+ * algorithm, told by its length (every algorithm has a public key of another length). */
+static const pqcoap_suite *preferred_suite(const pqcoap_initiator_cfg *cfg)
+{
+    if (cfg->suite)
+        return pqcoap_suite_find(cfg->suite);
+    for (size_t i = 0; pqcoap_suite_at(i); i++)
+        if (pqcoap_suite_at(i)->sig->pk_len == cfg->responder_pk_len)
+            return pqcoap_suite_at(i);
+    return NULL;
+}
+
+/* Checks the offer (the preferred suite, then cfg->more) and copies it with the responder's
+ * pinned key of each suite into st. */
+static pqcoap_err take_offer(pqcoap_initiator *st, const pqcoap_initiator_cfg *cfg,
+                             const pqcoap_suite *first)
+{
+    if (cfg->n_more > PQCOAP_OFFER_MAX - 1 || (cfg->n_more && !cfg->more))
+        return PQCOAP_ERR_ARG;
+    for (size_t i = 0; i <= cfg->n_more; i++) {
+        const pqcoap_suite_offer *o = i ? &cfg->more[i - 1] : NULL;
+        const pqcoap_suite *suite = o ? pqcoap_suite_find(o->suite) : first;
+        const uint8_t *pk = o ? o->responder_pk : cfg->responder_pk;
+        size_t pk_len = o ? o->responder_pk_len : cfg->responder_pk_len;
+        pqcoap_key_usage usage = o ? o->responder_usage : cfg->responder_usage;
+        if (!suite)
+            return PQCOAP_ERR_UNSUPPORTED;
+        /* one INIT carries one KEM public key: every suite offered shares its KEM */
+        if (!pk || pk_len != suite->sig->pk_len || suite->kem != first->kem)
+            return PQCOAP_ERR_ARG;
+        for (size_t j = 0; j < i; j++)
+            if (st->offer[j] == suite->id)
+                return PQCOAP_ERR_ARG;
+        /* key separation: a sign-v1 key signs bare messages, so it never verifies a RESP
+         * (a RESP "signed" through a sign-v1 endpoint would verify) */
+        if (usage != PQCOAP_USAGE_GENERAL)
+            return PQCOAP_ERR_KEY_USAGE;
+        st->offer[i] = suite->id;
+        memcpy(st->responder_pk[i], pk, pk_len);
+    }
+    st->n_offer = (uint8_t)(cfg->n_more + 1);
+    return PQCOAP_OK;
+}
+
 pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_cfg *cfg,
                                   uint64_t session_seq, uint64_t timestamp_ms,
                                   const pqcoap_rng *rng, uint8_t *out, size_t cap,
@@ -241,36 +123,48 @@ pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_c
 {
     if (!st || !cfg || !out || !out_len || !cfg->sk || !cfg->responder_pk)
         return PQCOAP_ERR_ARG;
-    const pqcoap_suite *suite = pqcoap_suite_find(cfg->suite);
-    if (!suite)
+    const pqcoap_suite *suite = preferred_suite(cfg);
+    const pqcoap_sig_alg *own = cfg->alg
+        ? pqcoap_sig_alg_by_name((const uint8_t *)cfg->alg, strlen(cfg->alg))
+        : suite ? suite->sig : NULL;
+    if (!suite || !own)
         return PQCOAP_ERR_UNSUPPORTED;
     size_t id_len = id_len_of(cfg->id), rid_len = id_len_of(cfg->responder_id);
-    if (!id_len || !rid_len || session_seq == 0 || cfg->sk_len != suite->sig->sk_len
-        || cfg->responder_pk_len != suite->sig->pk_len || cfg->window == 0
-        || cfg->window > PQCOAP_WINDOW_MAX)
+    if (!id_len || !rid_len || session_seq == 0 || cfg->sk_len != own->sk_len
+        || cfg->window == 0 || cfg->window > PQCOAP_WINDOW_MAX)
         return PQCOAP_ERR_ARG;
-    /* key separation: a sign-v1 key signs bare messages, so it never signs or verifies a
-     * handshake (a RESP "signed" through a sign-v1 endpoint would verify) */
-    if (cfg->usage != PQCOAP_USAGE_GENERAL || cfg->responder_usage != PQCOAP_USAGE_GENERAL)
+    /* key separation: a sign-v1 key signs bare messages, so it never signs a handshake */
+    if (cfg->usage != PQCOAP_USAGE_GENERAL)
         return PQCOAP_ERR_KEY_USAGE;
 
     pqcoap_initiator_wipe(st);
+    pqcoap_err err = take_offer(st, cfg, suite);
+    if (err == PQCOAP_OK && cfg->oscore) {
+        st->protection = PQCOAP_PROTECTION_OSCORE;
+        err = pqcoap_hs_oscore_request_encode(cfg->oscore, st->params, sizeof st->params,
+                                              &st->params_len);
+    }
+    if (err != PQCOAP_OK) {
+        pqcoap_initiator_wipe(st);
+        return err;
+    }
     uint8_t kem_pk[PQCOAP_KEM_PK_MAX], x25519_pk[PQCOAP_X25519_LEN], nonce_i[PQCOAP_NONCE_I_LEN];
-    pqcoap_err err = suite->kem->keygen(rng, kem_pk, st->kem_sk);
+    err = suite->kem->keygen(rng, kem_pk, st->kem_sk);
     if (err == PQCOAP_OK)
         err = pqcoap_x25519_keygen(rng, x25519_pk, st->x25519_sk);
     if (err == PQCOAP_OK)
         err = pqcoap_random(rng, nonce_i, sizeof nonce_i);
     if (err == PQCOAP_OK) {
         const pqcoap_init_view v = {
-            .suite = suite,
+            .offer = st->offer, .n_offer = st->n_offer, .suite = suite,
             .initiator_id = (const uint8_t *)cfg->id, .initiator_id_len = id_len,
             .responder_id = (const uint8_t *)cfg->responder_id, .responder_id_len = rid_len,
             .session_seq = session_seq, .timestamp_ms = timestamp_ms,
             .nonce_i = nonce_i, .kem_pk = kem_pk, .x25519_pk = x25519_pk,
+            .protection = st->protection, .params = st->params, .params_len = st->params_len,
         };
-        err = hs_encode(HS_INIT, &v, suite, cfg->sk, NULL, rng, st->init, sizeof st->init,
-                        &st->init_len);
+        err = pqcoap_hs_encode(PQCOAP_HS_INIT, &v, own, cfg->sk, NULL, rng, st->init,
+                               sizeof st->init, &st->init_len);
     }
     if (err == PQCOAP_OK && cap < st->init_len)
         err = PQCOAP_ERR_BUFFER;
@@ -280,12 +174,45 @@ pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_c
     }
     memcpy(out, st->init, st->init_len);
     *out_len = st->init_len;
-    memcpy(st->responder_pk, cfg->responder_pk, cfg->responder_pk_len);
-    st->responder_pk_len = cfg->responder_pk_len;
-    st->suite = suite->id;
     st->window = cfg->window;
     st->started = 1;
     return PQCOAP_OK;
+}
+
+/* The common part of finishing: RESP decoded into *v, of a suite INIT offered and keying
+ * what INIT asked for (an OSCORE context: *k from the initiator's view), sig_r verified
+ * against the pinned key of that suite, and only then the KEM and X25519 secrets and PRK. */
+static pqcoap_err finish_prk(const pqcoap_initiator *st, const uint8_t *resp, size_t resp_len,
+                             pqcoap_resp_view *v, pqcoap_hs_oscore *k, uint8_t prk[32])
+{
+    PQCOAP_TRY(pqcoap_resp_decode(resp, resp_len, v));
+    /* the responder chooses among the suites offered, and keys what INIT asked for */
+    size_t i = 0;
+    while (i < st->n_offer && st->offer[i] != v->suite->id)
+        i++;
+    if (i == st->n_offer || v->protection != st->protection)
+        return PQCOAP_ERR_HANDSHAKE;
+    if (st->protection == PQCOAP_PROTECTION_OSCORE)
+        PQCOAP_TRY(pqcoap_hs_oscore_resp_check(st->params, st->params_len, v->params,
+                                               v->params_len, k));
+    else if (v->params_len != 0)
+        return PQCOAP_ERR_HANDSHAKE;
+    uint8_t init_hash[PQCOAP_SHA256_LEN];
+    PQCOAP_TRY(sha256_of(st->init, st->init_len, init_hash));
+    /* only after sig_r verifies against the pinned key does the initiator decapsulate */
+    PQCOAP_TRY(pqcoap_hs_verify(PQCOAP_HS_RESP, resp, v->suite->sig, &v->sig,
+                                st->responder_pk[i], init_hash));
+
+    uint8_t kem_ss[PQCOAP_KEM_SS_LEN], x25519_ss[PQCOAP_X25519_LEN];
+    pqcoap_err err = v->suite->kem->decaps(st->kem_sk, v->kem_ct, kem_ss);
+    if (err == PQCOAP_OK)
+        err = pqcoap_x25519_derive(st->x25519_sk, v->x25519_pk, x25519_ss);
+    if (err == PQCOAP_OK)
+        err = pqcoap_handshake_prk(st->init, st->init_len, resp, resp_len, kem_ss, x25519_ss,
+                                   prk);
+    pqcoap_wipe(kem_ss, sizeof kem_ss);
+    pqcoap_wipe(x25519_ss, sizeof x25519_ss);
+    return err;
 }
 
 pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, size_t resp_len,
@@ -295,52 +222,162 @@ pqcoap_err pqcoap_initiator_finish(pqcoap_initiator *st, const uint8_t *resp, si
         return PQCOAP_ERR_ARG;
     if (!st->started)
         return PQCOAP_ERR_STATE;
+    if (st->protection != PQCOAP_PROTECTION_SESSION)
+        return PQCOAP_ERR_ARG;
     pqcoap_resp_view v;
-    PQCOAP_TRY(pqcoap_resp_decode(resp, resp_len, &v));
-    if (v.suite->id != st->suite)
-        return PQCOAP_ERR_MALFORMED; /* the RESP must use the INIT's suite */
-    uint8_t init_hash[PQCOAP_SHA256_LEN];
-    PQCOAP_TRY(sha256_of(st->init, st->init_len, init_hash));
-    /* only after sig_r verifies against the pinned key does the initiator decapsulate */
-    PQCOAP_TRY(hs_verify(HS_RESP, resp, v.suite, &v.sig, st->responder_pk, init_hash));
-
-    uint8_t kem_ss[PQCOAP_KEM_SS_LEN], x25519_ss[PQCOAP_X25519_LEN], c2s[32], s2c[32];
-    pqcoap_err err = v.suite->kem->decaps(st->kem_sk, v.kem_ct, kem_ss);
+    uint8_t prk[PQCOAP_SHA256_LEN], c2s[32], s2c[32];
+    pqcoap_err err = finish_prk(st, resp, resp_len, &v, NULL, prk);
     if (err == PQCOAP_OK)
-        err = pqcoap_x25519_derive(st->x25519_sk, v.x25519_pk, x25519_ss);
-    if (err == PQCOAP_OK)
-        err = pqcoap_key_schedule(st->init, st->init_len, resp, resp_len, kem_ss, x25519_ss,
-                                  c2s, s2c);
+        err = chains(prk, c2s, s2c);
     if (err == PQCOAP_OK) {
-        pqcoap_session_setup(out, 1, st->suite, v.sid, v.max_msgs,
+        pqcoap_session_setup(out, 1, v.suite->id, v.sid, v.max_msgs,
                              pqcoap_expiry(now_ms, v.lifetime_s), c2s, s2c, st->window);
         pqcoap_initiator_wipe(st); /* ephemeral secrets are done */
     }
-    pqcoap_wipe(kem_ss, sizeof kem_ss);
-    pqcoap_wipe(x25519_ss, sizeof x25519_ss);
+    pqcoap_wipe(prk, sizeof prk);
     pqcoap_wipe(c2s, sizeof c2s);
     pqcoap_wipe(s2c, sizeof s2c);
     return err;
 }
 
+pqcoap_err pqcoap_initiator_finish_oscore(pqcoap_initiator *st, const uint8_t *resp,
+                                          size_t resp_len, pqcoap_hs_oscore *out)
+{
+    if (!st || !resp || !out)
+        return PQCOAP_ERR_ARG;
+    if (!st->started)
+        return PQCOAP_ERR_STATE;
+    if (st->protection != PQCOAP_PROTECTION_OSCORE)
+        return PQCOAP_ERR_ARG;
+    pqcoap_resp_view v;
+    pqcoap_hs_oscore k;
+    uint8_t prk[PQCOAP_SHA256_LEN];
+    memset(&k, 0, sizeof k);
+    pqcoap_err err = finish_prk(st, resp, resp_len, &v, &k, prk);
+    if (err == PQCOAP_OK)
+        err = pqcoap_hs_oscore_export(prk, &k);
+    if (err == PQCOAP_OK) {
+        k.lifetime_s = v.lifetime_s;
+        k.max_msgs = v.max_msgs;
+        *out = k;
+        pqcoap_initiator_wipe(st); /* ephemeral secrets are done */
+    }
+    pqcoap_wipe(prk, sizeof prk);
+    pqcoap_wipe(&k, sizeof k);
+    return err;
+}
+
 /* ---- responder ---- */
 
-/* The trusted key of initiator `id` for `suite`. Unknown, or a key of another algorithm:
- * PQCOAP_ERR_UNKNOWN_PEER; a sign-v1 key: PQCOAP_ERR_KEY_USAGE. */
-static pqcoap_err trusted_key(const pqcoap_responder *r, const char *id,
-                              const pqcoap_suite *suite, pqcoap_peer *peer)
+/* Copies identity i (suite, secret key) into r after checking it. */
+static pqcoap_err take_identity(pqcoap_responder *r, size_t i, uint8_t suite_id,
+                                const uint8_t *sk, size_t sk_len, pqcoap_key_usage usage)
 {
-    pqcoap_err err = pqcoap_store_peer_by_id(r->cfg.store, id, peer);
-    if (err == PQCOAP_ERR_NOT_FOUND)
-        return PQCOAP_ERR_UNKNOWN_PEER;
-    if (err != PQCOAP_OK)
-        return err;
-    if (strcmp(peer->alg, suite->sig->name) != 0 || peer->pk_len != suite->sig->pk_len)
-        return PQCOAP_ERR_UNKNOWN_PEER;
-    /* key separation: a sign-v1 key is refused before its signature is looked at */
-    if (peer->usage != PQCOAP_USAGE_GENERAL)
-        return PQCOAP_ERR_KEY_USAGE;
+    const pqcoap_suite *suite = pqcoap_suite_find(suite_id);
+    if (!suite)
+        return PQCOAP_ERR_UNSUPPORTED;
+    if (!sk || sk_len != suite->sig->sk_len)
+        return PQCOAP_ERR_ARG;
+    for (size_t j = 0; j < i; j++)
+        if (r->suites[j] == suite_id)
+            return PQCOAP_ERR_ARG; /* one identity per suite */
+    if (usage != PQCOAP_USAGE_GENERAL)
+        return PQCOAP_ERR_KEY_USAGE; /* a sign-v1 key never signs a RESP */
+    r->suites[i] = suite_id;
+    memcpy(r->sk[i], sk, sk_len);
     return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg *cfg,
+                                 pqcoap_session *slots, size_t n_slots)
+{
+    if (!r || !cfg || !slots || n_slots == 0 || n_slots >= UINT32_MAX - PQCOAP_HS_PENDING_MAX
+        || !cfg->id || !cfg->sk || !cfg->store || !cfg->store->ops
+        || cfg->n_more > PQCOAP_RESPONDER_KEYS_MAX - 1 || (cfg->n_more && !cfg->more))
+        return PQCOAP_ERR_ARG;
+    size_t id_len = strnlen(cfg->id, PQCOAP_ID_MAX + 1);
+    if (!pqcoap_id_valid((const uint8_t *)cfg->id, id_len)
+        || cfg->window == 0 || cfg->window > PQCOAP_WINDOW_MAX || cfg->lifetime_s == 0
+        || cfg->max_msgs == 0)
+        return PQCOAP_ERR_ARG;
+    memset(r, 0, sizeof *r);
+    pqcoap_err err = take_identity(r, 0, cfg->suite, cfg->sk, cfg->sk_len, cfg->usage);
+    for (size_t i = 0; err == PQCOAP_OK && i < cfg->n_more; i++)
+        err = take_identity(r, i + 1, cfg->more[i].suite, cfg->more[i].sk, cfg->more[i].sk_len,
+                            cfg->more[i].usage);
+    if (err != PQCOAP_OK) {
+        pqcoap_wipe(r, sizeof *r);
+        return err;
+    }
+    r->n_keys = cfg->n_more + 1;
+    memcpy(r->id, cfg->id, id_len);
+    r->cfg = *cfg;
+    r->cfg.id = r->id; /* the copies, not the caller's memory */
+    r->cfg.sk = r->sk[0];
+    r->cfg.more = NULL;
+    r->cfg.n_more = 0;
+    pqcoap_peer_table_init(&r->table, slots, n_slots, cfg->evict_idle_ms);
+    r->table.id_taken = cfg->id_taken;
+    r->table.id_taken_ctx = cfg->id_taken_ctx;
+    return PQCOAP_OK;
+}
+
+void pqcoap_responder_wipe(pqcoap_responder *r)
+{
+    if (!r)
+        return;
+    pqcoap_peer_table_wipe(&r->table);
+    pqcoap_wipe(r, sizeof *r);
+}
+
+size_t pqcoap_responder_live(const pqcoap_responder *r)
+{
+    return r ? pqcoap_peer_table_live(&r->table) : 0;
+}
+
+void pqcoap_responder_expire(pqcoap_responder *r, uint64_t now_ms, uint64_t *next_ms)
+{
+    if (r)
+        pqcoap_peer_table_expire(&r->table, now_ms, next_ms);
+    else if (next_ms)
+        *next_ms = UINT64_MAX;
+}
+
+pqcoap_err pqcoap_responder_revalidate(pqcoap_responder *r, size_t *ended)
+{
+    if (!r || !r->table.slots) {
+        if (ended)
+            *ended = 0;
+        return PQCOAP_ERR_ARG;
+    }
+    return pqcoap_peer_table_revalidate(&r->table, r->cfg.store, ended);
+}
+
+/* The trusted key of initiator `id` and its signature algorithm. Unknown, or a key of an
+ * algorithm the handshake does not know: PQCOAP_ERR_UNKNOWN_PEER; a sign-v1 key:
+ * PQCOAP_ERR_KEY_USAGE. */
+static pqcoap_err trusted_key(const pqcoap_responder *r, const char *id, pqcoap_peer *peer,
+                              const pqcoap_sig_alg **alg)
+{
+    PQCOAP_TRY(pqcoap_peer_trusted_key(r->cfg.store, id, NULL, peer));
+    *alg = pqcoap_sig_alg_by_name((const uint8_t *)peer->alg, strnlen(peer->alg,
+                                                                      sizeof peer->alg));
+    return *alg && peer->pk_len == (*alg)->pk_len ? PQCOAP_OK : PQCOAP_ERR_UNKNOWN_PEER;
+}
+
+/* The responder's policy: its first identity (in the configured order) whose suite the INIT
+ * offered; the decoder made sure every known suite offered has the INIT's KEM. */
+static pqcoap_err choose_suite(const pqcoap_responder *r, const pqcoap_init_view *v,
+                               pqcoap_hs_pending *p)
+{
+    for (size_t i = 0; i < r->n_keys; i++) {
+        if (pqcoap_init_offers(v, r->suites[i])) {
+            p->suite = r->suites[i];
+            p->key = (uint8_t)i;
+            return PQCOAP_OK;
+        }
+    }
+    return PQCOAP_ERR_UNSUPPORTED;
 }
 
 pqcoap_err pqcoap_responder_peer_trusted(const pqcoap_responder *r, const char *peer_id,
@@ -348,14 +385,7 @@ pqcoap_err pqcoap_responder_peer_trusted(const pqcoap_responder *r, const char *
 {
     if (!r || !peer_id || !pk_hash)
         return PQCOAP_ERR_ARG;
-    const pqcoap_suite *suite = pqcoap_suite_find(r->cfg.suite);
-    pqcoap_peer peer;
-    uint8_t hash[PQCOAP_SHA256_LEN];
-    if (!suite)
-        return PQCOAP_ERR_ARG;
-    PQCOAP_TRY(trusted_key(r, peer_id, suite, &peer));
-    PQCOAP_TRY(sha256_of(peer.pk, peer.pk_len, hash));
-    return pqcoap_ct_equal(hash, pk_hash, sizeof hash) ? PQCOAP_OK : PQCOAP_ERR_UNKNOWN_PEER;
+    return pqcoap_peer_still_trusted(r->cfg.store, peer_id, pk_hash);
 }
 
 /* The anti-rollback floor of initiator `id`; none yet: 0, below every session_seq >= 1. */
@@ -377,7 +407,7 @@ static void cache_resp(pqcoap_responder *r, uint64_t serial, const uint8_t init_
     pqcoap_resp_cache *pick = &r->cache[0];
     for (size_t i = 0; i < PQCOAP_RESP_CACHE_SLOTS; i++) {
         pqcoap_resp_cache *c = &r->cache[i];
-        if (c->serial == 0 || !pqcoap_responder_by_serial(r, c->serial)) {
+        if (c->serial == 0 || !pqcoap_peer_table_by_serial(&r->table, c->serial)) {
             pick = c;
             break;
         }
@@ -395,16 +425,26 @@ static pqcoap_err verify_init(const pqcoap_responder *r, const uint8_t *init, si
 {
     pqcoap_init_view v;
     PQCOAP_TRY(pqcoap_init_decode(init, init_len, &v));
-    if (v.suite->id != r->cfg.suite)
+    /* what INIT asks for: a protection the responder provides, with parameters it takes */
+    if (v.protection > PQCOAP_PROTECTION_OSCORE ||
+        !(r->cfg.protections & PQCOAP_PROTECT(v.protection)))
         return PQCOAP_ERR_UNSUPPORTED;
+    if (v.protection == PQCOAP_PROTECTION_OSCORE)
+        PQCOAP_TRY(pqcoap_hs_oscore_init_decode(v.params, v.params_len, &p->oscore));
+    else if (v.params_len != 0)
+        return PQCOAP_ERR_MALFORMED;
+    p->protection = v.protection;
+    PQCOAP_TRY(choose_suite(r, &v, p));
 
-    /* look up the pinned key of initiator_id, check responder_id is ours, verify sig_i */
+    /* look up the pinned key of initiator_id, check responder_id is ours, verify sig_i by
+     * the algorithm of that key: sig_i covers the offer, so no suite can be struck out */
     memcpy(p->peer_id, v.initiator_id, v.initiator_id_len);
     pqcoap_peer peer;
-    PQCOAP_TRY(trusted_key(r, p->peer_id, v.suite, &peer));
+    const pqcoap_sig_alg *alg;
+    PQCOAP_TRY(trusted_key(r, p->peer_id, &peer, &alg));
     if (v.responder_id_len != strlen(r->id) || memcmp(v.responder_id, r->id, v.responder_id_len))
         return PQCOAP_ERR_UNKNOWN_PEER;
-    PQCOAP_TRY(hs_verify(HS_INIT, init, v.suite, &v.sig, peer.pk, NULL));
+    PQCOAP_TRY(pqcoap_hs_verify(PQCOAP_HS_INIT, init, alg, &v.sig, peer.pk, NULL));
     /* the session remembers which key made it (PROTOCOL.md "Revocation") */
     PQCOAP_TRY(sha256_of(peer.pk, peer.pk_len, p->peer_pk_hash));
 
@@ -420,7 +460,6 @@ static pqcoap_err verify_init(const pqcoap_responder *r, const uint8_t *init, si
         return PQCOAP_ERR_ROLLBACK;
     p->resend = v.session_seq == floor.session_seq;
     p->session_seq = v.session_seq;
-    p->suite = v.suite->id;
     p->stage = 1;
     return PQCOAP_OK;
 }
@@ -446,33 +485,38 @@ static pqcoap_err cached_resp(pqcoap_responder *r, pqcoap_hs_pending *p)
     for (size_t i = 0; i < PQCOAP_RESP_CACHE_SLOTS; i++) {
         const pqcoap_resp_cache *c = &r->cache[i];
         if (c->serial == 0 || !pqcoap_ct_equal(c->init_hash, p->init_hash, 32)
-            || !pqcoap_responder_by_serial(r, c->serial))
+            || !pqcoap_peer_table_by_serial(&r->table, c->serial))
             continue;
         memcpy(p->resp, c->resp, c->resp_len);
         p->resp_len = c->resp_len;
+        p->serial = c->serial;
         return PQCOAP_OK;
     }
     return PQCOAP_ERR_ROLLBACK;
 }
 
-/* A slot must be able to take the new session; its sid is reserved until commit or abort. */
+/* A slot must be able to take the new session; its sid is reserved until commit or abort.
+ * For an OSCORE context the sid's bytes are the responder's Recipient ID C_R, which must
+ * differ from the initiator's C_I (our Sender ID): if they match, the next free id. */
 static pqcoap_err reserve_sid(pqcoap_responder *r, uint64_t now_ms, pqcoap_hs_pending *p)
 {
-    size_t free_i = PQCOAP_HS_PENDING_MAX, slot;
-    for (size_t i = 0; i < PQCOAP_HS_PENDING_MAX && free_i == PQCOAP_HS_PENDING_MAX; i++)
-        if (r->pending_sid[i] == 0)
-            free_i = i;
-    if (free_i == PQCOAP_HS_PENDING_MAX)
-        return PQCOAP_ERR_LIMIT;
-    PQCOAP_TRY(pqcoap_responder_reserve(r, p->peer_id, now_ms, &slot, &p->sid));
-    r->pending_sid[free_i] = p->sid;
-    return PQCOAP_OK;
+    pqcoap_hs_oscore *k = &p->oscore;
+    PQCOAP_TRY(pqcoap_peer_table_pend(&r->table, p->peer_id, now_ms, &p->sid));
+    k->recipient_id_len = pqcoap_hs_oscore_id(p->sid, k->recipient_id);
+    if (p->protection != PQCOAP_PROTECTION_OSCORE || k->recipient_id_len != k->sender_id_len ||
+        memcmp(k->recipient_id, k->sender_id, k->sender_id_len) != 0)
+        return PQCOAP_OK;
+    uint32_t clash = p->sid;
+    pqcoap_err err = pqcoap_peer_table_pend(&r->table, p->peer_id, now_ms, &p->sid);
+    pqcoap_peer_table_release(&r->table, clash);
+    k->recipient_id_len = pqcoap_hs_oscore_id(p->sid, k->recipient_id);
+    return err;
 }
 
 pqcoap_err pqcoap_responder_hs_reserve(pqcoap_responder *r, uint64_t now_ms,
                                        pqcoap_hs_pending *p)
 {
-    if (!r || !r->slots || !p)
+    if (!r || !r->table.slots || !p)
         return PQCOAP_ERR_ARG;
     pqcoap_err err = p->stage != 1 ? PQCOAP_ERR_STATE
                    : p->resend ? cached_resp(r, p) : reserve_sid(r, now_ms, p);
@@ -484,7 +528,7 @@ pqcoap_err pqcoap_responder_hs_reserve(pqcoap_responder *r, uint64_t now_ms,
 }
 
 /* New ephemeral X25519 key and ML-KEM ciphertext, the RESP signed with the reserved sid,
- * and the chain keys, into *p. */
+ * and the chain keys (or the OSCORE Master Secret and Salt), into *p. */
 static pqcoap_err make_resp(const pqcoap_responder *r, const uint8_t *init, size_t init_len,
                             pqcoap_hs_pending *p)
 {
@@ -492,14 +536,21 @@ static pqcoap_err make_resp(const pqcoap_responder *r, const uint8_t *init, size
     uint8_t hash[PQCOAP_SHA256_LEN];
     PQCOAP_TRY(pqcoap_init_decode(init, init_len, &v));
     PQCOAP_TRY(sha256_of(init, init_len, hash));
-    if (!pqcoap_ct_equal(hash, p->init_hash, sizeof hash) || v.suite->id != p->suite)
+    if (!pqcoap_ct_equal(hash, p->init_hash, sizeof hash))
         return PQCOAP_ERR_MALFORMED; /* not the INIT of phase 1 */
 
-    const pqcoap_suite *suite = v.suite;
+    const pqcoap_suite *suite = pqcoap_suite_find(p->suite);
     const pqcoap_rng *rng = r->cfg.rng;
-    uint8_t kem_ct[PQCOAP_KEM_CT_MAX], kem_ss[PQCOAP_KEM_SS_LEN];
+    uint8_t kem_ct[PQCOAP_KEM_CT_MAX], kem_ss[PQCOAP_KEM_SS_LEN], prk[PQCOAP_SHA256_LEN];
     uint8_t x25519_pk[PQCOAP_X25519_LEN], x25519_sk[PQCOAP_X25519_LEN], x25519_ss[32];
-    pqcoap_err err = suite->kem->encaps(rng, v.kem_pk, kem_ct, kem_ss);
+    uint8_t params[PQCOAP_HS_PARAMS_MAX];
+    size_t params_len = 0;
+    int oscore = p->protection == PQCOAP_PROTECTION_OSCORE;
+    pqcoap_err err = oscore ? pqcoap_hs_oscore_resp_encode(&p->oscore, params, sizeof params,
+                                                           &params_len)
+                            : PQCOAP_OK;
+    if (err == PQCOAP_OK)
+        err = suite->kem->encaps(rng, v.kem_pk, kem_ct, kem_ss);
     if (err == PQCOAP_OK)
         err = pqcoap_x25519_keygen(rng, x25519_pk, x25519_sk);
     if (err == PQCOAP_OK)
@@ -508,13 +559,20 @@ static pqcoap_err make_resp(const pqcoap_responder *r, const uint8_t *init, size
         const pqcoap_resp_view rv = {
             .suite = suite, .sid = p->sid, .lifetime_s = r->cfg.lifetime_s,
             .max_msgs = r->cfg.max_msgs, .kem_ct = kem_ct, .x25519_pk = x25519_pk,
+            .protection = p->protection, .params = params, .params_len = params_len,
         };
-        err = hs_encode(HS_RESP, &rv, suite, r->sk, p->init_hash, rng, p->resp,
-                        sizeof p->resp, &p->resp_len);
+        err = pqcoap_hs_encode(PQCOAP_HS_RESP, &rv, suite->sig, r->sk[p->key], p->init_hash,
+                               rng, p->resp, sizeof p->resp, &p->resp_len);
     }
     if (err == PQCOAP_OK)
-        err = pqcoap_key_schedule(init, init_len, p->resp, p->resp_len, kem_ss, x25519_ss,
-                                  p->ck_c2s, p->ck_s2c);
+        err = pqcoap_handshake_prk(init, init_len, p->resp, p->resp_len, kem_ss, x25519_ss,
+                                   prk);
+    if (err == PQCOAP_OK)
+        err = oscore ? pqcoap_hs_oscore_export(prk, &p->oscore) : chains(prk, p->ck_c2s,
+                                                                         p->ck_s2c);
+    p->oscore.lifetime_s = r->cfg.lifetime_s;
+    p->oscore.max_msgs = r->cfg.max_msgs;
+    pqcoap_wipe(prk, sizeof prk);
     pqcoap_wipe(kem_ss, sizeof kem_ss);
     pqcoap_wipe(x25519_sk, sizeof x25519_sk);
     pqcoap_wipe(x25519_ss, sizeof x25519_ss);
@@ -553,39 +611,35 @@ void pqcoap_responder_hs_abort(pqcoap_responder *r, pqcoap_hs_pending *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; r && p->sid && i < PQCOAP_HS_PENDING_MAX; i++)
-        if (r->pending_sid[i] == p->sid)
-            r->pending_sid[i] = 0;
+    if (r)
+        pqcoap_peer_table_release(&r->table, p->sid);
     pqcoap_wipe(p, sizeof *p);
 }
 
-/* The new session replaces whatever was in its slot; the RESP is kept for identical INITs. */
-static pqcoap_err install(pqcoap_responder *r, uint64_t now_ms, const pqcoap_hs_pending *p)
+/* The new session (or the entry of an OSCORE context, without Mode B keys) replaces
+ * whatever was in its slot; the RESP is kept for identical INITs. */
+static pqcoap_err install(pqcoap_responder *r, uint64_t now_ms, pqcoap_hs_pending *p)
 {
     size_t slot;
     uint32_t unused_sid;
-    PQCOAP_TRY(pqcoap_responder_reserve(r, p->peer_id, now_ms, &slot, &unused_sid));
-    pqcoap_session *s = &r->slots[slot];
+    PQCOAP_TRY(pqcoap_peer_table_reserve(&r->table, p->peer_id, now_ms, &slot, &unused_sid));
+    pqcoap_session *s = &r->table.slots[slot];
     pqcoap_session_setup(s, 0, p->suite, p->sid, r->cfg.max_msgs,
                          pqcoap_expiry(now_ms, r->cfg.lifetime_s), p->ck_s2c, p->ck_c2s,
                          r->cfg.window);
-    s->serial = ++r->next_serial;
-    s->last_used_ms = now_ms;
-    memcpy(s->peer_id, p->peer_id, sizeof s->peer_id);
-    memcpy(s->peer_pk_hash, p->peer_pk_hash, sizeof s->peer_pk_hash);
+    pqcoap_peer_table_stamp(&r->table, s, p->peer_id, p->peer_pk_hash, now_ms);
+    s->protection = p->protection;
+    p->serial = s->serial;
     cache_resp(r, s->serial, p->init_hash, p->resp, p->resp_len);
     return PQCOAP_OK;
 }
 
-pqcoap_err pqcoap_responder_hs_commit(pqcoap_responder *r, uint64_t now_ms,
-                                      pqcoap_hs_pending *p, uint8_t *out, size_t cap,
-                                      size_t *out_len)
+/* Phase 4 without the final release: *p still tells what was made. */
+static pqcoap_err commit(pqcoap_responder *r, uint64_t now_ms, pqcoap_hs_pending *p,
+                         uint8_t *out, size_t cap, size_t *out_len)
 {
-    if (!r || !r->slots || !p || !out || !out_len) {
-        if (r && p)
-            pqcoap_responder_hs_abort(r, p);
+    if (!r || !r->table.slots || !p || !out || !out_len)
         return PQCOAP_ERR_ARG;
-    }
     pqcoap_err err = p->stage != 3 ? PQCOAP_ERR_STATE
                    : cap < p->resp_len ? PQCOAP_ERR_BUFFER : PQCOAP_OK;
     if (err == PQCOAP_OK && !p->resend)
@@ -594,15 +648,37 @@ pqcoap_err pqcoap_responder_hs_commit(pqcoap_responder *r, uint64_t now_ms,
         memcpy(out, p->resp, p->resp_len);
         *out_len = p->resp_len;
     }
-    pqcoap_responder_hs_abort(r, p);
     return err;
+}
+
+pqcoap_err pqcoap_responder_hs_commit(pqcoap_responder *r, uint64_t now_ms,
+                                      pqcoap_hs_pending *p, uint8_t *out, size_t cap,
+                                      size_t *out_len)
+{
+    pqcoap_err err = commit(r, now_ms, p, out, cap, out_len);
+    if (r && p)
+        pqcoap_responder_hs_abort(r, p);
+    return err;
+}
+
+int pqcoap_responder_entry_live(pqcoap_responder *r, uint64_t serial, uint64_t now_ms)
+{
+    const pqcoap_session *s = r ? pqcoap_peer_table_by_serial(&r->table, serial) : NULL;
+    return s && now_ms < s->expires_ms;
 }
 
 pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, size_t init_len,
                                       uint64_t now_ms, uint8_t *out, size_t cap,
                                       size_t *out_len)
 {
-    if (!r || !r->slots || !init || !out || !out_len)
+    return pqcoap_responder_handshake_ex(r, init, init_len, now_ms, out, cap, out_len, NULL);
+}
+
+pqcoap_err pqcoap_responder_handshake_ex(pqcoap_responder *r, const uint8_t *init,
+                                         size_t init_len, uint64_t now_ms, uint8_t *out,
+                                         size_t cap, size_t *out_len, pqcoap_hs_result *res)
+{
+    if (!r || !r->table.slots || !init || !out || !out_len)
         return PQCOAP_ERR_ARG;
     pqcoap_hs_pending p;
     pqcoap_err err = pqcoap_responder_hs_verify(r, init, init_len, &p);
@@ -621,5 +697,18 @@ pqcoap_err pqcoap_responder_handshake(pqcoap_responder *r, const uint8_t *init, 
         return err;
     }
     p.stage = 3;
-    return pqcoap_responder_hs_commit(r, now_ms, &p, out, cap, out_len);
+    err = commit(r, now_ms, &p, out, cap, out_len);
+    if (err == PQCOAP_OK && res) {
+        memset(res, 0, sizeof *res);
+        res->protection = p.protection;
+        res->resent = p.resend;
+        res->serial = p.serial;
+        const pqcoap_session *s = pqcoap_peer_table_by_serial(&r->table, p.serial);
+        res->id = s ? s->sid : 0;
+        memcpy(res->peer_id, p.peer_id, sizeof res->peer_id);
+        if (p.protection == PQCOAP_PROTECTION_OSCORE && !p.resend)
+            res->oscore = p.oscore;
+    }
+    pqcoap_responder_hs_abort(r, &p);
+    return err;
 }

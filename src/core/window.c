@@ -1,6 +1,6 @@
 /* Receive window of a Mode B key chain (PROTOCOL.md "Receive rules"): accepts n at most W
  * ahead of the next expected number, or below it while its skipped key is still held. */
-#include "core/session_internal.h"
+#include "core/record_internal.h"
 #include "common/buf_internal.h"
 
 #include <string.h>

@@ -52,6 +52,10 @@ extern const pqcoap_sig_alg pqcoap_sig_mldsa44;
 extern const pqcoap_sig_alg pqcoap_sig_mldsa65;
 extern const pqcoap_sig_alg pqcoap_sig_mldsa87;
 
+/** The signature algorithm named name[0..n) ("falcon-512", as in key files), or NULL
+ *  (keyfile.c). */
+const pqcoap_sig_alg *pqcoap_sig_alg_by_name(const uint8_t *name, size_t n);
+
 /* ---- PQClean signature calls shared by the families (sig_pqclean.c) ---- */
 
 /** The PQClean entry points and sizes of one signature parameter set. */
@@ -93,15 +97,23 @@ extern const pqcoap_kem_alg pqcoap_kem_mlkem1024;
 /* ---- suites (suite.c) ---- */
 
 #define PQCOAP_SUITE_DEFAULT 0x01
-/** A suite: the algorithms named by the suite byte of PROTOCOL.md. */
+/** A suite: the algorithms named by the suite byte of PROTOCOL.md "Algorithms": the
+ *  signature algorithm of the responder's identity, the KEM (with X25519 always). */
 typedef struct pqcoap_suite {
     uint8_t id;
+    const char *name;        /* "falcon512-mlkem768" */
     const pqcoap_sig_alg *sig;
     const pqcoap_kem_alg *kem;
 } pqcoap_suite;
 
 /** The suite with byte `id`, or NULL if unsupported. 0x01 = Falcon-512 + ML-KEM-768. */
 const pqcoap_suite *pqcoap_suite_find(uint8_t id);
+/** The suite named `name` ("falcon512-mlkem768"), or NULL. */
+const pqcoap_suite *pqcoap_suite_by_name(const char *name);
+/** The suite whose signature algorithm is `sig`, or NULL (each algorithm has at most one). */
+const pqcoap_suite *pqcoap_suite_for_sig(const pqcoap_sig_alg *sig);
+/** The i-th supported suite in the order of their bytes, or NULL past the last. */
+const pqcoap_suite *pqcoap_suite_at(size_t i);
 
 /* ---- X25519 (x25519.c) ---- */
 

@@ -20,7 +20,7 @@ _Static_assert(PQCOAP_PK_MAX == PQCOAP_SIG_PK_MAX, "store.h and crypto_internal.
 static const pqcoap_sig_alg *const sig_algs[] = {&pqcoap_sig_falcon512, &pqcoap_sig_falcon1024,
     &pqcoap_sig_mldsa44, &pqcoap_sig_mldsa65, &pqcoap_sig_mldsa87};
 
-static const pqcoap_sig_alg *sig_alg_by_name(const uint8_t *name, size_t n)
+const pqcoap_sig_alg *pqcoap_sig_alg_by_name(const uint8_t *name, size_t n)
 {
     for (size_t i = 0; i < sizeof sig_algs / sizeof sig_algs[0]; i++)
         if (strlen(sig_algs[i]->name) == n && memcmp(sig_algs[i]->name, name, n) == 0)
@@ -62,7 +62,7 @@ pqcoap_err pqcoap_identity_generate_usage(const char *alg, pqcoap_key_usage usag
 {
     if (alg == NULL || out == NULL || !usage_known(usage))
         return PQCOAP_ERR_ARG;
-    const pqcoap_sig_alg *a = sig_alg_by_name((const uint8_t *)alg, strlen(alg));
+    const pqcoap_sig_alg *a = pqcoap_sig_alg_by_name((const uint8_t *)alg, strlen(alg));
     if (a == NULL)
         return PQCOAP_ERR_UNSUPPORTED;
     memset(out, 0, sizeof *out);
@@ -82,7 +82,7 @@ pqcoap_err pqcoap_pubkey_set(const char *alg, const uint8_t *pk, size_t pk_len,
 {
     if (alg == NULL || pk == NULL || out == NULL)
         return PQCOAP_ERR_ARG;
-    const pqcoap_sig_alg *a = sig_alg_by_name((const uint8_t *)alg, strlen(alg));
+    const pqcoap_sig_alg *a = pqcoap_sig_alg_by_name((const uint8_t *)alg, strlen(alg));
     if (a == NULL)
         return PQCOAP_ERR_UNSUPPORTED;
     if (pk_len != a->pk_len)
@@ -92,6 +92,11 @@ pqcoap_err pqcoap_pubkey_set(const char *alg, const uint8_t *pk, size_t pk_len,
     out->pk_len = pk_len;
     memcpy(out->pk, pk, pk_len);
     return pqcoap_kid(out->pk, out->pk_len, out->kid);
+}
+
+size_t pqcoap_identity_sk_len(const pqcoap_identity *id)
+{
+    return id && id->pub.alg ? id->pub.alg->sk_len : 0;
 }
 
 const char *pqcoap_pubkey_alg(const pqcoap_pubkey *pk)
@@ -284,7 +289,7 @@ static pqcoap_err parse(const uint8_t *in, size_t len, pqcoap_pubkey *pub, uint8
     uint8_t kid[PQCOAP_KID_LEN];
     pqcoap_rd_init(&r, in, len);
     int ok = rd_line(&r, sk != NULL ? secret_header : public_header, &v, &n) && n == 0 &&
-             rd_line(&r, "alg: ", &v, &n) && (pub->alg = sig_alg_by_name(v, n)) != NULL &&
+             rd_line(&r, "alg: ", &v, &n) && (pub->alg = pqcoap_sig_alg_by_name(v, n)) != NULL &&
              rd_usage(&r, &pub->usage) &&
              rd_line(&r, "kid: ", &v, &n) && hex_exact(v, n, kid, sizeof kid) &&
              rd_line(&r, "pk: ", &v, &n) && b64_exact(v, n, pub->pk, pub->alg->pk_len);

@@ -10,6 +10,7 @@
 #include "pqcoap/layer.h"
 #include "pqcoap/msg.h"
 #include "pqcoap/server.h"
+#include "pqcoap/session.h"
 
 /** Most options one message may carry through the endpoints. */
 #define PQCOAP_NET_MAX_OPTS 64
@@ -125,6 +126,14 @@ void pqcoap_net_dedup_keep(pqcoap_net_dedup *d, coap_session_t *session,
 /** Bytes of storage a server holds for the bodies of block-wise requests, being received
  *  or kept after they were served (for tests of the limits). Call from the I/O thread. */
 size_t pqcoap_net_server_body_bytes(const pqcoap_server *srv);
+/** 1 if m's Uri-Path is exactly pqc/session/init (session_server.c). */
+int pqcoap_net_is_init_path(const pqcoap_msg *m);
+
+/** Makes b the unprotected error answer PROTOCOL.md "Errors" gives for err (5.00 "internal
+ *  error" if it gives none), with Max-Age max_age_s (0: the error's own) when it has one
+ *  (session_server.c). */
+void pqcoap_net_hs_error(pqcoap_msgbuf *b, pqcoap_err err, pqcoap_err_where where,
+                         uint32_t max_age_s);
 
 /** Monotonic clock in milliseconds. */
 uint64_t pqcoap_net_now_ms(void);

@@ -118,13 +118,37 @@ pqcoap_err pqcoap_oscore_client_open(const char *uri, const pqcoap_oscore_conf *
                                      const pqcoap_client_config *net,
                                      pqcoap_oscore_client **out, char *msg, size_t msg_cap)
 {
+    pqcoap_oscore_params p;
+    if (msg && msg_cap)
+        msg[0] = '\0';
+    if (!out)
+        return PQCOAP_ERR_ARG;
+    *out = NULL;
+    if (!conf) {
+        if (msg && msg_cap)
+            snprintf(msg, msg_cap, "an OSCORE client needs a URI, a context and a store");
+        return PQCOAP_ERR_ARG;
+    }
+    pqcoap_err err = pqcoap_oscore_conf_params(conf, 0, &p);
+    if (err != PQCOAP_OK)
+        return err;
+    return pqcoap_oscore_client_open_params(uri, &p, conf->ssn_freq, store, net, out, msg,
+                                            msg_cap);
+}
+
+pqcoap_err pqcoap_oscore_client_open_params(const char *uri, const pqcoap_oscore_params *p,
+                                            uint64_t ssn_freq, const pqcoap_store *store,
+                                            const pqcoap_client_config *net,
+                                            pqcoap_oscore_client **out, char *msg,
+                                            size_t msg_cap)
+{
     pqcoap_client_config defaults = PQCOAP_CLIENT_CONFIG_INIT;
     if (msg && msg_cap)
         msg[0] = '\0';
     if (!out)
         return PQCOAP_ERR_ARG;
     *out = NULL;
-    if (!uri || !conf || !store || !store->ops) {
+    if (!uri || !p || !store || !store->ops) {
         if (msg && msg_cap)
             snprintf(msg, msg_cap, "an OSCORE client needs a URI, a context and a store");
         return PQCOAP_ERR_ARG;
@@ -132,15 +156,12 @@ pqcoap_err pqcoap_oscore_client_open(const char *uri, const pqcoap_oscore_conf *
     pqcoap_oscore_client *c = calloc(1, sizeof *c);
     if (!c)
         return PQCOAP_ERR_NOMEM;
-    pqcoap_oscore_params p;
     char name[PQCOAP_OSCORE_SSN_NAME_LEN];
-    pqcoap_err err = pqcoap_oscore_conf_params(conf, 0, &p);
-    if (err == PQCOAP_OK)
-        err = pqcoap_oscore_derive(&p, &c->ctx);
+    pqcoap_err err = pqcoap_oscore_derive(p, &c->ctx);
     if (err == PQCOAP_OK)
         err = pqcoap_oscore_ssn_name(&c->ctx, name);
     if (err == PQCOAP_OK)
-        err = pqcoap_seq_counter_init(&c->ssn, store, name, conf->ssn_freq);
+        err = pqcoap_seq_counter_init(&c->ssn, store, name, ssn_freq);
     if (err != PQCOAP_OK) {
         if (msg && msg_cap)
             snprintf(msg, msg_cap, "cannot set up the OSCORE context: %s", pqcoap_strerror(err));

@@ -5,6 +5,7 @@
 
 #include "pqcoap/layer.h"
 #include "pqcoap/oscore.h"
+#include "pqcoap/oscore_endpoint.h"
 #include "pqcoap/store.h"
 
 /** Options a message may carry through the OSCORE layers. */
@@ -33,5 +34,50 @@ pqcoap_err pqcoap_oscore_fill(pqcoap_msgbuf *b, const pqcoap_msg *m);
 /** Decodes the OSCORE option of `m`: PQCOAP_ERR_NOT_FOUND when it has none,
  *  PQCOAP_ERR_MALFORMED when it does not decode. */
 pqcoap_err pqcoap_oscore_find_option(const pqcoap_msg *m, pqcoap_oscore_option *out);
+
+/** pqcoap_oscore_client_open over the context of `p` (its byte strings used during the
+ *  call), Sender Sequence Numbers reserved ssn_freq ahead. */
+pqcoap_err pqcoap_oscore_client_open_params(const char *uri, const pqcoap_oscore_params *p,
+                                            uint64_t ssn_freq, const pqcoap_store *store,
+                                            const pqcoap_client_config *net,
+                                            pqcoap_oscore_client **out, char *msg,
+                                            size_t msg_cap);
+
+/* ---- contexts keyed by the handshake (oscore_server.c, oscore_keying.c) ---- */
+
+/** The handshake side of an OSCORE server (oscore_keying.c). */
+typedef struct pqcoap_oscore_keying pqcoap_oscore_keying;
+
+/** Adds a context keyed by a handshake, derived from p: its window starts known (fresh
+ *  keys), it ends at expires_ms or after max_msgs requests, and `serial` names its entry in
+ *  the handshake's table. Errors: PQCOAP_ERR_EXISTS (its Recipient ID is held),
+ *  PQCOAP_ERR_LIMIT, those of pqcoap_oscore_derive and of the store. */
+pqcoap_err pqcoap_oscore_server_add_keyed(pqcoap_oscore_server *s, const pqcoap_oscore_params *p,
+                                          uint64_t serial, uint64_t expires_ms,
+                                          uint32_t max_msgs);
+
+/** Removes every keyed context whose entry is no longer live (live(arg, serial) == 0);
+ *  returns how many. */
+size_t pqcoap_oscore_server_drop_keyed(pqcoap_oscore_server *s,
+                                       int (*live)(void *arg, uint64_t serial), void *arg);
+
+/** 1 if a context with Recipient ID kid[0..len) is held. */
+int pqcoap_oscore_server_has_kid(const pqcoap_oscore_server *s, const uint8_t *kid, size_t len);
+
+/** Attaches the handshake side (owned by s from then on: freed with it). */
+void pqcoap_oscore_server_set_keying(pqcoap_oscore_server *s, pqcoap_oscore_keying *k);
+
+/** 1 if s has its handshake side. */
+int pqcoap_oscore_server_has_keying(const pqcoap_oscore_server *s);
+
+/** Ends the contexts whose entries ended: lifetime over, or the peer revoked (PROTOCOL.md
+ *  "Revocation": the store's change count is read at most every 250 ms). */
+void pqcoap_oscore_keying_refresh(pqcoap_oscore_keying *k);
+
+/** 1 if m is a POST to pqc/session/init. */
+int pqcoap_oscore_keying_is_init(const pqcoap_msg *m);
+
+/** Frees the handshake side (its keys wiped). NULL is fine. */
+void pqcoap_oscore_keying_free(pqcoap_oscore_keying *k);
 
 #endif

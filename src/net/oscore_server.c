@@ -1,9 +1,11 @@
 /* OSCORE server layer (oscore_endpoint.h): a table of security contexts found by kid (and
  * kid context) through an open-addressed index, request verification with the error
  * answers of RFC 8613 section 8.2, Echo recovery of the replay window (Appendix B.1.2),
- * and protected responses. */
+ * and protected responses. Contexts are provisioned (add_conf) or keyed by the post-quantum
+ * handshake (oscore_keying.c adds and removes them; they end by time and request count). */
 #include "pqcoap/oscore_endpoint.h"
 #include "net/oscore_internal.h"
+#include "net/net_internal.h"
 #include "common/buf_internal.h"
 #include "crypto/crypto_internal.h"
 
@@ -32,6 +34,10 @@ typedef struct entry {
     int echo_set;
     int used;
     kept_response kept;
+    int keyed;                      /* keyed by a handshake: ends as below */
+    uint64_t serial;                /* its entry in the handshake's table */
+    uint64_t expires_ms;
+    uint64_t max_msgs, n_msgs;      /* requests accepted at most, and so far */
 } entry;
 
 struct pqcoap_oscore_server {
@@ -41,11 +47,13 @@ struct pqcoap_oscore_server {
     uint32_t *index;                /* open addressing over kid: entry number + 1, 0 free */
     size_t index_cap;               /* a power of two, at least twice cap */
     pqcoap_layer layer;
+    pqcoap_oscore_keying *keying;   /* NULL unless contexts are keyed by handshakes */
 };
 
 /* Per-exchange state from check_request to protect_response (plain data, it is moved). */
 typedef struct sv_state {
     uint32_t entry;                 /* entry number + 1; 0: not an OSCORE exchange */
+    int handshake;                  /* the unprotected POST pqc/session/init */
     int with_piv;                   /* respond with the server's own Partial IV */
     pqcoap_oscore_binding bind;
 } sv_state;
@@ -78,6 +86,28 @@ static entry *lookup(const pqcoap_oscore_server *s, const pqcoap_oscore_option *
         return e;
     }
     return NULL;
+}
+
+static void index_put(pqcoap_oscore_server *s, size_t k)
+{
+    const entry *e = &s->entries[k];
+    size_t mask = s->index_cap - 1, i = kid_hash(e->ctx.recipient_id, e->ctx.recipient_id_len,
+                                                mask);
+    while (s->index[i] != 0)
+        i = (i + 1) & mask;
+    s->index[i] = (uint32_t)(k + 1);
+}
+
+/* Ends entry k: wiped, and the index made again without it (open addressing has no simple
+ * removal; contexts end rarely). */
+static void remove_entry(pqcoap_oscore_server *s, size_t k)
+{
+    pqcoap_reply_free(&s->entries[k].kept.wire);
+    pqcoap_wipe(&s->entries[k], sizeof s->entries[k]);
+    memset(s->index, 0, s->index_cap * sizeof *s->index);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->entries[i].used)
+            index_put(s, i);
 }
 
 /* An unprotected refusal (section 8.2) with an outer Max-Age of 0 (section 4.1.3.1), so
@@ -234,12 +264,26 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     pqcoap_oscore_server *s = ctx;
     sv_state *st = state;
     pqcoap_oscore_option opt;
+    if (s->keying)
+        pqcoap_oscore_keying_refresh(s->keying);
     pqcoap_err err = pqcoap_oscore_find_option(wire, &opt);
+    if (err == PQCOAP_ERR_NOT_FOUND && s->keying && pqcoap_oscore_keying_is_init(wire)) {
+        /* the handshake itself travels unprotected (PROTOCOL.md "Handshake") */
+        st->handshake = 1;
+        *verdict = PQCOAP_LAYER_HANDLE;
+        return pqcoap_oscore_fill(out, wire);
+    }
     if (err == PQCOAP_ERR_NOT_FOUND) {
         refuse(out, PQCOAP_ERR_UNKNOWN_PEER, "OSCORE required", verdict);
         return PQCOAP_OK;
     }
     entry *e = err == PQCOAP_OK && opt.has_kid ? lookup(s, &opt) : NULL;
+    /* a context keyed by a handshake ends with its lifetime or after max_msgs requests */
+    if (e != NULL && e->keyed &&
+        (pqcoap_net_now_ms() >= e->expires_ms || e->n_msgs >= e->max_msgs)) {
+        remove_entry(s, (size_t)(e - s->entries));
+        e = NULL;
+    }
     if (err != PQCOAP_OK || e == NULL) {
         refuse(out, err != PQCOAP_OK ? err : PQCOAP_ERR_UNKNOWN_PEER, NULL, verdict);
         return PQCOAP_OK;
@@ -255,6 +299,8 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
         return PQCOAP_OK;
     }
     st->entry = (uint32_t)(e - s->entries) + 1;
+    if (err == PQCOAP_OK)
+        e->n_msgs++;
     pqcoap_err fill = pqcoap_oscore_fill(out, &plain);
     if (fill != PQCOAP_OK)
         return fill;
@@ -271,6 +317,8 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
 {
     pqcoap_oscore_server *s = ctx;
     const sv_state *st = state;
+    if (st->handshake)
+        return pqcoap_oscore_fill(wire, resp); /* RESP or a refusal, unprotected */
     if (st->entry == 0)
         return PQCOAP_ERR_STATE;
     PQCOAP_TRY(protect(s, st, resp, wire));
@@ -345,11 +393,7 @@ pqcoap_err pqcoap_oscore_server_add_conf(pqcoap_oscore_server *s,
             break;
         e->ctx.window_valid = !conf->rfc8613_b_1_2;
         e->used = 1;
-        size_t mask = s->index_cap - 1, i = kid_hash(e->ctx.recipient_id,
-                                                    e->ctx.recipient_id_len, mask);
-        while (s->index[i] != 0)
-            i = (i + 1) & mask;
-        s->index[i] = (uint32_t)(s->n + 1);
+        index_put(s, s->n);
         s->n++;
     }
     if (err != PQCOAP_OK) {
@@ -369,10 +413,75 @@ const pqcoap_layer *pqcoap_oscore_server_layer(const pqcoap_oscore_server *s)
     return s ? &s->layer : NULL;
 }
 
+pqcoap_err pqcoap_oscore_server_add_keyed(pqcoap_oscore_server *s, const pqcoap_oscore_params *p,
+                                          uint64_t serial, uint64_t expires_ms,
+                                          uint32_t max_msgs)
+{
+    size_t k = 0;
+    while (k < s->n && s->entries[k].used)
+        k++;
+    if (k == s->cap)
+        return PQCOAP_ERR_LIMIT;
+    entry *e = &s->entries[k];
+    char name[PQCOAP_OSCORE_SSN_NAME_LEN];
+    pqcoap_err err = pqcoap_oscore_derive(p, &e->ctx);
+    pqcoap_oscore_option key = {NULL, 0, e->ctx.recipient_id, e->ctx.recipient_id_len, 1,
+                                NULL, 0, 0};
+    if (err == PQCOAP_OK && lookup(s, &key) != NULL)
+        err = PQCOAP_ERR_EXISTS;
+    if (err == PQCOAP_OK)
+        err = pqcoap_oscore_ssn_name(&e->ctx, name);
+    if (err == PQCOAP_OK)
+        err = pqcoap_seq_counter_init(&e->ssn, &s->store, name, 16);
+    if (err != PQCOAP_OK) {
+        pqcoap_wipe(e, sizeof *e);
+        return err;
+    }
+    /* fresh keys: no request under them was seen before, so the window is known */
+    e->ctx.window_valid = 1;
+    e->used = e->keyed = 1;
+    e->serial = serial;
+    e->expires_ms = expires_ms;
+    e->max_msgs = max_msgs;
+    if (k == s->n)
+        s->n++;
+    index_put(s, k);
+    return PQCOAP_OK;
+}
+
+size_t pqcoap_oscore_server_drop_keyed(pqcoap_oscore_server *s,
+                                       int (*live)(void *arg, uint64_t serial), void *arg)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < s->n; k++)
+        if (s->entries[k].used && s->entries[k].keyed && !live(arg, s->entries[k].serial)) {
+            remove_entry(s, k);
+            n++;
+        }
+    return n;
+}
+
+int pqcoap_oscore_server_has_kid(const pqcoap_oscore_server *s, const uint8_t *kid, size_t len)
+{
+    pqcoap_oscore_option key = {NULL, 0, kid, len, 1, NULL, 0, 0};
+    return lookup(s, &key) != NULL;
+}
+
+void pqcoap_oscore_server_set_keying(pqcoap_oscore_server *s, pqcoap_oscore_keying *k)
+{
+    s->keying = k;
+}
+
+int pqcoap_oscore_server_has_keying(const pqcoap_oscore_server *s)
+{
+    return s->keying != NULL;
+}
+
 void pqcoap_oscore_server_free(pqcoap_oscore_server *s)
 {
     if (!s)
         return;
+    pqcoap_oscore_keying_free(s->keying);
     if (s->entries) {
         for (size_t i = 0; i < s->cap; i++)
             pqcoap_reply_free(&s->entries[i].kept.wire);

@@ -34,6 +34,7 @@ struct pqcoap_session_client {
     size_t server_pk_len;
     pqcoap_key_usage server_usage;
     uint8_t suite;
+    const char *alg;                /* static name of the own key's algorithm */
     uint16_t window;
     pqcoap_seq_counter seq;
 
@@ -117,7 +118,7 @@ static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
 {
     const pqcoap_initiator_cfg icfg = {
         sc->id, sc->sk, sc->sk_len, sc->usage, sc->server_id, sc->server_pk,
-        sc->server_pk_len, sc->server_usage, sc->suite, sc->window,
+        sc->server_pk_len, sc->server_usage, sc->suite, sc->window, sc->alg, NULL, 0, NULL,
     };
     uint64_t t0 = mono_us();
     size_t init_len = 0;
@@ -144,10 +145,12 @@ static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
         pqcoap_net_msg(sc->err, sizeof sc->err, "handshake: %s", pqcoap_client_last_error(sc->cl));
     } else if ((m->code >> 5) != 2) {
         err = pqcoap_error_from_coap(m->code, m->payload, m->payload_len);
-        pqcoap_net_msg(sc->err, sizeof sc->err, "%s the handshake (%u.%02u): %s",
+        pqcoap_net_msg(sc->err, sizeof sc->err, "%s the handshake (%u.%02u): %s%s",
                        err == PQCOAP_ERR_UNAUTHENTICATED ? "unauthenticated answer to"
                                                          : "server refused",
-                       m->code >> 5, m->code & 31, pqcoap_strerror(err));
+                       m->code >> 5, m->code & 31, pqcoap_strerror(err),
+                       err == PQCOAP_ERR_UNSUPPORTED ? " (no suite offered that the server "
+                       "holds an identity for, or another protocol version)" : "");
     } else {
         err = pqcoap_initiator_finish(&sc->st, m->payload, m->payload_len, pqcoap_net_now_ms(),
                                       &sc->sess);
@@ -244,14 +247,40 @@ pqcoap_err pqcoap_session_client_request(pqcoap_session_client *sc, const pqcoap
 
 /* ---- open / free / info ------------------------------------------------------------- */
 
-static pqcoap_err check_config(const pqcoap_session_client_config *cfg)
+/* The suite (cfg->suite, or that of the server key's algorithm, told by its length) and the
+ * own key's algorithm (cfg->alg, or the suite's). */
+static pqcoap_err choose_algs(const pqcoap_session_client_config *cfg,
+                              const pqcoap_suite **suite, const pqcoap_sig_alg **own)
 {
-    const pqcoap_suite *suite = pqcoap_suite_find(cfg->suite);
-    if (!suite)
+    *suite = NULL;
+    for (size_t i = 0; !cfg->suite && pqcoap_suite_at(i); i++)
+        if (pqcoap_suite_at(i)->sig->pk_len == cfg->server_pk_len)
+            *suite = pqcoap_suite_at(i);
+    if (cfg->suite)
+        *suite = pqcoap_suite_find(cfg->suite);
+    *own = cfg->alg ? pqcoap_sig_alg_by_name((const uint8_t *)cfg->alg, strlen(cfg->alg))
+                    : *suite ? (*suite)->sig : NULL;
+    return *suite && *own ? PQCOAP_OK : PQCOAP_ERR_UNSUPPORTED;
+}
+
+static pqcoap_err check_config(const pqcoap_session_client_config *cfg, char *msg,
+                               size_t msg_cap)
+{
+    const pqcoap_suite *suite;
+    const pqcoap_sig_alg *own;
+    if (!cfg->server_pk || choose_algs(cfg, &suite, &own) != PQCOAP_OK) {
+        pqcoap_net_msg(msg, msg_cap, "no suite for this server key, or an unknown suite or "
+                       "key algorithm");
         return PQCOAP_ERR_UNSUPPORTED;
-    if (!cfg->id || !cfg->server_id || !cfg->sk || !cfg->server_pk || !cfg->store ||
-        cfg->coap.layer || cfg->sk_len != suite->sig->sk_len ||
-        cfg->server_pk_len != suite->sig->pk_len || cfg->window == 0 ||
+    }
+    /* a suite names the server's signature algorithm (PROTOCOL.md "Algorithms") */
+    if (cfg->server_pk_len != suite->sig->pk_len) {
+        pqcoap_net_msg(msg, msg_cap, "suite %s needs the server's %s key; the pinned server "
+                       "key is not %s", suite->name, suite->sig->name, suite->sig->name);
+        return PQCOAP_ERR_UNSUPPORTED;
+    }
+    if (!cfg->id || !cfg->server_id || !cfg->sk || !cfg->store ||
+        cfg->coap.layer || cfg->sk_len != own->sk_len || cfg->window == 0 ||
         cfg->window > PQCOAP_WINDOW_MAX || cfg->seq_block == 0 ||
         !pqcoap_id_valid((const uint8_t *)cfg->id, strnlen(cfg->id, PQCOAP_ID_MAX + 1)) ||
         !pqcoap_id_valid((const uint8_t *)cfg->server_id,
@@ -271,7 +300,9 @@ pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_clie
         return PQCOAP_ERR_ARG;
     }
     *out = NULL;
-    pqcoap_err err = check_config(cfg);
+    pqcoap_err err = check_config(cfg, msg, msg_cap);
+    if (err == PQCOAP_ERR_UNSUPPORTED)
+        return err;
     if (err == PQCOAP_ERR_KEY_USAGE) {
         pqcoap_net_msg(msg, msg_cap, "a key made for sign-v1 cannot be used in a session "
                        "(own key or pinned server key)");
@@ -295,7 +326,11 @@ pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_clie
     memcpy(sc->server_pk, cfg->server_pk, cfg->server_pk_len);
     sc->server_pk_len = cfg->server_pk_len;
     sc->server_usage = cfg->server_usage;
-    sc->suite = cfg->suite;
+    const pqcoap_suite *suite;
+    const pqcoap_sig_alg *own;
+    (void)choose_algs(cfg, &suite, &own);
+    sc->suite = suite->id;
+    sc->alg = own->name;
     sc->window = cfg->window;
     sc->layer.ctx = sc;
     sc->layer.state_size = sizeof(cl_state);
@@ -336,6 +371,7 @@ pqcoap_err pqcoap_session_client_info_get(const pqcoap_session_client *sc,
     const pqcoap_session *s = &sc->sess;
     out->live = s->live;
     out->sid = s->live ? s->sid : 0;
+    out->suite = s->live ? s->suite : 0;
     out->session_seq = s->live ? sc->session_seq : 0;
     out->sent = s->live ? s->send.n : 0;
     out->max_msgs = s->live ? s->max_msgs : 0;

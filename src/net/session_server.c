@@ -99,8 +99,8 @@ struct pqcoap_session_server {
 
 /* Makes b the unprotected error response PROTOCOL.md "Errors" prescribes for err; a 5.03
  * carries Max-Age (max_age_s, or the mapping's default when 0). */
-static void set_error(pqcoap_msgbuf *b, pqcoap_err err, pqcoap_err_where where,
-                      uint32_t max_age_s)
+void pqcoap_net_hs_error(pqcoap_msgbuf *b, pqcoap_err err, pqcoap_err_where where,
+                         uint32_t max_age_s)
 {
     pqcoap_coap_error e;
     if (pqcoap_error_to_coap(err, where, &e) != PQCOAP_OK) {
@@ -160,7 +160,7 @@ static void sweep(pqcoap_session_server *ss, uint64_t now_ms)
 static kept *kept_for(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
                       const pqcoap_exchange *x, uint64_t now_ms)
 {
-    pqcoap_session *s = pqcoap_responder_by_serial(&ss->r, ctx->serial);
+    pqcoap_session *s = pqcoap_peer_table_by_serial(&ss->r.table, ctx->serial);
     if (!s)
         return NULL;
     kept *k = &ss->kept[slot_of(ss, s)];
@@ -176,7 +176,7 @@ static kept *kept_for(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
 static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
                  const pqcoap_exchange *x, const pqcoap_msgbuf *wire, uint64_t now_ms)
 {
-    pqcoap_session *s = pqcoap_responder_by_serial(&ss->r, ctx->serial);
+    pqcoap_session *s = pqcoap_peer_table_by_serial(&ss->r.table, ctx->serial);
     if (!s)
         return;
     kept *k = &ss->kept[slot_of(ss, s)];
@@ -196,8 +196,7 @@ static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
 
 /* ---- the layer ---------------------------------------------------------------------- */
 
-/* True if m's Uri-Path is exactly pqc/session/init. */
-static int is_init_path(const pqcoap_msg *m)
+int pqcoap_net_is_init_path(const pqcoap_msg *m)
 {
     static const char *const seg[] = {"pqc", "session", "init"};
     size_t k = 0;
@@ -220,7 +219,7 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     srv_state *st = state;
     *verdict = PQCOAP_LAYER_HANDLE;
     /* PROTOCOL.md "Handshake": the handshake itself travels unprotected */
-    if (is_init_path(wire))
+    if (pqcoap_net_is_init_path(wire))
         return copy_msg(out, wire);
 
     uint64_t now = pqcoap_net_now_ms();
@@ -251,7 +250,7 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     }
     pthread_mutex_unlock(&ss->lock);
     if (err != PQCOAP_OK) {
-        set_error(out, err, PQCOAP_WHERE_PROTECTED, 0);
+        pqcoap_net_hs_error(out, err, PQCOAP_WHERE_PROTECTED, 0);
         *verdict = PQCOAP_LAYER_ANSWER;
         return PQCOAP_OK;
     }
@@ -278,7 +277,7 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     pthread_mutex_unlock(&ss->lock);
     /* e.g. the session ended while the handler ran: 4.01 "unknown session" */
     if (err != PQCOAP_OK)
-        set_error(wire, err, PQCOAP_WHERE_PROTECTED, 0);
+        pqcoap_net_hs_error(wire, err, PQCOAP_WHERE_PROTECTED, 0);
     return PQCOAP_OK;
 }
 
@@ -342,7 +341,7 @@ static pqcoap_err on_init(void *arg, pqcoap_server_req *rq, const pqcoap_msg *re
     pqcoap_session_server *ss = arg;
     uint32_t max_age = 0;
     if (!take_token(ss, pqcoap_server_req_exchange(rq), pqcoap_net_now_ms(), &max_age)) {
-        set_error(resp, PQCOAP_ERR_BUSY, PQCOAP_WHERE_HANDSHAKE, max_age);
+        pqcoap_net_hs_error(resp, PQCOAP_ERR_BUSY, PQCOAP_WHERE_HANDSHAKE, max_age);
         pthread_mutex_lock(&ss->lock);
         ss->stats.handshakes_refused++;
         ss->stats.handshakes_busy++;
@@ -350,7 +349,7 @@ static pqcoap_err on_init(void *arg, pqcoap_server_req *rq, const pqcoap_msg *re
         return PQCOAP_OK;
     }
     if (req->payload_len == 0 || req->payload_len > PQCOAP_INIT_MAX) {
-        set_error(resp, PQCOAP_ERR_MALFORMED, PQCOAP_WHERE_HANDSHAKE, 0);
+        pqcoap_net_hs_error(resp, PQCOAP_ERR_MALFORMED, PQCOAP_WHERE_HANDSHAKE, 0);
         return PQCOAP_OK;
     }
     hs_job *job = malloc(sizeof *job);
@@ -379,7 +378,7 @@ static pqcoap_err on_init(void *arg, pqcoap_server_req *rq, const pqcoap_msg *re
         free(job);
         if (err != PQCOAP_ERR_BUSY)
             return err;
-        set_error(resp, err, PQCOAP_WHERE_HANDSHAKE, 0);
+        pqcoap_net_hs_error(resp, err, PQCOAP_WHERE_HANDSHAKE, 0);
     }
     return PQCOAP_OK;
 }
@@ -423,7 +422,7 @@ static void run_handshake(pqcoap_session_server *ss, const hs_job *job)
         pqcoap_msgbuf_add_uint(&b, PQCOAP_OPT_CONTENT_FORMAT, PQCOAP_SESSION_INIT_FORMAT);
         b.payload_len = resp_len;
     } else {
-        set_error(&b, err, PQCOAP_WHERE_HANDSHAKE, 0);
+        pqcoap_net_hs_error(&b, err, PQCOAP_WHERE_HANDSHAKE, 0);
     }
     pqcoap_msg m;
     pqcoap_msgbuf_view(&b, &m);
@@ -463,7 +462,7 @@ static void revalidate(pqcoap_session_server *ss)
     if (ended) {
         pthread_mutex_lock(&ss->lock);
         for (size_t i = 0; i < ended; i++)
-            pqcoap_session_wipe(pqcoap_responder_by_serial(&ss->r, ss->refs[i].serial));
+            pqcoap_session_wipe(pqcoap_peer_table_by_serial(&ss->r.table, ss->refs[i].serial));
         sweep(ss, pqcoap_net_now_ms()); /* and what was kept for them */
         pthread_mutex_unlock(&ss->lock);
     }
@@ -534,6 +533,8 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
     rcfg.sk_len = cfg->sk_len;
     rcfg.usage = cfg->usage;
     rcfg.suite = cfg->suite;
+    rcfg.more = cfg->more;
+    rcfg.n_more = cfg->n_more;
     rcfg.lifetime_s = cfg->lifetime_s;
     rcfg.max_msgs = cfg->max_msgs;
     rcfg.window = cfg->window;

@@ -87,8 +87,14 @@ static void test_suites(void)
     CHECK(s1 != NULL && s1->sig == &pqcoap_sig_falcon512 && s1->kem == &pqcoap_kem_mlkem768);
     CHECK(s2 != NULL && s2->sig == &pqcoap_sig_falcon1024 && s2->kem == &pqcoap_kem_mlkem1024);
     CHECK(pqcoap_suite_find(PQCOAP_SUITE_DEFAULT) == s1);
+    const pqcoap_suite *s3 = pqcoap_suite_find(0x03), *s4 = pqcoap_suite_find(0x04);
+    CHECK(s3 != NULL && s3->sig == &pqcoap_sig_mldsa65 && s3->kem == &pqcoap_kem_mlkem768);
+    CHECK(s4 != NULL && s4->sig == &pqcoap_sig_mldsa87 && s4->kem == &pqcoap_kem_mlkem1024);
+    CHECK(pqcoap_suite_by_name("mldsa65-mlkem768") == s3);
+    CHECK(pqcoap_suite_for_sig(&pqcoap_sig_falcon1024) == s2);
+    CHECK(pqcoap_suite_for_sig(&pqcoap_sig_mldsa44) == NULL);
     CHECK(pqcoap_suite_find(0x00) == NULL);
-    CHECK(pqcoap_suite_find(0x03) == NULL);
+    CHECK(pqcoap_suite_find(0x05) == NULL);
 }
 
 static const pqcoap_sig_alg *const all_sigs[] = {

@@ -193,7 +193,7 @@ typedef struct forgery {
     uint8_t kem_ss[32], x_ss[32];   /* the attacker's shares of the session keys */
     uint8_t resp[PQCOAP_RESP_MAX];  /* RESP before sig_r, then the whole RESP */
     size_t prefix_len;
-    uint8_t signed_bytes[PQCOAP_RESP_MAX + 64]; /* "pqcoap v1 resp" || SHA-256(INIT) || prefix */
+    uint8_t signed_bytes[PQCOAP_RESP_MAX + 64]; /* "pqcoap v2 resp" || SHA-256(INIT) || prefix */
     size_t signed_len;
 } forgery;
 
@@ -221,7 +221,7 @@ static void forge(forgery *f)
 
     pqcoap_writer w;
     pqcoap_wr_init(&w, f->resp, sizeof f->resp);
-    pqcoap_wr_u8(&w, 1);                  /* version */
+    pqcoap_wr_u8(&w, 2);                  /* version */
     pqcoap_wr_u8(&w, iv.suite->id);
     pqcoap_wr_u32(&w, 1);                 /* sid */
     pqcoap_wr_u32(&w, 3600);              /* lifetime_s */
@@ -229,10 +229,12 @@ static void forge(forgery *f)
     pqcoap_wr_u16(&w, (uint16_t)kem->ct_len);
     pqcoap_wr_bytes(&w, ct, kem->ct_len);
     pqcoap_wr_bytes(&w, x_pk, sizeof x_pk);
+    pqcoap_wr_u8(&w, 0);                  /* protection: a Mode B session */
+    pqcoap_wr_u8(&w, 0);                  /* str8(params), empty */
     CHECK_EQ_INT(w.err, PQCOAP_OK);
     f->prefix_len = w.len;
 
-    static const char label[] = "pqcoap v1 resp";
+    static const char label[] = "pqcoap v2 resp";
     uint8_t h[32];
     const pqcoap_span in = {f->init, f->init_len};
     CHECK_EQ_INT(pqcoap_sha256(&in, 1, h), PQCOAP_OK);

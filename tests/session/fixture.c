@@ -52,12 +52,21 @@ void fx_restart_responder(fixture *fx, size_t n_slots)
 void fx_setup(fixture *fx, const char *seed, size_t n_slots, uint32_t lifetime_s,
               uint32_t max_msgs, uint64_t evict_idle_ms)
 {
+    fx_setup_suite(fx, seed, 0x01, n_slots, lifetime_s, max_msgs, evict_idle_ms);
+}
+
+void fx_setup_suite(fixture *fx, const char *seed, uint8_t suite, size_t n_slots,
+                    uint32_t lifetime_s, uint32_t max_msgs, uint64_t evict_idle_ms)
+{
     memset(fx, 0, sizeof *fx);
     must(pqcoap_test_rng_init(&fx->rng_state, &fx->rng, (const uint8_t *)seed, strlen(seed)),
          "rng");
-    must(pqcoap_identity_generate("falcon-512", &fx->rng, &fx->client), "client key");
-    must(pqcoap_identity_generate("falcon-512", &fx->rng, &fx->server), "server key");
-    must(pqcoap_identity_generate("falcon-512", &fx->rng, &fx->other), "other key");
+    const pqcoap_suite *s = pqcoap_suite_find(suite);
+    if (!s)
+        must(PQCOAP_ERR_UNSUPPORTED, "suite");
+    must(pqcoap_identity_generate(s->sig->name, &fx->rng, &fx->client), "client key");
+    must(pqcoap_identity_generate(s->sig->name, &fx->rng, &fx->server), "server key");
+    must(pqcoap_identity_generate(s->sig->name, &fx->rng, &fx->other), "other key");
     must(pqcoap_store_open_memory(&fx->mem), "store");
     fx_trust(&fx->mem, "client", &fx->client);
     fx_trust(&fx->mem, "other", &fx->other);
@@ -73,6 +82,7 @@ void fx_setup(fixture *fx, const char *seed, size_t n_slots, uint32_t lifetime_s
     cfg.id = "server";
     cfg.sk = fx->server.sk;
     cfg.sk_len = fx->server.pub.alg->sk_len;
+    cfg.suite = suite;
     if (lifetime_s)
         cfg.lifetime_s = lifetime_s;
     if (max_msgs)
@@ -102,6 +112,8 @@ pqcoap_initiator_cfg fx_initiator_cfg(fixture *fx, const pqcoap_identity *who, c
     cfg.responder_id = "server";
     cfg.responder_pk = fx->server.pub.pk;
     cfg.responder_pk_len = fx->server.pub.pk_len;
+    cfg.suite = fx->cfg.suite;
+    cfg.alg = who->pub.alg->name;
     return cfg;
 }
 
@@ -124,10 +136,7 @@ pqcoap_err fx_handshake(fixture *fx, const pqcoap_identity *who, const char *id,
 
 pqcoap_session *fx_server_session(fixture *fx, uint32_t sid)
 {
-    for (size_t i = 0; i < fx->responder.n_slots; i++)
-        if (fx->slots[i].live && fx->slots[i].sid == sid)
-            return &fx->slots[i];
-    return NULL;
+    return pqcoap_peer_table_by_id(&fx->responder.table, sid);
 }
 
 int fx_session_works(fixture *fx, pqcoap_session *c, uint64_t now_ms)

@@ -31,12 +31,16 @@ void fx_trust(pqcoap_store *store, const char *id, const pqcoap_identity *who);
  * n_slots (<= FX_SLOTS) slots with the given parameters (0 = default). Exits on failure. */
 void fx_setup(fixture *fx, const char *seed, size_t n_slots, uint32_t lifetime_s,
               uint32_t max_msgs, uint64_t evict_idle_ms);
+/* As fx_setup, with identities of the signature algorithm of `suite` and a responder of
+ * that suite. */
+void fx_setup_suite(fixture *fx, const char *seed, uint8_t suite, size_t n_slots,
+                    uint32_t lifetime_s, uint32_t max_msgs, uint64_t evict_idle_ms);
 /* Re-initialises the responder with fx->cfg (after changing it); sessions are dropped. */
 void fx_restart_responder(fixture *fx, size_t n_slots);
 void fx_teardown(fixture *fx);
 
 /* Initiator configuration of `who` (fx->client or fx->other, id "client" or "other")
- * addressing "server" with its pinned key. */
+ * addressing "server" with its pinned key, offering the responder's suite. */
 pqcoap_initiator_cfg fx_initiator_cfg(fixture *fx, const pqcoap_identity *who, const char *id);
 
 /* Full handshake of `who` with session_seq `seq` at now_ms into *out. */

@@ -145,6 +145,7 @@ static inline pqcoap_session_client_config snet_client_cfg(const char *id,
     cfg.id = id;
     cfg.sk = who->sk;
     cfg.sk_len = who->pub.alg->sk_len;
+    cfg.alg = who->pub.alg->name;
     cfg.server_id = "server";
     cfg.server_pk = server_key->pub.pk;
     cfg.server_pk_len = server_key->pub.pk_len;

@@ -301,7 +301,7 @@ static void test_sid_search(void)
 
 /* ---- strict decoding of individual fields ---- */
 
-static const uint8_t ZERO[1600];
+static const uint8_t ZERO[PQCOAP_SIG_MAX + 1];
 
 /* INIT with chosen fields and a dummy signature; suite 1 sizes unless told otherwise. */
 static size_t make_init(uint8_t version, uint8_t suite, const char *iid, size_t iid_len,
@@ -310,7 +310,7 @@ static size_t make_init(uint8_t version, uint8_t suite, const char *iid, size_t 
     pqcoap_writer w;
     pqcoap_wr_init(&w, bad, sizeof bad);
     pqcoap_wr_u8(&w, version);
-    pqcoap_wr_u8(&w, suite);
+    pqcoap_wr_str8(&w, &suite, 1);
     pqcoap_wr_str8(&w, (const uint8_t *)iid, iid_len);
     pqcoap_wr_str8(&w, (const uint8_t *)"server", 6);
     pqcoap_wr_u64(&w, seq);
@@ -318,24 +318,49 @@ static size_t make_init(uint8_t version, uint8_t suite, const char *iid, size_t 
     pqcoap_wr_bytes(&w, ZERO, 16);
     pqcoap_wr_str16(&w, ZERO, kem_pk_len);
     pqcoap_wr_bytes(&w, ZERO, 32);
+    pqcoap_wr_u8(&w, 0);
+    pqcoap_wr_str8(&w, ZERO, 0);
     pqcoap_wr_str16(&w, ZERO, sig_len);
     if (trailing)
         pqcoap_wr_u8(&w, 0);
     return w.err == PQCOAP_OK ? w.len : 0;
 }
 
-static size_t make_resp(uint32_t sid, uint32_t lifetime, uint32_t max_msgs, size_t ct_len,
-                        size_t sig_len)
+/* INIT of version 2 with the offer offer[0..n) and params of params_len bytes, suite 1
+ * sizes. */
+static size_t make_init_offer(const uint8_t *offer, size_t n, size_t params_len)
 {
     pqcoap_writer w;
     pqcoap_wr_init(&w, bad, sizeof bad);
-    pqcoap_wr_u8(&w, 1);
-    pqcoap_wr_u8(&w, 1);
+    pqcoap_wr_u8(&w, 2);
+    pqcoap_wr_str8(&w, offer, n);
+    pqcoap_wr_str8(&w, (const uint8_t *)"client", 6);
+    pqcoap_wr_str8(&w, (const uint8_t *)"server", 6);
+    pqcoap_wr_u64(&w, 1);
+    pqcoap_wr_u64(&w, 0);
+    pqcoap_wr_bytes(&w, ZERO, 16);
+    pqcoap_wr_str16(&w, ZERO, 1184);
+    pqcoap_wr_bytes(&w, ZERO, 32);
+    pqcoap_wr_u8(&w, 0);
+    pqcoap_wr_str8(&w, ZERO, params_len);
+    pqcoap_wr_str16(&w, ZERO, 600);
+    return w.err == PQCOAP_OK ? w.len : 0;
+}
+
+static size_t make_resp(uint8_t suite, uint32_t sid, uint32_t lifetime, uint32_t max_msgs,
+                        size_t ct_len, size_t sig_len)
+{
+    pqcoap_writer w;
+    pqcoap_wr_init(&w, bad, sizeof bad);
+    pqcoap_wr_u8(&w, 2);
+    pqcoap_wr_u8(&w, suite);
     pqcoap_wr_u32(&w, sid);
     pqcoap_wr_u32(&w, lifetime);
     pqcoap_wr_u32(&w, max_msgs);
     pqcoap_wr_str16(&w, ZERO, ct_len);
     pqcoap_wr_bytes(&w, ZERO, 32);
+    pqcoap_wr_u8(&w, 0);
+    pqcoap_wr_str8(&w, ZERO, 0);
     pqcoap_wr_str16(&w, ZERO, sig_len);
     return w.err == PQCOAP_OK ? w.len : 0;
 }
@@ -346,33 +371,60 @@ static void test_decode_fields(void)
     pqcoap_resp_view rv;
     const char *id64 = "0123456789012345678901234567890123456789012345678901234567890123";
 #define INIT_DEC(...) pqcoap_init_decode(bad, make_init(__VA_ARGS__), &iv)
-    CHECK_EQ_INT(INIT_DEC(1, 1, "client", 6, 1, 1184, 600, 0), PQCOAP_OK);
+    CHECK_EQ_INT(INIT_DEC(2, 1, "client", 6, 1, 1184, 600, 0), PQCOAP_OK);
     CHECK_EQ_INT(iv.session_seq, 1);
     CHECK_EQ_INT(iv.sig.sig_len, 600);
-    CHECK_EQ_INT(INIT_DEC(1, 1, id64, 64, 1, 1184, 752, 0), PQCOAP_OK);
-    CHECK_EQ_INT(INIT_DEC(2, 1, "client", 6, 1, 1184, 600, 0), PQCOAP_ERR_UNSUPPORTED);
-    CHECK_EQ_INT(INIT_DEC(1, 0x7f, "client", 6, 1, 1184, 600, 0), PQCOAP_ERR_UNSUPPORTED);
-    CHECK_EQ_INT(INIT_DEC(1, 1, "", 0, 1, 1184, 600, 0), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(INIT_DEC(1, 1, "0123456789012345678901234567890123456789012345678901234567890123x",
+    CHECK_EQ_INT(INIT_DEC(2, 1, id64, 64, 1, 1184, 752, 0), PQCOAP_OK);
+    /* an INIT's signature is of the initiator's key, up to the longest of any algorithm */
+    CHECK_EQ_INT(INIT_DEC(2, 1, "client", 6, 1, 1184, 4627, 0), PQCOAP_OK);
+    CHECK_EQ_INT(INIT_DEC(1, 1, "client", 6, 1, 1184, 600, 0), PQCOAP_ERR_UNSUPPORTED);
+    CHECK_EQ_INT(INIT_DEC(3, 1, "client", 6, 1, 1184, 600, 0), PQCOAP_ERR_UNSUPPORTED);
+    CHECK_EQ_INT(INIT_DEC(2, 0x7f, "client", 6, 1, 1184, 600, 0), PQCOAP_ERR_UNSUPPORTED);
+    CHECK_EQ_INT(INIT_DEC(2, 1, "", 0, 1, 1184, 600, 0), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(INIT_DEC(2, 1, "0123456789012345678901234567890123456789012345678901234567890123x",
                           65, 1, 1184, 600, 0), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(INIT_DEC(1, 1, "a\xff", 2, 1, 1184, 600, 0), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(INIT_DEC(1, 1, "a\0b", 3, 1, 1184, 600, 0), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(INIT_DEC(1, 1, "client", 6, 0, 1184, 600, 0), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(INIT_DEC(1, 1, "client", 6, 1, 1183, 600, 0), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(INIT_DEC(1, 1, "client", 6, 1, 1185, 600, 0), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(INIT_DEC(1, 1, "client", 6, 1, 1184, 0, 0), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(INIT_DEC(1, 1, "client", 6, 1, 1184, 753, 0), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(INIT_DEC(1, 1, "client", 6, 1, 1184, 600, 1), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(INIT_DEC(2, 1, "a\xff", 2, 1, 1184, 600, 0), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(INIT_DEC(2, 1, "a\0b", 3, 1, 1184, 600, 0), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(INIT_DEC(2, 1, "client", 6, 0, 1184, 600, 0), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(INIT_DEC(2, 1, "client", 6, 1, 1183, 600, 0), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(INIT_DEC(2, 1, "client", 6, 1, 1185, 600, 0), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(INIT_DEC(2, 1, "client", 6, 1, 1184, 0, 0), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(INIT_DEC(2, 1, "client", 6, 1, 1184, 4628, 0), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(INIT_DEC(2, 1, "client", 6, 1, 1184, 600, 1), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(INIT_DEC(2, 3, "client", 6, 1, 1184, 600, 0), PQCOAP_OK); /* ML-KEM-768 */
+    CHECK_EQ_INT(INIT_DEC(2, 2, "client", 6, 1, 1184, 600, 0), PQCOAP_ERR_MALFORMED);
 #undef INIT_DEC
+    /* the offer: the first suite known, then any; no suite twice; known ones of one KEM */
+#define OFFER_DEC(params, ...) pqcoap_init_decode(bad, make_init_offer((const uint8_t[]){ \
+        __VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}), params), &iv)
+    CHECK_EQ_INT(OFFER_DEC(0, 1, 3), PQCOAP_OK);
+    CHECK_EQ_INT(iv.n_offer, 2);
+    CHECK(pqcoap_init_offers(&iv, 3) && !pqcoap_init_offers(&iv, 2));
+    CHECK_EQ_INT(OFFER_DEC(0, 1, 0x7f), PQCOAP_OK);        /* unknown later: ignored */
+    CHECK_EQ_INT(OFFER_DEC(0, 0x7f, 1), PQCOAP_ERR_UNSUPPORTED);
+    CHECK_EQ_INT(OFFER_DEC(0, 1, 2), PQCOAP_ERR_MALFORMED); /* ML-KEM-1024 with a 768 key */
+    CHECK_EQ_INT(OFFER_DEC(0, 1, 4), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(OFFER_DEC(0, 1, 3, 1), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(OFFER_DEC(0, 1, 3, 5, 6, 7, 8, 9, 10), PQCOAP_OK);
+    CHECK_EQ_INT(OFFER_DEC(0, 1, 3, 5, 6, 7, 8, 9, 10, 11), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(pqcoap_init_decode(bad, make_init_offer(NULL, 0, 0), &iv), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(OFFER_DEC(PQCOAP_HS_PARAMS_MAX, 1), PQCOAP_OK);
+    CHECK_EQ_INT(OFFER_DEC(PQCOAP_HS_PARAMS_MAX + 1, 1), PQCOAP_ERR_MALFORMED);
+#undef OFFER_DEC
 #define RESP_DEC(...) pqcoap_resp_decode(bad, make_resp(__VA_ARGS__), &rv)
-    CHECK_EQ_INT(RESP_DEC(1, 60, 10, 1088, 600), PQCOAP_OK);
+    CHECK_EQ_INT(RESP_DEC(1, 1, 60, 10, 1088, 600), PQCOAP_OK);
     CHECK_EQ_INT(rv.sid, 1);
-    CHECK_EQ_INT(RESP_DEC(0, 60, 10, 1088, 600), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(RESP_DEC(1, 0, 10, 1088, 600), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(RESP_DEC(1, 60, 0, 1088, 600), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(RESP_DEC(1, 60, 10, 1087, 600), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(RESP_DEC(1, 60, 10, 1088, 0), PQCOAP_ERR_MALFORMED);
-    CHECK_EQ_INT(RESP_DEC(1, 60, 10, 1088, 753), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(RESP_DEC(1, 0, 60, 10, 1088, 600), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(RESP_DEC(1, 1, 0, 10, 1088, 600), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(RESP_DEC(1, 1, 60, 0, 1088, 600), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(RESP_DEC(1, 1, 60, 10, 1087, 600), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(RESP_DEC(1, 1, 60, 10, 1088, 0), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(RESP_DEC(1, 1, 60, 10, 1088, 753), PQCOAP_ERR_MALFORMED);
+    /* a RESP's signature is of its suite's algorithm: ML-DSA-65 signatures are 3309 bytes */
+    CHECK_EQ_INT(RESP_DEC(3, 1, 60, 10, 1088, 3309), PQCOAP_OK);
+    CHECK_EQ_INT(RESP_DEC(3, 1, 60, 10, 1088, 3310), PQCOAP_ERR_MALFORMED);
+    CHECK_EQ_INT(RESP_DEC(4, 1, 60, 10, 1568, 600), PQCOAP_OK);
+    CHECK_EQ_INT(RESP_DEC(0x7f, 1, 60, 10, 1088, 600), PQCOAP_ERR_UNSUPPORTED);
 #undef RESP_DEC
 }
 
@@ -400,6 +452,8 @@ static void test_error_mapping(void)
     } map[] = {
         {PQCOAP_ERR_MALFORMED, PQCOAP_WHERE_HANDSHAKE, PQCOAP_CODE(4, 0), "malformed", PQCOAP_ERR_MALFORMED},
         {PQCOAP_ERR_MALFORMED, PQCOAP_WHERE_PROTECTED, PQCOAP_CODE(4, 0), "malformed", PQCOAP_ERR_MALFORMED},
+        /* no suite in common, an unknown version: the client says so */
+        {PQCOAP_ERR_UNSUPPORTED, PQCOAP_WHERE_HANDSHAKE, PQCOAP_CODE(4, 0), "unsupported", PQCOAP_ERR_UNSUPPORTED},
         {PQCOAP_ERR_UNKNOWN_PEER, PQCOAP_WHERE_HANDSHAKE, PQCOAP_CODE(4, 1), "handshake rejected", PQCOAP_ERR_HANDSHAKE},
         {PQCOAP_ERR_AUTH, PQCOAP_WHERE_HANDSHAKE, PQCOAP_CODE(4, 1), "handshake rejected", PQCOAP_ERR_HANDSHAKE},
         {PQCOAP_ERR_ROLLBACK, PQCOAP_WHERE_HANDSHAKE, PQCOAP_CODE(4, 1), "handshake rejected", PQCOAP_ERR_HANDSHAKE},

@@ -138,6 +138,9 @@ int cli_check_usage(const char *path, pqcoap_key_usage usage, cli_mode mode);
 /** True if this build of the library offers `mode`. */
 int cli_mode_available(cli_mode mode);
 
+/** Further identities a session server takes (one per suite, after the first --key). */
+#define CLI_MORE_KEYS 3
+
 /** One endpoint's security set-up. The command fills mode and the paths and ids from its
  *  flags (NULL: default), then calls cli_endpoint_open and a layer function. */
 typedef struct cli_endpoint {
@@ -148,6 +151,10 @@ typedef struct cli_endpoint {
     const char *peer;     /* client: the server's public key file */
     const char *peer_id;  /* client: the server's id (default: --peer name without .pub) */
     const char *oscore_conf; /* OSCORE context file (coap-oscore-conf(5) format) */
+    const char *more_keys[CLI_MORE_KEYS]; /* server, session: further --key files */
+    size_t n_more_keys;
+    pqcoap_identity more_identity[CLI_MORE_KEYS];
+    const char *suite;    /* client, session: --suite NAME (default: the --peer key's) */
     char id_buf[PQCOAP_ID_MAX + 1];
     char peer_id_buf[PQCOAP_ID_MAX + 1];
     char db_buf[4096];
@@ -206,6 +213,7 @@ typedef struct cli_client_stats {
     size_t handshake_bytes_sent, handshake_bytes_received;
     size_t bytes_sent, bytes_received;
     char oscore[64];            /* oscore: "kid 0x.. piv 0x.." of the last request, else "" */
+    const char *suite;          /* session: the suite's name, else NULL */
 } cli_client_stats;
 
 /** Fills *out after a request. */

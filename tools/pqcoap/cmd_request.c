@@ -13,7 +13,7 @@
 #define REQUEST_MAX_BODY ((size_t)1 << 20)
 
 enum { RQ_MODE, RQ_ID, RQ_KEY, RQ_PEER, RQ_PEER_ID, RQ_STATE, RQ_TEXT, RQ_FILE, RQ_OUT,
-       RQ_FORMAT, RQ_BLOCK, RQ_NON, RQ_WAIT, RQ_VERBOSE, RQ_OSCORE };
+       RQ_FORMAT, RQ_BLOCK, RQ_NON, RQ_WAIT, RQ_VERBOSE, RQ_OSCORE, RQ_SUITE };
 static const cli_flag request_flags[] = {
     [RQ_MODE] = {"--mode", NULL, "MODE", "plain (default), sign, sign-v1, session or oscore"},
     [RQ_ID] = {"--id", NULL, "ID", "own id (default: key file name without .key)"},
@@ -31,6 +31,8 @@ static const cli_flag request_flags[] = {
     [RQ_VERBOSE] = {"--verbose", "-v", NULL, "print mode, handshake time and bytes on the wire to stderr"},
     [RQ_OSCORE] = {"--oscore-conf", NULL, "FILE", "oscore: the security context, in libcoap's "
                                                  "coap-oscore-conf format"},
+    [RQ_SUITE] = {"--suite", NULL, "NAME", "session: the suite (default: that of the --peer "
+                                           "key's algorithm; --version lists them)"},
 };
 
 /* Content-Format names (RFC 7252 section 12.3, RFC 7049 for CBOR). */
@@ -117,11 +119,12 @@ static void report(const cli_endpoint *ep, const cli_client *cl, const pqcoap_ms
 {
     cli_client_stats st;
     cli_client_info(cl, &st);
-    char hs[96] = "no handshake", wire[96] = "";
+    char hs[160] = "no handshake", wire[96] = "";
     if (st.handshake_us)
-        snprintf(hs, sizeof hs, "handshake %.1f ms (INIT %zu B, RESP %zu B)",
+        snprintf(hs, sizeof hs, "handshake %.1f ms (INIT %zu B, RESP %zu B)%s%s",
                  (double)st.handshake_us / 1000.0, st.handshake_bytes_sent,
-                 st.handshake_bytes_received);
+                 st.handshake_bytes_received, st.suite ? " | suite " : "",
+                 st.suite ? st.suite : "");
     if (st.known)
         snprintf(wire, sizeof wire, " | request %zu B, response %zu B on the wire",
                  st.bytes_sent, st.bytes_received);
@@ -162,6 +165,7 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_endpoint *ep
         case RQ_WAIT: o->wait = v; break;
         case RQ_VERBOSE: o->verbose = 1; break;
         case RQ_OSCORE: ep->oscore_conf = v; break;
+        case RQ_SUITE: ep->suite = v; break;
         case CLI_HELP: return CLI_HELP;
         case CLI_POSITIONAL:
             if (o->uri)
@@ -257,7 +261,7 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
 
 #define REQUEST_USAGE                                                                      \
     "URI [--mode MODE] [--id ID] [--key FILE] [--peer PUBFILE] [--peer-id ID] "            \
-    "[--state FILE] [--oscore-conf FILE] [-e TEXT | -f FILE] [-o FILE] [-t FORMAT] [-b SIZE] "  \
+    "[--state FILE] [--suite NAME] [--oscore-conf FILE] [-e TEXT | -f FILE] [-o FILE] [-t FORMAT] [-b SIZE] "  \
     "[-N] [-B SECONDS] [-v]"
 
 /* One command per method: name, method, summary. */

@@ -28,7 +28,8 @@ static const cli_flag server_flags[] = {
     [SV_PORT] = {"--port", "-p", "PORT", "UDP port (default 5683; 0: any free port)"},
     [SV_MODE] = {"--mode", NULL, "MODE", "plain, sign (Mode A v2), sign-v1, session (Mode B) or oscore"},
     [SV_ID] = {"--id", NULL, "ID", "own id (default: key file name without .key)"},
-    [SV_KEY] = {"--key", NULL, "FILE", "own secret key file (all modes but plain)"},
+    [SV_KEY] = {"--key", NULL, "FILE", "own secret key file (all modes but plain); session: "
+                                       "repeatable, one per suite, the first preferred"},
     [SV_DB] = {"--db", NULL, "FILE", "store: trust store, floors, counters (default KEY.db)"},
     [SV_ALLOW] = {"--allow", NULL, "ID=PUBFILE", "trust this peer (repeatable)"},
     [SV_DIR] = {"--dir", NULL, "DIR", "also serve the files under DIR by GET"},
@@ -304,7 +305,14 @@ static int server(const cli_command *cmd, int argc, char **argv)
         case SV_PORT: port_text = v; break;
         case SV_MODE: rc = cli_parse_mode(v, &ep.mode), mode_set = 1; break;
         case SV_ID: ep.id = v; break;
-        case SV_KEY: ep.key = v; break;
+        case SV_KEY:
+            if (!ep.key)
+                ep.key = v;
+            else if (ep.n_more_keys < CLI_MORE_KEYS)
+                ep.more_keys[ep.n_more_keys++] = v;
+            else
+                rc = cli_usage_error(cmd, "at most 4 --key (one per suite)");
+            break;
         case SV_DB: ep.db = v; break;
         case SV_ALLOW: allow[n_allow++] = v; break;
         case SV_DIR: dir = v; break;
@@ -359,7 +367,7 @@ static int server(const cli_command *cmd, int argc, char **argv)
 
 const cli_command cli_cmd_server = {
     "server",
-    "[-A ADDR] [-p PORT] --mode plain|sign|sign-v1|session|oscore [--id ID] [--key FILE] "
+    "[-A ADDR] [-p PORT] --mode plain|sign|sign-v1|session|oscore [--id ID] [--key FILE]... "
     "[--db FILE] [--allow ID=PUBFILE]... [--oscore-conf FILE] [--dir DIR]",
     "Serve sensors/temp, actuators/led, echo, counter (and files) until SIGINT or SIGTERM.",
     CLI_FLAGS(server_flags), server};

@@ -86,16 +86,22 @@ void cli_endpoint_init(cli_endpoint *ep)
     ep->mode = CLI_MODE_PLAIN;
 }
 
-/* Reads and parses the OSCORE context file of mode oscore; its store file defaults to the
- * context file's name with .db (server) or .state (client). */
+/* Mode oscore takes its contexts from --oscore-conf, or (--key, and --peer on a client)
+ * from post-quantum handshakes, or on a server both. Reads and parses the context file;
+ * without --key its store file defaults to the context file's name with .db (server) or
+ * .state (client). */
 static int load_oscore(cli_endpoint *ep, int server)
 {
-    if (!ep->oscore_conf)
+    if (!ep->oscore_conf && !ep->key)
         return cli_fail(CLI_USAGE, "mode oscore needs --oscore-conf FILE (a context in "
-                        "libcoap's coap-oscore-conf format)");
-    if (ep->key || ep->peer)
-        return cli_fail(CLI_USAGE, "mode oscore takes its keys from --oscore-conf, not from "
-                        "--key or --peer");
+                        "libcoap's coap-oscore-conf format) or --key FILE%s (contexts keyed "
+                        "by the post-quantum handshake)", server ? "" : " --peer PUBFILE");
+    if (!server && ep->oscore_conf && (ep->key || ep->peer))
+        return cli_fail(CLI_USAGE, "mode oscore takes a request's context from --oscore-conf, "
+                        "not from --key or --peer as well (without --oscore-conf, --key and "
+                        "--peer make it by a handshake)");
+    if (!ep->oscore_conf)
+        return CLI_OK;
     uint8_t *text = NULL;
     size_t len = 0;
     int rc = cli_read_file(ep->oscore_conf, PQCOAP_OSCORE_CONF_MAX, &text, &len);
@@ -129,7 +135,7 @@ int cli_endpoint_open(cli_endpoint *ep, int server, int need_store)
         int rc = load_oscore(ep, server);
         if (rc != CLI_OK)
             return rc;
-        secured = 0; /* no key files: on to the store */
+        secured = ep->key != NULL; /* with --key: keyed by handshakes, as mode session */
         need_store = 1;
     }
     if (secured && !ep->key)
@@ -148,6 +154,19 @@ int cli_endpoint_open(cli_endpoint *ep, int server, int need_store)
             base_name(ep->key, ".key", ep->id_buf, sizeof ep->id_buf);
             ep->id = ep->id_buf;
         }
+    }
+    int pq = ep->mode == CLI_MODE_SESSION || ep->mode == CLI_MODE_OSCORE;
+    if (ep->n_more_keys && !pq)
+        return cli_fail(CLI_USAGE, "several --key only in modes session and oscore (one "
+                        "identity per suite)");
+    if (ep->suite && !(pq && ep->key))
+        return cli_fail(CLI_USAGE, "--suite goes with --mode session, or oscore with --key");
+    for (size_t i = 0; i < ep->n_more_keys; i++) {
+        int rc = cli_load_identity(ep->more_keys[i], &ep->more_identity[i]);
+        if (rc == CLI_OK)
+            rc = cli_check_usage(ep->more_keys[i], ep->more_identity[i].pub.usage, ep->mode);
+        if (rc != CLI_OK)
+            return rc;
     }
     if (ep->peer) {
         int rc = cli_load_pubkey(ep->peer, &ep->peer_key);
@@ -254,6 +273,8 @@ void cli_endpoint_free(cli_endpoint *ep)
     if (ep->have_store)
         pqcoap_store_close(&ep->store);
     pqcoap_identity_wipe(&ep->identity);
+    for (size_t i = 0; i < CLI_MORE_KEYS; i++)
+        pqcoap_identity_wipe(&ep->more_identity[i]);
     pqcoap_oscore_conf_wipe(&ep->oscore);
     memset(ep, 0, sizeof *ep);
 }

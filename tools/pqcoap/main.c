@@ -26,7 +26,7 @@ static void usage(FILE *out)
                  "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
-    fprintf(out, "  %-8s %s\n", "--version", "print the version, the suite and library versions");
+    fprintf(out, "  %-8s %s\n", "--version", "print the version, the suites and library versions");
     fprintf(out, "\nexit codes: 0 success, 1 CoAP error response, 2 usage, 3 security failure,\n"
                  "4 network or timeout (docs/CLI.md)\n");
 }

@@ -42,13 +42,33 @@ static pqcoap_err collect_key(void *arg, const pqcoap_peer *peer)
     return PQCOAP_OK;
 }
 
-/* Suite 1 of both modes signs with Falcon-512 (PROTOCOL.md "Algorithms"). */
+/* Mode A signs with Falcon-512 (PROTOCOL.md "Mode A"). */
 static int needs_falcon512(const char *path, const pqcoap_pubkey *pk)
 {
     if (pk->pk_len == PQCOAP_SIGN_PK_LEN)
         return CLI_OK;
-    return cli_fail(CLI_USAGE, "'%s': modes sign, sign-v1 and session need a falcon-512 key",
-                    path);
+    return cli_fail(CLI_USAGE, "'%s' is a %s key; modes sign and sign-v1 need a falcon-512 key",
+                    path, pqcoap_pubkey_alg(pk));
+}
+
+/* The suite of a session server's identity: the one of its key's algorithm (PROTOCOL.md
+ * "Algorithms"); 0 after printing why if there is none or an earlier --key has it. */
+static uint8_t identity_suite(const char *path, const pqcoap_identity *id, const uint8_t *taken,
+                              size_t n_taken)
+{
+    const char *alg = pqcoap_pubkey_alg(&id->pub);
+    uint8_t suite = pqcoap_suite_for_alg(alg);
+    if (!suite) {
+        cli_fail(CLI_USAGE, "'%s' is a %s key; no suite signs with it (mode session takes "
+                 "falcon-512, falcon-1024, ml-dsa-65 or ml-dsa-87 keys)", path, alg);
+        return 0;
+    }
+    for (size_t i = 0; i < n_taken; i++)
+        if (taken[i] == suite) {
+            cli_fail(CLI_USAGE, "'%s': a second %s key (one --key per suite)", path, alg);
+            return 0;
+        }
+    return suite;
 }
 
 static int create_failed(const pqcoap_server_config *cfg, pqcoap_err err, const char *msg)
@@ -58,6 +78,51 @@ static int create_failed(const pqcoap_server_config *cfg, pqcoap_err err, const 
     return cli_fail(cli_exit_for(err) == CLI_USAGE ? CLI_USAGE : CLI_NETWORK,
                     "cannot listen on %s port %u: %s", cfg->addr, (unsigned)cfg->port,
                     msg[0] ? msg : pqcoap_strerror(err));
+}
+
+/* The suite of the first --key (*first) and the further identities (more[0..n_more_keys)),
+ * one per suite; CLI_USAGE after printing why if they do not fit. */
+static int server_identities(const cli_endpoint *ep, uint8_t *first,
+                             pqcoap_responder_key more[CLI_MORE_KEYS])
+{
+    uint8_t taken[CLI_MORE_KEYS + 1];
+    taken[0] = identity_suite(ep->key, &ep->identity, NULL, 0);
+    if (!taken[0])
+        return CLI_USAGE;
+    for (size_t i = 0; i < ep->n_more_keys; i++) {
+        const pqcoap_identity *id = &ep->more_identity[i];
+        taken[i + 1] = identity_suite(ep->more_keys[i], id, taken, i + 1);
+        if (!taken[i + 1])
+            return CLI_USAGE;
+        more[i] = (pqcoap_responder_key){taken[i + 1], id->sk, pqcoap_identity_sk_len(id),
+                                         id->pub.usage};
+    }
+    *first = taken[0];
+    return CLI_OK;
+}
+
+static int session_server(cli_endpoint *ep, const pqcoap_server_config *cfg, cli_server *out)
+{
+    pqcoap_session_server_config sc = PQCOAP_SESSION_SERVER_CONFIG_INIT;
+    pqcoap_responder_key more[CLI_MORE_KEYS];
+    if (server_identities(ep, &sc.suite, more) != CLI_OK)
+        return CLI_USAGE;
+    sc.id = ep->id;
+    sc.sk = ep->identity.sk;
+    sc.sk_len = pqcoap_identity_sk_len(&ep->identity);
+    sc.usage = ep->identity.pub.usage;
+    sc.more = more;
+    sc.n_more = ep->n_more_keys;
+    sc.store = &ep->store;
+    sc.coap = *cfg;
+    char msg[256] = "";
+    pqcoap_session_server *ss = NULL;
+    pqcoap_err err = pqcoap_session_server_create(&sc, &ss, msg, sizeof msg);
+    if (err != PQCOAP_OK)
+        return create_failed(cfg, err, msg);
+    out->obj = ss;
+    out->coap = pqcoap_session_server_coap(ss);
+    return CLI_OK;
 }
 
 static int sign_server(cli_endpoint *ep, pqcoap_sign_server **out)
@@ -98,13 +163,17 @@ int cli_server_create(cli_endpoint *ep, pqcoap_server_config *cfg, cli_server *o
     out->obj = NULL;
     char msg[256] = "";
     pqcoap_err err;
-    if (ep->mode != CLI_MODE_PLAIN && ep->mode != CLI_MODE_OSCORE &&
+    if ((ep->mode == CLI_MODE_SIGN || ep->mode == CLI_MODE_SIGN_V1) &&
         needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK)
         return CLI_USAGE;
+    pqcoap_oscore_keying_config kc = PQCOAP_OSCORE_KEYING_CONFIG_INIT;
+    pqcoap_responder_key more[CLI_MORE_KEYS];
     if (ep->mode == CLI_MODE_OSCORE) {
+        if (ep->key && server_identities(ep, &kc.suite, more) != CLI_OK)
+            return CLI_USAGE;
         pqcoap_oscore_server *os = NULL;
         err = pqcoap_oscore_server_new(&ep->store, NULL, &os);
-        if (err == PQCOAP_OK)
+        if (err == PQCOAP_OK && ep->have_oscore)
             err = pqcoap_oscore_server_add_conf(os, &ep->oscore);
         if (err != PQCOAP_OK) {
             pqcoap_oscore_server_free(os);
@@ -114,22 +183,8 @@ int cli_server_create(cli_endpoint *ep, pqcoap_server_config *cfg, cli_server *o
         out->obj = os;
         cfg->layer = pqcoap_oscore_server_layer(os);
     }
-    if (ep->mode == CLI_MODE_SESSION) {
-        pqcoap_session_server_config sc = PQCOAP_SESSION_SERVER_CONFIG_INIT;
-        sc.id = ep->id;
-        sc.sk = ep->identity.sk;
-        sc.sk_len = PQCOAP_SIGN_SK_LEN;
-        sc.usage = ep->identity.pub.usage;
-        sc.store = &ep->store;
-        sc.coap = *cfg;
-        pqcoap_session_server *ss = NULL;
-        err = pqcoap_session_server_create(&sc, &ss, msg, sizeof msg);
-        if (err != PQCOAP_OK)
-            return create_failed(cfg, err, msg);
-        out->obj = ss;
-        out->coap = pqcoap_session_server_coap(ss);
-        return CLI_OK;
-    }
+    if (ep->mode == CLI_MODE_SESSION)
+        return session_server(ep, cfg, out);
     if (ep->mode == CLI_MODE_SIGN || ep->mode == CLI_MODE_SIGN_V1) {
         pqcoap_sign_server *s = NULL;
         int rc = sign_server(ep, &s);
@@ -142,6 +197,21 @@ int cli_server_create(cli_endpoint *ep, pqcoap_server_config *cfg, cli_server *o
     if (err != PQCOAP_OK) {
         cli_server_free(out);
         return create_failed(cfg, err, msg);
+    }
+    if (ep->mode == CLI_MODE_OSCORE && ep->key) {
+        /* contexts keyed by post-quantum handshakes with the trusted devices */
+        kc.id = ep->id;
+        kc.sk = ep->identity.sk;
+        kc.sk_len = pqcoap_identity_sk_len(&ep->identity);
+        kc.usage = ep->identity.pub.usage;
+        kc.more = more;
+        kc.n_more = ep->n_more_keys;
+        kc.store = &ep->store;
+        err = pqcoap_oscore_server_keying(out->obj, out->coap, &kc, msg, sizeof msg);
+        if (err != PQCOAP_OK) {
+            cli_server_free(out);
+            return cli_fail(cli_exit_for(err), "cannot key OSCORE by handshakes: %s", msg);
+        }
     }
     return CLI_OK;
 }
@@ -168,20 +238,55 @@ static int open_failed(const char *uri, pqcoap_err err, const char *msg)
     return cli_fail(cli_exit_for(err), "%s: %s", uri, msg[0] ? msg : pqcoap_strerror(err));
 }
 
+/* The suite of a handshake: --suite, or the one of the pinned server key's algorithm (a
+ * suite names the server's signature algorithm); the own key signs with its own. */
+static int client_suite(const cli_endpoint *ep, uint8_t *suite)
+{
+    const char *server_alg = pqcoap_pubkey_alg(&ep->peer_key);
+    *suite = ep->suite ? pqcoap_suite_id(ep->suite) : pqcoap_suite_for_alg(server_alg);
+    if (ep->suite && !*suite)
+        return cli_fail(CLI_USAGE, "unknown suite '%s' (pqcoap --version lists them)",
+                        ep->suite);
+    if (!*suite)
+        return cli_fail(CLI_USAGE, "'%s' is a %s key; no suite has a server of that algorithm "
+                        "(falcon-512, falcon-1024, ml-dsa-65 or ml-dsa-87)", ep->peer, server_alg);
+    const char *want = pqcoap_suite_sig_alg(*suite);
+    if (strcmp(want, server_alg) != 0)
+        return cli_fail(CLI_USAGE, "suite %s needs the server's %s key, but '%s' is a %s key",
+                        ep->suite, want, ep->peer, server_alg);
+    return CLI_OK;
+}
+
+/* The settings of a handshake with the server of ep (mode session, or oscore with --key). */
+static int handshake_settings(const cli_endpoint *ep, const pqcoap_client_config *net,
+                              pqcoap_session_client_config *cfg)
+{
+    const pqcoap_session_client_config init = PQCOAP_SESSION_CLIENT_CONFIG_INIT;
+    *cfg = init;
+    int rc = client_suite(ep, &cfg->suite);
+    if (rc != CLI_OK)
+        return rc;
+    cfg->id = ep->id;
+    cfg->sk = ep->identity.sk;
+    cfg->sk_len = pqcoap_identity_sk_len(&ep->identity);
+    cfg->alg = pqcoap_pubkey_alg(&ep->identity.pub);
+    cfg->usage = ep->identity.pub.usage;
+    cfg->server_id = ep->peer_id;
+    cfg->server_pk = ep->peer_key.pk;
+    cfg->server_pk_len = ep->peer_key.pk_len;
+    cfg->server_usage = ep->peer_key.usage;
+    cfg->store = &ep->store;
+    cfg->coap = *net;
+    return CLI_OK;
+}
+
 static int session_client(cli_endpoint *ep, const char *uri, const pqcoap_client_config *net,
                           cli_client *out)
 {
-    pqcoap_session_client_config cfg = PQCOAP_SESSION_CLIENT_CONFIG_INIT;
-    cfg.id = ep->id;
-    cfg.sk = ep->identity.sk;
-    cfg.sk_len = PQCOAP_SIGN_SK_LEN;
-    cfg.usage = ep->identity.pub.usage;
-    cfg.server_id = ep->peer_id;
-    cfg.server_pk = ep->peer_key.pk;
-    cfg.server_pk_len = ep->peer_key.pk_len;
-    cfg.server_usage = ep->peer_key.usage;
-    cfg.store = &ep->store;
-    cfg.coap = *net;
+    pqcoap_session_client_config cfg;
+    int rc = handshake_settings(ep, net, &cfg);
+    if (rc != CLI_OK)
+        return rc;
     char msg[256] = "";
     pqcoap_session_client *c = NULL;
     pqcoap_err err = pqcoap_session_client_open(uri, &cfg, &c, msg, sizeof msg);
@@ -220,15 +325,25 @@ int cli_client_open(cli_endpoint *ep, const char *uri, const pqcoap_client_confi
     if (ep->mode == CLI_MODE_OSCORE) {
         char msg[256] = "";
         pqcoap_oscore_client *c = NULL;
-        pqcoap_err err = pqcoap_oscore_client_open(uri, &ep->oscore, &ep->store, net, &c, msg,
-                                                   sizeof msg);
+        pqcoap_err err;
+        if (ep->have_oscore) {
+            err = pqcoap_oscore_client_open(uri, &ep->oscore, &ep->store, net, &c, msg,
+                                            sizeof msg);
+        } else {
+            pqcoap_session_client_config kc;
+            int rc = handshake_settings(ep, net, &kc);
+            if (rc != CLI_OK)
+                return rc;
+            err = pqcoap_oscore_client_open_keyed(uri, &kc, 0, &c, msg, sizeof msg);
+        }
         if (err != PQCOAP_OK)
             return open_failed(uri, err, msg);
         out->obj = c;
         return CLI_OK;
     }
-    if (ep->mode != CLI_MODE_PLAIN && (needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK ||
-                                       needs_falcon512(ep->peer, &ep->peer_key) != CLI_OK))
+    if ((ep->mode == CLI_MODE_SIGN || ep->mode == CLI_MODE_SIGN_V1) &&
+        (needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK ||
+         needs_falcon512(ep->peer, &ep->peer_key) != CLI_OK))
         return CLI_USAGE;
     if (ep->mode == CLI_MODE_SESSION)
         return session_client(ep, uri, net, out);
@@ -288,6 +403,7 @@ void cli_client_info(const cli_client *c, cli_client_stats *out)
         if (pqcoap_session_client_info_get(c->obj, &info) != PQCOAP_OK)
             return;
         out->known = 1;
+        out->suite = pqcoap_suite_name(info.suite);
         out->handshake_us = info.handshakes ? info.handshake_us : 0;
         out->handshake_bytes_sent = info.handshake_bytes_sent;
         out->handshake_bytes_received = info.handshake_bytes_received;

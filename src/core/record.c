@@ -1,6 +1,7 @@
-/* Mode B sessions (PROTOCOL.md "Protected message", "Receive rules", "Errors"): protected
- * requests and responses on both sides, the responder's session table, the error mapping. */
-#include "core/session_internal.h"
+/* Mode B record layer (PROTOCOL.md "Protected message", "Receive rules"): the session
+ * state, protected requests and responses on both sides, the retransmission record. */
+#include "core/record_internal.h"
+#include "core/peer_table_internal.h"
 #include "common/buf_internal.h"
 
 #include <string.h>
@@ -10,9 +11,6 @@ _Static_assert(PQCOAP_WINDOW_MAX != 64 || sizeof(pqcoap_session) <= 4096,
                "pqcoap_session larger than 4 KiB at W = 64");
 
 static const char AAD_LABEL[] = "pqcoap v1 msg";
-static const char DIAG_HANDSHAKE[] = "handshake rejected";
-static const char DIAG_UNKNOWN_SESSION[] = "unknown session";
-static const char DIAG_REJECTED[] = "rejected";
 
 /* ---- session state ---- */
 
@@ -252,183 +250,14 @@ pqcoap_err pqcoap_session_unprotect_response(pqcoap_session *s, uint64_t request
     return open_transactional(s, v.n, &aad, v.ct, v.ct_len, out, cap, out_len);
 }
 
-/* ---- responder: session table ---- */
-
-pqcoap_err pqcoap_responder_init(pqcoap_responder *r, const pqcoap_responder_cfg *cfg,
-                                 pqcoap_session *slots, size_t n_slots)
-{
-    if (!r || !cfg || !slots || n_slots == 0 || n_slots >= UINT32_MAX - PQCOAP_HS_PENDING_MAX || !cfg->id || !cfg->sk
-        || !cfg->store || !cfg->store->ops)
-        return PQCOAP_ERR_ARG;
-    const pqcoap_suite *suite = pqcoap_suite_find(cfg->suite);
-    if (!suite)
-        return PQCOAP_ERR_UNSUPPORTED;
-    size_t id_len = strnlen(cfg->id, PQCOAP_ID_MAX + 1);
-    if (!pqcoap_id_valid((const uint8_t *)cfg->id, id_len) || cfg->sk_len != suite->sig->sk_len
-        || cfg->window == 0 || cfg->window > PQCOAP_WINDOW_MAX || cfg->lifetime_s == 0
-        || cfg->max_msgs == 0)
-        return PQCOAP_ERR_ARG;
-    if (cfg->usage != PQCOAP_USAGE_GENERAL)
-        return PQCOAP_ERR_KEY_USAGE; /* a sign-v1 key never signs a RESP */
-    memset(r, 0, sizeof *r);
-    memcpy(r->id, cfg->id, id_len);
-    memcpy(r->sk, cfg->sk, cfg->sk_len);
-    r->cfg = *cfg;
-    r->cfg.id = r->id; /* the copies, not the caller's memory */
-    r->cfg.sk = r->sk;
-    r->slots = slots;
-    r->n_slots = n_slots;
-    for (size_t i = 0; i < n_slots; i++)
-        pqcoap_session_wipe(&slots[i]);
-    return PQCOAP_OK;
-}
-
-void pqcoap_responder_wipe(pqcoap_responder *r)
-{
-    if (!r)
-        return;
-    for (size_t i = 0; r->slots && i < r->n_slots; i++)
-        pqcoap_session_wipe(&r->slots[i]);
-    pqcoap_wipe(r, sizeof *r);
-}
-
-size_t pqcoap_responder_live(const pqcoap_responder *r)
-{
-    size_t live = 0;
-    for (size_t i = 0; r && i < r->n_slots; i++)
-        live += r->slots[i].live;
-    return live;
-}
-
-void pqcoap_responder_expire(pqcoap_responder *r, uint64_t now_ms, uint64_t *next_ms)
-{
-    uint64_t next = UINT64_MAX;
-    for (size_t i = 0; r && i < r->n_slots; i++) {
-        pqcoap_session *s = &r->slots[i];
-        if (!s->live)
-            continue;
-        if (now_ms >= s->expires_ms)
-            pqcoap_session_wipe(s); /* sessions end after lifetime_s */
-        else if (s->expires_ms < next)
-            next = s->expires_ms;
-    }
-    if (next_ms)
-        *next_ms = next;
-}
-
-pqcoap_err pqcoap_responder_revalidate(pqcoap_responder *r, size_t *ended)
-{
-    size_t n = 0;
-    pqcoap_err err = r && r->slots ? PQCOAP_OK : PQCOAP_ERR_ARG;
-    for (size_t i = 0; err == PQCOAP_OK && i < r->n_slots; i++) {
-        pqcoap_session *s = &r->slots[i];
-        if (!s->live)
-            continue;
-        /* PROTOCOL.md "Revocation": a session lives only while its initiator is trusted
-         * with the key that made it */
-        err = pqcoap_responder_peer_trusted(r, s->peer_id, s->peer_pk_hash);
-        if (err == PQCOAP_ERR_UNKNOWN_PEER || err == PQCOAP_ERR_KEY_USAGE) {
-            pqcoap_session_wipe(s);
-            n++;
-            err = PQCOAP_OK;
-        }
-    }
-    if (ended)
-        *ended = n;
-    return err;
-}
-
-static pqcoap_session *by_sid(pqcoap_responder *r, uint64_t sid)
-{
-    for (size_t i = 0; i < r->n_slots; i++)
-        if (r->slots[i].live && r->slots[i].sid == sid)
-            return &r->slots[i];
-    return NULL;
-}
-
-pqcoap_session *pqcoap_responder_by_serial(pqcoap_responder *r, uint64_t serial)
-{
-    for (size_t i = 0; i < r->n_slots; i++)
-        if (r->slots[i].live && r->slots[i].serial == serial)
-            return &r->slots[i];
-    return NULL;
-}
-
-/* The sid search looks at this many candidates per pass over the table (a bitmap on the
- * stack): one pass while fewer sessions and pending handshakes use sids below it. */
-#define SID_WINDOW 8192
-
-/* Marks sid in the bitmap of the window [base, base + SID_WINDOW). */
-static void mark_sid(uint8_t used[SID_WINDOW / 8], uint64_t base, uint64_t sid)
-{
-    if (sid >= base && sid - base < SID_WINDOW)
-        used[(sid - base) / 8] |= (uint8_t)(1u << ((sid - base) % 8));
-}
-
-/* The smallest sid >= base no live session or pending handshake uses, if one is in the
- * window [base, base + SID_WINDOW); 0 if not. `used` holds the live sessions' marks. */
-static uint64_t free_sid_in(const pqcoap_responder *r, uint8_t used[SID_WINDOW / 8],
-                            uint64_t base)
-{
-    for (size_t i = 0; i < PQCOAP_HS_PENDING_MAX; i++)
-        mark_sid(used, base, r->pending_sid[i]);
-    for (uint64_t j = 0; j < SID_WINDOW; j++)
-        if (!(used[j / 8] >> (j % 8) & 1))
-            return base + j;
-    return 0;
-}
-
-pqcoap_err pqcoap_responder_reserve(pqcoap_responder *r, const char *peer_id, uint64_t now_ms,
-                                    size_t *slot, uint32_t *sid)
-{
-    size_t own = SIZE_MAX, free_slot = SIZE_MAX, lru = SIZE_MAX;
-    uint8_t used[SID_WINDOW / 8];
-    memset(used, 0, sizeof used);
-    /* one pass: end sessions whose lifetime is over, find the slot, mark the sids in use */
-    for (size_t i = 0; i < r->n_slots; i++) {
-        pqcoap_session *s = &r->slots[i];
-        if (s->live && now_ms >= s->expires_ms)
-            pqcoap_session_wipe(s); /* sessions end after lifetime_s */
-        if (!s->live) {
-            if (free_slot == SIZE_MAX)
-                free_slot = i;
-            continue;
-        }
-        mark_sid(used, 1, s->sid);
-        if (strcmp(s->peer_id, peer_id) == 0) {
-            own = i; /* a new session replaces that initiator's old one */
-        } else if (r->cfg.evict_idle_ms && now_ms >= s->last_used_ms
-                   && now_ms - s->last_used_ms >= r->cfg.evict_idle_ms
-                   && (lru == SIZE_MAX || s->last_used_ms < r->slots[lru].last_used_ms)) {
-            lru = i;
-        }
-    }
-    size_t pick = own != SIZE_MAX ? own : free_slot != SIZE_MAX ? free_slot : lru;
-    if (pick == SIZE_MAX)
-        return PQCOAP_ERR_LIMIT;
-    /* sid: unique among live sessions (the one being replaced included) and pending
-     * handshakes, never 0, smallest first; among n_slots live sessions and
-     * PQCOAP_HS_PENDING_MAX reservations one of 1..n_slots+PQCOAP_HS_PENDING_MAX+1 is free,
-     * so the search ends below UINT32_MAX (pqcoap_responder_init bounds n_slots) */
-    uint64_t base = 1, cand;
-    while ((cand = free_sid_in(r, used, base)) == 0) {
-        base += SID_WINDOW;
-        memset(used, 0, sizeof used);
-        for (size_t i = 0; i < r->n_slots; i++)
-            if (r->slots[i].live)
-                mark_sid(used, base, r->slots[i].sid);
-    }
-    *slot = pick;
-    *sid = (uint32_t)cand;
-    return PQCOAP_OK;
-}
+/* ---- responder side ---- */
 
 /* The session of sid, ending it if its lifetime is over or it cannot answer any more. */
 static pqcoap_err responder_session(pqcoap_responder *r, uint64_t sid, uint64_t now_ms,
                                     pqcoap_session **out)
 {
-    pqcoap_session *s = by_sid(r, sid);
-    if (!s)
+    pqcoap_session *s = pqcoap_peer_table_by_id(&r->table, sid);
+    if (!s || s->protection != PQCOAP_PROTECTION_SESSION) /* an OSCORE context's entry */
         return PQCOAP_ERR_UNKNOWN_SESSION;
     if (pqcoap_session_usable(s, now_ms) != PQCOAP_OK) {
         pqcoap_session_wipe(s);
@@ -450,7 +279,7 @@ pqcoap_err pqcoap_responder_unprotect(pqcoap_responder *r, const pqcoap_msg *req
                                       uint64_t now_ms, uint8_t *out, size_t cap,
                                       size_t *out_len, pqcoap_req_ctx *ctx)
 {
-    if (!r || !r->slots || !out_len || !ctx)
+    if (!r || !r->table.slots || !out_len || !ctx)
         return PQCOAP_ERR_ARG;
     protected_view v;
     pqcoap_session *s;
@@ -482,10 +311,10 @@ pqcoap_err pqcoap_responder_protect(pqcoap_responder *r, const pqcoap_req_ctx *c
                                     const pqcoap_msg *resp, uint64_t now_ms, uint8_t *out,
                                     size_t cap, size_t *out_len)
 {
-    if (!r || !r->slots || !ctx)
+    if (!r || !r->table.slots || !ctx)
         return PQCOAP_ERR_ARG;
-    pqcoap_session *s = pqcoap_responder_by_serial(r, ctx->serial);
-    if (!s || s->sid != ctx->sid)
+    pqcoap_session *s = pqcoap_peer_table_by_serial(&r->table, ctx->serial);
+    if (!s || s->sid != ctx->sid || s->protection != PQCOAP_PROTECTION_SESSION)
         return PQCOAP_ERR_UNKNOWN_SESSION;
     if (ctx->request_n >= s->recv.next)
         return PQCOAP_ERR_ARG; /* not a request this session accepted */
@@ -496,83 +325,4 @@ pqcoap_err pqcoap_responder_protect(pqcoap_responder *r, const pqcoap_req_ctx *c
     PQCOAP_TRY(protect(s, PQCOAP_TYPE_RESPONSE, resp, ctx->request_n, out, cap, out_len, NULL));
     s->last_used_ms = now_ms;
     return PQCOAP_OK;
-}
-
-/* ---- errors on the wire ---- */
-
-pqcoap_err pqcoap_error_to_coap(pqcoap_err err, pqcoap_err_where where, pqcoap_coap_error *out)
-{
-    if (!out || err == PQCOAP_OK || err == PQCOAP_ERR_RETRANSMIT)
-        return PQCOAP_ERR_ARG;
-    out->max_age_s = 0;
-    switch (err) {
-    case PQCOAP_ERR_MALFORMED:
-        out->code = PQCOAP_CODE(4, 0);
-        out->diagnostic = "malformed";
-        break;
-    case PQCOAP_ERR_UNSUPPORTED:
-        out->code = PQCOAP_CODE(4, 0);
-        out->diagnostic = "unsupported";
-        break;
-    case PQCOAP_ERR_TOO_LARGE:
-        out->code = PQCOAP_CODE(4, 13);
-        out->diagnostic = "too large";
-        break;
-    case PQCOAP_ERR_UNKNOWN_PEER:
-    case PQCOAP_ERR_KEY_USAGE:
-    case PQCOAP_ERR_ROLLBACK:
-    case PQCOAP_ERR_HANDSHAKE:
-        out->code = PQCOAP_CODE(4, 1);
-        out->diagnostic = DIAG_HANDSHAKE;
-        break;
-    case PQCOAP_ERR_AUTH: /* a bad signature in a handshake, a bad tag in a session */
-        out->code = PQCOAP_CODE(4, 1);
-        out->diagnostic = where == PQCOAP_WHERE_HANDSHAKE ? DIAG_HANDSHAKE : DIAG_REJECTED;
-        break;
-    case PQCOAP_ERR_UNKNOWN_SESSION:
-    case PQCOAP_ERR_EXPIRED:
-        out->code = PQCOAP_CODE(4, 1);
-        out->diagnostic = DIAG_UNKNOWN_SESSION;
-        break;
-    case PQCOAP_ERR_REPLAY:
-    case PQCOAP_ERR_REJECTED:
-        out->code = PQCOAP_CODE(4, 1);
-        out->diagnostic = DIAG_REJECTED;
-        break;
-    case PQCOAP_ERR_LIMIT:
-    case PQCOAP_ERR_BUSY:
-        out->code = PQCOAP_CODE(5, 3);
-        out->diagnostic = "busy";
-        out->max_age_s = PQCOAP_BUSY_MAX_AGE_S;
-        break;
-    default:
-        out->code = PQCOAP_CODE(5, 0);
-        out->diagnostic = "internal error";
-        break;
-    }
-    return PQCOAP_OK;
-}
-
-static int diag_is(const uint8_t *diag, size_t len, const char *want)
-{
-    return diag && len == strlen(want) && memcmp(diag, want, len) == 0;
-}
-
-pqcoap_err pqcoap_error_from_coap(uint8_t code, const uint8_t *diagnostic, size_t diag_len)
-{
-    /* PROTOCOL.md "Errors": only these come unprotected; anyone on the path can send any
-     * other code, so no other unprotected answer is taken as the peer's */
-    if (code == PQCOAP_CODE(4, 1)) {
-        if (diag_is(diagnostic, diag_len, DIAG_HANDSHAKE))
-            return PQCOAP_ERR_HANDSHAKE;
-        if (diag_is(diagnostic, diag_len, DIAG_UNKNOWN_SESSION))
-            return PQCOAP_ERR_UNKNOWN_SESSION;
-        if (diag_is(diagnostic, diag_len, DIAG_REJECTED))
-            return PQCOAP_ERR_REJECTED;
-    }
-    if (code == PQCOAP_CODE(4, 0))
-        return PQCOAP_ERR_MALFORMED;
-    if (code == PQCOAP_CODE(5, 3))
-        return PQCOAP_ERR_BUSY;
-    return PQCOAP_ERR_UNAUTHENTICATED;
 }
