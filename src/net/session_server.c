@@ -229,8 +229,8 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     sweep(ss, now);
     pqcoap_err err = pqcoap_responder_unprotect(&ss->r, wire, now, out->payload,
                                                 out->payload_cap, &len, &rc);
-    const pqcoap_session *sess = err == PQCOAP_OK ? pqcoap_responder_by_serial(&ss->r, rc.serial)
-                                                  : NULL;
+    const pqcoap_session *sess =
+        err == PQCOAP_OK ? pqcoap_peer_table_by_serial(&ss->r.table, rc.serial) : NULL;
     if (sess)
         memcpy(st->peer, sess->peer_id, sizeof st->peer);
     if (err == PQCOAP_ERR_RETRANSMIT) {
