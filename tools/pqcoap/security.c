@@ -42,13 +42,16 @@ static pqcoap_err collect_key(void *arg, const pqcoap_peer *peer)
     return PQCOAP_OK;
 }
 
-/* Suite 1 of both modes signs with Falcon-512 (PROTOCOL.md "Algorithms"). */
-static int needs_falcon512(const char *path, const pqcoap_pubkey *pk)
+/* Mode A v1 and suite 1 of Mode B sign with Falcon-512 (PROTOCOL.md "Algorithms"); Mode A
+ * v2 with any algorithm of its table, which the library checks. */
+static int needs_falcon512(cli_mode mode, const char *path, const pqcoap_pubkey *pk)
 {
-    if (pk->pk_len == PQCOAP_SIGN_PK_LEN)
+    const char *alg = pqcoap_pubkey_alg(pk);
+    if ((mode != CLI_MODE_SIGN_V1 && mode != CLI_MODE_SESSION) ||
+        (alg && strcmp(alg, "falcon-512") == 0))
         return CLI_OK;
-    return cli_fail(CLI_USAGE, "'%s': modes sign, sign-v1 and session need a falcon-512 key",
-                    path);
+    return cli_fail(CLI_USAGE, "'%s': modes sign-v1 and session need a falcon-512 key (mode "
+                    "sign takes any algorithm)", path);
 }
 
 static int create_failed(const pqcoap_server_config *cfg, pqcoap_err err, const char *msg)
@@ -98,8 +101,7 @@ int cli_server_create(cli_endpoint *ep, pqcoap_server_config *cfg, cli_server *o
     out->obj = NULL;
     char msg[256] = "";
     pqcoap_err err;
-    if (ep->mode != CLI_MODE_PLAIN && ep->mode != CLI_MODE_OSCORE &&
-        needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK)
+    if (needs_falcon512(ep->mode, ep->key, &ep->identity.pub) != CLI_OK)
         return CLI_USAGE;
     if (ep->mode == CLI_MODE_OSCORE) {
         pqcoap_oscore_server *os = NULL;
@@ -227,8 +229,8 @@ int cli_client_open(cli_endpoint *ep, const char *uri, const pqcoap_client_confi
         out->obj = c;
         return CLI_OK;
     }
-    if (ep->mode != CLI_MODE_PLAIN && (needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK ||
-                                       needs_falcon512(ep->peer, &ep->peer_key) != CLI_OK))
+    if (needs_falcon512(ep->mode, ep->key, &ep->identity.pub) != CLI_OK ||
+        needs_falcon512(ep->mode, ep->peer, &ep->peer_key) != CLI_OK)
         return CLI_USAGE;
     if (ep->mode == CLI_MODE_SESSION)
         return session_client(ep, uri, net, out);
