@@ -91,12 +91,17 @@ double bench_quantile(double *v, size_t n, double q)
     return v[(rank > n ? n : rank) - 1];
 }
 
-pqcoap_err bench_identity(const char *name, pqcoap_identity *out)
+pqcoap_err bench_identity_alg(const char *name, const char *alg, pqcoap_identity *out)
 {
     pqcoap_test_rng st;
     pqcoap_rng rng;
     pqcoap_err err = pqcoap_test_rng_init(&st, &rng, (const uint8_t *)name, strlen(name));
-    return err != PQCOAP_OK ? err : pqcoap_identity_generate("falcon-512", &rng, out);
+    return err != PQCOAP_OK ? err : pqcoap_identity_generate(alg, &rng, out);
+}
+
+pqcoap_err bench_identity(const char *name, pqcoap_identity *out)
+{
+    return bench_identity_alg(name, "falcon-512", out);
 }
 
 pqcoap_err bench_identity_v1(const char *name, pqcoap_identity *out)

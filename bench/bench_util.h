@@ -37,6 +37,14 @@ double bench_quantile(double *v, size_t n, double q);
 /** Deterministic Falcon-512 identity of `name` (the seed is the name). */
 pqcoap_err bench_identity(const char *name, pqcoap_identity *out);
 
+/** Deterministic identity of signature algorithm `alg` ("ml-dsa-65") and `name`. */
+pqcoap_err bench_identity_alg(const char *name, const char *alg, pqcoap_identity *out);
+
+/** The device of the per-algorithm Mode A v2 measurement (bench_server sign2:ALG trusts it):
+ *  ML-DSA-44, whose signatures the generator can make ten times as fast as Falcon-512's. */
+#define BENCH_DEVICE_ID "bench-device"
+#define BENCH_DEVICE_ALG "ml-dsa-44"
+
 /** Deterministic sign-v1 identity of `name` (another key than bench_identity's: Mode A v1
  *  keys serve nothing else, PROTOCOL.md "Key usage"). */
 pqcoap_err bench_identity_v1(const char *name, pqcoap_identity *out);
