@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Mode A v2 with ML-DSA and Falcon keys from the CLI (PROTOCOL.md Mode A v2 "Algorithms"):
 # an ML-DSA-65 gateway serves an ML-DSA-65 device and a Falcon-512 device side by side, a
-# Falcon-512 gateway an ML-DSA-87 device; the trust store records each algorithm; sign-v1
-# refuses keys other than Falcon-512.
+# Falcon-512 gateway an ML-DSA-87 device; the trust store records each algorithm; the proxy
+# pair in mode sign with ML-DSA keys; sign-v1 refuses keys other than Falcon-512.
 #   signalg_cli.sh PQCOAP_PROGRAM
 . "$(dirname "$0")/../cli/lib.sh"
 cd "$TMP"
@@ -44,6 +44,40 @@ start_server --mode sign --key gw-falcon.key --allow dev-mldsa87=dev-mldsa87.pub
 expect_ok post "coap://127.0.0.1:$PORT/echo" --mode sign --key dev-mldsa87.key --peer gw-falcon.pub \
   -e 'from ML-DSA-87'
 [ "$(cat out)" = 'from ML-DSA-87' ] || fail "ML-DSA-87 device on a Falcon-512 gateway: '$(cat out)'"
+
+# The proxy pair in mode sign with ML-DSA keys, in front of a plain server: an ML-DSA-44
+# gateway and an ML-DSA-87 device.
+# start_proxy NAME ROLE ARGS...: `pqcoap proxy ROLE -A 127.0.0.1 -p 0 ARGS...` in the
+# background; sets <NAME>_PORT from its "listening on" line.
+start_proxy() {
+  local name=$1 log="$TMP/$1.out"
+  shift
+  : >"$log"
+  "$PQ" proxy "$@" -A 127.0.0.1 -p 0 >"$log" 2>"$log.err" &
+  SERVER_PIDS+=("$!")
+  for _ in $(seq 1 300); do
+    local port
+    port=$(sed -n 's|^listening on coap://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$log")
+    if [ -n "$port" ]; then
+      eval "${name}_PORT=$port"
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "proxy $name did not start: $(cat "$log.err")"
+  return 1
+}
+expect_ok keygen -o pgw --alg ml-dsa-44
+expect_ok keygen -o pdev --alg ml-dsa-87
+start_server --mode plain
+start_proxy gateway gateway --mode sign --to "coap://127.0.0.1:$PORT" --key pgw.key \
+  --allow pdev=pdev.pub
+start_proxy device device --mode sign --to "coap://127.0.0.1:$gateway_PORT" --key pdev.key \
+  --peer pgw.pub
+expect_ok post "coap://127.0.0.1:$device_PORT/echo" -f blob -o echoed
+cmp -s blob echoed || fail "3000-byte echo through ML-DSA proxies"
+expect_ok get "coap://127.0.0.1:$device_PORT/sensors/temp"
+grep -Eq '^[0-9]+\.[0-9] C$' out || fail "sensors/temp through ML-DSA proxies: '$(cat out)'"
 
 # sign-v1 is Falcon-512 only.
 expect_ok keygen -o gw-v1 --v1 --alg ml-dsa-65
