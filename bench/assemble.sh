@@ -164,6 +164,19 @@ END {
         printf "Mode A signs every response with Falcon-512 on the server (%.1f ms of CPU each here), which bounds it near %.0f responses/s per core whatever the transport does; the generator signs its v2 requests before the timed phase (v1 reuses one signed request, as v1 binds nothing but the message). Mode A v2 request overhead includes the PQ-Sig option (20 B) and the signature with its length.\n\n", us("falcon512_sign") / 1000, 1e6 / us("falcon512_sign") > md
     print "![throughput](results.png)\n" > md
 
+    print "### Mode A v2 by signature algorithm\n" > md
+    print "The same generator against a Mode A v2 server whose key is of each algorithm (bench_server sign2:ALG), as its ML-DSA-44 device: requests presigned as above, each three Block1 blocks (the 2420-byte signature), and responses larger than one 1024-byte block fetched block by block, all verified. One round of " (has("seconds_alg") ? v["seconds_alg"] : "1") " s each. sign_v2_rps_<alg> in results.json is the responses/s column.\n" > md
+    print "| server key | responses/s | p50 ms | server CPU | server CPU us/response | signing alone us | request B | response B |" > md
+    print "|---|---|---|---|---|---|---|---|" > md
+    split("falcon-512 falcon-1024 ml-dsa-44 ml-dsa-65 ml-dsa-87", algs, " ")
+    for (i = 1; i <= 5; i++) {
+        p = "tp_sign2_" algs[i]; k = algs[i]; gsub("-", "", k)
+        if (has("sign_v2_rps_" algs[i]))
+            printf "| %s | %s | %.3f | %.0f%% | %.1f | %.0f | %s | %s |\n", algs[i], fmt(v["sign_v2_rps_" algs[i]]), v[p "_p50_us"] / 1000, 100 * v[p "_server_cpu"], v[p "_server_cpu_us_per_req"], us(k "_sign"), fmt(v[p "_req_bytes"]), fmt(v[p "_resp_bytes"]) > md
+        else printf "| %s | not measured | | | | | | |\n", algs[i] > md
+    }
+    print "" > md
+
     print "## 4. Bytes on the wire\n" > md
     print "Real datagram sizes seen by the generator (4-byte token, Uri-Path \"time\"). The plain GET has no payload, so a protected request also pays the payload marker (1 B).\n" > md
     printf "| mode | request overhead B | response overhead B |\n|---|---|---|\n" > md

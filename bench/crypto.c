@@ -20,15 +20,19 @@ static struct {
 
 static const pqcoap_span msg_span = {(const uint8_t *)"a CoAP payload to sign", 22};
 
-static int falcon_keygen(void) { return pqcoap_sig_falcon512.keygen(NULL, s.sig_pk, s.sig_sk); }
-static int falcon_sign(void)
-{
-    return pqcoap_sig_falcon512.sign(NULL, s.sig_sk, &msg_span, 1, s.sig, &s.sig_len);
-}
-static int falcon_verify(void)
-{
-    return pqcoap_sig_falcon512.verify(s.sig_pk, &msg_span, 1, s.sig, s.sig_len);
-}
+/* keygen, sign and verify of each signature algorithm (Mode A v2 signs with any of them) */
+#define SIG_OPS(fn, alg)                                                                    \
+    static int fn##_keygen(void) { return alg.keygen(NULL, s.sig_pk, s.sig_sk); }         \
+    static int fn##_sign(void)                                                              \
+    {                                                                                       \
+        return alg.sign(NULL, s.sig_sk, &msg_span, 1, s.sig, &s.sig_len);                   \
+    }                                                                                       \
+    static int fn##_verify(void) { return alg.verify(s.sig_pk, &msg_span, 1, s.sig, s.sig_len); }
+SIG_OPS(falcon, pqcoap_sig_falcon512)
+SIG_OPS(falcon1024, pqcoap_sig_falcon1024)
+SIG_OPS(mldsa44, pqcoap_sig_mldsa44)
+SIG_OPS(mldsa65, pqcoap_sig_mldsa65)
+SIG_OPS(mldsa87, pqcoap_sig_mldsa87)
 static int mlkem_keygen(void) { return pqcoap_kem_mlkem768.keygen(NULL, s.kem_pk, s.kem_sk); }
 static int mlkem_encaps(void) { return pqcoap_kem_mlkem768.encaps(NULL, s.kem_pk, s.ct, s.ss); }
 static int mlkem_decaps(void) { return pqcoap_kem_mlkem768.decaps(s.kem_sk, s.ct, s.ss); }
@@ -86,6 +90,12 @@ static const struct {
     {"aes256gcm_open_64", gcm_open},     {"hmac_sha256_1", hmac1},
     {"hkdf_expand_32", hkdf32},          {"hkdf_extract_64", hkdf_extract},
     {"kdf_chain_step", chain_step},      {"sha256_4096", sha256_4k},
+    {"falcon1024_keygen", falcon1024_keygen}, {"falcon1024_sign", falcon1024_sign},
+    {"falcon1024_verify", falcon1024_verify}, {"mldsa44_keygen", mldsa44_keygen},
+    {"mldsa44_sign", mldsa44_sign},           {"mldsa44_verify", mldsa44_verify},
+    {"mldsa65_keygen", mldsa65_keygen},       {"mldsa65_sign", mldsa65_sign},
+    {"mldsa65_verify", mldsa65_verify},       {"mldsa87_keygen", mldsa87_keygen},
+    {"mldsa87_sign", mldsa87_sign},           {"mldsa87_verify", mldsa87_verify},
 };
 
 static double now_s(void)

@@ -3,12 +3,14 @@
  * or a security mode, and prints requests/s, latency percentiles, datagram sizes and the
  * server's CPU use during the timed phase.
  * Usage: bench_load MODE PORT SERVER_PID SECONDS WINDOW LABEL [PRESIGNED [PACE_US]]
- *   MODE plain | sign1 | sign2 | session | oscore | pqoscore (oscore: the provisioned
- *   AES-CCM-16-64-128 context of bench_util.h; pqoscore: an A256GCM context keyed by one
- *   handshake); PRESIGNED = number of Mode A v2 requests signed
- *   before the timed phase (the generator could not sign them as fast as the server
- *   answers: both sides pay one Falcon signature per message), 0 = not needed; PACE_US =
- *   least time between two sends (a fixed request rate for latency measurements). */
+ *   MODE plain | sign1 | sign2 | sign2:ALG | session | oscore | pqoscore (oscore: the
+ *   provisioned AES-CCM-16-64-128 context of bench_util.h; pqoscore: an A256GCM context
+ *   keyed by one handshake); PRESIGNED = number of Mode A v2 requests signed before the
+ *   timed phase (the generator could not sign them as fast as the server answers: both
+ *   sides pay one signature per message), 0 = not needed; PACE_US = least time between two
+ *   sends (a fixed request rate for latency measurements). sign2:ALG loads bench_server
+ *   sign2:ALG as its ML-DSA-44 device: each request goes in Block1 blocks, each response
+ *   larger than a block comes back in Block2 blocks. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -37,6 +39,13 @@ typedef struct rec {
     uint64_t request_n;             /* Mode B: number of the request in its chain */
     uint64_t seq;                   /* Mode A v2: seq the request was signed with */
     pqcoap_oscore_binding bind;     /* OSCORE: what the response must answer */
+    /* sign2:ALG, block-wise both ways */
+    size_t off1;                    /* offset of the Block1 block in flight */
+    uint32_t next2;                 /* number of the Block2 block asked for */
+    uint8_t *first;                 /* the response's first datagram (its options) */
+    size_t first_len;
+    uint8_t *body;                  /* the response body so far */
+    size_t body_len, resp_len;      /* ... and the bytes of all its datagrams */
 } rec;
 
 typedef struct gen gen;
@@ -47,6 +56,10 @@ typedef struct mode_ops {
     pqcoap_err (*setup)(gen *g);
     pqcoap_err (*make)(gen *g, rec *r, const pqcoap_msg *req, uint8_t *out, size_t *out_len);
     pqcoap_err (*check)(gen *g, rec *r, const pqcoap_msg *resp);
+    /** Optional: takes datagram d of an exchange in progress and sends its next message
+     *  (returns 1), or makes *resp the whole response (returns 0); -1 on an error. */
+    int (*step)(gen *g, rec *r, const bench_dgram *d, const uint8_t *p, size_t len,
+                bench_dgram *resp);
 } mode_ops;
 
 struct gen {
@@ -67,8 +80,11 @@ struct gen {
     pqcoap_identity server, me;     /* the fixed benchmark identities */
     /* Mode A */
     pqcoap_signer signer;
-    uint8_t *signed_dgrams;         /* v2: presigned request datagrams, DGRAM_MAX apart */
+    uint8_t *signed_dgrams;         /* v2: presigned request datagrams, DGRAM_MAX apart;
+                                       sign2:ALG: presigned payloads, SA_PAYLOAD apart */
     size_t *signed_lens;
+    uint8_t (*sig_opts)[PQCOAP_SIG_OPT_LEN]; /* sign2:ALG: their PQ-Sig values */
+    const char *alg;                /* sign2:ALG: the server key's algorithm */
     uint64_t seq0;                  /* v2: seq of presigned request 0 */
     uint8_t v1_payload[PQCOAP_SIGN_OVERHEAD_MAX]; /* v1: the signed empty message */
     size_t v1_len;
@@ -220,6 +236,168 @@ static pqcoap_err sign_check(gen *g, rec *r, const pqcoap_msg *resp)
     return pqcoap_verify_msg(&g->verifier, resp, &sreq, NULL, &message, &mlen);
 }
 
+/* ---- Mode A v2 per algorithm (PROTOCOL.md Mode A v2 "Algorithms") ----
+ * The device signs with ML-DSA-44 (2420 bytes), so each request is three Block1 blocks
+ * (RFC 7959, with Size1 and a Request-Tag, RFC 9175, as pqcoap's client sends them); a
+ * response larger than a block comes in Block2 blocks, the later ones asked for with the
+ * request's options and no payload. Request i carries Uri-Query "s=<i mod window>" and is
+ * sent only once request i - window is over: libcoap keeps one block-wise response per
+ * resource and query for the later blocks. */
+
+#define SA_BLOCK 1024
+#define SA_SZX 6
+#define SA_PAYLOAD PQCOAP_SIGN_OVERHEAD_MAX
+#define SA_BODY_MAX 8192
+
+static int sa_can_send(const gen *g)
+{
+    uint32_t i = g->next_i;
+    const rec *prev = &g->ring[(i - (uint32_t)g->window) % RING];
+    return i < g->window || !prev->busy || prev->token != i - (uint32_t)g->window;
+}
+
+/* A CoAP uint option value (RFC 7252 section 3.2) into buf; returns its length. */
+static size_t sa_uint(uint32_t v, uint8_t buf[4])
+{
+    size_t n = 0;
+    for (int shift = 24; shift >= 0; shift -= 8)
+        if (n || (v >> shift) & 0xff)
+            buf[n++] = (uint8_t)(v >> shift);
+    return n;
+}
+
+/* Request i before signing: the base request with Uri-Query "s=<i mod window>" in opts[1]. */
+static void sa_request(const gen *g, uint32_t i, uint8_t token[4], uint8_t query[16],
+                       pqcoap_opt *opts, pqcoap_msg *m)
+{
+    base_request(i, token, opts, m);
+    int ql = snprintf((char *)query, 16, "s=%u", (unsigned)(i % g->window));
+    opts[1] = (pqcoap_opt){PQCOAP_OPT_URI_QUERY, query, (size_t)ql};
+    m->n_opts = 2;
+}
+
+/* Datagram of exchange i: Block1 block `num1` of its payload (num1 >= 0), or the request
+ * for Block2 block `num2` without payload. */
+static pqcoap_err sa_encode(gen *g, uint32_t i, long num1, long num2, uint8_t *out,
+                            size_t *out_len)
+{
+    uint8_t token[4], query[16], b1[4], b2[4], size1[4];
+    pqcoap_opt opts[8];
+    pqcoap_msg m;
+    sa_request(g, i, token, query, opts, &m);
+    size_t n = 2;
+    const uint8_t *payload = g->signed_dgrams + (size_t)i * SA_PAYLOAD;
+    size_t total = g->signed_lens[i];
+    if (num2 >= 0)
+        opts[n++] = (pqcoap_opt){PQCOAP_OPT_BLOCK2, b2, sa_uint((uint32_t)num2 << 4 | SA_SZX, b2)};
+    if (num1 >= 0) {
+        size_t off = (size_t)num1 * SA_BLOCK;
+        int more = off + SA_BLOCK < total;
+        opts[n++] = (pqcoap_opt){PQCOAP_OPT_BLOCK1, b1,
+                                 sa_uint((uint32_t)num1 << 4 | (uint32_t)more << 3 | SA_SZX, b1)};
+        opts[n++] = (pqcoap_opt){PQCOAP_OPT_SIZE1, size1, sa_uint((uint32_t)total, size1)};
+        opts[n++] = (pqcoap_opt){PQCOAP_OPT_REQUEST_TAG, token, sizeof token};
+        m.payload = payload + off;
+        m.payload_len = more ? SA_BLOCK : total - off;
+    }
+    opts[n++] = (pqcoap_opt){PQCOAP_OPT_PQ_SIG, g->sig_opts[i], PQCOAP_SIG_OPT_LEN};
+    m.opts = opts;
+    m.n_opts = n;
+    return bench_encode(BENCH_CON, 0, &m, out, DGRAM_MAX, out_len);
+}
+
+static pqcoap_err sa_setup(gen *g)
+{
+    pqcoap_identity device;
+    PQCOAP_TRY(bench_identity_alg(BENCH_SERVER_ID, g->alg, &g->server));
+    PQCOAP_TRY(bench_identity_alg(BENCH_DEVICE_ID, BENCH_DEVICE_ALG, &device));
+    g->me = device;
+    pqcoap_identity_wipe(&device);
+    PQCOAP_TRY(sign_setup_common(g));
+    g->signed_dgrams = malloc(g->presigned * SA_PAYLOAD);
+    g->signed_lens = calloc(g->presigned, sizeof *g->signed_lens);
+    g->sig_opts = calloc(g->presigned, sizeof *g->sig_opts);
+    if (!g->signed_dgrams || !g->signed_lens || !g->sig_opts)
+        return PQCOAP_ERR_NOMEM;
+    g->seq0 = bench_wall_ms() * 1000u;
+    for (uint32_t i = 0; i < g->presigned; i++) {
+        uint8_t token[4], query[16];
+        pqcoap_opt opts[2];
+        pqcoap_msg m;
+        sa_request(g, i, token, query, opts, &m);
+        PQCOAP_TRY(pqcoap_sign_v2(&g->signer, g->seq0 + i, &m, g->server.pub.kid, NULL,
+                                  g->sig_opts[i], g->signed_dgrams + (size_t)i * SA_PAYLOAD,
+                                  SA_PAYLOAD, &g->signed_lens[i]));
+    }
+    return PQCOAP_OK;
+}
+
+static pqcoap_err sa_make(gen *g, rec *r, const pqcoap_msg *req, uint8_t *out, size_t *out_len)
+{
+    (void)req;
+    if (r->token >= g->presigned)
+        return PQCOAP_ERR_LIMIT;
+    r->seq = g->seq0 + r->token;
+    return sa_encode(g, r->token, 0, -1, out, out_len);
+}
+
+static void sa_free(rec *r)
+{
+    free(r->first);
+    free(r->body);
+    r->first = r->body = NULL;
+}
+
+static void send_more(gen *g, rec *r, const uint8_t *dgram, size_t len);
+
+static int sa_step(gen *g, rec *r, const bench_dgram *d, const uint8_t *p, size_t len,
+                   bench_dgram *resp)
+{
+    uint8_t dgram[DGRAM_MAX];
+    size_t out_len;
+    r->resp_len += len;
+    if (d->msg.code == PQCOAP_CODE(2, 31)) { /* RFC 7959 2.5: the next Block1 block */
+        r->off1 += SA_BLOCK;
+        if (r->off1 >= g->signed_lens[r->token] ||
+            sa_encode(g, r->token, (long)(r->off1 / SA_BLOCK), -1, dgram, &out_len) != PQCOAP_OK)
+            return -1;
+        send_more(g, r, dgram, out_len);
+        return 1;
+    }
+    const pqcoap_opt *b2 = pqcoap_msg_find_opt(&d->msg, PQCOAP_OPT_BLOCK2);
+    uint32_t v = 0;
+    if (!b2) { /* the whole response in one datagram */
+        *resp = *d;
+        return 0;
+    }
+    if (pqcoap_opt_uint(b2, &v) != PQCOAP_OK || (v & 7) != SA_SZX || v >> 4 != r->next2)
+        return -1;
+    if (!r->body && (!(r->body = malloc(SA_BODY_MAX)) || !(r->first = malloc(len))))
+        return -1;
+    if (r->next2 == 0) {
+        memcpy(r->first, p, len);
+        r->first_len = len;
+    }
+    if (r->body_len + d->msg.payload_len > SA_BODY_MAX)
+        return -1;
+    memcpy(r->body + r->body_len, d->msg.payload, d->msg.payload_len);
+    r->body_len += d->msg.payload_len;
+    if (v & 8) { /* M: ask for the next block */
+        r->next2++;
+        if (sa_encode(g, r->token, -1, (long)r->next2, dgram, &out_len) != PQCOAP_OK)
+            return -1;
+        send_more(g, r, dgram, out_len);
+        return 1;
+    }
+    /* complete: the first block's options (ETag included, bound by the signature) and the
+     * whole body */
+    if (bench_decode(r->first, r->first_len, resp) != PQCOAP_OK)
+        return -1;
+    resp->msg.payload = r->body;
+    resp->msg.payload_len = r->body_len;
+    return 0;
+}
+
 /* ---- Mode B (PROTOCOL.md "Mode B"): a session from one handshake, renewed when used up ---- */
 
 static pqcoap_err session_handshake(gen *g)
@@ -320,12 +498,13 @@ static pqcoap_err oscore_check(gen *g, rec *r, const pqcoap_msg *resp)
 }
 
 static const mode_ops modes[] = {
-    {"plain", NULL, plain_make, plain_check},
-    {"sign1", sign1_setup, sign1_make, sign_check},
-    {"sign2", sign2_setup, sign2_make, sign_check},
-    {"session", session_setup, session_make, session_check},
-    {"oscore", oscore_setup, oscore_make, oscore_check},
-    {"pqoscore", pqoscore_setup, oscore_make, oscore_check},
+    {"plain", NULL, plain_make, plain_check, NULL},
+    {"sign1", sign1_setup, sign1_make, sign_check, NULL},
+    {"sign2", sign2_setup, sign2_make, sign_check, NULL},
+    {"session", session_setup, session_make, session_check, NULL},
+    {"oscore", oscore_setup, oscore_make, oscore_check, NULL},
+    {"pqoscore", pqoscore_setup, oscore_make, oscore_check, NULL},
+    {"sign2:ALG", sa_setup, sa_make, sign_check, sa_step},
 };
 
 /* ---- the window loop ---- */
@@ -359,6 +538,18 @@ static void send_one(gen *g)
     g->in_flight++;
 }
 
+/* Sends the next datagram of the exchange of r under a new message ID. */
+static void send_more(gen *g, rec *r, const uint8_t *dgram, size_t len)
+{
+    uint8_t out[DGRAM_MAX];
+    uint16_t mid = g->next_mid++;
+    memcpy(out, dgram, len);
+    out[2] = (uint8_t)(mid >> 8);
+    out[3] = (uint8_t)mid;
+    if (send(g->fd, out, len, 0) == (ssize_t)len)
+        r->req_len += len;
+}
+
 static void on_datagram(gen *g, const uint8_t *p, size_t len)
 {
     bench_dgram d;
@@ -374,9 +565,17 @@ static void on_datagram(gen *g, const uint8_t *p, size_t len)
     if (!r->busy || r->token != i)
         return; /* a duplicate or an answer after the timeout */
     uint64_t now = bench_now_ns();
+    bench_dgram whole;
+    int more = g->mode->step ? g->mode->step(g, r, &d, p, len, &whole) : 0;
+    if (more > 0)
+        return;
     r->busy = 0;
     g->in_flight--;
-    if (g->mode->check(g, r, &d.msg) != PQCOAP_OK) {
+    size_t resp_len = g->mode->step ? r->resp_len : len;
+    pqcoap_err err = more < 0 ? PQCOAP_ERR_MALFORMED
+                              : g->mode->check(g, r, g->mode->step ? &whole.msg : &d.msg);
+    sa_free(r);
+    if (err != PQCOAP_OK) {
         g->errors++;
         return;
     }
@@ -385,7 +584,7 @@ static void on_datagram(gen *g, const uint8_t *p, size_t len)
         return;
     g->done++;
     g->req_bytes += r->req_len;
-    g->resp_bytes += len;
+    g->resp_bytes += resp_len;
     if (g->n_lat < MAX_LAT)
         g->lat[g->n_lat++] = (double)(now - r->sent_ns) / 1000.0;
 }
@@ -395,6 +594,7 @@ static void expire(gen *g, uint64_t now)
     for (uint32_t k = 0; k < RING && g->in_flight; k++) {
         rec *r = &g->ring[k];
         if (r->busy && now - r->sent_ns > TIMEOUT_NS) {
+            sa_free(r);
             r->busy = 0;
             g->in_flight--;
             g->lost++;
@@ -402,9 +602,15 @@ static void expire(gen *g, uint64_t now)
     }
 }
 
-static int can_send(const gen *g)
+/* 1 while presigned requests are left (or none are needed). */
+static int have_requests(const gen *g)
 {
     return !g->presigned || g->next_i < g->presigned;
+}
+
+static int can_send(const gen *g)
+{
+    return have_requests(g) && (!g->alg || sa_can_send(g));
 }
 
 static int open_socket(uint16_t port)
@@ -446,7 +652,7 @@ static void run(gen *g, double seconds)
             send_one(g);
             g->next_send = g->pace_ns ? now + g->pace_ns : 0;
         }
-        if (!can_send(g) && now < stop_sending) {
+        if (!have_requests(g) && now < stop_sending) {
             /* presigned requests used up: the timed phase ends here */
             g->measure_end = now;
             stop_sending = now;
@@ -480,6 +686,10 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++)
         if (strcmp(argv[1], modes[k].name) == 0)
             g.mode = &modes[k];
+    if (strncmp(argv[1], "sign2:", 6) == 0 && argv[1][6]) {
+        g.mode = &modes[sizeof modes / sizeof modes[0] - 1];
+        g.alg = argv[1] + 6;
+    }
     g.port = (uint16_t)atoi(argv[2]);
     pid_t server_pid = (pid_t)atoi(argv[3]);
     double seconds = atof(argv[4]);
@@ -487,7 +697,7 @@ int main(int argc, char **argv)
     const char *label = argv[6];
     g.presigned = argc > 7 ? (size_t)atoi(argv[7]) : 0;
     g.pace_ns = argc > 8 ? (uint64_t)atoi(argv[8]) * 1000u : 0;
-    if (strcmp(argv[1], "sign2") != 0)
+    if (strncmp(argv[1], "sign2", 5) != 0)
         g.presigned = 0; /* only v2 requests are signed ahead */
     if (!g.mode || !g.port || seconds <= 0 || g.window < 1 || g.window > MAX_WINDOW) {
         fprintf(stderr, "bench_load: bad arguments (mode %s)\n", argv[1]);

@@ -6,7 +6,8 @@
 # rounds of the plain/libcoap/Mode B comparison (3), BENCH_WINDOW requests in flight (32),
 # BENCH_HANDSHAKES (200), BENCH_SUITE_HANDSHAKES per suite (40), BENCH_SESSIONS idle
 # sessions for the memory section (10000), BENCH_PROXY_WINDOW requests in flight through the
-# proxy pair (16, its queue limit).
+# proxy pair (16, its queue limit), BENCH_ALG_SECONDS timed phase of each Mode A v2 round per
+# signature algorithm (1).
 set -eu
 
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
@@ -19,6 +20,7 @@ HANDSHAKES=${BENCH_HANDSHAKES:-200}
 SUITE_HANDSHAKES=${BENCH_SUITE_HANDSHAKES:-40}
 SESSIONS=${BENCH_SESSIONS:-10000}
 PROXY_WINDOW=${BENCH_PROXY_WINDOW:-16}
+ALG_SECS=${BENCH_ALG_SECONDS:-1}
 PQ=$BUILD/tools/pqcoap/pqcoap
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pqcoap-bench.XXXXXX")
@@ -117,7 +119,8 @@ slots() {
 
 note "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "loadavg_start $(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
-printf "window %s\nseconds %s\nwindow_proxy %s\n" "$WINDOW" "$SECS" "$PROXY_WINDOW" >>"$RAW"
+printf "window %s\nseconds %s\nwindow_proxy %s\nseconds_alg %s\n" "$WINDOW" "$SECS" "$PROXY_WINDOW" \
+    "$ALG_SECS" >>"$RAW"
 
 # 1. primitives (ops per CPU second)
 note "primitives"
@@ -177,6 +180,24 @@ for v in 1 2; do
         eval "stop_pid \$${m}_PID"
     else
         note "Mode A v$v server not available: section skipped"
+    fi
+done
+# Mode A v2 by the signature algorithm of the server key (PROTOCOL.md Mode A v2
+# "Algorithms"): responses/s of a server signing with each algorithm, loaded by its ML-DSA-44
+# device (requests presigned as above, enough for the algorithm's signing rate), one short
+# round each; requests and responses larger than a block go block-wise.
+for alg in falcon-512 falcon-1024 ml-dsa-44 ml-dsa-65 ml-dsa-87; do
+    if have_mode "sign2:$alg" && start_server signalg "sign2:$alg"; then
+        note "Mode A v2, server key $alg"
+        presigned=$(awk -v s="$(value "prim_$(echo "$alg" | tr -d -)_sign")" -v t="$ALG_SECS" \
+            -v w="$WINDOW" 'BEGIN { printf "%d", s * (t + 0.3) * 1.3 + w }')
+        "$BIN/bench_load" "sign2:$alg" "$signalg_PORT" "$signalg_PID" "$ALG_SECS" "$WINDOW" \
+            "tp_sign2_$alg" "$presigned" | record || note "load sign2:$alg failed"
+        rps=$(value "tp_sign2_${alg}_rps")
+        [ -n "$rps" ] && echo "sign_v2_rps_$alg $rps" | record
+        stop_pid "$signalg_PID"
+    else
+        note "Mode A v2 server with a $alg key not available: skipped"
     fi
 done
 stop_pid "$libcoap_PID"

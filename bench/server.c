@@ -2,12 +2,13 @@
  * way libcoap's example server (coap-server) does: 2.05, Content-Format 0, Max-Age 1 and
  * the text "Mon DD HH:MM:SS", in plain CoAP or one of the security modes. Prints
  * "port N" once it listens and serves until SIGTERM or SIGINT.
- * Usage: bench_server plain|sign1|sign2|session|suites|oscore|pqoscore [--probe]
- * (oscore: the provisioned context of bench_util.h; pqoscore: contexts keyed by handshakes
- * with the benchmark client, A256GCM as it asks, no request limit per context)
- * (suites: a session server holding an identity of every suite, trusting one client per
- * suite, see BENCH_N_SUITES)
- * (--probe: only checks that the mode is available, exit status 0 if so). */
+ * Usage: bench_server plain|sign1|sign2|sign2:ALG|session|suites|oscore|pqoscore [--probe]
+ * (sign2:ALG: Mode A v2 with a server key of signature algorithm ALG, e.g. ml-dsa-65, and
+ * the ML-DSA-44 device BENCH_DEVICE_ID trusted; oscore: the provisioned context of
+ * bench_util.h; pqoscore: contexts keyed by handshakes with the benchmark client, A256GCM as
+ * it asks, no request limit per context; suites: a session server holding an identity of
+ * every suite, trusting one client per suite, see BENCH_N_SUITES; --probe: only checks that
+ * the mode is available, exit status 0 if so). */
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -210,12 +211,26 @@ static pqcoap_err make_session_server(pqcoap_server_config *coap, int suites, ch
 
 static pqcoap_sign_server *g_sign;
 
-/* v1: the client key pinned for v1; v2: the client trusted by kid in the store. */
-static pqcoap_err make_sign_server(int version, pqcoap_server_config *cfg, pqcoap_server **out,
-                                   char *msg, size_t cap)
+/* v1: the client key pinned for v1; v2: the client trusted by kid in the store; with `alg`
+ * (v2), a server key of that algorithm and the device BENCH_DEVICE_ID trusted too. */
+static pqcoap_err make_sign_server(int version, const char *alg, pqcoap_server_config *cfg,
+                                   pqcoap_server **out, char *msg, size_t cap)
 {
     pqcoap_sign_server_config sc = PQCOAP_SIGN_SERVER_CONFIG_INIT;
     PQCOAP_TRY(open_store(&g_store));
+    if (alg) {
+        pqcoap_identity device;
+        pqcoap_peer peer;
+        PQCOAP_TRY(bench_identity_alg(BENCH_SERVER_ID, alg, &g_server_id));
+        PQCOAP_TRY(bench_identity_alg(BENCH_DEVICE_ID, BENCH_DEVICE_ALG, &device));
+        pqcoap_err err = pqcoap_peer_from_pubkey(BENCH_DEVICE_ID, &device.pub, 0, &peer);
+        pqcoap_identity_wipe(&device);
+        PQCOAP_TRY(err);
+        PQCOAP_TRY(pqcoap_store_peer_add(&g_store, &peer));
+        /* the device's signature makes each request three Block1 blocks, and the window
+         * of the generator has them in flight together */
+        cfg->max_transfers = cfg->max_transfers_per_peer = 1024;
+    }
     if (version == 1) {
         PQCOAP_TRY(bench_identity_v1(BENCH_SERVER_ID, &g_server_id));
         PQCOAP_TRY(bench_identity_v1(BENCH_CLIENT_ID, &g_client_id));
@@ -276,7 +291,9 @@ static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, 
     if (strcmp(mode, "plain") == 0)
         return pqcoap_server_create(&cfg, out, msg, cap);
     if (strcmp(mode, "sign1") == 0 || strcmp(mode, "sign2") == 0)
-        return make_sign_server(mode[4] - '0', &cfg, out, msg, cap);
+        return make_sign_server(mode[4] - '0', NULL, &cfg, out, msg, cap);
+    if (strncmp(mode, "sign2:", 6) == 0)
+        return make_sign_server(2, mode + 6, &cfg, out, msg, cap);
     if (strcmp(mode, "oscore") == 0 || strcmp(mode, "pqoscore") == 0)
         return make_oscore_server(mode[0] == 'p', &cfg, out, msg, cap);
     if (strcmp(mode, "session") == 0 || strcmp(mode, "suites") == 0) {
@@ -307,8 +324,8 @@ int main(int argc, char **argv)
 {
     int probe = argc == 3 && strcmp(argv[2], "--probe") == 0;
     if (argc != 2 && !probe) {
-        fprintf(stderr, "usage: bench_server plain|sign1|sign2|session|suites|oscore|pqoscore "
-                        "[--probe]\n");
+        fprintf(stderr, "usage: bench_server plain|sign1|sign2|sign2:ALG|session|suites|oscore|"
+                        "pqoscore [--probe]\n");
         return 2;
     }
     char msg[200];

@@ -166,7 +166,13 @@ typedef enum pqcoap_layer_verdict {
 typedef struct pqcoap_layer {
     void *ctx;                      /**< passed to every hook */
     size_t state_size;              /**< bytes of per-exchange state (0: hooks get NULL) */
-    size_t overhead;                /**< most bytes a protect hook adds to a payload */
+    size_t overhead;                /**< most bytes a protect hook adds to a payload (on
+                                         either side of the exchange) */
+    size_t response_overhead;       /**< server: most bytes protect_response adds, where that
+                                         is less than `overhead` (e.g. Mode A, whose
+                                         clients may sign with longer signatures); it
+                                         decides which responses go block-wise and so get
+                                         an ETag first. 0 = `overhead`; at most `overhead` */
     /** Option numbers the layer uses that are critical (odd): registered with libcoap so a
      *  message carrying them is not refused as having an unknown critical option. */
     const uint16_t *critical_opts;

@@ -47,7 +47,8 @@ typedef struct pqcoap_proxy_config {
     const char *to;             /**< where requests go: coap://host[:port][/prefix] (the
                                      gateway, or the backend), required; a path in it is put
                                      in front of every request's path */
-    const pqcoap_identity *identity; /**< own Falcon-512 key (sign, session) */
+    const pqcoap_identity *identity; /**< own key (sign: any algorithm of Mode A v2;
+                                          session: Falcon-512) */
     const char *id;             /**< own id: Mode B initiator id (device) or responder id
                                      (gateway) */
     const pqcoap_pubkey *peer;  /**< device: the gateway's key, pinned (sign, session) */
@@ -88,8 +89,9 @@ typedef struct pqcoap_proxy pqcoap_proxy;
  *  protection refused or an answer that does not verify 5.02 with a diagnostic payload and
  *  one log line; nothing unverified is passed on. Run it with pqcoap_server_run on
  *  pqcoap_proxy_server(). Errors: PQCOAP_ERR_ARG (NULL, no `to`, keys, ids or store missing
- *  for the mode), PQCOAP_ERR_BAD_URI (`to` with a query), PQCOAP_ERR_UNSUPPORTED (keys not
- *  Falcon-512), those of the clients' and the server's create functions, PQCOAP_ERR_NOMEM.
+ *  for the mode), PQCOAP_ERR_BAD_URI (`to` with a query), PQCOAP_ERR_UNSUPPORTED (session: keys
+ *  not Falcon-512; sign: keys of no Mode A v2 algorithm), those of the clients' and the
+ *  server's create functions, PQCOAP_ERR_NOMEM.
  *  `msg` (may be NULL) receives a reason of at most msg_cap bytes on failure. */
 pqcoap_err pqcoap_proxy_device_create(const pqcoap_proxy_config *cfg, pqcoap_proxy **out,
                                       char *msg, size_t msg_cap);

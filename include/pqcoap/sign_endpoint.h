@@ -41,15 +41,17 @@ typedef struct pqcoap_sign_client_config {
  *  and whose responses must be signed by the pinned server key. Not thread-safe. */
 typedef struct pqcoap_sign_client pqcoap_sign_client;
 
-/** Opens a signing client for `uri` (as pqcoap_client_open). `id` is the client's Falcon-512
- *  identity (copied; the copy is wiped by pqcoap_sign_client_free). `store` (borrowed, must
+/** Opens a signing client for `uri` (as pqcoap_client_open). `id` is the client's identity
+ *  (copied; the copy is wiped by pqcoap_sign_client_free): Falcon-512 for v1, any algorithm
+ *  of PROTOCOL.md Mode A v2 "Algorithms" for v2, whatever the server's key is. `store` (borrowed, must
  *  stay open while the client lives, used only from the client's thread) holds the v2
  *  sequence counter "sign:<kid in hex>" of the identity, reserved ahead through
  *  pqcoap_seq_counter so that sequence numbers survive restarts and are never reused; it
  *  may be NULL for a v1 client. `cfg` NULL = defaults. No server key is pinned yet: every
  *  request fails with PQCOAP_ERR_NO_PEER_KEY until pqcoap_sign_client_pin. On success *out
  *  owns the client. Errors: PQCOAP_ERR_ARG (NULL, version not 1 or 2, seq_block 0, no store
- *  for v2); PQCOAP_ERR_UNSUPPORTED (identity not Falcon-512); PQCOAP_ERR_KEY_USAGE (PROTOCOL.md
+ *  for v2); PQCOAP_ERR_UNSUPPORTED (identity of another algorithm
+ *  than the version signs with); PQCOAP_ERR_KEY_USAGE (PROTOCOL.md
  *  "Key usage": a v1 client needs an identity of usage PQCOAP_USAGE_SIGN_V1, a v2 client one
  *  of usage PQCOAP_USAGE_GENERAL); PQCOAP_ERR_NOMEM; those of pqcoap_client_open. `msg` (may be NULL) receives a reason of at most msg_cap bytes. */
 pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
@@ -61,8 +63,10 @@ pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
 void pqcoap_sign_client_free(pqcoap_sign_client *c);
 
 /** Pins the server's public key (copied): requests are signed for it (v2) and responses are
- *  accepted only when signed by it. Pinning again replaces the key. Returns PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_UNSUPPORTED if the key is not
- *  Falcon-512, PQCOAP_ERR_KEY_USAGE if its usage is not the client's version's (v1:
+ *  accepted only when signed by it, with its algorithm (a response whose signature has a
+ *  length of another algorithm is PQCOAP_ERR_AUTH, and the last error says so). Pinning
+ *  again replaces the key. Returns PQCOAP_ERR_ARG on NULL, PQCOAP_ERR_UNSUPPORTED if the key
+ *  is not Falcon-512 (v1) or of no Mode A v2 algorithm (v2), PQCOAP_ERR_KEY_USAGE if its usage is not the client's version's (v1:
  *  PQCOAP_USAGE_SIGN_V1, v2: PQCOAP_USAGE_GENERAL). */
 pqcoap_err pqcoap_sign_client_pin(pqcoap_sign_client *c, const pqcoap_pubkey *server_pk);
 
@@ -146,11 +150,14 @@ typedef struct pqcoap_sign_server_config {
 /** The state of a Mode A server layer: identity, trust store, replay windows. */
 typedef struct pqcoap_sign_server pqcoap_sign_server;
 
-/** Creates a Mode A server layer signing with `id` (Falcon-512, copied and wiped at free;
+/** Creates a Mode A server layer signing with `id` (copied and wiped at free; Falcon-512 for
+ *  the v1 policy, any algorithm of PROTOCOL.md Mode A v2 "Algorithms" for v2;
  *  PROTOCOL.md "Key usage": of usage PQCOAP_USAGE_SIGN_V1 for the v1 policy, GENERAL for
  *  v2). `store` (borrowed; open while the layer lives and used only from the server's I/O
  *  thread) is the trust store: a v2 request is verified against the peer whose kid it
- *  names, if that peer's usage is GENERAL (a peer pinned for v1 is refused with 4.01). It
+ *  names, with the algorithm its entry records, if that peer's usage is GENERAL (a peer
+ *  pinned for v1 is refused with 4.01; a signature of another algorithm than the entry's
+ *  gets 4.01 as one that does not verify). It
  *  also holds the response sequence counter "sign:<own kid in hex>" and, per client kid,
  *  the highest accepted request seq as its Mode A floor (pqcoap_store_sign_floor_set),
  *  written before the request reaches its handler. A kid's replay window is kept in memory
@@ -163,8 +170,8 @@ typedef struct pqcoap_sign_server pqcoap_sign_server;
  *  diagnostic; their handler never runs. Every other response, 4.04 and 4.05 included, is
  *  signed: v2 bound to the request, v1 as a v1 payload. `cfg` NULL = defaults. Errors:
  *  PQCOAP_ERR_ARG (NULL, a policy other than v2 only or v1 only, max_peers or seq_block 0,
- *  no v1 keys for the v1 policy); PQCOAP_ERR_UNSUPPORTED (identity or a v1 key not
- *  Falcon-512); PQCOAP_ERR_KEY_USAGE (the identity or a v1 key of the other usage);
+ *  no v1 keys for the v1 policy); PQCOAP_ERR_UNSUPPORTED (identity of another
+ *  algorithm than the policy signs with, a v1 key not Falcon-512); PQCOAP_ERR_KEY_USAGE (the identity or a v1 key of the other usage);
  *  PQCOAP_ERR_LIMIT (more than max_v1_keys v1 keys); PQCOAP_ERR_NOMEM. */
 pqcoap_err pqcoap_sign_server_new(const pqcoap_identity *id, const pqcoap_store *store,
                                   const pqcoap_sign_server_config *cfg,

@@ -1,14 +1,27 @@
 /* Mode A of PROTOCOL.md: v1 and v2 signed payloads over the neutral message view, the
- * PQ-Sig option, key usage (v1 keys apart), the endpoint policy and the CoAP codes of
- * rejections. */
+ * PQ-Sig option, the signature algorithms and key usage (v1 keys apart), the endpoint policy
+ * and the CoAP codes of rejections. */
 #include "pqcoap/sign.h"
 #include "common/buf_internal.h"
 #include "crypto/crypto_internal.h"
 
 #include <string.h>
 
-/* Mode A signs with Falcon-512 (suite 0x01). */
-#define SIG_ALG (&pqcoap_sig_falcon512)
+/* v1 signs with Falcon-512 (the seed's algorithm, suite 0x01). */
+#define V1_ALG (&pqcoap_sig_falcon512)
+
+/* PROTOCOL.md Mode A v2 "Algorithms": the algorithms v2 signs with and the lengths L of
+ * their signatures: Falcon from 41 bytes (header byte and 40-byte nonce) up to its longest,
+ * ML-DSA exactly its one length. */
+static const struct v2_alg {
+    const pqcoap_sig_alg *alg;
+    int fixed_len;                  /* 1: every signature is alg->sig_max bytes */
+} V2_ALGS[] = {
+    {&pqcoap_sig_falcon512, 0}, {&pqcoap_sig_falcon1024, 0}, {&pqcoap_sig_mldsa44, 1},
+    {&pqcoap_sig_mldsa65, 1},   {&pqcoap_sig_mldsa87, 1},
+};
+
+_Static_assert(PQCOAP_SIGN_V2_SIG_MAX == PQCOAP_SIG_MAX, "v2 takes every signature length");
 
 static const uint8_t LABEL_REQ[] = "pqcoap v2 req";
 static const uint8_t LABEL_RESP[] = "pqcoap v2 resp";
@@ -18,14 +31,60 @@ static const uint8_t LABEL_RESP[] = "pqcoap v2 resp";
 /* kid || u64 seq || recipient_kid, or kid || u64 seq || request_kid || u64 request_seq */
 #define TBS_TAIL_MAX (2 * (8 + 8))
 
+/* The v2 entry of alg, or NULL if v2 does not sign with it. */
+static const struct v2_alg *v2_alg(const pqcoap_sig_alg *alg)
+{
+    for (size_t i = 0; i < sizeof V2_ALGS / sizeof V2_ALGS[0]; i++)
+        if (V2_ALGS[i].alg == alg)
+            return &V2_ALGS[i];
+    return NULL;
+}
+
+/* 1 if a signature of sig_len bytes can be one of alg's in Mode A `version`: v1
+ * 41..752 with Falcon-512 (PROTOCOL.md v1), v2 the lengths of V2_ALGS. */
+static int sig_len_ok(const pqcoap_sig_alg *alg, int version, size_t sig_len)
+{
+    const struct v2_alg *a = v2_alg(alg);
+    if (!a || (version == 1 && alg != V1_ALG))
+        return 0;
+    if (a->fixed_len)
+        return sig_len == alg->sig_max;
+    return sig_len >= PQCOAP_SIGN_SIG_MIN && sig_len <= alg->sig_max;
+}
+
+/* PQCOAP_OK if `key` is of an algorithm Mode A `version` signs with (v1: Falcon-512; v2:
+ * V2_ALGS) and of that algorithm's length, else PQCOAP_ERR_UNSUPPORTED. */
+static pqcoap_err alg_check(const pqcoap_pubkey *key, int version)
+{
+    const pqcoap_sig_alg *alg = key->alg;
+    if (!alg || !v2_alg(alg) || (version == 1 && alg != V1_ALG) || key->pk_len != alg->pk_len)
+        return PQCOAP_ERR_UNSUPPORTED;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_sign_key_check(const pqcoap_pubkey *key, int version)
+{
+    if (!key || (version != 1 && version != 2))
+        return PQCOAP_ERR_ARG;
+    PQCOAP_TRY(alg_check(key, version));
+    pqcoap_key_usage want = version == 1 ? PQCOAP_USAGE_SIGN_V1 : PQCOAP_USAGE_GENERAL;
+    return key->usage == want ? PQCOAP_OK : PQCOAP_ERR_KEY_USAGE;
+}
+
+int pqcoap_sign_v2_len_ok(const pqcoap_pubkey *key, size_t sig_len)
+{
+    return key && alg_check(key, 2) == PQCOAP_OK && sig_len_ok(key->alg, 2, sig_len);
+}
+
 pqcoap_err pqcoap_signer_init(pqcoap_signer *s, const uint8_t *sk, size_t sk_len,
                               const uint8_t *pk, size_t pk_len, pqcoap_key_usage usage,
                               const pqcoap_rng *rng)
 {
-    if (!s || !sk || !pk || sk_len != SIG_ALG->sk_len || pk_len != SIG_ALG->pk_len ||
+    if (!s || !sk || !pk || sk_len != V1_ALG->sk_len || pk_len != V1_ALG->pk_len ||
         (usage != PQCOAP_USAGE_GENERAL && usage != PQCOAP_USAGE_SIGN_V1))
         return PQCOAP_ERR_ARG;
     PQCOAP_TRY(pqcoap_kid(pk, pk_len, s->kid));
+    s->alg = V1_ALG;
     s->sk = sk;
     s->usage = usage;
     s->rng = rng;
@@ -37,8 +96,9 @@ pqcoap_err pqcoap_signer_from_identity(pqcoap_signer *s, const pqcoap_identity *
 {
     if (!s || !id)
         return PQCOAP_ERR_ARG;
-    if (id->pub.alg != SIG_ALG)
+    if (!v2_alg(id->pub.alg))
         return PQCOAP_ERR_UNSUPPORTED;
+    s->alg = id->pub.alg;
     s->sk = id->sk;
     memcpy(s->kid, id->pub.kid, sizeof s->kid);
     s->usage = id->pub.usage;
@@ -46,25 +106,25 @@ pqcoap_err pqcoap_signer_from_identity(pqcoap_signer *s, const pqcoap_identity *
     return PQCOAP_OK;
 }
 
-/* Checks that out[0..cap) can hold a msg_len-byte message and the largest signature. */
-static pqcoap_err check_cap(size_t msg_len, size_t cap)
+/* Checks that out[0..cap) can hold a msg_len-byte message and the largest signature of s. */
+static pqcoap_err check_cap(const pqcoap_signer *s, size_t msg_len, size_t cap)
 {
-    size_t overhead = SIG_ALG->sig_max + 2;
+    size_t overhead = s->alg->sig_max + 2;
     if (cap < overhead || cap - overhead < msg_len)
         return PQCOAP_ERR_BUFFER;
     return PQCOAP_OK;
 }
 
 /* With the message already in out[0..msg_len), signs the concatenation of tbs[0..n) and
- * appends `signature || u16 len` (PROTOCOL.md Mode A payload layout). */
-static pqcoap_err append_signature(const pqcoap_signer *s, const pqcoap_span *tbs, size_t n,
-                                   uint8_t *out, size_t msg_len, size_t *out_len)
+ * appends `signature || u16 len` (PROTOCOL.md Mode A payload layout) for Mode A `version`. */
+static pqcoap_err append_signature(const pqcoap_signer *s, int version, const pqcoap_span *tbs,
+                                   size_t n, uint8_t *out, size_t msg_len, size_t *out_len)
 {
     size_t sig_len = 0;
-    pqcoap_err err = SIG_ALG->sign(s->rng, s->sk, tbs, n, out + msg_len, &sig_len);
+    pqcoap_err err = s->alg->sign(s->rng, s->sk, tbs, n, out + msg_len, &sig_len);
     if (err != PQCOAP_OK)
         return err;
-    if (sig_len < PQCOAP_SIGN_SIG_MIN || sig_len > PQCOAP_SIGN_SIG_MAX)
+    if (!sig_len_ok(s->alg, version, sig_len))
         return PQCOAP_ERR_CRYPTO;
     out[msg_len + sig_len] = (uint8_t)(sig_len >> 8);
     out[msg_len + sig_len + 1] = (uint8_t)sig_len;
@@ -75,23 +135,26 @@ static pqcoap_err append_signature(const pqcoap_signer *s, const pqcoap_span *tb
 pqcoap_err pqcoap_sign_v1(const pqcoap_signer *s, const uint8_t *message, size_t msg_len,
                           uint8_t *out, size_t cap, size_t *out_len)
 {
-    if (!s || !s->sk || (msg_len && !message) || !out || !out_len)
+    if (!s || !s->sk || !s->alg || (msg_len && !message) || !out || !out_len)
         return PQCOAP_ERR_ARG;
     /* PROTOCOL.md "Key usage": only a sign-v1 key signs bare messages. */
     if (s->usage != PQCOAP_USAGE_SIGN_V1)
         return PQCOAP_ERR_KEY_USAGE;
-    PQCOAP_TRY(check_cap(msg_len, cap));
+    if (s->alg != V1_ALG) /* PROTOCOL.md v1: Falcon-512 only */
+        return PQCOAP_ERR_UNSUPPORTED;
+    PQCOAP_TRY(check_cap(s, msg_len, cap));
     if (msg_len)
         memmove(out, message, msg_len);
     /* PROTOCOL.md v1: the signature covers `message` alone. */
     pqcoap_span tbs = {out, msg_len};
-    return append_signature(s, &tbs, 1, out, msg_len, out_len);
+    return append_signature(s, 1, &tbs, 1, out, msg_len, out_len);
 }
 
-/* Splits a signed payload `message || signature || u16 L`. PROTOCOL.md v1: malformed
- * unless 41 <= L <= 752 and L <= len(payload) - 2. */
-static pqcoap_err split_payload(const uint8_t *payload, size_t len, pqcoap_span *message,
-                                pqcoap_span *sig)
+/* Splits a signed payload `message || signature || u16 L`: malformed unless
+ * min_len <= L <= max_len and L <= len(payload) - 2 (PROTOCOL.md v1: 41..752; v2: 1..4627,
+ * then the length of the key's algorithm, checked once the key is known). */
+static pqcoap_err split_payload(const uint8_t *payload, size_t len, size_t min_len,
+                                size_t max_len, pqcoap_span *message, pqcoap_span *sig)
 {
     pqcoap_reader r;
     const uint8_t *body;
@@ -102,7 +165,7 @@ static pqcoap_err split_payload(const uint8_t *payload, size_t len, pqcoap_span 
     size_t body_len = pqcoap_rd_left(&r) - 2;
     PQCOAP_TRY(pqcoap_rd_bytes(&r, body_len, &body));
     PQCOAP_TRY(pqcoap_rd_u16(&r, &sig_len));
-    if (sig_len < PQCOAP_SIGN_SIG_MIN || sig_len > PQCOAP_SIGN_SIG_MAX || sig_len > body_len)
+    if (sig_len < min_len || sig_len > max_len || sig_len > body_len)
         return PQCOAP_ERR_MALFORMED;
     pqcoap_rd_init(&r, body, body_len);
     message->n = body_len - sig_len;
@@ -112,16 +175,21 @@ static pqcoap_err split_payload(const uint8_t *payload, size_t len, pqcoap_span 
     return pqcoap_rd_end(&r);
 }
 
-/* Verifies a signature over the concatenation of tbs[0..n) under `key`, which must be a
- * Falcon-512 key of `usage` (PROTOCOL.md "Key usage": checked before anything is verified). */
-static pqcoap_err verify_signature(const pqcoap_pubkey *key, pqcoap_key_usage usage,
+/* Verifies a signature over the concatenation of tbs[0..n) under `key`, which must be a key
+ * of Mode A `version` (v1: Falcon-512 and usage sign-v1; v2: an algorithm of V2_ALGS and
+ * usage general; PROTOCOL.md "Key usage": checked before anything is verified). A signature
+ * of a length the key's algorithm never makes (made with another algorithm) does not
+ * verify: it is refused before the algorithm sees it. */
+static pqcoap_err verify_signature(const pqcoap_pubkey *key, int version,
                                    const pqcoap_span *tbs, size_t n, const pqcoap_span *sig)
 {
-    if (key->alg != SIG_ALG || key->pk_len != SIG_ALG->pk_len)
+    if (alg_check(key, version) != PQCOAP_OK)
         return PQCOAP_ERR_ARG;
-    if (key->usage != usage)
+    if (key->usage != (version == 1 ? PQCOAP_USAGE_SIGN_V1 : PQCOAP_USAGE_GENERAL))
         return PQCOAP_ERR_KEY_USAGE;
-    pqcoap_err err = SIG_ALG->verify(key->pk, tbs, n, sig->p, sig->n);
+    if (!sig_len_ok(key->alg, version, sig->n))
+        return PQCOAP_ERR_AUTH;
+    pqcoap_err err = key->alg->verify(key->pk, tbs, n, sig->p, sig->n);
     if (err == PQCOAP_OK || err == PQCOAP_ERR_CRYPTO)
         return err;
     return PQCOAP_ERR_AUTH;
@@ -133,10 +201,11 @@ pqcoap_err pqcoap_verify_v1(const pqcoap_pubkey *pk, const uint8_t *payload,
     if ((payload_len && !payload) || !message || !msg_len)
         return PQCOAP_ERR_ARG;
     pqcoap_span msg, sig;
-    PQCOAP_TRY(split_payload(payload, payload_len, &msg, &sig));
+    PQCOAP_TRY(split_payload(payload, payload_len, PQCOAP_SIGN_SIG_MIN, PQCOAP_SIGN_SIG_MAX,
+                             &msg, &sig));
     if (!pk)
         return PQCOAP_ERR_NO_PEER_KEY;
-    PQCOAP_TRY(verify_signature(pk, PQCOAP_USAGE_SIGN_V1, &msg, 1, &sig));
+    PQCOAP_TRY(verify_signature(pk, 1, &msg, 1, &sig));
     *message = msg.p;
     *msg_len = msg.n;
     return PQCOAP_OK;
@@ -232,18 +301,20 @@ pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg
                           uint8_t opt_value[PQCOAP_SIG_OPT_LEN], uint8_t *out, size_t cap,
                           size_t *out_len)
 {
-    if (!s || !s->sk || !msg_ok(msg) || !opt_value || !out || !out_len)
+    if (!s || !s->sk || !s->alg || !msg_ok(msg) || !opt_value || !out || !out_len)
         return PQCOAP_ERR_ARG;
     if (s->usage != PQCOAP_USAGE_GENERAL) /* PROTOCOL.md "Key usage" */
         return PQCOAP_ERR_KEY_USAGE;
-    PQCOAP_TRY(check_cap(msg->payload_len, cap));
+    if (!v2_alg(s->alg)) /* PROTOCOL.md Mode A v2 "Algorithms" */
+        return PQCOAP_ERR_UNSUPPORTED;
+    PQCOAP_TRY(check_cap(s, msg->payload_len, cap));
     tbs_parts parts;
     pqcoap_span tbs[5];
     pqcoap_span message = {out, msg->payload_len};
     PQCOAP_TRY(v2_tbs(msg, s->kid, seq, recipient_kid, req, &message, &parts, tbs));
     if (msg->payload_len)
         memcpy(out, msg->payload, msg->payload_len);
-    PQCOAP_TRY(append_signature(s, tbs, 5, out, msg->payload_len, out_len));
+    PQCOAP_TRY(append_signature(s, 2, tbs, 5, out, msg->payload_len, out_len));
     pqcoap_sig_opt_encode(s->kid, seq, opt_value);
     return PQCOAP_OK;
 }
@@ -290,7 +361,8 @@ pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
     uint64_t seq;
     PQCOAP_TRY(pqcoap_sig_opt_parse(opt->value, opt->len, kid, &seq));
     pqcoap_span body, sig;
-    PQCOAP_TRY(split_payload(msg->payload, msg->payload_len, &body, &sig));
+    PQCOAP_TRY(split_payload(msg->payload, msg->payload_len, 1, PQCOAP_SIGN_V2_SIG_MAX, &body,
+                             &sig));
     tbs_parts parts;
     pqcoap_span tbs[5];
     /* A response is accepted only for the request it answers (request_kid and
@@ -301,7 +373,7 @@ pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
     PQCOAP_TRY(lookup_key(v, kid, &key));
     if (v->replay)
         PQCOAP_TRY(pqcoap_replay_table_check(v->replay, kid, seq));
-    PQCOAP_TRY(verify_signature(key, PQCOAP_USAGE_GENERAL, tbs, 5, &sig));
+    PQCOAP_TRY(verify_signature(key, 2, tbs, 5, &sig));
     /* Only an authenticated message moves the window. */
     if (v->replay)
         PQCOAP_TRY(pqcoap_replay_table_update(v->replay, kid, seq));
@@ -351,9 +423,14 @@ pqcoap_err pqcoap_store_key_lookup(void *ctx, const uint8_t kid[8], const pqcoap
         return PQCOAP_ERR_UNKNOWN_PEER;
     if (err != PQCOAP_OK)
         return err;
-    if (strcmp(l->peer.alg, SIG_ALG->name) != 0 || l->peer.pk_len != SIG_ALG->pk_len)
+    /* PROTOCOL.md Mode A v2 "Algorithms": the key's algorithm is the one its entry records. */
+    const pqcoap_sig_alg *alg = NULL;
+    for (size_t i = 0; i < sizeof V2_ALGS / sizeof V2_ALGS[0] && !alg; i++)
+        if (strncmp(l->peer.alg, V2_ALGS[i].alg->name, sizeof l->peer.alg) == 0)
+            alg = V2_ALGS[i].alg;
+    if (!alg || l->peer.pk_len != alg->pk_len)
         return PQCOAP_ERR_UNKNOWN_PEER;
-    l->key.alg = SIG_ALG;
+    l->key.alg = alg;
     memcpy(l->key.pk, l->peer.pk, l->peer.pk_len);
     l->key.pk_len = l->peer.pk_len;
     memcpy(l->key.kid, l->peer.kid, sizeof l->key.kid);

@@ -411,6 +411,8 @@ static void *forward_main(void *arg)
 
 /* ---- set-up ------------------------------------------------------------------------- */
 
+/* Suite 1 of Mode B signs with Falcon-512; Mode A v2 with any algorithm its layers take
+ * (PROTOCOL.md Mode A v2 "Algorithms"), which they check. */
 static int falcon512(const pqcoap_pubkey *pk)
 {
     return pk && pk->pk_len == PQCOAP_SIGN_PK_LEN;
@@ -439,8 +441,9 @@ static pqcoap_err proxy_new(const pqcoap_proxy_config *cfg, int gateway, pqcoap_
                        "or the keys, ids, store or identity forwarding the mode needs)");
         return PQCOAP_ERR_ARG;
     }
-    if (secured && (!falcon512(&cfg->identity->pub) || (!gateway && !falcon512(cfg->peer)))) {
-        pqcoap_net_msg(msg, cap, "modes sign and session need falcon-512 keys");
+    if (cfg->mode == PQCOAP_PROXY_SESSION &&
+        (!falcon512(&cfg->identity->pub) || (!gateway && !falcon512(cfg->peer)))) {
+        pqcoap_net_msg(msg, cap, "mode session needs falcon-512 keys");
         return PQCOAP_ERR_UNSUPPORTED;
     }
     pqcoap_proxy *p = calloc(1, sizeof *p);

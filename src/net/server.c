@@ -190,7 +190,9 @@ static void add_etag_if_blockwise(pqcoap_server *srv, pqcoap_msgbuf *b, const co
 {
     pqcoap_msg m;
     pqcoap_msgbuf_view(b, &m);
-    if (b->payload_len + srv->layer.overhead <= block_limit(request) ||
+    size_t overhead = srv->layer.response_overhead ? srv->layer.response_overhead
+                                                   : srv->layer.overhead;
+    if (b->payload_len + overhead <= block_limit(request) ||
         pqcoap_msg_find_opt(&m, PQCOAP_OPT_ETAG))
         return;
     uint32_t v = 0x80000000u | (++srv->next_etag & 0x7fffffffu);
@@ -801,7 +803,8 @@ pqcoap_err pqcoap_server_create(const pqcoap_server_config *cfg, pqcoap_server *
         cfg = &defaults;
     if (!cfg->addr || cfg->max_body == 0 || cfg->max_body > SIZE_MAX / 4 ||
         cfg->ack_delay_ms > 60000 ||
-        (cfg->layer && cfg->layer->overhead > SIZE_MAX / 4)) {
+        (cfg->layer && (cfg->layer->overhead > SIZE_MAX / 4 ||
+                        cfg->layer->response_overhead > cfg->layer->overhead))) {
         pqcoap_net_msg(msg, msg_cap, "invalid server settings (address, body limit, ACK delay, "
                        "layer)");
         return PQCOAP_ERR_ARG;

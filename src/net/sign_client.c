@@ -36,6 +36,11 @@ static const char *const USAGE_MSG[2] = {
     "Mode A v1 needs an identity made for sign-v1",
     "the identity is a sign-v1 key, which signs nothing but Mode A v1"};
 
+/* Why an identity of another algorithm is refused, for v1 and v2 clients. */
+static const char *const ALG_MSG[2] = {
+    "Mode A v1 signs with falcon-512 keys only",
+    "the identity's algorithm is none that Mode A v2 signs with"};
+
 /* pqcoap_key_lookup over the one pinned server key. */
 static pqcoap_err pinned_lookup(void *ctx, const uint8_t kid[8], const pqcoap_pubkey **key)
 {
@@ -150,9 +155,18 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     }
     if (err == PQCOAP_ERR_UNKNOWN_PEER)
         err = PQCOAP_ERR_AUTH; /* signed, but not by the pinned key */
-    snprintf(c->err, sizeof c->err, "response not accepted: %s%s", pqcoap_strerror(err),
-             err == PQCOAP_ERR_AUTH ? " (not signed by the pinned server key for this request)"
-                                    : "");
+    size_t n = wire->payload_len;
+    size_t sig_len = n >= 2 ? (size_t)wire->payload[n - 2] << 8 | wire->payload[n - 1] : 0;
+    if (err == PQCOAP_ERR_AUTH && !pqcoap_sign_v2_len_ok(&c->server, sig_len))
+        /* PROTOCOL.md Mode A v2 "Algorithms": made with another algorithm than the pinned
+         * key's, so never by that key */
+        snprintf(c->err, sizeof c->err, "response not accepted: its signature (%zu bytes) is "
+                 "of another algorithm than the pinned server key (%s)", sig_len,
+                 pqcoap_pubkey_alg(&c->server));
+    else
+        snprintf(c->err, sizeof c->err, "response not accepted: %s%s", pqcoap_strerror(err),
+                 err == PQCOAP_ERR_AUTH ? " (not signed by the pinned server key for this "
+                                          "request)" : "");
     return err;
 }
 
@@ -181,7 +195,7 @@ pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
     if (err != PQCOAP_OK) {
         if (msg && msg_cap)
             snprintf(msg, msg_cap, "%s", err == PQCOAP_ERR_KEY_USAGE ? USAGE_MSG[cfg->version - 1]
-                                                                     : "identity not falcon-512");
+                                                                     : ALG_MSG[cfg->version - 1]);
         return err;
     }
     pqcoap_sign_client *c = calloc(1, sizeof *c);

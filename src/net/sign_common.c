@@ -3,7 +3,6 @@
 #include "common/buf_internal.h"
 
 #include <stdio.h>
-#include <string.h>
 
 const uint16_t pqcoap_sign_critical_opts[1] = {PQCOAP_OPT_PQ_SIG};
 
@@ -12,15 +11,6 @@ void pqcoap_sign_name(const uint8_t kid[PQCOAP_KID_LEN], char out[PQCOAP_SIGN_NA
     int n = snprintf(out, PQCOAP_SIGN_NAME_LEN, "sign:");
     for (size_t i = 0; i < PQCOAP_KID_LEN; i++)
         n += snprintf(out + n, PQCOAP_SIGN_NAME_LEN - (size_t)n, "%02x", kid[i]);
-}
-
-pqcoap_err pqcoap_sign_key_check(const pqcoap_pubkey *pk, int version)
-{
-    const char *alg = pqcoap_pubkey_alg(pk);
-    if (!alg || strcmp(alg, "falcon-512") != 0 || pk->pk_len != PQCOAP_SIGN_PK_LEN)
-        return PQCOAP_ERR_UNSUPPORTED;
-    pqcoap_key_usage want = version == 1 ? PQCOAP_USAGE_SIGN_V1 : PQCOAP_USAGE_GENERAL;
-    return pk->usage == want ? PQCOAP_OK : PQCOAP_ERR_KEY_USAGE;
 }
 
 pqcoap_err pqcoap_sign_wrap(const pqcoap_signer *s, int version, pqcoap_seq_counter *ctr,

@@ -20,11 +20,6 @@ extern const uint16_t pqcoap_sign_critical_opts[1];
  *  kid (its replay floors are pqcoap_store_sign_floor_*). */
 void pqcoap_sign_name(const uint8_t kid[PQCOAP_KID_LEN], char out[PQCOAP_SIGN_NAME_LEN]);
 
-/** PQCOAP_OK if `pk` is a Falcon-512 key (the algorithm of Mode A) made for Mode A
- *  `version` (PROTOCOL.md "Key usage": 1 needs PQCOAP_USAGE_SIGN_V1, 2 PQCOAP_USAGE_GENERAL);
- *  else PQCOAP_ERR_UNSUPPORTED (another algorithm) or PQCOAP_ERR_KEY_USAGE. */
-pqcoap_err pqcoap_sign_key_check(const pqcoap_pubkey *pk, int version);
-
 /** Turns the plaintext message `plain` into the wire message `wire` (pre-set with code and
  *  token): its options, then for version 2 a PQ-Sig option with the next number of `ctr`
  *  and the v2 signed payload (a request: `req` NULL and `recipient_kid` the kid of the key

@@ -5,6 +5,7 @@
 #include "pqcoap/sign_endpoint.h"
 #include "net/sign_internal.h"
 #include "common/buf_internal.h"
+#include "crypto/crypto_internal.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -336,7 +337,10 @@ static pqcoap_err server_setup(pqcoap_sign_server *s, const pqcoap_identity *id,
     s->lookup.store = &s->store;
     s->layer.ctx = s;
     s->layer.state_size = sizeof(srv_state);
+    /* A client may sign with any algorithm (PROTOCOL.md Mode A v2 "Algorithms"); responses
+     * carry a signature of the server's own. */
     s->layer.overhead = PQCOAP_SIGN_OVERHEAD_MAX;
+    s->layer.response_overhead = s->signer.alg->sig_max + 2;
     s->layer.critical_opts = pqcoap_sign_critical_opts;
     s->layer.n_critical_opts = 1;
     s->layer.check_request = check_request;

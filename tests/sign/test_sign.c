@@ -66,10 +66,13 @@ static void test_signer(void)
     CHECK_EQ_INT(pqcoap_signer_from_identity(&s, &marked, NULL), PQCOAP_OK);
     CHECK_EQ_INT(s.usage, PQCOAP_USAGE_SIGN_V1);
     pqcoap_identity_wipe(&marked);
-    /* Mode A signs with Falcon-512 only. */
+    /* A key of no Mode A algorithm; Falcon-1024 is one (v2 only, pqcoap_sign_v1 refuses). */
     pqcoap_identity other = id[ALICE];
-    other.pub.alg = &pqcoap_sig_falcon1024;
+    other.pub.alg = NULL;
     CHECK_EQ_INT(pqcoap_signer_from_identity(&s, &other, NULL), PQCOAP_ERR_UNSUPPORTED);
+    other.pub.alg = &pqcoap_sig_falcon1024;
+    CHECK_EQ_INT(pqcoap_signer_from_identity(&s, &other, NULL), PQCOAP_OK);
+    CHECK(s.alg == &pqcoap_sig_falcon1024);
     pqcoap_identity_wipe(&other);
 }
 
@@ -226,7 +229,7 @@ static void test_v1_layout(void)
     CHECK_EQ_INT(n, 0);
     /* Too small an output buffer. */
     CHECK_EQ_INT(pqcoap_sign_v1(&v1signer[ALICE], MESSAGE, MESSAGE_LEN, out,
-                                MESSAGE_LEN + PQCOAP_SIGN_OVERHEAD_MAX - 1, &out_len),
+                                MESSAGE_LEN + PQCOAP_SIGN_SIG_MAX + 2 - 1, &out_len),
                  PQCOAP_ERR_BUFFER);
 }
 

@@ -63,7 +63,9 @@ static int sign(const cli_command *cmd, int argc, char **argv)
         return rc;
     }
     pqcoap_signer signer;
-    pqcoap_err err = pqcoap_signer_from_identity(&signer, &id, NULL);
+    pqcoap_err err = pqcoap_sign_key_check(&id.pub, 1);
+    if (err == PQCOAP_OK)
+        err = pqcoap_signer_from_identity(&signer, &id, NULL);
     if (err != PQCOAP_OK) {
         pqcoap_identity_wipe(&id);
         return cli_fail(CLI_USAGE, "'%s': Mode A signs with falcon-512 keys only", key);

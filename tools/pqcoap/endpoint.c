@@ -212,7 +212,7 @@ int cli_allow_check(const cli_command *cmd, cli_mode mode, const char *const *al
 {
     for (size_t i = 0; i < n; i++) {
         char id[PQCOAP_ID_MAX + 1];
-        const char *file;
+        const char *file = NULL;
         pqcoap_pubkey pk;
         int rc = split_allow(cmd, allow[i], id, &file);
         if (rc == CLI_OK)
@@ -229,7 +229,7 @@ int cli_allow(cli_endpoint *ep, const cli_command *cmd, const char *const *allow
 {
     for (size_t i = 0; i < n; i++) {
         char id[PQCOAP_ID_MAX + 1];
-        const char *file;
+        const char *file = NULL;
         int rc = split_allow(cmd, allow[i], id, &file);
         if (rc == CLI_OK)
             rc = cli_trust_add(&ep->store, id, file);

@@ -42,13 +42,15 @@ static pqcoap_err collect_key(void *arg, const pqcoap_peer *peer)
     return PQCOAP_OK;
 }
 
-/* Mode A signs with Falcon-512 (PROTOCOL.md "Mode A"). */
-static int needs_falcon512(const char *path, const pqcoap_pubkey *pk)
+/* Mode A v1 signs with Falcon-512 (PROTOCOL.md "Mode A"); Mode A v2 and the session suites
+ * take the algorithms the library checks. */
+static int needs_falcon512(cli_mode mode, const char *path, const pqcoap_pubkey *pk)
 {
-    if (pk->pk_len == PQCOAP_SIGN_PK_LEN)
+    const char *alg = pqcoap_pubkey_alg(pk);
+    if (mode != CLI_MODE_SIGN_V1 || (alg && strcmp(alg, "falcon-512") == 0))
         return CLI_OK;
-    return cli_fail(CLI_USAGE, "'%s' is a %s key; modes sign and sign-v1 need a falcon-512 key",
-                    path, pqcoap_pubkey_alg(pk));
+    return cli_fail(CLI_USAGE, "'%s' is a %s key; mode sign-v1 needs a falcon-512 key", path,
+                    alg);
 }
 
 /* The suite of a session server's identity: the one of its key's algorithm (PROTOCOL.md
@@ -163,8 +165,7 @@ int cli_server_create(cli_endpoint *ep, pqcoap_server_config *cfg, cli_server *o
     out->obj = NULL;
     char msg[256] = "";
     pqcoap_err err;
-    if ((ep->mode == CLI_MODE_SIGN || ep->mode == CLI_MODE_SIGN_V1) &&
-        needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK)
+    if (needs_falcon512(ep->mode, ep->key, &ep->identity.pub) != CLI_OK)
         return CLI_USAGE;
     pqcoap_oscore_keying_config kc = PQCOAP_OSCORE_KEYING_CONFIG_INIT;
     pqcoap_responder_key more[CLI_MORE_KEYS];
@@ -341,9 +342,8 @@ int cli_client_open(cli_endpoint *ep, const char *uri, const pqcoap_client_confi
         out->obj = c;
         return CLI_OK;
     }
-    if ((ep->mode == CLI_MODE_SIGN || ep->mode == CLI_MODE_SIGN_V1) &&
-        (needs_falcon512(ep->key, &ep->identity.pub) != CLI_OK ||
-         needs_falcon512(ep->peer, &ep->peer_key) != CLI_OK))
+    if (needs_falcon512(ep->mode, ep->key, &ep->identity.pub) != CLI_OK ||
+        needs_falcon512(ep->mode, ep->peer, &ep->peer_key) != CLI_OK)
         return CLI_USAGE;
     if (ep->mode == CLI_MODE_SESSION)
         return session_client(ep, uri, net, out);
