@@ -35,10 +35,11 @@ static atomic_uint fi_handled[FI_MAX_RUNS][FI_MAX_REQ];
 
 /* The keys and stores of a program: the server's identity, one client identity per run
  * (peer "client<run>"), the trust stores of the IPv4 and the IPv6 server (each server
- * thread owns its store) and the store of the clients' counters. */
+ * thread owns its store) and the store of each client's counters (the runs go in parallel
+ * threads, and a store handle is used by one thread at a time). */
 static pqcoap_identity fi_id_server, fi_id_client[FI_MAX_RUNS];
 static char fi_client_name[FI_MAX_RUNS][16];
-static pqcoap_store fi_trust_store[2], fi_client_store;
+static pqcoap_store fi_trust_store[2], fi_client_store[FI_MAX_RUNS];
 
 static void fi_must(int ok, const char *what)
 {
@@ -62,8 +63,8 @@ static void fi_setup(void)
     fi_must(pqcoap_identity_generate("falcon-512", NULL, &fi_id_server) == PQCOAP_OK, "key");
     for (int f = 0; f < 2; f++)
         fi_must(pqcoap_store_open_memory(&fi_trust_store[f]) == PQCOAP_OK, "store");
-    fi_must(pqcoap_store_open_memory(&fi_client_store) == PQCOAP_OK, "store");
     for (unsigned k = 0; k < FI_MAX_RUNS; k++) {
+        fi_must(pqcoap_store_open_memory(&fi_client_store[k]) == PQCOAP_OK, "store");
         snprintf(fi_client_name[k], sizeof fi_client_name[k], "client%u", k);
         fi_must(pqcoap_identity_generate("falcon-512", NULL, &fi_id_client[k]) == PQCOAP_OK,
                 "key");
@@ -74,7 +75,8 @@ static void fi_setup(void)
 
 static void fi_teardown(void)
 {
-    pqcoap_store_close(&fi_client_store);
+    for (unsigned k = 0; k < FI_MAX_RUNS; k++)
+        pqcoap_store_close(&fi_client_store[k]);
     for (int f = 0; f < 2; f++)
         pqcoap_store_close(&fi_trust_store[f]);
     for (unsigned k = 0; k < FI_MAX_RUNS; k++)

@@ -46,7 +46,7 @@ static void *client_via(int family, uint16_t port)
     cfg.server_id = "server";
     cfg.server_pk = fi_id_server.pub.pk;
     cfg.server_pk_len = fi_id_server.pub.pk_len;
-    cfg.store = &fi_client_store;
+    cfg.store = &fi_client_store[k];
     cfg.coap.timeout_ms = 11000;
     cfg.coap.ack_timeout_ms = 1000;
     char uri[64], msg[160];

@@ -58,8 +58,9 @@ static void *client_via(int family, uint16_t port)
     char uri[64], msg[160];
     snprintf(uri, sizeof uri, "coap://%s:%u/", loopback_uri_host(family), port);
     pqcoap_sign_client *c = NULL;
-    if (pqcoap_sign_client_open(uri, &fi_id_client[next_client++], &fi_client_store, &cfg, &c,
-                                msg, sizeof msg) != PQCOAP_OK) {
+    unsigned k = next_client++;
+    if (pqcoap_sign_client_open(uri, &fi_id_client[k], &fi_client_store[k], &cfg, &c, msg,
+                                sizeof msg) != PQCOAP_OK) {
         fprintf(stderr, "sign client: %s\n", msg);
         return NULL;
     }
