@@ -588,6 +588,75 @@ static void store_seeds(void)
     seed("fuzz_store_rows", "nulls_and_empty", buf, w.len);
 }
 
+/* ---- the client's Block2 handling (fuzz_block2.c) ---- */
+
+/* One block in the layout of fuzz_block2.c: num < 0 is the next block after the body so
+ * far; len FULL a whole block; payload NULL the transfer's pattern. */
+typedef struct block2_spec {
+    uint8_t szx, more;
+    long num;
+    uint64_t size2;             /* 0: none */
+    const char *etag;           /* NULL: none */
+    uint16_t len;
+    const char *payload;
+} block2_spec;
+#define FULL 0x8000
+
+/* Writes the seed fuzz_block2/<name>: max_body (lim + 1) * 64, the overhead, the blocks. */
+static void block2_seed(const char *name, uint8_t lim, uint8_t overhead, const block2_spec *b,
+                        size_t n)
+{
+    uint8_t buf[512];
+    pqcoap_writer w;
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    pqcoap_wr_u8(&w, lim);
+    pqcoap_wr_u8(&w, overhead);
+    for (size_t i = 0; i < n; i++) {
+        pqcoap_wr_u8(&w, (uint8_t)(b[i].szx | b[i].more << 3 | (b[i].size2 ? 0x10 : 0) |
+                                   (b[i].etag ? 0x20 : 0) | (b[i].payload ? 0x40 : 0) |
+                                   (b[i].num >= 0 ? 0x80 : 0)));
+        if (b[i].num >= 0) {
+            pqcoap_wr_u8(&w, (uint8_t)(b[i].num >> 16));
+            pqcoap_wr_u16(&w, (uint16_t)b[i].num);
+        }
+        if (b[i].size2)
+            pqcoap_wr_varint(&w, b[i].size2);
+        if (b[i].etag)
+            pqcoap_wr_str8(&w, (const uint8_t *)b[i].etag, strlen(b[i].etag));
+        pqcoap_wr_u16(&w, b[i].len);
+        if (b[i].payload)
+            pqcoap_wr_bytes(&w, (const uint8_t *)b[i].payload, b[i].len);
+    }
+    fuzz_must(w.err);
+    seed("fuzz_block2", name, buf, w.len);
+}
+
+static void block2_seeds(void)
+{
+    /* 200 bytes in blocks of 64 with Size2 and an ETag, then a one-block response */
+    static const block2_spec in_order[] = {
+        {2, 1, -1, 200, "e1", FULL, NULL}, {2, 1, -1, 0, "e1", FULL, NULL},
+        {2, 1, -1, 0, "e1", FULL, NULL},   {2, 0, -1, 0, "e1", 8, NULL},
+        {0, 0, -1, 0, NULL, 10, NULL}};
+    /* the block size falls from 1024 to 256 after block 0; the last block is empty and its
+     * number is given; payloads from the input */
+    static const block2_spec smaller[] = {
+        {6, 1, 0, 0, "\x80\x01", FULL, NULL}, {4, 1, -1, 0, "\x80\x01", FULL, NULL},
+        {4, 0, 5, 0, "\x80\x01", 0, NULL},    {0, 1, 0, 0, NULL, 16, "0123456789abcdef"},
+        {0, 0, 1, 0, NULL, 3, "end"}};
+    /* each refused, each starting a new transfer: Size2 over the limit, a block out of
+     * order, a short block with M, another ETag, past the limit, an ETag of 9 bytes */
+    static const block2_spec refused[] = {
+        {2, 1, -1, 5000, NULL, FULL, NULL}, {2, 1, 2, 0, NULL, FULL, NULL},
+        {2, 1, -1, 0, NULL, 63, NULL},      {2, 1, -1, 0, "a", FULL, NULL},
+        {2, 1, -1, 0, "b", FULL, NULL},     {6, 1, -1, 0, NULL, FULL, NULL},
+        {6, 1, -1, 0, NULL, FULL, NULL},    {0, 1, -1, 0, "123456789", FULL, NULL},
+        {0, 0, -1, 0, "123456789", 1, NULL}};
+    block2_seed("in_order", 15, 0, in_order, sizeof in_order / sizeof in_order[0]);
+    block2_seed("smaller_blocks", 31, 40, smaller, sizeof smaller / sizeof smaller[0]);
+    block2_seed("refused", 15, 3, refused, sizeof refused / sizeof refused[0]);
+}
+
 int main(int argc, char **argv)
 {
     int arg = 1;
@@ -618,6 +687,7 @@ int main(int argc, char **argv)
     uri_seeds();
     block1_seeds();
     store_seeds();
+    block2_seeds();
     if (checking)
         printf(failures ? "seed corpora out of date: run make_seeds SOURCE_DIR\n"
                         : "seed corpora are current\n");
