@@ -11,19 +11,30 @@ static const uint8_t fuzz_oscore_secret[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 static const uint8_t fuzz_oscore_salt[8] = {0x9e, 0x7c, 0xa9, 0x22, 0x23, 0x78, 0x63, 0x40};
 static const uint8_t fuzz_oscore_id1[1] = {0x01};
 
-/* The C.1 context of the server (server = 1) or of the client. */
-static inline void fuzz_oscore_ctx(int server, pqcoap_oscore_ctx *out)
+/* A context of the C.1 Master Secret and Salt with the given Sender and Recipient IDs. */
+static inline void fuzz_oscore_ctx_ids(const uint8_t *sender_id, size_t sender_id_len,
+                                       const uint8_t *recipient_id, size_t recipient_id_len,
+                                       pqcoap_oscore_ctx *out)
 {
     pqcoap_oscore_params p = PQCOAP_OSCORE_PARAMS_INIT;
     p.master_secret = fuzz_oscore_secret;
     p.master_secret_len = sizeof fuzz_oscore_secret;
     p.master_salt = fuzz_oscore_salt;
     p.master_salt_len = sizeof fuzz_oscore_salt;
-    p.sender_id = server ? fuzz_oscore_id1 : NULL;
-    p.sender_id_len = server ? 1 : 0;
-    p.recipient_id = server ? NULL : fuzz_oscore_id1;
-    p.recipient_id_len = server ? 0 : 1;
+    p.sender_id = sender_id;
+    p.sender_id_len = sender_id_len;
+    p.recipient_id = recipient_id;
+    p.recipient_id_len = recipient_id_len;
     fuzz_must(pqcoap_oscore_derive(&p, out));
+}
+
+/* The C.1 context of the server (server = 1) or of the client. */
+static inline void fuzz_oscore_ctx(int server, pqcoap_oscore_ctx *out)
+{
+    if (server)
+        fuzz_oscore_ctx_ids(fuzz_oscore_id1, 1, NULL, 0, out);
+    else
+        fuzz_oscore_ctx_ids(NULL, 0, fuzz_oscore_id1, 1, out);
 }
 
 /* The binding of the C.4 request: kid '' and Partial IV 0x14. */

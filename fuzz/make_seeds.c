@@ -1,8 +1,7 @@
 /* Makes the committed seed corpora fuzz/corpus/<target>/ with the real library code, over the
  * fixed keys and session the targets use, or checks that the committed files are still what
  * it makes. Usage: make_seeds [--check] SOURCE_DIR */
-#include "fuzz_oscore.h"
-#include "fuzz_session.h"
+#include "fuzz_layer.h"
 #include "hex.h"
 #include "net/net_internal.h"
 #include "pqcoap/sign.h"
@@ -33,7 +32,7 @@ static void seed(const char *target, const char *name, const uint8_t *p, size_t 
         return;
     }
     if (checking) {
-        static uint8_t have[PQCOAP_KEYFILE_MAX + 1];
+        static uint8_t have[65536];
         size_t got = fread(have, 1, sizeof have, f);
         if (got != n || memcmp(have, p, n) != 0) {
             fprintf(stderr, "%s differs from what make_seeds makes\n", path);
@@ -588,6 +587,357 @@ static void store_seeds(void)
     seed("fuzz_store_rows", "nulls_and_empty", buf, w.len);
 }
 
+/* ---- the client's Block2 handling (fuzz_block2.c) ---- */
+
+/* One block in the layout of fuzz_block2.c: num < 0 is the next block after the body so
+ * far; len FULL a whole block; payload NULL the transfer's pattern. */
+typedef struct block2_spec {
+    uint8_t szx, more;
+    long num;
+    uint64_t size2;             /* 0: none */
+    const char *etag;           /* NULL: none */
+    uint16_t len;
+    const char *payload;
+} block2_spec;
+#define FULL 0x8000
+
+/* Writes the seed fuzz_block2/<name>: max_body (lim + 1) * 64, the overhead, the blocks. */
+static void block2_seed(const char *name, uint8_t lim, uint8_t overhead, const block2_spec *b,
+                        size_t n)
+{
+    uint8_t buf[512];
+    pqcoap_writer w;
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    pqcoap_wr_u8(&w, lim);
+    pqcoap_wr_u8(&w, overhead);
+    for (size_t i = 0; i < n; i++) {
+        pqcoap_wr_u8(&w, (uint8_t)(b[i].szx | b[i].more << 3 | (b[i].size2 ? 0x10 : 0) |
+                                   (b[i].etag ? 0x20 : 0) | (b[i].payload ? 0x40 : 0) |
+                                   (b[i].num >= 0 ? 0x80 : 0)));
+        if (b[i].num >= 0) {
+            pqcoap_wr_u8(&w, (uint8_t)(b[i].num >> 16));
+            pqcoap_wr_u16(&w, (uint16_t)b[i].num);
+        }
+        if (b[i].size2)
+            pqcoap_wr_varint(&w, b[i].size2);
+        if (b[i].etag)
+            pqcoap_wr_str8(&w, (const uint8_t *)b[i].etag, strlen(b[i].etag));
+        pqcoap_wr_u16(&w, b[i].len);
+        if (b[i].payload)
+            pqcoap_wr_bytes(&w, (const uint8_t *)b[i].payload, b[i].len);
+    }
+    fuzz_must(w.err);
+    seed("fuzz_block2", name, buf, w.len);
+}
+
+static void block2_seeds(void)
+{
+    /* 200 bytes in blocks of 64 with Size2 and an ETag, then a one-block response */
+    static const block2_spec in_order[] = {
+        {2, 1, -1, 200, "e1", FULL, NULL}, {2, 1, -1, 0, "e1", FULL, NULL},
+        {2, 1, -1, 0, "e1", FULL, NULL},   {2, 0, -1, 0, "e1", 8, NULL},
+        {0, 0, -1, 0, NULL, 10, NULL}};
+    /* the block size falls from 1024 to 256 after block 0; the last block is empty and its
+     * number is given; payloads from the input */
+    static const block2_spec smaller[] = {
+        {6, 1, 0, 0, "\x80\x01", FULL, NULL}, {4, 1, -1, 0, "\x80\x01", FULL, NULL},
+        {4, 0, 5, 0, "\x80\x01", 0, NULL},    {0, 1, 0, 0, NULL, 16, "0123456789abcdef"},
+        {0, 0, 1, 0, NULL, 3, "end"}};
+    /* each refused, each starting a new transfer: Size2 over the limit, a block out of
+     * order, a short block with M, another ETag, past the limit, an ETag of 9 bytes */
+    static const block2_spec refused[] = {
+        {2, 1, -1, 5000, NULL, FULL, NULL}, {2, 1, 2, 0, NULL, FULL, NULL},
+        {2, 1, -1, 0, NULL, 63, NULL},      {2, 1, -1, 0, "a", FULL, NULL},
+        {2, 1, -1, 0, "b", FULL, NULL},     {6, 1, -1, 0, NULL, FULL, NULL},
+        {6, 1, -1, 0, NULL, FULL, NULL},    {0, 1, -1, 0, "123456789", FULL, NULL},
+        {0, 0, -1, 0, "123456789", 1, NULL}};
+    block2_seed("in_order", 15, 0, in_order, sizeof in_order / sizeof in_order[0]);
+    block2_seed("smaller_blocks", 31, 40, smaller, sizeof smaller / sizeof smaller[0]);
+    block2_seed("refused", 15, 3, refused, sizeof refused / sizeof refused[0]);
+}
+
+/* ---- the server layers (fuzz_layer.h) ---- */
+
+/* Appends the record `u8 exchange || u16 length || message view` of fuzz_layer.h. */
+static void record(pqcoap_writer *w, uint8_t exchange, const pqcoap_msg *m)
+{
+    static uint8_t buf[8192];
+    size_t n = msg_write(m, 0, buf, sizeof buf);
+    pqcoap_wr_u8(w, exchange);
+    pqcoap_wr_u16(w, (uint16_t)n);
+    pqcoap_wr_bytes(w, buf, n);
+}
+
+/* Writes the seed <target>/<name> from w after checking that `run` gives the handler the
+ * set `want` of genuine requests (bit i: the target's genuine request i) and traps on
+ * nothing. */
+static void layer_seed(const char *target, const char *name, const pqcoap_writer *w,
+                       unsigned (*run)(const uint8_t *, size_t), unsigned want)
+{
+    fuzz_must(w->err);
+    unsigned got = run(w->p, w->len);
+    if (got != want) {
+        fprintf(stderr, "%s/%s: the handler got genuine requests 0x%x, not 0x%x\n", target,
+                name, got, want);
+        failures++;
+    }
+    seed(target, name, w->p, w->len);
+}
+
+/* The plaintext of genuine request g (options copied into opts). */
+static pqcoap_msg genuine_msg(const fuzz_genuine *g, pqcoap_opt *opts)
+{
+    memcpy(opts, g->opts, g->n_opts * sizeof *opts);
+    return (pqcoap_msg){g->code, token, sizeof token, opts, g->n_opts,
+                        (const uint8_t *)g->payload, strlen(g->payload)};
+}
+
+/* A Mode A v2 wire request: genuine request g signed by s with seq for `recipient`, into
+ * opts (g's and PQ-Sig), sig_opt and out. */
+static pqcoap_msg signed_msg(const pqcoap_signer *s, uint64_t seq, const fuzz_genuine *g,
+                             const uint8_t *recipient, pqcoap_opt *opts,
+                             uint8_t sig_opt[PQCOAP_SIG_OPT_LEN], uint8_t *out, size_t cap)
+{
+    pqcoap_msg m = genuine_msg(g, opts);
+    size_t len;
+    fuzz_must(pqcoap_sign_v2(s, seq, &m, recipient, NULL, sig_opt, out, cap, &len));
+    opts[m.n_opts++] = (pqcoap_opt){PQCOAP_OPT_PQ_SIG, sig_opt, PQCOAP_SIG_OPT_LEN};
+    m.payload = out;
+    m.payload_len = len;
+    return m;
+}
+
+#define SEED_BUF 32768
+#define MID(k) ((uint8_t)((k) << 3))
+#define DEFER 0x40 /* the handler defers the request and never answers */
+
+static void sign_layer_seeds(void)
+{
+    const fuzz_sign_keys *k = fuzz_sign_keys_get();
+    const fuzz_genuine *g = fuzz_sign_genuine;
+    const uint8_t *server = k->server.pub.kid;
+    pqcoap_test_rng st;
+    pqcoap_rng rng;
+    fuzz_must(pqcoap_test_rng_init(&st, &rng, (const uint8_t *)"layer seeds", 11));
+    pqcoap_signer alice, bob, v1dev, v1dev_general;
+    fuzz_must(pqcoap_signer_from_identity(&alice, &k->alice, &rng));
+    fuzz_must(pqcoap_signer_from_identity(&bob, &k->bob, &rng));
+    fuzz_must(pqcoap_signer_from_identity(&v1dev, &k->v1dev, &rng));
+    v1dev_general = v1dev; /* signs v2 with the v1 device's key, which the server refuses */
+    v1dev_general.usage = PQCOAP_USAGE_GENERAL;
+    static uint8_t buf[SEED_BUF], pay[5][2048];
+    pqcoap_opt opts[5][8];
+    uint8_t sig[5][PQCOAP_SIG_OPT_LEN];
+    pqcoap_msg a1 = signed_msg(&alice, 1, &g[0], server, opts[0], sig[0], pay[0], 2048);
+    pqcoap_msg a2 = signed_msg(&alice, 2, &g[1], server, opts[1], sig[1], pay[1], 2048);
+    pqcoap_msg a3 = signed_msg(&alice, 3, &g[2], server, opts[2], sig[2], pay[2], 2048);
+    pqcoap_msg b1 = signed_msg(&bob, 1, &g[3], server, opts[3], sig[3], pay[3], 2048);
+    pqcoap_writer w;
+
+    /* alice's request, answered (signing is slow under the sanitizers: the other seeds'
+     * requests are deferred and never answered), its retransmission (the kept response),
+     * the same from another address and under another message ID (replays) */
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    pqcoap_wr_u8(&w, 1 << 1);
+    record(&w, 0, &a1);
+    record(&w, 0, &a1);
+    record(&w, 1, &a1);
+    record(&w, MID(1), &a1);
+    layer_seed("fuzz_sign_layer", "v2_retransmission", &w, fuzz_sign_layer_input, 0x1);
+
+    /* two windows: alice's request, again (a replay), alice's next, bob's, and alice's
+     * third with another Uri-Host (not signed: a proxy may change it) */
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    pqcoap_wr_u8(&w, 1 << 1);
+    record(&w, DEFER, &a1);
+    record(&w, DEFER, &a1);
+    record(&w, DEFER, &a2);
+    record(&w, DEFER | 1, &b1);
+    opts[2][0] = (pqcoap_opt)OPT(PQCOAP_OPT_URI_HOST, "elsewhere.example");
+    record(&w, DEFER | 2, &a3);
+    layer_seed("fuzz_sign_layer", "v2_sequence", &w, fuzz_sign_layer_input, 0xf);
+
+    /* one window: bob's request takes alice's, whose replay is then refused by her floor */
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    pqcoap_wr_u8(&w, 0);
+    record(&w, DEFER, &a1);
+    record(&w, DEFER | 1, &b1);
+    record(&w, DEFER, &a1);
+    record(&w, DEFER, &a2);
+    layer_seed("fuzz_sign_layer", "v2_window_evicted", &w, fuzz_sign_layer_input, 0xb);
+
+    /* refused by the v2 server: signed for another server (bob's kid), a changed payload
+     * byte, no signature, signed with the key the store pins for v1 */
+    pqcoap_msg other = signed_msg(&alice, 4, &g[0], k->bob.pub.kid, opts[4], sig[4], pay[4],
+                                  2048);
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    pqcoap_wr_u8(&w, 3 << 1);
+    record(&w, 0, &other);
+    pay[1][0] ^= 1;
+    record(&w, 0, &a2);
+    pay[1][0] ^= 1;
+    pqcoap_msg plain = genuine_msg(&g[0], opts[4]);
+    record(&w, 0, &plain);
+    pqcoap_msg v1key = signed_msg(&v1dev_general, 1, &g[0], server, opts[4], sig[4], pay[4],
+                                  2048);
+    record(&w, 0, &v1key);
+    layer_seed("fuzz_sign_layer", "v2_refused", &w, fuzz_sign_layer_input, 0);
+
+    /* the v1 server: the device's message twice (v1 binds no freshness), then a v2 request */
+    const fuzz_genuine *g1 = &fuzz_sign_genuine_v1[0];
+    size_t len;
+    fuzz_must(pqcoap_sign_v1(&v1dev, (const uint8_t *)g1->payload, strlen(g1->payload),
+                             pay[4], 2048, &len));
+    pqcoap_msg v1msg = genuine_msg(&g[0], opts[4]);
+    v1msg.payload = pay[4];
+    v1msg.payload_len = len;
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    pqcoap_wr_u8(&w, 1);
+    record(&w, DEFER, &v1msg);
+    record(&w, DEFER | MID(2), &v1msg);
+    record(&w, 0, &a1);
+    layer_seed("fuzz_sign_layer", "v1", &w, fuzz_sign_layer_input, 0x1);
+}
+
+/* A Mode B request: genuine request g protected by session s (its number must be `n`). */
+static pqcoap_msg protected_msg(pqcoap_session *s, uint64_t n, const fuzz_genuine *g,
+                                pqcoap_opt *opts, uint8_t *out, size_t cap)
+{
+    pqcoap_msg m = genuine_msg(g, opts);
+    size_t len;
+    uint64_t got;
+    fuzz_must(pqcoap_session_protect_request(s, &m, 1000, out, cap, &len, &got));
+    if (got != n)
+        abort();
+    m.payload = out;
+    m.payload_len = len;
+    return m;
+}
+
+static void session_layer_seeds(void)
+{
+    const fuzz_genuine *g = fuzz_session_genuine;
+    static uint8_t buf[SEED_BUF], pay[4][512], resp[PQCOAP_RESP_MAX];
+    pqcoap_opt opts[4][8];
+    fuzz_session *fs = fuzz_session_get();
+    pqcoap_session client = fs->client_session;
+    pqcoap_msg n0 = protected_msg(&client, 0, &g[0], opts[0], pay[0], 512);
+    pqcoap_msg n1 = protected_msg(&client, 1, &g[1], opts[1], pay[1], 512);
+    pqcoap_msg n2 = protected_msg(&client, 2, &g[2], opts[2], pay[2], 512);
+    pqcoap_writer w;
+
+    /* request 0, its retransmission (the kept response), the same under another message ID
+     * (a replay), request 2, then request 1 from another address (inside the window) */
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    record(&w, 0, &n0);
+    record(&w, 0, &n0);
+    record(&w, MID(1), &n0);
+    record(&w, 0, &n2);
+    record(&w, 3, &n1);
+    layer_seed("fuzz_session_layer", "session", &w, fuzz_session_layer_input, 0x7);
+
+    /* the waiting initiator's INIT (a new session replacing the old one), request 0 of the
+     * new session, then request 0 of the old one */
+    static const pqcoap_opt init_path[] = {OPT(PQCOAP_OPT_URI_PATH, "pqc"),
+                                           OPT(PQCOAP_OPT_URI_PATH, "session"),
+                                           OPT(PQCOAP_OPT_URI_PATH, "init")};
+    static uint8_t init_bytes[PQCOAP_INIT_MAX]; /* finishing the handshake wipes the INIT */
+    memcpy(init_bytes, fs->initiator.init, fs->initiator.init_len);
+    pqcoap_msg init = {PQCOAP_POST, token, sizeof token, init_path, 3, init_bytes,
+                       fs->initiator.init_len};
+    size_t resp_len;
+    pqcoap_session fresh;
+    fuzz_must(pqcoap_responder_handshake(&fs->responder, fs->initiator.init,
+                                         fs->initiator.init_len, 1000, resp, sizeof resp,
+                                         &resp_len));
+    fuzz_must(pqcoap_initiator_finish(&fs->initiator, resp, resp_len, 1000, &fresh));
+    pqcoap_msg m3 = protected_msg(&fresh, 0, &g[3], opts[3], pay[3], 512);
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    record(&w, 0, &init);
+    record(&w, 0, &m3);
+    record(&w, 0, &n0);
+    layer_seed("fuzz_session_layer", "handshake", &w, fuzz_session_layer_input, 0x8);
+
+    /* refused: a changed tag, an unknown session, an empty payload; a GET and a truncated
+     * INIT to pqc/session/init (the handler refuses them) */
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    pay[0][n0.payload_len - 1] ^= 1;
+    record(&w, 0, &n0);
+    pay[0][n0.payload_len - 1] ^= 1;
+    pay[0][1] ^= 0x40;
+    record(&w, 0, &n0);
+    pay[0][1] ^= 0x40;
+    n0.payload_len = 0;
+    record(&w, 0, &n0);
+    init.code = PQCOAP_GET;
+    record(&w, 0, &init);
+    init.code = PQCOAP_POST;
+    init.payload_len /= 2;
+    record(&w, 0, &init);
+    layer_seed("fuzz_session_layer", "refused", &w, fuzz_session_layer_input, 0);
+    fs = fuzz_session_get(); /* leave the fixed state as it was */
+}
+
+/* Appends an OSCORE request: genuine request g protected by ctx with Sender Sequence
+ * Number ssn; change 1: a byte of its ciphertext changed, 2: without payload (a block
+ * request of outer block-wise transfer). */
+static void oscore_record(pqcoap_writer *w, uint8_t exchange, const pqcoap_oscore_ctx *ctx,
+                          uint64_t ssn, const fuzz_genuine *g, int change)
+{
+    pqcoap_opt opts[8], out_opts[8];
+    uint8_t room_buf[512];
+    const pqcoap_oscore_out room = {out_opts, 8, room_buf, sizeof room_buf};
+    pqcoap_msg plain = genuine_msg(g, opts), out;
+    pqcoap_oscore_binding bind;
+    fuzz_must(pqcoap_oscore_protect_request(ctx, ssn, 0, &plain, &room, &out, &bind));
+    if (change == 1)
+        room_buf[(size_t)(out.payload - room_buf) + out.payload_len / 2] ^= 1;
+    if (change == 2)
+        out.payload_len = 0;
+    record(w, exchange, &out);
+}
+
+static void oscore_layer_seeds(void)
+{
+    const fuzz_genuine *g = fuzz_oscore_genuine;
+    static uint8_t buf[SEED_BUF];
+    pqcoap_oscore_ctx c1, dev2;
+    fuzz_oscore_client(0, &c1);
+    fuzz_oscore_client(1, &dev2);
+    pqcoap_writer w;
+
+    /* 20 and 21; a block request for 21's response (kept, as it is longer than a block);
+     * 20 again (a replay); 22 from another address */
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    oscore_record(&w, 0, &c1, 20, &g[0], 0);
+    oscore_record(&w, 0, &c1, 21, &g[1], 0);
+    oscore_record(&w, MID(1), &c1, 21, &g[1], 2);
+    oscore_record(&w, 0, &c1, 20, &g[0], 0);
+    oscore_record(&w, 3, &c1, 22, &g[2], 0);
+    layer_seed("fuzz_oscore_layer", "requests", &w, fuzz_oscore_layer_input, 0x7);
+
+    /* dev2's context awaits Echo recovery: its requests get the 4.01 challenge */
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    oscore_record(&w, 0, &dev2, 0, &g[3], 0);
+    oscore_record(&w, 0, &dev2, 1, &g[3], 0);
+    layer_seed("fuzz_oscore_layer", "echo", &w, fuzz_oscore_layer_input, 0);
+
+    /* refused: no OSCORE option, an unknown kid, a changed ciphertext byte, a block request
+     * with no response kept */
+    static const uint8_t unknown_kid[] = {0x09, 0x14, 0x07};
+    pqcoap_opt opts[8];
+    pqcoap_msg plain = genuine_msg(&g[0], opts);
+    pqcoap_wr_init(&w, buf, sizeof buf);
+    record(&w, 0, &plain);
+    opts[plain.n_opts++] = (pqcoap_opt){PQCOAP_OPT_OSCORE, unknown_kid, sizeof unknown_kid};
+    record(&w, 0, &plain);
+    oscore_record(&w, 0, &c1, 20, &g[0], 1);
+    oscore_record(&w, 0, &c1, 21, &g[1], 2);
+    layer_seed("fuzz_oscore_layer", "refused", &w, fuzz_oscore_layer_input, 0);
+    pqcoap_oscore_wipe(&c1);
+    pqcoap_oscore_wipe(&dev2);
+}
+
 int main(int argc, char **argv)
 {
     int arg = 1;
@@ -618,6 +968,10 @@ int main(int argc, char **argv)
     uri_seeds();
     block1_seeds();
     store_seeds();
+    block2_seeds();
+    sign_layer_seeds();
+    session_layer_seeds();
+    oscore_layer_seeds();
     if (checking)
         printf(failures ? "seed corpora out of date: run make_seeds SOURCE_DIR\n"
                         : "seed corpora are current\n");

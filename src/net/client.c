@@ -42,9 +42,7 @@ typedef struct slot {
     pqcoap_reply wire_req;      /* the request as sent: code, options, whole body, first token */
     size_t off1;                /* Block1: offset of the block in flight */
     int szx1;                   /* Block1: block size exponent */
-    pqcoap_net_body resp;       /* Block2: the response body so far */
-    uint8_t etag[8];            /* Block2: ETag of block 0, which every block must carry */
-    size_t etag_len;
+    pqcoap_client_b2 b2;        /* Block2: the response body so far, ETag of block 0 */
 } slot;
 
 struct pqcoap_client {
@@ -138,7 +136,7 @@ static void slot_finish(pqcoap_client *cl, slot *s, pqcoap_err err)
     if (s->state_mem)
         pqcoap_wipe(s->state_mem, cl->layer.state_size);
     pqcoap_reply_free(&s->wire_req);
-    pqcoap_net_body_free(&s->resp);
+    pqcoap_net_body_free(&s->b2.body);
     s->err = err;
     s->state = SLOT_DONE;
     s->done_seq = ++cl->done_counter;
@@ -238,54 +236,57 @@ static pqcoap_err block1_continue(pqcoap_client *cl, slot *s, const coap_pdu_t *
     return next_step(cl, s, -1, 0);
 }
 
-/* RFC 7959 section 2.4: takes block b of a block-wise response to slot s. The blocks come in
- * order, each but the last of the size it gives, all with the ETag of block 0 (else the
- * resource changed meanwhile), and the body stays within the limit, announced (Size2,
- * section 4) or received: the first block past it ends the request. Asks for the next block
- * while M is set. Returns PQCOAP_OK, with *done = 1 once the body is complete in s->resp, or
- * the error that ends the request. */
-static pqcoap_err block2_take(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu,
-                              const coap_block_b_t *b, const pqcoap_msg *wire, int *done)
+pqcoap_err pqcoap_client_block2_take(pqcoap_client_b2 *b2, const pqcoap_client_block *b,
+                                     size_t max_body, char *msg, size_t cap, int *done)
 {
     size_t bs = (size_t)16 << b->szx;
     size_t offset = (size_t)b->num * bs; /* num < 2^20 and bs <= 1024 */
-    coap_opt_iterator_t it;
-    coap_opt_t *o = coap_check_option(pdu, COAP_OPTION_SIZE2, &it);
-    uint64_t size2 = o ? coap_decode_var_bytes8(coap_opt_value(o), coap_opt_length(o)) : 0;
     *done = 0;
-    if (size2 > s->resp.limit) {
-        pqcoap_net_msg(s->msg, sizeof(s->msg), "response announces %llu bytes (Size2), over the "
-                       "limit of %zu", (unsigned long long)size2, cl->cfg.max_body);
+    if (b->size2 > b2->body.limit) {
+        pqcoap_net_msg(msg, cap, "response announces %llu bytes (Size2), over the limit of %zu",
+                       (unsigned long long)b->size2, max_body);
         return PQCOAP_ERR_TOO_LARGE;
     }
-    if (offset != s->resp.len || (b->m && wire->payload_len != bs)) {
-        pqcoap_net_msg(s->msg, sizeof(s->msg), "response block %u out of order or short",
-                       (unsigned)b->num);
+    if (offset != b2->body.len || (b->more && b->payload_len != bs)) {
+        pqcoap_net_msg(msg, cap, "response block %u out of order or short", (unsigned)b->num);
         return PQCOAP_ERR_MALFORMED;
     }
-    o = coap_check_option(pdu, COAP_OPTION_ETAG, &it);
-    size_t etag_len = o ? coap_opt_length(o) : 0;
-    if (offset == 0 && etag_len <= sizeof(s->etag)) {
-        s->etag_len = etag_len;
-        if (etag_len)
-            memcpy(s->etag, coap_opt_value(o), etag_len);
-    } else if (etag_len != s->etag_len ||
-               (etag_len && memcmp(s->etag, coap_opt_value(o), etag_len) != 0)) {
-        pqcoap_net_msg(s->msg, sizeof(s->msg), "response changed during the block-wise "
-                       "transfer (ETag)");
+    if (offset == 0 && b->etag_len <= sizeof(b2->etag)) {
+        b2->etag_len = b->etag_len;
+        if (b->etag_len)
+            memcpy(b2->etag, b->etag, b->etag_len);
+    } else if (b->etag_len != b2->etag_len ||
+               (b->etag_len && memcmp(b2->etag, b->etag, b->etag_len) != 0)) {
+        pqcoap_net_msg(msg, cap, "response changed during the block-wise transfer (ETag)");
         return PQCOAP_ERR_MALFORMED;
     }
-    pqcoap_err err = pqcoap_net_body_put(&s->resp, offset, wire->payload, wire->payload_len);
+    pqcoap_err err = pqcoap_net_body_put(&b2->body, offset, b->payload, b->payload_len);
     if (err == PQCOAP_ERR_TOO_LARGE)
-        pqcoap_net_msg(s->msg, sizeof(s->msg), "response body exceeds the limit of %zu",
-                       cl->cfg.max_body);
+        pqcoap_net_msg(msg, cap, "response body exceeds the limit of %zu", max_body);
     if (err != PQCOAP_OK)
         return err;
-    if (!b->m) {
-        *done = 1;
-        return PQCOAP_OK;
-    }
-    return next_step(cl, s, (long)b->num + 1, (int)b->szx);
+    *done = !b->more;
+    return PQCOAP_OK;
+}
+
+/* RFC 7959 section 2.4: takes block b of a block-wise response to slot s (see
+ * pqcoap_client_block2_take) and asks for the next block while M is set. Returns PQCOAP_OK,
+ * with *done = 1 once the body is complete in s->b2.body, or the error that ends the
+ * request. */
+static pqcoap_err block2_take(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu,
+                              const coap_block_b_t *b, const pqcoap_msg *wire, int *done)
+{
+    coap_opt_iterator_t it;
+    coap_opt_t *size2 = coap_check_option(pdu, COAP_OPTION_SIZE2, &it);
+    coap_opt_t *etag = coap_check_option(pdu, COAP_OPTION_ETAG, &it);
+    const pqcoap_client_block blk = {
+        b->num, (int)b->m, b->szx,
+        size2 ? coap_decode_var_bytes8(coap_opt_value(size2), coap_opt_length(size2)) : 0,
+        etag ? coap_opt_value(etag) : NULL, etag ? coap_opt_length(etag) : 0,
+        wire->payload, wire->payload_len};
+    PQCOAP_TRY(pqcoap_client_block2_take(&s->b2, &blk, cl->cfg.max_body, s->msg,
+                                         sizeof(s->msg), done));
+    return *done ? PQCOAP_OK : next_step(cl, s, (long)b->num + 1, (int)b->szx);
 }
 
 /* A response for slot s arrived: check it through the layer and keep the result. */
@@ -312,7 +313,7 @@ static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
         return;
     }
     int has_block2 = coap_get_block_b(cl->sess, pdu, COAP_OPTION_BLOCK2, &b);
-    if ((wire.code >> 5) == 2 && (s->resp.len || (has_block2 && (b.num || b.m)))) {
+    if ((wire.code >> 5) == 2 && (s->b2.body.len || (has_block2 && (b.num || b.m)))) {
         int done = 0;
         if (!has_block2) {
             /* A block-wise response under way: a success without Block2 is no block of it. */
@@ -325,8 +326,8 @@ static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
             slot_finish(cl, s, err);
         if (err != PQCOAP_OK || !done)
             return;
-        wire.payload = s->resp.data;
-        wire.payload_len = s->resp.len;
+        wire.payload = s->b2.body.data;
+        wire.payload_len = s->b2.body.len;
     }
     wire.token = s->wire_req.msg.token; /* the request's, as the caller knows it */
     wire.token_len = s->wire_req.msg.token_len;
@@ -682,7 +683,7 @@ static pqcoap_err build_request(pqcoap_client *cl, const pqcoap_req *req, const 
 static pqcoap_err start_request(pqcoap_client *cl, slot *s, const pqcoap_msg *w, coap_pdu_t *pdu)
 {
     s->szx1 = block_szx(cl->cfg.block_size);
-    s->resp.limit = cl->cfg.max_body + cl->layer.overhead;
+    s->b2.body.limit = cl->cfg.max_body + cl->layer.overhead;
     if (pqcoap_reply_copy(&s->wire_req, w) != PQCOAP_OK) {
         coap_delete_pdu(pdu);
         return PQCOAP_ERR_NOMEM;

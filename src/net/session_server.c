@@ -3,6 +3,7 @@
  * the kept protected responses for retransmissions, and the per-address handshake rate limit. */
 #include "pqcoap/session_endpoint.h"
 #include "net/net_internal.h"
+#include "net/session_server_internal.h"
 #include "core/session_internal.h"
 #include "common/buf_internal.h"
 
@@ -516,8 +517,9 @@ static void *worker_main(void *arg)
 
 /* ---- set-up ------------------------------------------------------------------------- */
 
-static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_config *cfg,
-                        char *msg, size_t cap)
+/* The layer and its responder over a table of cfg->max_sessions sessions. */
+static pqcoap_err setup_layer(pqcoap_session_server *ss, const pqcoap_session_server_config *cfg,
+                              char *msg, size_t cap)
 {
     ss->n_slots = cfg->max_sessions;
     ss->slots = calloc(ss->n_slots, sizeof *ss->slots);
@@ -557,10 +559,18 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
     ss->layer.check_request = check_request;
     ss->layer.protect_response = protect_response;
     ss->layer.peer_id = peer_id;
+    return PQCOAP_OK;
+}
+
+static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_config *cfg,
+                        char *msg, size_t cap)
+{
+    PQCOAP_TRY(setup_layer(ss, cfg, msg, cap));
     pqcoap_server_config scfg = cfg->coap;
     scfg.layer = &ss->layer;
     PQCOAP_TRY(pqcoap_server_create(&scfg, &ss->srv, msg, cap));
-    err = pqcoap_server_handle(ss->srv, PQCOAP_SESSION_INIT_PATH, PQCOAP_POST, on_init, ss);
+    pqcoap_err err = pqcoap_server_handle(ss->srv, PQCOAP_SESSION_INIT_PATH, PQCOAP_POST,
+                                          on_init, ss);
     if (err != PQCOAP_OK) {
         pqcoap_net_msg(msg, cap, "out of memory");
         return err;
@@ -573,9 +583,12 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
     return PQCOAP_OK;
 }
 
-pqcoap_err pqcoap_session_server_create(const pqcoap_session_server_config *cfg,
-                                        pqcoap_session_server **out, char *msg,
-                                        size_t msg_cap)
+/* Creates a session server set up by `fn` (setup, or setup_layer alone). */
+static pqcoap_err create(const pqcoap_session_server_config *cfg, pqcoap_session_server **out,
+                         char *msg, size_t msg_cap,
+                         pqcoap_err (*fn)(pqcoap_session_server *ss,
+                                          const pqcoap_session_server_config *cfg, char *msg,
+                                          size_t cap))
 {
     pqcoap_net_msg(msg, msg_cap, "%s", "");
     if (!cfg || !out || !cfg->store || cfg->coap.layer || cfg->max_sessions == 0 ||
@@ -598,12 +611,30 @@ pqcoap_err pqcoap_session_server_create(const pqcoap_session_server_config *cfg,
     pthread_condattr_destroy(&ca);
     ss->rate = cfg->handshakes_per_s;
     ss->max_pending = cfg->max_pending_handshakes;
-    pqcoap_err err = setup(ss, cfg, msg, msg_cap);
+    pqcoap_err err = fn(ss, cfg, msg, msg_cap);
     if (err != PQCOAP_OK) {
         pqcoap_session_server_free(ss);
         return err;
     }
     *out = ss;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_session_server_create(const pqcoap_session_server_config *cfg,
+                                        pqcoap_session_server **out, char *msg,
+                                        size_t msg_cap)
+{
+    return create(cfg, out, msg, msg_cap, setup);
+}
+
+pqcoap_err pqcoap_session_server_layer_only(const pqcoap_session_server_config *cfg,
+                                            pqcoap_session_server **out,
+                                            const pqcoap_layer **layer,
+                                            pqcoap_responder **responder)
+{
+    PQCOAP_TRY(create(cfg, out, NULL, 0, setup_layer));
+    *layer = &(*out)->layer;
+    *responder = &(*out)->r;
     return PQCOAP_OK;
 }
 
