@@ -408,9 +408,9 @@ static inline unsigned fuzz_session_layer_input(const uint8_t *data, size_t size
     const pqcoap_layer *layer;
     pqcoap_responder *r;
     fuzz_must(pqcoap_session_server_layer_only(&cfg, &ss, &layer, &r));
-    pqcoap_session *slots = r->slots;
+    pqcoap_session *slots = r->table.slots;
     *r = fs->responder; /* its configuration, RESP cache and deterministic RNG */
-    r->slots = slots;
+    r->table.slots = slots;
     memcpy(slots, fs->slots, sizeof fs->slots);
     for (size_t i = 0; i < 2; i++)
         if (slots[i].live)
