@@ -34,7 +34,8 @@ static void error_from_coap(uint8_t code, const uint8_t *diag, size_t n)
      * for 4.01, exactly this diagnostic */
     pqcoap_coap_error e;
     if ((err != PQCOAP_ERR_HANDSHAKE && err != PQCOAP_ERR_UNKNOWN_SESSION &&
-         err != PQCOAP_ERR_REJECTED && err != PQCOAP_ERR_MALFORMED && err != PQCOAP_ERR_BUSY) ||
+         err != PQCOAP_ERR_REJECTED && err != PQCOAP_ERR_MALFORMED && err != PQCOAP_ERR_BUSY &&
+         err != PQCOAP_ERR_UNSUPPORTED) ||
         pqcoap_error_to_coap(err, PQCOAP_WHERE_PROTECTED, &e) != PQCOAP_OK || e.code != code ||
         (code == PQCOAP_CODE(4, 1) &&
          (strlen(e.diagnostic) != n || memcmp(e.diagnostic, diag, n) != 0)))

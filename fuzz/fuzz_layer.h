@@ -24,7 +24,7 @@
 /* Body limit of the fake server (pqcoap_server_config.max_body). */
 #define FUZZ_LAYER_MAX_BODY 8192
 /* Room for the layer's overhead beyond it (every layer's is below). */
-#define FUZZ_LAYER_OVERHEAD 4096
+#define FUZZ_LAYER_OVERHEAD 8192
 /* Most genuine requests a target knows. */
 #define FUZZ_LAYER_GENUINE_MAX 8
 
