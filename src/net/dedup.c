@@ -2,6 +2,7 @@
  * response each got, so that a duplicate gets the same response and is not handled again. */
 #include "net/net_internal.h"
 
+#include "common/buf_internal.h"
 #include "crypto/crypto_internal.h"
 #include <stdlib.h>
 #include <string.h>
@@ -58,24 +59,10 @@ static pqcoap_err request_digest(const coap_pdu_t *request, uint8_t out[PQCOAP_N
                        (uint8_t)tok.length};
     uint8_t opt_heads[PQCOAP_NET_MAX_OPTS][4], tail[4];
     pqcoap_span in[2 + 2 * PQCOAP_NET_MAX_OPTS + 2];
-    size_t n = 0, k = 0;
+    size_t n = 0;
     in[n++] = (pqcoap_span){head, sizeof(head)};
     in[n++] = (pqcoap_span){tok.s, tok.length};
-    coap_opt_iterator_t it;
-    coap_opt_t *o;
-    coap_option_iterator_init(request, &it, COAP_OPT_ALL);
-    while ((o = coap_option_next(&it)) != NULL) {
-        if (k == PQCOAP_NET_MAX_OPTS)
-            return PQCOAP_ERR_TOO_LARGE;
-        uint32_t len = coap_opt_length(o);
-        uint8_t *h = opt_heads[k++];
-        h[0] = (uint8_t)(it.number >> 8);
-        h[1] = (uint8_t)it.number;
-        h[2] = (uint8_t)(len >> 8);
-        h[3] = (uint8_t)len;
-        in[n++] = (pqcoap_span){h, 4};
-        in[n++] = (pqcoap_span){coap_opt_value(o), len};
-    }
+    PQCOAP_TRY(pqcoap_net_opt_spans(request, NULL, opt_heads, PQCOAP_NET_MAX_OPTS, in, &n));
     size_t plen = 0;
     const uint8_t *payload = NULL;
     if (!coap_get_data(request, &plen, &payload))

@@ -122,6 +122,30 @@ void pqcoap_net_answer_later(coap_session_t *session, const coap_pdu_t *request,
     coap_pdu_set_code(response, COAP_EMPTY_CODE);
 }
 
+pqcoap_err pqcoap_net_opt_spans(const coap_pdu_t *pdu, int (*skip)(uint16_t number),
+                                uint8_t (*heads)[4], size_t max, pqcoap_span *in, size_t *n)
+{
+    size_t k = 0;
+    coap_opt_iterator_t it;
+    coap_opt_t *o;
+    coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+    while ((o = coap_option_next(&it)) != NULL) {
+        if (skip && skip(it.number))
+            continue;
+        if (k == max)
+            return PQCOAP_ERR_TOO_LARGE;
+        uint32_t len = coap_opt_length(o);
+        uint8_t *h = heads[k++];
+        h[0] = (uint8_t)(it.number >> 8);
+        h[1] = (uint8_t)it.number;
+        h[2] = (uint8_t)(len >> 8);
+        h[3] = (uint8_t)len;
+        in[(*n)++] = (pqcoap_span){h, 4};
+        in[(*n)++] = (pqcoap_span){coap_opt_value(o), len};
+    }
+    return PQCOAP_OK;
+}
+
 pqcoap_err pqcoap_net_scratch_alloc(pqcoap_net_scratch *s, size_t payload_cap)
 {
     uint8_t *p = malloc(payload_cap ? payload_cap : 1);

@@ -6,6 +6,7 @@
 #include <coap3/coap.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "crypto/crypto_internal.h"
 #include "pqcoap/error.h"
 #include "pqcoap/layer.h"
 #include "pqcoap/msg.h"
@@ -92,6 +93,13 @@ void pqcoap_net_body_free(pqcoap_net_body *b);
  *  nothing else, as libcoap sends nothing for an empty NON response. */
 void pqcoap_net_answer_later(coap_session_t *session, const coap_pdu_t *request,
                              coap_pdu_t *response, int ack);
+
+/** Appends to in[*n..] two spans per option of `pdu` (wire order) that `skip` (NULL: none)
+ *  does not leave out: `u16 number || u16 length` (written into heads[0..max)) and the
+ *  value, so that a digest over the spans tells options apart. PQCOAP_ERR_TOO_LARGE for
+ *  more than `max` options kept. */
+pqcoap_err pqcoap_net_opt_spans(const coap_pdu_t *pdu, int (*skip)(uint16_t number),
+                                uint8_t (*heads)[4], size_t max, pqcoap_span *in, size_t *n);
 
 /** Bytes of a request digest (SHA-256). */
 #define PQCOAP_NET_DIGEST_LEN 32

@@ -11,6 +11,7 @@
  * 1, which libcoap's loop detection discards), which also deletes libcoap's subscription
  * since the code is not 2.xx. */
 #include "net/observe_internal.h"
+#include "net/net_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,30 +59,21 @@ static void drop(pqcoap_obs_table *t, pqcoap_obs **pp)
     free(o);
 }
 
+/* Options that are not part of the cache key: ETag (RFC 7641 section 3.6), NoCacheKey. */
+static int not_cache_key(uint16_t number)
+{
+    return number == COAP_OPTION_ETAG || (number & 0x1e) == 0x1c;
+}
+
 /* libcoap's cache key of a request (RFC 7252 section 5.6, without ETag: RFC 7641 section
  * 3.6): the options that are not NoCacheKey, and the payload. */
 static int request_key(const coap_pdu_t *request, uint8_t key[32])
 {
     uint8_t heads[MAX_KEY_PARTS][4];
     pqcoap_span in[2 * MAX_KEY_PARTS + 1];
-    size_t n = 0, k = 0;
-    coap_opt_iterator_t it;
-    coap_opt_t *o;
-    coap_option_iterator_init(request, &it, COAP_OPT_ALL);
-    while ((o = coap_option_next(&it)) != NULL) {
-        if (it.number == COAP_OPTION_ETAG || (it.number & 0x1e) == 0x1c)
-            continue;
-        if (k == MAX_KEY_PARTS)
-            return 0;
-        uint32_t len = coap_opt_length(o);
-        uint8_t *h = heads[k++];
-        h[0] = (uint8_t)(it.number >> 8);
-        h[1] = (uint8_t)it.number;
-        h[2] = (uint8_t)(len >> 8);
-        h[3] = (uint8_t)len;
-        in[n++] = (pqcoap_span){h, 4};
-        in[n++] = (pqcoap_span){coap_opt_value(o), len};
-    }
+    size_t n = 0;
+    if (pqcoap_net_opt_spans(request, not_cache_key, heads, MAX_KEY_PARTS, in, &n) != PQCOAP_OK)
+        return 0;
     size_t plen = 0;
     const uint8_t *p = NULL;
     if (!coap_get_data(request, &plen, &p))
