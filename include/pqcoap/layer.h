@@ -200,6 +200,27 @@ typedef struct pqcoap_layer {
      *  `state` (NUL-terminated, pointing into `state` or ctx), or NULL if none; read by
      *  pqcoap_server_req_peer while the handler runs. */
     const char *(*peer_id)(void *ctx, const void *state);
+
+    /* Observe (RFC 7641). An observation is the exchange of its registration kept alive:
+     * its `state` (state_size bytes) is copied when the registration is accepted (server:
+     * after protect_response of the first response carrying Observe; client: after
+     * check_response accepted such a response) and handed to the hooks below for every
+     * notification, until end_observation. A layer without protect_notification has its
+     * registrations answered without Observe; a client whose layer has no
+     * check_notification refuses to observe (PQCOAP_ERR_UNSUPPORTED). */
+
+    /** Server: turns the handler's notification `resp` (a 2.xx with Observe, or the last
+     *  answer ending the observation) into the wire notification `wire`. `x` is the
+     *  observer's address and the notification's message ID. */
+    pqcoap_err (*protect_notification)(void *ctx, void *obs_state, const pqcoap_exchange *x,
+                                       const pqcoap_msg *resp, pqcoap_msgbuf *wire);
+    /** Client: checks the wire notification `wire` of the observation `obs_state` and writes
+     *  what the caller sees into `plain`. A non-OK return drops the notification (the
+     *  observation goes on); the client never shows it. */
+    pqcoap_err (*check_notification)(void *ctx, void *obs_state, const pqcoap_exchange *x,
+                                     const pqcoap_msg *wire, pqcoap_msgbuf *plain);
+    /** Both: the observation is over; release anything tied to `obs_state` (then wiped). */
+    void (*end_observation)(void *ctx, void *obs_state);
 } pqcoap_layer;
 
 /** The CoAP response a server sends for an error code returned by a handler or by
