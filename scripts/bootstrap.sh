@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(cmake make pkg-config gcc libssl-dev libcoap3-dev libcoap3-bin libsqlite3-dev sqlite3
+pkgs=(cmake make pkg-config gcc libssl-dev nettle-dev libcoap3-dev libcoap3-bin libsqlite3-dev sqlite3
       clang libclang-rt-14-dev gnuplot-nox nodejs npm valgrind python3)
 missing=()
 for p in "${pkgs[@]}"; do

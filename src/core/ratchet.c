@@ -8,16 +8,16 @@ pqcoap_err pqcoap_chain_step(uint8_t ck[32], uint8_t mk[32])
 {
     /* mk_n = HMAC-SHA256(ck_n, 0x01); ck_n+1 = HMAC-SHA256(ck_n, 0x02) */
     static const uint8_t one = 0x01, two = 0x02;
-    const pqcoap_span in_mk = {&one, 1}, in_ck = {&two, 1};
-    uint8_t next[32];
-    pqcoap_err err = pqcoap_hmac_sha256(ck, 32, &in_mk, 1, mk);
-    if (err == PQCOAP_OK)
-        err = pqcoap_hmac_sha256(ck, 32, &in_ck, 1, next);
-    if (err == PQCOAP_OK)
-        memcpy(ck, next, 32);
-    else
+    const pqcoap_span in[2] = {{&one, 1}, {&two, 1}};
+    uint8_t out[2][32];
+    pqcoap_err err = pqcoap_hmac_sha256_each(ck, 32, in, 2, out);
+    if (err == PQCOAP_OK) {
+        memcpy(mk, out[0], 32);
+        memcpy(ck, out[1], 32);
+    } else {
         pqcoap_wipe(mk, 32);
-    pqcoap_wipe(next, sizeof next);
+    }
+    pqcoap_wipe(out, sizeof out);
     return err;
 }
 

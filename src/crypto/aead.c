@@ -1,31 +1,46 @@
-/* AES-256-GCM with a 12-byte nonce and 16-byte tag (OpenSSL EVP), AAD given as spans. */
+/* AES-256-GCM with a 12-byte nonce and 16-byte tag (nettle), AAD given as spans. The cipher
+ * state lives on the stack for one call: no allocation, nothing kept between messages. */
 #include "crypto/crypto_internal.h"
-#include "crypto/ossl_internal.h"
 
 #include <limits.h>
+#include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <nettle/gcm.h>
 
-/* Sets up ctx for one message: key, nonce and the AAD pieces. */
-static int gcm_begin(EVP_CIPHER_CTX *ctx, int enc, const uint8_t key[32],
-                     const uint8_t nonce[12], const pqcoap_span *aad, size_t naad)
+/* Keys ctx and feeds it the nonce and the AAD pieces. nettle takes AAD in whole blocks
+ * except for the last call, so the pieces go through a one-block buffer. */
+static void gcm_begin(struct gcm_aes256_ctx *ctx, const uint8_t key[32], const uint8_t nonce[12],
+                      const pqcoap_span *aad, size_t naad)
 {
-    const pqcoap_ossl *o = pqcoap_ossl_get();
-    if (o->aes256gcm == NULL)
-        return 0;
-    /* GCM's default IV length is 12 bytes, the one PQCOAP_AEAD_NONCE_LEN names. */
-    if (EVP_CipherInit_ex2(ctx, o->aes256gcm, key, nonce, enc, NULL) != 1)
-        return 0;
+    gcm_aes256_set_key(ctx, key);
+    gcm_aes256_set_iv(ctx, PQCOAP_AEAD_NONCE_LEN, nonce);
+    uint8_t block[GCM_BLOCK_SIZE];
+    size_t held = 0;
     for (size_t i = 0; i < naad; i++) {
-        int len = 0;
-        if (aad[i].n > INT_MAX)
-            return 0;
-        if (aad[i].n > 0 && EVP_CipherUpdate(ctx, NULL, &len, aad[i].p, (int)aad[i].n) != 1)
-            return 0;
+        const uint8_t *p = aad[i].p;
+        size_t n = aad[i].n;
+        if (n == 0)
+            continue;
+        if (held > 0) {
+            size_t take = n < GCM_BLOCK_SIZE - held ? n : GCM_BLOCK_SIZE - held;
+            memcpy(block + held, p, take);
+            held += take;
+            p += take;
+            n -= take;
+            if (held < GCM_BLOCK_SIZE)
+                continue;
+            gcm_aes256_update(ctx, GCM_BLOCK_SIZE, block);
+            held = 0;
+        }
+        size_t whole = n - n % GCM_BLOCK_SIZE;
+        if (whole > 0)
+            gcm_aes256_update(ctx, whole, p);
+        if (n > whole)
+            memcpy(block, p + whole, n - whole);
+        held = n - whole;
     }
-    return 1;
+    if (held > 0)
+        gcm_aes256_update(ctx, held, block);
 }
 
 pqcoap_err pqcoap_aead_seal(const uint8_t key[32], const uint8_t nonce[12],
@@ -35,27 +50,17 @@ pqcoap_err pqcoap_aead_seal(const uint8_t key[32], const uint8_t nonce[12],
     if (key == NULL || nonce == NULL || (aad == NULL && naad > 0) ||
         (pt == NULL && pt_len > 0) || out == NULL)
         return PQCOAP_ERR_ARG;
+    for (size_t i = 0; i < naad; i++)
+        if (aad[i].p == NULL && aad[i].n > 0)
+            return PQCOAP_ERR_ARG;
     if (pt_len > INT_MAX - PQCOAP_AEAD_TAG_LEN)
         return PQCOAP_ERR_TOO_LARGE;
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    if (ctx == NULL)
-        return PQCOAP_ERR_CRYPTO;
-    int len = 0, fin = 0;
-    int ok = gcm_begin(ctx, 1, key, nonce, aad, naad);
-    if (ok && pt_len > 0)
-        ok = EVP_EncryptUpdate(ctx, out, &len, pt, (int)pt_len) == 1;
-    ok = ok && EVP_EncryptFinal_ex(ctx, out + len, &fin) == 1 && (size_t)(len + fin) == pt_len;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out + pt_len,
-                                          PQCOAP_AEAD_TAG_LEN),
-        OSSL_PARAM_construct_end(),
-    };
-    ok = ok && EVP_CIPHER_CTX_get_params(ctx, params) == 1;
-    EVP_CIPHER_CTX_free(ctx);
-    if (!ok) {
-        pqcoap_wipe(out, pt_len + PQCOAP_AEAD_TAG_LEN);
-        return PQCOAP_ERR_CRYPTO;
-    }
+    struct gcm_aes256_ctx ctx;
+    gcm_begin(&ctx, key, nonce, aad, naad);
+    if (pt_len > 0)
+        gcm_aes256_encrypt(&ctx, pt_len, out, pt);
+    gcm_aes256_digest(&ctx, PQCOAP_AEAD_TAG_LEN, out + pt_len);
+    pqcoap_wipe(&ctx, sizeof ctx);
     return PQCOAP_OK;
 }
 
@@ -66,36 +71,27 @@ pqcoap_err pqcoap_aead_open(const uint8_t key[32], const uint8_t nonce[12],
     if (key == NULL || nonce == NULL || (aad == NULL && naad > 0) || ct == NULL ||
         (out == NULL && ct_len > PQCOAP_AEAD_TAG_LEN))
         return PQCOAP_ERR_ARG;
+    for (size_t i = 0; i < naad; i++)
+        if (aad[i].p == NULL && aad[i].n > 0)
+            return PQCOAP_ERR_ARG;
     if (ct_len < PQCOAP_AEAD_TAG_LEN)
         return PQCOAP_ERR_MALFORMED;
     if (ct_len > INT_MAX)
         return PQCOAP_ERR_TOO_LARGE;
     size_t pt_len = ct_len - PQCOAP_AEAD_TAG_LEN;
     /* The tag is copied first: out may overlap ct. */
-    uint8_t tag[PQCOAP_AEAD_TAG_LEN];
-    for (size_t i = 0; i < sizeof tag; i++)
-        tag[i] = ct[pt_len + i];
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    if (ctx == NULL)
-        return PQCOAP_ERR_CRYPTO;
-    int len = 0, fin = 0;
-    pqcoap_err err = PQCOAP_ERR_CRYPTO;
-    if (gcm_begin(ctx, 0, key, nonce, aad, naad) &&
-        (pt_len == 0 || EVP_DecryptUpdate(ctx, out, &len, ct, (int)pt_len) == 1)) {
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, sizeof tag),
-            OSSL_PARAM_construct_end(),
-        };
-        if (EVP_CIPHER_CTX_set_params(ctx, params) == 1) {
-            /* OpenSSL compares the tag in constant time. */
-            uint8_t none[1];
-            uint8_t *end = out != NULL ? out + len : none;
-            err = EVP_DecryptFinal_ex(ctx, end, &fin) == 1 && (size_t)(len + fin) == pt_len
-                      ? PQCOAP_OK : PQCOAP_ERR_AUTH;
-        }
+    uint8_t tag[PQCOAP_AEAD_TAG_LEN], expect[PQCOAP_AEAD_TAG_LEN];
+    memcpy(tag, ct + pt_len, sizeof tag);
+    struct gcm_aes256_ctx ctx;
+    gcm_begin(&ctx, key, nonce, aad, naad);
+    if (pt_len > 0)
+        gcm_aes256_decrypt(&ctx, pt_len, out, ct);
+    gcm_aes256_digest(&ctx, sizeof expect, expect);
+    pqcoap_wipe(&ctx, sizeof ctx);
+    if (!pqcoap_ct_equal(tag, expect, sizeof tag)) {
+        if (pt_len > 0)
+            pqcoap_wipe(out, pt_len);
+        return PQCOAP_ERR_AUTH;
     }
-    EVP_CIPHER_CTX_free(ctx);
-    if (err != PQCOAP_OK)
-        pqcoap_wipe(out, pt_len);
-    return err;
+    return PQCOAP_OK;
 }

@@ -1,13 +1,14 @@
 /* The COSE AEAD algorithms OSCORE uses (RFC 8613 section 3.1, RFC 8152 section 10):
- * AES-CCM-16-64-128, AES-CCM-16-128-256 and A256GCM, over OpenSSL EVP. */
+ * AES-CCM-16-64-128, AES-CCM-16-128-256 and A256GCM, over nettle. The cipher state lives on
+ * the stack for one call: no allocation, nothing kept between messages. */
 #include "crypto/crypto_internal.h"
-#include "crypto/ossl_internal.h"
 
 #include <limits.h>
+#include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <nettle/aes.h>
+#include <nettle/ccm.h>
+#include <nettle/gcm.h>
 
 static const pqcoap_cose_aead algs[] = {
     {10, 16, 13, 8},    /* AES-CCM-16-64-128: 16-bit length field, 64-bit tag, 128-bit key */
@@ -23,71 +24,53 @@ const pqcoap_cose_aead *pqcoap_cose_aead_find(int id)
     return NULL;
 }
 
-static const EVP_CIPHER *cipher_of(const pqcoap_cose_aead *alg)
-{
-    const pqcoap_ossl *o = pqcoap_ossl_get();
-    switch (alg->id) {
-    case 10: return o->aes128ccm;
-    case 31: return o->aes256ccm;
-    case 3: return o->aes256gcm;
-    default: return NULL;
-    }
-}
+/* The cipher states of one call: AES-128 or AES-256 under CCM, or AES-256-GCM. */
+typedef struct cose_ctx {
+    union {
+        struct aes128_ctx aes128;
+        struct aes256_ctx aes256;
+    } aes;
+    struct ccm_ctx ccm;
+    struct gcm_aes256_ctx gcm;
+} cose_ctx;
 
-static int is_ccm(const pqcoap_cose_aead *alg)
-{
-    return alg->nonce_len == 13;
-}
-
-/* One message of the algorithm: key, nonce, tag length (CCM), the expected tag when
- * decrypting (CCM wants it before the data), the total length (CCM) and the AAD; then the
- * data. Returns 1 when every step succeeded (for CCM decryption: the tag verified). */
+/* Encrypts (enc) or decrypts len bytes of in into out under the algorithm, with the AAD in
+ * one piece, and writes the tag the data gives to tag[alg->tag_len]. Returns 0 for an
+ * unknown algorithm. */
 static int run(const pqcoap_cose_aead *alg, int enc, const uint8_t *key, const uint8_t *nonce,
                const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
                uint8_t *out, uint8_t *tag)
 {
-    const EVP_CIPHER *c = cipher_of(alg);
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    if (c == NULL || ctx == NULL) {
-        EVP_CIPHER_CTX_free(ctx);
+    static const uint8_t none[1];
+    if (aad_len == 0)
+        aad = none;
+    cose_ctx c;
+    nettle_cipher_func *aes = NULL; /* CCM's block cipher, keyed in c.aes */
+    if (alg->id == 10) {
+        aes128_set_encrypt_key(&c.aes.aes128, key);
+        aes = (nettle_cipher_func *)aes128_encrypt;
+    } else if (alg->id == 31) {
+        aes256_set_encrypt_key(&c.aes.aes256, key);
+        aes = (nettle_cipher_func *)aes256_encrypt;
+    } else if (alg->id != 3) {
         return 0;
     }
-    size_t nonce_len = alg->nonce_len, tag_len = alg->tag_len;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_size_t(OSSL_CIPHER_PARAM_AEAD_IVLEN, &nonce_len),
-        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, enc ? NULL : tag,
-                                          tag_len),
-        OSSL_PARAM_construct_end(),
-    };
-    int l = 0, ok = EVP_CipherInit_ex2(ctx, c, NULL, NULL, enc, NULL) == 1;
-    if (is_ccm(alg))
-        ok = ok && EVP_CIPHER_CTX_set_params(ctx, params) == 1;
-    ok = ok && EVP_CipherInit_ex2(ctx, NULL, key, nonce, enc, NULL) == 1;
-    if (is_ccm(alg))
-        ok = ok && EVP_CipherUpdate(ctx, NULL, &l, NULL, (int)len) == 1;
-    if (aad_len > 0)
-        ok = ok && EVP_CipherUpdate(ctx, NULL, &l, aad, (int)aad_len) == 1;
-    if (!is_ccm(alg) && !enc)
-        ok = ok && EVP_CIPHER_CTX_set_params(ctx, params + 1) == 1;
-    /* CCM must see the data in one call even when it is empty. */
-    if (len > 0 || is_ccm(alg)) {
-        uint8_t none[1];
-        ok = ok && EVP_CipherUpdate(ctx, len > 0 ? out : none, &l, len > 0 ? in : none,
-                                    (int)len) == 1;
+    if (aes != NULL) {
+        ccm_set_nonce(&c.ccm, &c.aes, aes, alg->nonce_len, nonce, aad_len, len, alg->tag_len);
+        ccm_update(&c.ccm, &c.aes, aes, aad_len, aad);
+        (enc ? ccm_encrypt : ccm_decrypt)(&c.ccm, &c.aes, aes, len, out, in);
+        ccm_digest(&c.ccm, &c.aes, aes, alg->tag_len, tag);
+        pqcoap_wipe(&c.aes, sizeof c.aes);
+        pqcoap_wipe(&c.ccm, sizeof c.ccm);
+    } else {
+        gcm_aes256_set_key(&c.gcm, key);
+        gcm_aes256_set_iv(&c.gcm, alg->nonce_len, nonce);
+        gcm_aes256_update(&c.gcm, aad_len, aad);
+        (enc ? gcm_aes256_encrypt : gcm_aes256_decrypt)(&c.gcm, len, out, in);
+        gcm_aes256_digest(&c.gcm, alg->tag_len, tag);
+        pqcoap_wipe(&c.gcm, sizeof c.gcm); /* only the state used: GCM's is 4.4 KB */
     }
-    if (!is_ccm(alg)) {
-        uint8_t fin[16];
-        ok = ok && EVP_CipherFinal_ex(ctx, fin, &l) == 1 && l == 0;
-    }
-    if (enc) {
-        OSSL_PARAM get[] = {
-            OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, tag_len),
-            OSSL_PARAM_construct_end(),
-        };
-        ok = ok && EVP_CIPHER_CTX_get_params(ctx, get) == 1;
-    }
-    EVP_CIPHER_CTX_free(ctx);
-    return ok;
+    return 1;
 }
 
 pqcoap_err pqcoap_cose_seal(const pqcoap_cose_aead *alg, const uint8_t *key,
@@ -118,11 +101,10 @@ pqcoap_err pqcoap_cose_open(const pqcoap_cose_aead *alg, const uint8_t *key,
     size_t len = ct_len - alg->tag_len;
     if (len > 65535 || aad_len > INT_MAX)
         return PQCOAP_ERR_TOO_LARGE;
-    uint8_t tag[PQCOAP_COSE_TAG_MAX];
-    for (size_t i = 0; i < alg->tag_len; i++) /* copied first: out may overlap ct */
-        tag[i] = ct[len + i];
-    /* OpenSSL compares the tag in constant time. */
-    if (!run(alg, 0, key, nonce, aad, aad_len, ct, len, out, tag)) {
+    uint8_t tag[PQCOAP_COSE_TAG_MAX], expect[PQCOAP_COSE_TAG_MAX];
+    memcpy(tag, ct + len, alg->tag_len); /* copied first: out may overlap ct */
+    if (!run(alg, 0, key, nonce, aad, aad_len, ct, len, out, expect) ||
+        !pqcoap_ct_equal(tag, expect, alg->tag_len)) {
         pqcoap_wipe(out, len);
         return PQCOAP_ERR_AUTH;
     }

@@ -1,5 +1,6 @@
-/* Internal interface of the crypto layer: one thin file per primitive over PQClean and
- * OpenSSL libcrypto, with signature and KEM algorithms behind const tables chosen by suite. */
+/* Internal interface of the crypto layer: one thin file per primitive over PQClean, nettle
+ * (AES-GCM, AES-CCM, SHA-256, HMAC) and OpenSSL libcrypto (X25519, RNG), with signature and
+ * KEM algorithms behind const tables chosen by suite. */
 #ifndef PQCOAP_CRYPTO_INTERNAL_H
 #define PQCOAP_CRYPTO_INTERNAL_H
 
@@ -168,6 +169,10 @@ pqcoap_err pqcoap_cose_open(const pqcoap_cose_aead *alg, const uint8_t *key,
 pqcoap_err pqcoap_sha256(const pqcoap_span *in, size_t n, uint8_t out[32]);
 pqcoap_err pqcoap_hmac_sha256(const uint8_t *key, size_t key_len,
                               const pqcoap_span *in, size_t n, uint8_t out[32]);
+/** out[i] = HMAC-SHA256(key, in[i]) for i < n, each in[i] one piece, with the key's pads
+ *  computed once for all (a key-chain step: two messages under one key). */
+pqcoap_err pqcoap_hmac_sha256_each(const uint8_t *key, size_t key_len, const pqcoap_span *in,
+                                   size_t n, uint8_t (*out)[PQCOAP_SHA256_LEN]);
 /** RFC 5869 Extract: PRK = HMAC(salt, IKM) with IKM the concatenation of ikm[0..n). */
 pqcoap_err pqcoap_hkdf_extract(const uint8_t *salt, size_t salt_len,
                                const pqcoap_span *ikm, size_t n, uint8_t prk[32]);
