@@ -164,6 +164,8 @@ typedef struct pqcoap_suite_offer {
     pqcoap_key_usage responder_usage; /**< must be PQCOAP_USAGE_GENERAL */
 } pqcoap_suite_offer;
 
+struct pqcoap_expanded_key;
+
 /** Initiator configuration. Pointers are borrowed for the duration of the call only. */
 typedef struct pqcoap_initiator_cfg {
     const char *id;                 /**< own initiator_id, 1..64 bytes UTF-8 */
@@ -186,10 +188,12 @@ typedef struct pqcoap_initiator_cfg {
     size_t n_more;                  /**< at most PQCOAP_OFFER_MAX - 1 */
     const pqcoap_oscore_request *oscore; /**< NULL: key a Mode B session; else key this
                                               OSCORE context */
+    const struct pqcoap_expanded_key *ek; /**< sk's expanded form (pqcoap/keys.h), signed
+                                               from when set; NULL = sign from sk */
 } pqcoap_initiator_cfg;
 
 #define PQCOAP_INITIATOR_CFG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, NULL, NULL, 0, \
-    PQCOAP_USAGE_GENERAL, 0x01, PQCOAP_WINDOW_DEFAULT, NULL, NULL, 0, NULL}
+    PQCOAP_USAGE_GENERAL, 0x01, PQCOAP_WINDOW_DEFAULT, NULL, NULL, 0, NULL, NULL}
 
 /** Initiator state between sending INIT and receiving RESP (ephemeral secrets, the INIT
  *  bytes and the pinned responder key). Wiped when the handshake completes. */
@@ -283,6 +287,9 @@ void pqcoap_session_wipe(pqcoap_session *s);
 
 /** Identities a responder holds at most: one per suite. */
 #define PQCOAP_RESPONDER_KEYS_MAX 4
+/** Bytes a responder keeps for the expanded forms of its identity keys (pqcoap/keys.h
+ *  pqcoap_expanded_key): one Falcon-512 and one Falcon-1024 key. */
+#define PQCOAP_RESPONDER_EK_MAX (57344 + 122880)
 
 /** A further identity of a responder: the secret key of the signature algorithm of `suite`. */
 typedef struct pqcoap_responder_key {
@@ -360,6 +367,10 @@ typedef struct pqcoap_responder {
     size_t n_keys;
     uint8_t suites[PQCOAP_RESPONDER_KEYS_MAX];           /* of each identity, preferred first */
     uint8_t sk[PQCOAP_RESPONDER_KEYS_MAX][PQCOAP_SESSION_SK_MAX];
+    /* the expanded forms of those keys whose algorithm has one, each in ek from byte
+     * ek_at[i], ek_len[i] bytes (0: none), made once so that a RESP is signed from it */
+    uint64_t ek[PQCOAP_RESPONDER_EK_MAX / 8];
+    size_t ek_at[PQCOAP_RESPONDER_KEYS_MAX], ek_len[PQCOAP_RESPONDER_KEYS_MAX];
     pqcoap_peer_table table;
     pqcoap_resp_cache cache[PQCOAP_RESP_CACHE_SLOTS];
 } pqcoap_responder;

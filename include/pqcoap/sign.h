@@ -52,6 +52,8 @@ typedef struct pqcoap_signer {
     pqcoap_key_usage usage;         /**< the key's usage: pqcoap_sign_v1 needs
                                          PQCOAP_USAGE_SIGN_V1, pqcoap_sign_v2 GENERAL */
     const pqcoap_rng *rng;          /**< randomness for signing; NULL = system RNG */
+    const pqcoap_expanded_key *ek;  /**< sk's expanded form, signed from when set (borrowed
+                                         like sk); NULL = sign from sk */
 } pqcoap_signer;
 
 /** Fills `s` with the borrowed Falcon-512 secret key `sk`, the kid of its public key `pk`
@@ -63,7 +65,8 @@ pqcoap_err pqcoap_signer_init(pqcoap_signer *s, const uint8_t *sk, size_t sk_len
                               const pqcoap_rng *rng);
 
 /** Fills `s` from an identity (include/pqcoap/keys.h) of any algorithm of Mode A v2
- *  (PROTOCOL.md "Algorithms"), borrowing its secret key and taking its algorithm and usage
+ *  (PROTOCOL.md "Algorithms"), borrowing its secret key (and its expanded form, when the
+ *  identity holds one) and taking its algorithm and usage
  *  (id->pub.usage): `id` must outlive `s`. Returns PQCOAP_ERR_UNSUPPORTED for an identity of
  *  no such algorithm, PQCOAP_ERR_ARG on NULL. */
 pqcoap_err pqcoap_signer_from_identity(pqcoap_signer *s, const pqcoap_identity *id,

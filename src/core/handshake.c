@@ -5,6 +5,7 @@
 #include "core/record_internal.h"
 #include "core/peer_table_internal.h"
 #include "common/buf_internal.h"
+#include "pqcoap/keys.h"
 
 #include <string.h>
 
@@ -163,7 +164,8 @@ pqcoap_err pqcoap_initiator_start(pqcoap_initiator *st, const pqcoap_initiator_c
             .nonce_i = nonce_i, .kem_pk = kem_pk, .x25519_pk = x25519_pk,
             .protection = st->protection, .params = st->params, .params_len = st->params_len,
         };
-        err = pqcoap_hs_encode(PQCOAP_HS_INIT, &v, own, cfg->sk, NULL, rng, st->init,
+        err = pqcoap_hs_encode(PQCOAP_HS_INIT, &v, own, cfg->sk, cfg->ek ? cfg->ek->k : NULL,
+                               cfg->ek ? cfg->ek->len : 0, NULL, rng, st->init,
                                sizeof st->init, &st->init_len);
     }
     if (err == PQCOAP_OK && cap < st->init_len)
@@ -269,6 +271,10 @@ pqcoap_err pqcoap_initiator_finish_oscore(pqcoap_initiator *st, const uint8_t *r
 
 /* ---- responder ---- */
 
+_Static_assert(PQCOAP_RESPONDER_EK_MAX == PQCOAP_FALCON512_EK_LEN + PQCOAP_FALCON1024_EK_LEN &&
+               PQCOAP_FALCON512_EK_LEN % 8 == 0, "session.h: room for one expanded key of each "
+               "Falcon parameter set, each 8-byte aligned");
+
 /* Copies identity i (suite, secret key) into r after checking it. */
 static pqcoap_err take_identity(pqcoap_responder *r, size_t i, uint8_t suite_id,
                                 const uint8_t *sk, size_t sk_len, pqcoap_key_usage usage)
@@ -285,6 +291,15 @@ static pqcoap_err take_identity(pqcoap_responder *r, size_t i, uint8_t suite_id,
         return PQCOAP_ERR_KEY_USAGE; /* a sign-v1 key never signs a RESP */
     r->suites[i] = suite_id;
     memcpy(r->sk[i], sk, sk_len);
+    /* the expanded key, after those of the identities before, where there is room (one
+     * Falcon-512 and one Falcon-1024 key); without it the RESP is signed from sk */
+    size_t at = i > 0 ? r->ek_at[i - 1] + r->ek_len[i - 1] : 0, len = suite->sig->ek_len;
+    r->ek_at[i] = at;
+    if (len > 0 && len <= sizeof r->ek - at) {
+        if (suite->sig->expand(sk, (uint8_t *)r->ek + at) != PQCOAP_OK)
+            return PQCOAP_ERR_ARG; /* not a key of the suite's algorithm */
+        r->ek_len[i] = len;
+    }
     return PQCOAP_OK;
 }
 
@@ -561,8 +576,9 @@ static pqcoap_err make_resp(const pqcoap_responder *r, const uint8_t *init, size
             .max_msgs = r->cfg.max_msgs, .kem_ct = kem_ct, .x25519_pk = x25519_pk,
             .protection = p->protection, .params = params, .params_len = params_len,
         };
-        err = pqcoap_hs_encode(PQCOAP_HS_RESP, &rv, suite->sig, r->sk[p->key], p->init_hash,
-                               rng, p->resp, sizeof p->resp, &p->resp_len);
+        err = pqcoap_hs_encode(PQCOAP_HS_RESP, &rv, suite->sig, r->sk[p->key],
+                               (const uint8_t *)r->ek + r->ek_at[p->key], r->ek_len[p->key],
+                               p->init_hash, rng, p->resp, sizeof p->resp, &p->resp_len);
     }
     if (err == PQCOAP_OK)
         err = pqcoap_handshake_prk(init, init_len, p->resp, p->resp_len, kem_ss, x25519_ss,

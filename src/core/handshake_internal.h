@@ -71,11 +71,13 @@ int pqcoap_init_offers(const pqcoap_init_view *v, uint8_t id);
 enum { PQCOAP_HS_INIT, PQCOAP_HS_RESP };
 
 /** Writes u8 version || body of `view` (a pqcoap_init_view or pqcoap_resp_view as `kind`)
- *  || str16(signature by `sig` with sk) into out[0..cap); a RESP's signature also covers
+ *  || str16(signature by `sig` with sk, from its expanded form ek[0..ek_len) when given,
+ *  pqcoap_sig_sign) into out[0..cap); a RESP's signature also covers
  *  init_hash = SHA-256(INIT). */
 pqcoap_err pqcoap_hs_encode(int kind, const void *view, const pqcoap_sig_alg *sig,
-                            const uint8_t *sk, const uint8_t *init_hash,
-                            const pqcoap_rng *rng, uint8_t *out, size_t cap, size_t *out_len);
+                            const uint8_t *sk, const void *ek, size_t ek_len,
+                            const uint8_t *init_hash, const pqcoap_rng *rng, uint8_t *out,
+                            size_t cap, size_t *out_len);
 
 /** Verifies the signature `s` of the decoded message `msg` under pk of algorithm `sig`:
  *  PQCOAP_OK or PQCOAP_ERR_AUTH. */

@@ -209,8 +209,9 @@ static size_t hs_signed_input(int kind, const uint8_t *msg, size_t signed_len,
 }
 
 pqcoap_err pqcoap_hs_encode(int kind, const void *view, const pqcoap_sig_alg *sig,
-                            const uint8_t *sk, const uint8_t *init_hash,
-                            const pqcoap_rng *rng, uint8_t *out, size_t cap, size_t *out_len)
+                            const uint8_t *sk, const void *ek, size_t ek_len,
+                            const uint8_t *init_hash, const pqcoap_rng *rng, uint8_t *out,
+                            size_t cap, size_t *out_len)
 {
     pqcoap_writer w;
     pqcoap_wr_init(&w, out, cap);
@@ -222,7 +223,7 @@ pqcoap_err pqcoap_hs_encode(int kind, const void *view, const pqcoap_sig_alg *si
     size_t n = hs_signed_input(kind, out, w.len, init_hash, span);
     uint8_t signature[PQCOAP_SIG_MAX];
     size_t sig_len = 0;
-    PQCOAP_TRY(sig->sign(rng, sk, span, n, signature, &sig_len));
+    PQCOAP_TRY(pqcoap_sig_sign(sig, rng, sk, ek, ek_len, span, n, signature, &sig_len));
     pqcoap_wr_str16(&w, signature, sig_len);
     if (w.err != PQCOAP_OK)
         return w.err;

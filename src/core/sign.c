@@ -88,6 +88,7 @@ pqcoap_err pqcoap_signer_init(pqcoap_signer *s, const uint8_t *sk, size_t sk_len
     s->sk = sk;
     s->usage = usage;
     s->rng = rng;
+    s->ek = NULL;
     return PQCOAP_OK;
 }
 
@@ -103,6 +104,7 @@ pqcoap_err pqcoap_signer_from_identity(pqcoap_signer *s, const pqcoap_identity *
     memcpy(s->kid, id->pub.kid, sizeof s->kid);
     s->usage = id->pub.usage;
     s->rng = rng;
+    s->ek = id->ek.len != 0 ? &id->ek : NULL;
     return PQCOAP_OK;
 }
 
@@ -121,7 +123,8 @@ static pqcoap_err append_signature(const pqcoap_signer *s, int version, const pq
                                    size_t n, uint8_t *out, size_t msg_len, size_t *out_len)
 {
     size_t sig_len = 0;
-    pqcoap_err err = s->alg->sign(s->rng, s->sk, tbs, n, out + msg_len, &sig_len);
+    pqcoap_err err = pqcoap_sig_sign(s->alg, s->rng, s->sk, s->ek ? s->ek->k : NULL,
+                                     s->ek ? s->ek->len : 0, tbs, n, out + msg_len, &sig_len);
     if (err != PQCOAP_OK)
         return err;
     if (!sig_len_ok(s->alg, version, sig_len))

@@ -45,13 +45,47 @@ typedef struct pqcoap_sig_alg {
      *  PQCOAP_ERR_AUTH. */
     pqcoap_err (*verify)(const uint8_t *pk, const pqcoap_span *msg, size_t n,
                          const uint8_t *sig, size_t sig_len);
+    /** Bytes of the expanded secret key, the form signing works from, kept by a signer that
+     *  signs often (Falcon: the B0 matrix and the LDL tree); 0 if the algorithm has none,
+     *  and then expand and sign_ek are NULL. */
+    size_t ek_len;
+    /** Expands sk into ek[ek_len] (8-byte aligned). PQCOAP_ERR_ARG for a malformed sk. */
+    pqcoap_err (*expand)(const uint8_t *sk, void *ek);
+    /** As sign, from the expanded key ek: the same signatures, without expanding sk again. */
+    pqcoap_err (*sign_ek)(const pqcoap_rng *rng, const void *ek, const pqcoap_span *msg,
+                          size_t n, uint8_t *sig, size_t *sig_len);
 } pqcoap_sig_alg;
+
+/* Expanded Falcon keys: (8 logn + 40) 2^logn bytes (PQClean inner.h, expand_privkey). */
+#define PQCOAP_FALCON512_EK_LEN ((8 * 9 + 40) << 9)
+#define PQCOAP_FALCON1024_EK_LEN ((8 * 10 + 40) << 10)
+
+pqcoap_err pqcoap_falcon512_expand(const uint8_t *sk, void *ek);
+pqcoap_err pqcoap_falcon512_sign_ek(const pqcoap_rng *rng, const void *ek,
+                                    const pqcoap_span *msg, size_t n, uint8_t *sig,
+                                    size_t *sig_len);
+pqcoap_err pqcoap_falcon1024_expand(const uint8_t *sk, void *ek);
+pqcoap_err pqcoap_falcon1024_sign_ek(const pqcoap_rng *rng, const void *ek,
+                                     const pqcoap_span *msg, size_t n, uint8_t *sig,
+                                     size_t *sig_len);
 
 extern const pqcoap_sig_alg pqcoap_sig_falcon512;
 extern const pqcoap_sig_alg pqcoap_sig_falcon1024;
 extern const pqcoap_sig_alg pqcoap_sig_mldsa44;
 extern const pqcoap_sig_alg pqcoap_sig_mldsa65;
 extern const pqcoap_sig_alg pqcoap_sig_mldsa87;
+
+struct pqcoap_expanded_key; /* pqcoap/keys.h */
+
+/** Makes *out the expanded form of alg's secret key sk (out->len 0 if alg has none).
+ *  PQCOAP_ERR_ARG on NULL or a malformed sk (out->len is then 0) (sig_expanded.c). */
+pqcoap_err pqcoap_sig_expand(const pqcoap_sig_alg *alg, const uint8_t *sk,
+                             struct pqcoap_expanded_key *out);
+/** Signs with alg as alg->sign does: from ek[0..ek_len) when it is alg's expanded key
+ *  (ek_len == alg->ek_len != 0), else from sk (ek may be NULL) (sig_expanded.c). */
+pqcoap_err pqcoap_sig_sign(const pqcoap_sig_alg *alg, const pqcoap_rng *rng, const uint8_t *sk,
+                           const void *ek, size_t ek_len, const pqcoap_span *msg, size_t n,
+                           uint8_t *sig, size_t *sig_len);
 
 /** The signature algorithm named name[0..n) ("falcon-512", as in key files), or NULL
  *  (keyfile.c). */

@@ -72,6 +72,8 @@ pqcoap_err pqcoap_identity_generate_usage(const char *alg, pqcoap_key_usage usag
     pqcoap_err err = a->keygen(rng, out->pub.pk, out->sk);
     if (err == PQCOAP_OK)
         err = pqcoap_kid(out->pub.pk, out->pub.pk_len, out->pub.kid);
+    if (err == PQCOAP_OK)
+        err = pqcoap_sig_expand(a, out->sk, &out->ek);
     if (err != PQCOAP_OK)
         pqcoap_identity_wipe(out);
     return err;
@@ -270,18 +272,24 @@ static int hex_exact(const uint8_t *text, size_t text_len, uint8_t *out, size_t 
     return 1;
 }
 
-/* The secret key must produce signatures the public key accepts. */
-static int pair_matches(const pqcoap_pubkey *pub, const uint8_t *sk)
+/* The secret key, from its expanded form where it has one (the form the identity will sign
+ * from), must produce signatures the public key accepts. */
+static int pair_matches(const pqcoap_pubkey *pub, const uint8_t *sk,
+                        const pqcoap_expanded_key *ek)
 {
     static const uint8_t probe[] = "pqcoap key file check";
     const pqcoap_span msg = {probe, sizeof probe - 1};
     uint8_t sig[PQCOAP_SIG_MAX];
     size_t sig_len = 0;
-    return pub->alg->sign(NULL, sk, &msg, 1, sig, &sig_len) == PQCOAP_OK &&
+    return pqcoap_sig_sign(pub->alg, NULL, sk, ek->k, ek->len, &msg, 1, sig, &sig_len) ==
+               PQCOAP_OK &&
            pub->alg->verify(pub->pk, &msg, 1, sig, sig_len) == PQCOAP_OK;
 }
 
-static pqcoap_err parse(const uint8_t *in, size_t len, pqcoap_pubkey *pub, uint8_t *sk)
+/* Parses a key file into pub and, for a secret key file (sk not NULL), sk and its expanded
+ * form ek. */
+static pqcoap_err parse(const uint8_t *in, size_t len, pqcoap_pubkey *pub, uint8_t *sk,
+                        pqcoap_expanded_key *ek)
 {
     pqcoap_reader r;
     const uint8_t *v;
@@ -302,7 +310,7 @@ static pqcoap_err parse(const uint8_t *in, size_t len, pqcoap_pubkey *pub, uint8
              memcmp(kid, pub->kid, sizeof kid) == 0;
     }
     if (ok && sk != NULL)
-        ok = pair_matches(pub, sk);
+        ok = pqcoap_sig_expand(pub->alg, sk, ek) == PQCOAP_OK && pair_matches(pub, sk, ek);
     return ok ? PQCOAP_OK : PQCOAP_ERR_KEYFILE;
 }
 
@@ -311,7 +319,7 @@ pqcoap_err pqcoap_identity_parse(const uint8_t *in, size_t len, pqcoap_identity 
     if (in == NULL || out == NULL)
         return PQCOAP_ERR_ARG;
     memset(out, 0, sizeof *out);
-    pqcoap_err err = parse(in, len, &out->pub, out->sk);
+    pqcoap_err err = parse(in, len, &out->pub, out->sk, &out->ek);
     if (err != PQCOAP_OK)
         pqcoap_identity_wipe(out);
     return err;
@@ -322,7 +330,7 @@ pqcoap_err pqcoap_pubkey_parse(const uint8_t *in, size_t len, pqcoap_pubkey *out
     if (in == NULL || out == NULL)
         return PQCOAP_ERR_ARG;
     memset(out, 0, sizeof *out);
-    pqcoap_err err = parse(in, len, out, NULL);
+    pqcoap_err err = parse(in, len, out, NULL, NULL);
     if (err != PQCOAP_OK)
         memset(out, 0, sizeof *out);
     return err;

@@ -51,10 +51,12 @@ const pqcoap_sig_alg pqcoap_sig_falcon512 = {
     "falcon-512", PQCLEAN_FALCON512_CLEAN_CRYPTO_PUBLICKEYBYTES,
     PQCLEAN_FALCON512_CLEAN_CRYPTO_SECRETKEYBYTES, PQCLEAN_FALCON512_CLEAN_CRYPTO_BYTES,
     f512_keygen, f512_sign, f512_verify,
+    PQCOAP_FALCON512_EK_LEN, pqcoap_falcon512_expand, pqcoap_falcon512_sign_ek,
 };
 
 const pqcoap_sig_alg pqcoap_sig_falcon1024 = {
     "falcon-1024", PQCLEAN_FALCON1024_CLEAN_CRYPTO_PUBLICKEYBYTES,
     PQCLEAN_FALCON1024_CLEAN_CRYPTO_SECRETKEYBYTES, PQCLEAN_FALCON1024_CLEAN_CRYPTO_BYTES,
     f1024_keygen, f1024_sign, f1024_verify,
+    PQCOAP_FALCON1024_EK_LEN, pqcoap_falcon1024_expand, pqcoap_falcon1024_sign_ek,
 };

@@ -76,17 +76,17 @@ static pqcoap_err d87_verify(const uint8_t *pk, const pqcoap_span *msg, size_t n
 const pqcoap_sig_alg pqcoap_sig_mldsa44 = {
     "ml-dsa-44", PQCLEAN_MLDSA44_CLEAN_CRYPTO_PUBLICKEYBYTES,
     PQCLEAN_MLDSA44_CLEAN_CRYPTO_SECRETKEYBYTES, PQCLEAN_MLDSA44_CLEAN_CRYPTO_BYTES,
-    d44_keygen, d44_sign, d44_verify,
+    d44_keygen, d44_sign, d44_verify, 0, NULL, NULL, /* no expanded key */
 };
 
 const pqcoap_sig_alg pqcoap_sig_mldsa65 = {
     "ml-dsa-65", PQCLEAN_MLDSA65_CLEAN_CRYPTO_PUBLICKEYBYTES,
     PQCLEAN_MLDSA65_CLEAN_CRYPTO_SECRETKEYBYTES, PQCLEAN_MLDSA65_CLEAN_CRYPTO_BYTES,
-    d65_keygen, d65_sign, d65_verify,
+    d65_keygen, d65_sign, d65_verify, 0, NULL, NULL, /* no expanded key */
 };
 
 const pqcoap_sig_alg pqcoap_sig_mldsa87 = {
     "ml-dsa-87", PQCLEAN_MLDSA87_CLEAN_CRYPTO_PUBLICKEYBYTES,
     PQCLEAN_MLDSA87_CLEAN_CRYPTO_SECRETKEYBYTES, PQCLEAN_MLDSA87_CLEAN_CRYPTO_BYTES,
-    d87_keygen, d87_sign, d87_verify,
+    d87_keygen, d87_sign, d87_verify, 0, NULL, NULL, /* no expanded key */
 };

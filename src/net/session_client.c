@@ -2,6 +2,7 @@
  * POST on pqc/session/init, a layer protecting every other request, proactive re-handshakes,
  * and the "unknown session" rule of PROTOCOL.md "Errors". */
 #include "pqcoap/session_endpoint.h"
+#include "pqcoap/keys.h"
 #include "net/net_internal.h"
 #include "core/session_internal.h"
 
@@ -29,6 +30,7 @@ struct pqcoap_session_client {
     char server_id[PQCOAP_ID_MAX + 1];
     uint8_t sk[PQCOAP_SESSION_SK_MAX];
     size_t sk_len;
+    pqcoap_expanded_key ek;         /* sk expanded once, where its algorithm has that form */
     pqcoap_key_usage usage;
     uint8_t server_pk[PQCOAP_PK_MAX];
     size_t server_pk_len;
@@ -119,6 +121,7 @@ static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
     const pqcoap_initiator_cfg icfg = {
         sc->id, sc->sk, sc->sk_len, sc->usage, sc->server_id, sc->server_pk,
         sc->server_pk_len, sc->server_usage, sc->suite, sc->window, sc->alg, NULL, 0, NULL,
+        &sc->ek,
     };
     uint64_t t0 = mono_us();
     size_t init_len = 0;
@@ -339,11 +342,16 @@ pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_clie
     sc->layer.check_response = check_response;
     pqcoap_client_config ccfg = cfg->coap;
     ccfg.layer = &sc->layer;
-    err = pqcoap_seq_counter_init(&sc->seq, cfg->store, SEQ_COUNTER, cfg->seq_block);
-    if (err != PQCOAP_OK)
-        pqcoap_net_msg(msg, msg_cap, "invalid store");
-    else
-        err = pqcoap_client_open(uri, &ccfg, &sc->cl, msg, msg_cap);
+    err = pqcoap_sig_expand(own, sc->sk, &sc->ek); /* once, for every handshake */
+    if (err != PQCOAP_OK) {
+        pqcoap_net_msg(msg, msg_cap, "the own secret key is not a %s key", own->name);
+    } else {
+        err = pqcoap_seq_counter_init(&sc->seq, cfg->store, SEQ_COUNTER, cfg->seq_block);
+        if (err != PQCOAP_OK)
+            pqcoap_net_msg(msg, msg_cap, "invalid store");
+        else
+            err = pqcoap_client_open(uri, &ccfg, &sc->cl, msg, msg_cap);
+    }
     if (err != PQCOAP_OK) {
         pqcoap_session_client_free(sc);
         return err;

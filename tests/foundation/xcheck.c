@@ -1,6 +1,7 @@
 /* Helper of the cross-check test (tests/js/crosscheck.mjs): runs one pqcoap signature or KEM
  * operation of a named algorithm on hex arguments and prints hex results, one per line.
  *   xcheck sig-keygen ALG [RAND] | sig-sign ALG SK MSG [RAND] | sig-verify ALG PK MSG SIG
+ *   xcheck sig-sign-expanded ALG SK MSG [RAND]   (signs from SK's expanded form)
  *   xcheck kem-keygen ALG [RAND] | kem-encaps ALG PK [RAND] | kem-decaps ALG SK CT
  * ALG is a table name ("falcon-512", "ml-dsa-65", "ml-kem-1024"). RAND, if given, is every
  * byte the operation may draw from its rng, in order: the call fails unless it draws
@@ -9,12 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pqcoap/keys.h"
 #include "crypto/crypto_internal.h"
 #include "hex.h"
 
 #define BUF 8192
 
 static uint8_t a[BUF], b[BUF], c[BUF], rand_bytes[BUF];
+static pqcoap_expanded_key ek;
 
 static const pqcoap_sig_alg *const sigs[] = {
     &pqcoap_sig_falcon512, &pqcoap_sig_falcon1024,
@@ -81,11 +84,16 @@ static pqcoap_err run_sig(const pqcoap_sig_alg *sig, const char *cmd, int argc, 
             print_hex(stdout, a, sig->pk_len);
             print_hex(stdout, b, sig->sk_len);
         }
-    } else if (strcmp(cmd, "sig-sign") == 0) {
+    } else if (strcmp(cmd, "sig-sign") == 0 || strcmp(cmd, "sig-sign-expanded") == 0) {
         rng = rng_arg(argc, argv, 5, &f, &fixed_rng, &ok);
         if (ok && arg(argc, argv, 3, a, sig->sk_len, NULL) && arg(argc, argv, 4, b, 0, &n)) {
             const pqcoap_span msg = {b, n};
-            if ((err = sig->sign(rng, a, &msg, 1, c, &m)) == PQCOAP_OK)
+            if (strcmp(cmd, "sig-sign") == 0)
+                err = sig->sign(rng, a, &msg, 1, c, &m);
+            else if ((err = pqcoap_sig_expand(sig, a, &ek)) == PQCOAP_OK)
+                err = ek.len == 0 ? PQCOAP_ERR_ARG
+                                  : pqcoap_sig_sign(sig, rng, a, ek.k, ek.len, &msg, 1, c, &m);
+            if (err == PQCOAP_OK)
                 print_hex(stdout, c, m);
         }
     } else if (strcmp(cmd, "sig-verify") == 0) {

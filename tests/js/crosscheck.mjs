@@ -1,9 +1,10 @@
-// Cross-checks pqcoap's Falcon-512, ML-DSA-44/65/87 and ML-KEM-512/768/1024 against an
-// independent implementation, @noble/post-quantum, in both directions, and for ML-DSA and
-// ML-KEM byte for byte from the same randomness. Usage: node crosscheck.mjs PATH_TO_XCHECK
+// Cross-checks pqcoap's Falcon-512 (and Falcon-512/1024 signing from the expanded key),
+// ML-DSA-44/65/87 and ML-KEM-512/768/1024 against an independent implementation,
+// @noble/post-quantum, in both directions, and for ML-DSA and ML-KEM byte for byte from the
+// same randomness. Usage: node crosscheck.mjs PATH_TO_XCHECK
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { falcon512 } from '@noble/post-quantum/falcon.js';
+import { falcon512, falcon1024 } from '@noble/post-quantum/falcon.js';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 
@@ -55,6 +56,19 @@ function crossSig(name, noble) {
   }
 }
 
+// Falcon signatures from the expanded secret key: noble verifies them, and from the same
+// randomness (40-byte nonce, 48-byte sampler seed) they are the signatures from the key.
+function crossExpanded(name, noble) {
+  const [pk, sk] = run('sig-keygen', name).lines;
+  const [sig] = run('sig-sign-expanded', name, sk, hex(msg)).lines;
+  check(noble.verify(bytes(sig), msg, bytes(pk)) === true, `noble verifies our ${name} signature from the expanded key`);
+  check(noble.verify(bytes(sig), other, bytes(pk)) === false, `noble rejects our ${name} expanded-key signature on another message`);
+  const rnd = hex(fixedBytes(`${name} sign`, 88));
+  const [fromKey] = run('sig-sign', name, sk, hex(msg), rnd).lines;
+  const [fromExpanded] = run('sig-sign-expanded', name, sk, hex(msg), rnd).lines;
+  check(fromExpanded === fromKey, `${name}: the expanded-key signature with the same randomness is the key's`);
+}
+
 // ML-DSA from the same randomness: the 32-byte seed xi gives the same key pair, the 32-byte
 // rnd the same hedged signature (pure ML-DSA, empty context).
 function sameMlDsa(name, noble) {
@@ -92,6 +106,8 @@ function crossKem(name, noble) {
 }
 
 crossSig('falcon-512', falcon512);
+crossExpanded('falcon-512', falcon512);
+crossExpanded('falcon-1024', falcon1024);
 for (const [name, noble] of [['ml-dsa-44', ml_dsa44], ['ml-dsa-65', ml_dsa65], ['ml-dsa-87', ml_dsa87]]) {
   crossSig(name, noble);
   sameMlDsa(name, noble);

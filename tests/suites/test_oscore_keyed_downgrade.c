@@ -76,8 +76,8 @@ static void signed_resp(uint8_t protection, int aead, const uint8_t *c_r, size_t
     const pqcoap_resp_view rv = {.suite = s, .sid = 1, .lifetime_s = 60, .max_msgs = 100,
                                  .kem_ct = ct, .x25519_pk = x_pk, .protection = protection,
                                  .params = params, .params_len = protection ? w.len : 0};
-    CHECK_EQ_INT(pqcoap_hs_encode(PQCOAP_HS_RESP, &rv, s->sig, fx.server.sk, h, &fx.rng, resp,
-                                  sizeof resp, &resp_len), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_hs_encode(PQCOAP_HS_RESP, &rv, s->sig, fx.server.sk, NULL, 0, h,
+                                  &fx.rng, resp, sizeof resp, &resp_len), PQCOAP_OK);
 }
 
 static void test_mirror_contexts(void)

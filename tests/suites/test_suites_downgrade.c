@@ -82,8 +82,8 @@ static size_t resp_choosing(uint8_t suite, uint8_t protection)
     const pqcoap_resp_view rv = {.suite = s, .sid = 1, .lifetime_s = 60, .max_msgs = 100,
                                  .kem_ct = ct, .x25519_pk = x_pk, .protection = protection};
     size_t len = 0;
-    CHECK_EQ_INT(pqcoap_hs_encode(PQCOAP_HS_RESP, &rv, s->sig, srv_key[suite].sk, h, &fx.rng,
-                                  resp, sizeof resp, &len), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_hs_encode(PQCOAP_HS_RESP, &rv, s->sig, srv_key[suite].sk, NULL, 0, h,
+                                  &fx.rng, resp, sizeof resp, &len), PQCOAP_OK);
     return len;
 }
 
