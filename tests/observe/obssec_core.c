@@ -257,22 +257,24 @@ static void mode_b(void)
 
 /* ---- OSCORE ------------------------------------------------------------------------ */
 
-static const uint8_t secret[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-static const uint8_t cid[1] = {0x01}, sid[1] = {0x02};
-
+/* The server's and the client's context, from configurations in libcoap's format. */
 static void pair(pqcoap_oscore_ctx *c, pqcoap_oscore_ctx *s)
 {
-    pqcoap_oscore_params p = PQCOAP_OSCORE_PARAMS_INIT;
-    p.master_secret = secret;
-    p.master_secret_len = sizeof secret;
-    p.sender_id = cid;
-    p.sender_id_len = 1;
-    p.recipient_id = sid;
-    p.recipient_id_len = 1;
-    CHECK_EQ_INT(pqcoap_oscore_derive(&p, c), PQCOAP_OK);
-    p.sender_id = sid;
-    p.recipient_id = cid;
-    CHECK_EQ_INT(pqcoap_oscore_derive(&p, s), PQCOAP_OK);
+    static const char *const conf_text[2] = {
+        "master_secret,hex,0102030405060708090a0b0c0d0e0f10\nsender_id,hex,01\n"
+        "recipient_id,hex,02\n",
+        "master_secret,hex,0102030405060708090a0b0c0d0e0f10\nsender_id,hex,02\n"
+        "recipient_id,hex,01\n"};
+    pqcoap_oscore_ctx *out[2] = {c, s};
+    for (int i = 0; i < 2; i++) {
+        pqcoap_oscore_conf conf;
+        pqcoap_oscore_params p;
+        CHECK_EQ_INT(pqcoap_oscore_conf_parse(conf_text[i], strlen(conf_text[i]), &conf, NULL,
+                                              0), PQCOAP_OK);
+        CHECK_EQ_INT(pqcoap_oscore_conf_params(&conf, 0, &p), PQCOAP_OK);
+        CHECK_EQ_INT(pqcoap_oscore_derive(&p, out[i]), PQCOAP_OK);
+        pqcoap_oscore_conf_wipe(&conf);
+    }
 }
 
 /* A protected message kept with its own storage. */

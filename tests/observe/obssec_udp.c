@@ -1,0 +1,402 @@
+/* Secured notifications sent by the server over real UDP on loopback (PROTOCOL.md
+ * "Observe"), for Mode A v2, Mode B and OSCORE. Each observer is a socket of its own whose
+ * client side is the mode's client layer driven through its hooks (protect_request,
+ * check_response, check_notification): registrations get a protected 2.05 with Observe,
+ * every notify round a CON notification that verifies for its observation only and only
+ * once, an older one after a newer is refused; a deregistration and an RST end an
+ * observation, an unauthenticated request with an observer's token neither registers nor
+ * ends one; in Mode B a replaced session ends its observations. */
+#include <poll.h>
+#include <stdatomic.h>
+
+#include "check.h"
+#include "../session/snet.h"
+#include "net/net_test.h"
+#include "net/net_internal.h"
+#include "net/observe_internal.h"
+#include "oscore/coap_wire.h"
+
+static atomic_int calls; /* runs of the "obs" handler */
+
+static pqcoap_err obs_get(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
+                          pqcoap_msgbuf *resp)
+{
+    (void)arg;
+    (void)rq;
+    (void)req;
+    char text[16];
+    int n = snprintf(text, sizeof text, "n=%d", atomic_fetch_add(&calls, 1));
+    return pqcoap_msgbuf_set_payload(resp, (const uint8_t *)text, (size_t)n);
+}
+
+/* ---- one observer: a socket and the client layer's state ------------------------------ */
+
+typedef struct observer {
+    const pqcoap_layer *layer;
+    int sock;                   /* connected to the server */
+    uint8_t token;
+    uint16_t mid;
+    uint8_t state[512];         /* the exchange's layer state */
+    uint8_t obs[512];           /* the observation's: state after the registration */
+} observer;
+
+/* Builder storage for the hooks' outputs. */
+static pqcoap_opt b_opts[PQCOAP_NET_MAX_OPTS];
+static uint8_t b_vals[PQCOAP_NET_OPT_VALS];
+static uint8_t b_payload[16384];
+
+static void builder(pqcoap_msgbuf *b, uint8_t code, const uint8_t *token, size_t token_len)
+{
+    pqcoap_msgbuf_init(b, b_opts, PQCOAP_NET_MAX_OPTS, b_vals, sizeof b_vals, b_payload,
+                       sizeof b_payload);
+    b->code = code;
+    b->token = token;
+    b->token_len = token_len;
+}
+
+static void observer_open(observer *o, const pqcoap_layer *layer, uint16_t port, uint8_t token)
+{
+    memset(o, 0, sizeof *o);
+    CHECK(layer != NULL && layer->state_size <= sizeof o->state);
+    o->layer = layer;
+    o->token = token;
+    o->mid = (uint16_t)(token << 8);
+    o->sock = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_storage a;
+    socklen_t alen = loopback_addr(AF_INET, port, &a);
+    CHECK(o->sock >= 0 && connect(o->sock, (struct sockaddr *)&a, alen) == 0);
+}
+
+/* A datagram as received. */
+typedef struct dgram {
+    uint8_t b[2048];
+    size_t n;
+} dgram;
+
+/* Waits (bounded: 10 s) for a datagram; 0 if none. */
+static int recv_dgram(int s, dgram *d, int timeout_ms)
+{
+    struct pollfd p = {s, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) != 1)
+        return 0;
+    ssize_t n = recv(s, d->b, sizeof d->b, 0);
+    d->n = n > 0 ? (size_t)n : 0;
+    return n >= 4;
+}
+
+/* Sends an empty ACK (type 2) or RST (type 3) for the message ID of d. */
+static void answer(int s, const dgram *d, int type)
+{
+    uint8_t m[4] = {(uint8_t)(0x40 | (type << 4)), 0, d->b[2], d->b[3]};
+    CHECK(send(s, m, 4, 0) == 4);
+}
+
+/* GET obs with Observe `observe` (0 register, 1 deregister) through protect_request, and
+ * the answer through check_response; plain gets what the caller would see. Returns the
+ * hook's result. A registration keeps the state as the observation's. */
+static pqcoap_err exchange(observer *o, uint32_t observe, pqcoap_msgbuf *plain)
+{
+    const pqcoap_layer *l = o->layer;
+    memset(o->state, 0, sizeof o->state);
+    uint8_t one = 1;
+    const pqcoap_opt ropts[2] = {{PQCOAP_OPT_OBSERVE, &one, observe ? 1 : 0},
+                                 {PQCOAP_OPT_URI_PATH, (const uint8_t *)"obs", 3}};
+    const pqcoap_msg req = {PQCOAP_GET, &o->token, 1, ropts, 2, NULL, 0};
+    pqcoap_exchange x;
+    memset(&x, 0, sizeof x);
+    x.mid = ++o->mid;
+    x.confirmable = 1;
+    pqcoap_msgbuf wire;
+    builder(&wire, PQCOAP_GET, &o->token, 1);
+    PQCOAP_TRY(l->protect_request(l->ctx, o->state, &x, &req, &wire));
+    pqcoap_msg w;
+    pqcoap_msgbuf_view(&wire, &w);
+    wire_msg hdr = {0x40, {(uint8_t)(x.mid >> 8), (uint8_t)x.mid}, {{0, NULL, 0}},
+                    PQCOAP_MSG_INIT};
+    static uint8_t out[16384];
+    size_t n = wire_write(&hdr, &w, out, sizeof out);
+    CHECK(n > 0 && send(o->sock, out, n, 0) == (ssize_t)n);
+    static dgram d;
+    wire_msg got;
+    if (!recv_dgram(o->sock, &d, 10000) || !wire_parse(d.b, d.n, &got))
+        return PQCOAP_ERR_TIMEOUT;
+    CHECK_EQ_INT((got.first >> 4) & 3, 2); /* piggybacked in the ACK */
+    builder(plain, got.msg.code, &o->token, 1);
+    pqcoap_err err = l->check_response(l->ctx, o->state, &x, &got.msg, plain);
+    if (l->end)
+        l->end(l->ctx, o->state);
+    if (err == PQCOAP_OK && observe == 0)
+        memcpy(o->obs, o->state, sizeof o->obs);
+    return err;
+}
+
+static pqcoap_msg view(const pqcoap_msgbuf *b)
+{
+    pqcoap_msg m;
+    pqcoap_msgbuf_view(b, &m);
+    return m;
+}
+
+/* Registers o: a protected 2.05 with Observe. */
+static void register_ok(observer *o)
+{
+    pqcoap_msgbuf plain;
+    CHECK_EQ_INT(exchange(o, 0, &plain), PQCOAP_OK);
+    pqcoap_msg m = view(&plain);
+    CHECK_EQ_INT(m.code, PQCOAP_CODE(2, 5));
+    CHECK(pqcoap_msg_find_opt(&m, PQCOAP_OPT_OBSERVE) != NULL);
+}
+
+/* Receives the next notification of o, a CON message, answered with `ack_type`. */
+static void next_notification(observer *o, dgram *d, int ack_type)
+{
+    CHECK(recv_dgram(o->sock, d, 10000));
+    CHECK_EQ_INT((d->b[0] >> 4) & 3, 0); /* CON (RFC 7641 section 4.5) */
+    CHECK_EQ_INT(d->b[0] & 15, 1);
+    CHECK_EQ_INT(d->b[4], o->token);
+    answer(o->sock, d, ack_type);
+}
+
+/* check_notification of d under the observation state of `as`; the payload seen goes to
+ * text (NUL-terminated). */
+static pqcoap_err check_notif(observer *as, const dgram *d, char *text, size_t cap)
+{
+    wire_msg got;
+    CHECK(wire_parse(d->b, d->n, &got));
+    pqcoap_exchange x;
+    memset(&x, 0, sizeof x);
+    x.mid = (uint16_t)(d->b[2] << 8 | d->b[3]);
+    pqcoap_msgbuf plain;
+    builder(&plain, got.msg.code, &as->token, 1);
+    const pqcoap_layer *l = as->layer;
+    pqcoap_err err = l->check_notification(l->ctx, as->obs, &x, &got.msg, &plain);
+    if (err == PQCOAP_OK) {
+        pqcoap_msg m = view(&plain);
+        CHECK_EQ_INT(m.code, PQCOAP_CODE(2, 5));
+        CHECK(pqcoap_msg_find_opt(&m, PQCOAP_OPT_OBSERVE) != NULL);
+        size_t n = m.payload_len < cap - 1 ? m.payload_len : cap - 1;
+        memcpy(text, m.payload, n);
+        text[n] = '\0';
+    }
+    return err;
+}
+
+/* A plain GET with Observe 0 and o's token from o's socket, which the layer refuses (4.xx);
+ * its answer also tells that the server took every datagram o and others sent before. */
+static void refused_get(observer *o)
+{
+    const uint8_t get[] = {0x41, 0x01, 0x77, 0x77, o->token, 0x60, 0x53, 'o', 'b', 's'};
+    static dgram d;
+    CHECK(send(o->sock, get, sizeof get, 0) == (ssize_t)sizeof get);
+    CHECK(recv_dgram(o->sock, &d, 10000));
+    CHECK_EQ_INT(d.b[1] >> 5, 4);
+}
+
+/* ---- what every mode goes through ---------------------------------------------------- */
+
+/* s, a and b are registered in this order (the server notifies the newest first, so s's
+ * notification comes last in each round: once it is in, the round is over). */
+static void rounds(pqcoap_server *srv, observer *s, observer *a, observer *b)
+{
+    static dgram da, db, ds, da2;
+    char text[32];
+    register_ok(s);
+    register_ok(a);
+    register_ok(b);
+    /* one round: every observer gets its notification, verified under its own state */
+    atomic_store(&calls, 0);
+    CHECK_EQ_INT(pqcoap_server_notify(srv, "obs"), PQCOAP_OK);
+    next_notification(b, &db, 2);
+    next_notification(a, &da, 2);
+    next_notification(s, &ds, 2);
+    CHECK_EQ_INT(atomic_load(&calls), 3);
+    /* a's notification is not b's (another registration), b's is not a's */
+    CHECK(check_notif(b, &da, text, sizeof text) != PQCOAP_OK);
+    CHECK(check_notif(a, &db, text, sizeof text) != PQCOAP_OK);
+    CHECK_EQ_INT(check_notif(a, &da, text, sizeof text), PQCOAP_OK);
+    CHECK(strcmp(text, "n=1") == 0);
+    CHECK_EQ_INT(check_notif(b, &db, text, sizeof text), PQCOAP_OK);
+    CHECK(strcmp(text, "n=0") == 0);
+    CHECK_EQ_INT(check_notif(s, &ds, text, sizeof text), PQCOAP_OK);
+    /* the same notification again: a replay */
+    CHECK(check_notif(a, &da, text, sizeof text) != PQCOAP_OK);
+    /* a byte changed on the way */
+    da.b[da.n - 1] ^= 1;
+    CHECK(check_notif(a, &da, text, sizeof text) != PQCOAP_OK);
+    /* two rounds; a takes the newer first, then the older is refused */
+    CHECK_EQ_INT(pqcoap_server_notify(srv, "obs"), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_notify(srv, "obs"), PQCOAP_OK);
+    for (int i = 0; i < 2; i++) {
+        next_notification(b, &db, 2);
+        CHECK_EQ_INT(check_notif(b, &db, text, sizeof text), PQCOAP_OK);
+        next_notification(a, i == 0 ? &da : &da2, 2);
+        next_notification(s, &ds, 2);
+        CHECK_EQ_INT(check_notif(s, &ds, text, sizeof text), PQCOAP_OK);
+    }
+    CHECK_EQ_INT(check_notif(a, &da2, text, sizeof text), PQCOAP_OK);
+    CHECK_EQ_INT(check_notif(a, &da, text, sizeof text), PQCOAP_ERR_REPLAY);
+    /* b deregisters (Observe 1, same token): a protected answer without Observe */
+    pqcoap_msgbuf plain;
+    CHECK_EQ_INT(exchange(b, 1, &plain), PQCOAP_OK);
+    pqcoap_msg m = view(&plain);
+    CHECK(pqcoap_msg_find_opt(&m, PQCOAP_OPT_OBSERVE) == NULL);
+    /* a request the layer does not accept, from a's address with a's token (a plain GET
+     * with Observe 0): refused, and it neither registers nor ends a's observation */
+    refused_get(a);
+    /* a answers its next notification with RST (RFC 7641 section 3.6) */
+    atomic_store(&calls, 0);
+    CHECK_EQ_INT(pqcoap_server_notify(srv, "obs"), PQCOAP_OK);
+    next_notification(a, &da, 3);
+    next_notification(s, &ds, 2);
+    CHECK_EQ_INT(atomic_load(&calls), 2); /* a and s, not b */
+    refused_get(b); /* answered once the server has taken a's RST */
+    atomic_store(&calls, 0);
+    CHECK_EQ_INT(pqcoap_server_notify(srv, "obs"), PQCOAP_OK);
+    next_notification(s, &ds, 2);
+    CHECK_EQ_INT(atomic_load(&calls), 1); /* s alone: a's RST ended a's */
+    CHECK_EQ_INT(check_notif(s, &ds, text, sizeof text), PQCOAP_OK);
+    CHECK(!recv_dgram(a->sock, &da, 0) && !recv_dgram(b->sock, &db, 0));
+}
+
+static void observers_close(observer *s, observer *a, observer *b)
+{
+    close(s->sock);
+    close(a->sock);
+    close(b->sock);
+}
+
+/* ---- Mode A v2 ------------------------------------------------------------------------ */
+
+static void mode_a(void)
+{
+    pqcoap_store sstore, cstore;
+    CHECK_EQ_INT(pqcoap_store_open_memory(&sstore), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_store_open_memory(&cstore), PQCOAP_OK);
+    fx_trust(&sstore, "client", &id_client);
+    pqcoap_sign_server *ss = NULL;
+    CHECK_EQ_INT(pqcoap_sign_server_new(&id_server, &sstore, NULL, &ss), PQCOAP_OK);
+    test_server ts;
+    CHECK(test_server_new(&ts, "127.0.0.1", pqcoap_sign_server_layer(ss), 0) != NULL);
+    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_observable(ts.srv, "obs", 0), PQCOAP_OK);
+    CHECK(test_server_start(&ts));
+    char uri[96];
+    test_uri(uri, sizeof uri, "127.0.0.1", &ts, "obs");
+    pqcoap_sign_client *c = NULL;
+    CHECK_EQ_INT(pqcoap_sign_client_open(uri, &id_client, &cstore, NULL, &c, NULL, 0), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_sign_client_pin(c, &id_server.pub), PQCOAP_OK);
+    observer s, a, b;
+    uint16_t port = pqcoap_server_port(ts.srv);
+    observer_open(&s, pqcoap_sign_client_layer(c), port, 0x5);
+    observer_open(&a, pqcoap_sign_client_layer(c), port, 0xa);
+    observer_open(&b, pqcoap_sign_client_layer(c), port, 0xb);
+    rounds(ts.srv, &s, &a, &b);
+    observers_close(&s, &a, &b);
+    pqcoap_sign_client_free(c);
+    test_server_end(&ts);
+    pqcoap_sign_server_free(ss);
+    pqcoap_store_close(&sstore);
+    pqcoap_store_close(&cstore);
+}
+
+/* ---- Mode B ---------------------------------------------------------------------------- */
+
+static void mode_b(void)
+{
+    pqcoap_store cstore;
+    CHECK_EQ_INT(pqcoap_store_open_memory(&cstore), PQCOAP_OK);
+    pqcoap_session_server_config cfg = snet_server_cfg(&trust, 0);
+    snet_server t;
+    char msg[160];
+    CHECK_EQ_INT(pqcoap_session_server_create(&cfg, &t.ss, msg, sizeof msg), PQCOAP_OK);
+    pqcoap_server *srv = pqcoap_session_server_coap(t.ss);
+    CHECK_EQ_INT(pqcoap_server_handle(srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_handle(srv, "echo", PQCOAP_POST, h_echo, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_observable(srv, "obs", 0), PQCOAP_OK);
+    t.port = pqcoap_server_port(srv);
+    CHECK(pthread_create(&t.thread, NULL, snet_server_main, &t) == 0);
+    pqcoap_session_client_config ccfg = snet_client_cfg("client", &id_client, &id_server,
+                                                        &cstore);
+    pqcoap_session_client *sc = snet_client(t.port, &ccfg);
+    CHECK_EQ_INT(pqcoap_session_client_connect(sc), PQCOAP_OK);
+    observer s, a, b;
+    observer_open(&s, pqcoap_session_client_layer(sc), t.port, 0x5);
+    observer_open(&a, pqcoap_session_client_layer(sc), t.port, 0xa);
+    observer_open(&b, pqcoap_session_client_layer(sc), t.port, 0xb);
+    rounds(srv, &s, &a, &b);
+    /* a new handshake replaces the session: its observation (s) ends on the server at its
+     * next notification, which is never sent (nothing can protect it) */
+    CHECK_EQ_INT(pqcoap_session_client_connect(sc), PQCOAP_OK);
+    for (int i = 0; i < 2; i++) {
+        atomic_store(&calls, 0);
+        CHECK_EQ_INT(pqcoap_server_notify(srv, "obs"), PQCOAP_OK);
+        CHECK(snet_echo(sc, PQCOAP_POST, "sync")); /* handled after the notify round */
+        CHECK_EQ_INT(atomic_load(&calls), i == 0 ? 1 : 0); /* then s is gone */
+    }
+    static dgram d;
+    CHECK(!recv_dgram(s.sock, &d, 0));
+    observers_close(&s, &a, &b);
+    pqcoap_session_client_free(sc);
+    snet_server_stop(&t);
+    pqcoap_store_close(&cstore);
+}
+
+/* ---- OSCORE ---------------------------------------------------------------------------- */
+
+static const char server_conf[] =
+    "master_secret,hex,0102030405060708090a0b0c0d0e0f10\n"
+    "sender_id,hex,01\n"
+    "recipient_id,hex,02\n"
+    "rfc8613_b_1_2,bool,false\n";
+static const char client_conf[] =
+    "master_secret,hex,0102030405060708090a0b0c0d0e0f10\n"
+    "sender_id,hex,02\n"
+    "recipient_id,hex,01\n";
+
+static void oscore(void)
+{
+    pqcoap_store sstore, cstore;
+    CHECK_EQ_INT(pqcoap_store_open_memory(&sstore), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_store_open_memory(&cstore), PQCOAP_OK);
+    pqcoap_oscore_conf conf;
+    CHECK_EQ_INT(pqcoap_oscore_conf_parse(server_conf, strlen(server_conf), &conf, NULL, 0),
+                 PQCOAP_OK);
+    pqcoap_oscore_server *os = NULL;
+    CHECK_EQ_INT(pqcoap_oscore_server_new(&sstore, NULL, &os), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_oscore_server_add_conf(os, &conf), PQCOAP_OK);
+    pqcoap_oscore_conf_wipe(&conf);
+    test_server ts;
+    CHECK(test_server_new(&ts, "127.0.0.1", pqcoap_oscore_server_layer(os), 0) != NULL);
+    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_observable(ts.srv, "obs", 0), PQCOAP_OK);
+    CHECK(test_server_start(&ts));
+    char uri[96];
+    test_uri(uri, sizeof uri, "127.0.0.1", &ts, "obs");
+    CHECK_EQ_INT(pqcoap_oscore_conf_parse(client_conf, strlen(client_conf), &conf, NULL, 0),
+                 PQCOAP_OK);
+    pqcoap_oscore_client *c = NULL;
+    CHECK_EQ_INT(pqcoap_oscore_client_open(uri, &conf, &cstore, NULL, &c, NULL, 0), PQCOAP_OK);
+    pqcoap_oscore_conf_wipe(&conf);
+    observer s, a, b;
+    uint16_t port = pqcoap_server_port(ts.srv);
+    observer_open(&s, pqcoap_oscore_client_layer(c), port, 0x5);
+    observer_open(&a, pqcoap_oscore_client_layer(c), port, 0xa);
+    observer_open(&b, pqcoap_oscore_client_layer(c), port, 0xb);
+    rounds(ts.srv, &s, &a, &b);
+    observers_close(&s, &a, &b);
+    pqcoap_oscore_client_free(c);
+    test_server_end(&ts);
+    pqcoap_oscore_server_free(os);
+    pqcoap_store_close(&sstore);
+    pqcoap_store_close(&cstore);
+}
+
+int main(void)
+{
+    snet_init();
+    mode_a();
+    mode_b();
+    oscore();
+    snet_fini();
+    return check_done();
+}
