@@ -5,7 +5,7 @@
  * every notify round a CON notification that verifies for its observation only and only
  * once, an older one after a newer is refused; a deregistration and an RST end an
  * observation, an unauthenticated request with an observer's token neither registers nor
- * ends one; in Mode B a replaced session ends its observations. */
+ * ends one; a replaced Mode B session or OSCORE context ends its observations. */
 #include <poll.h>
 #include <stdatomic.h>
 
@@ -391,12 +391,72 @@ static void oscore(void)
     pqcoap_store_close(&cstore);
 }
 
+/* OSCORE keyed by the handshake: a new handshake of the device replaces its context (the
+ * new one takes the place and the Recipient ID of the old); the old context's observation
+ * ends at its next round, and nothing is sent under the new context for it. */
+static void oscore_keyed(void)
+{
+    pqcoap_store sstore, cstore;
+    CHECK_EQ_INT(pqcoap_store_open_memory(&sstore), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_store_open_memory(&cstore), PQCOAP_OK);
+    fx_trust(&sstore, "client", &id_client);
+    pqcoap_oscore_server *os = NULL;
+    CHECK_EQ_INT(pqcoap_oscore_server_new(&sstore, NULL, &os), PQCOAP_OK);
+    test_server ts;
+    CHECK(test_server_new(&ts, "127.0.0.1", pqcoap_oscore_server_layer(os), 0) != NULL);
+    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "echo", PQCOAP_POST, h_echo, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_observable(ts.srv, "obs", 0), PQCOAP_OK);
+    pqcoap_oscore_keying_config kc = PQCOAP_OSCORE_KEYING_CONFIG_INIT;
+    kc.id = "server";
+    kc.sk = id_server.sk;
+    kc.sk_len = pqcoap_identity_sk_len(&id_server);
+    kc.store = &sstore;
+    CHECK_EQ_INT(pqcoap_oscore_server_keying(os, ts.srv, &kc, NULL, 0), PQCOAP_OK);
+    CHECK(test_server_start(&ts));
+    char uri[96];
+    test_uri(uri, sizeof uri, "127.0.0.1", &ts, "");
+    pqcoap_session_client_config cfg = snet_client_cfg("client", &id_client, &id_server,
+                                                       &cstore);
+    pqcoap_oscore_client *c1 = NULL, *c2 = NULL;
+    CHECK_EQ_INT(pqcoap_oscore_client_open_keyed(uri, &cfg, 0, &c1, NULL, 0), PQCOAP_OK);
+    observer s;
+    observer_open(&s, pqcoap_oscore_client_layer(c1), pqcoap_server_port(ts.srv), 0x5);
+    register_ok(&s);
+    static dgram d;
+    char text[32];
+    CHECK_EQ_INT(pqcoap_server_notify(ts.srv, "obs"), PQCOAP_OK);
+    next_notification(&s, &d, 2);
+    CHECK_EQ_INT(check_notif(&s, &d, text, sizeof text), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_oscore_client_open_keyed(uri, &cfg, 0, &c2, NULL, 0), PQCOAP_OK);
+    for (int i = 0; i < 2; i++) {
+        atomic_store(&calls, 0);
+        CHECK_EQ_INT(pqcoap_server_notify(ts.srv, "obs"), PQCOAP_OK);
+        pqcoap_req req = PQCOAP_REQ_INIT; /* handled after the notify round */
+        pqcoap_reply r = {PQCOAP_MSG_INIT, NULL};
+        req.method = PQCOAP_POST;
+        req.path = "echo";
+        CHECK_EQ_INT(pqcoap_oscore_client_request(c2, &req, &r), PQCOAP_OK);
+        pqcoap_reply_free(&r);
+        CHECK_EQ_INT(atomic_load(&calls), i == 0 ? 1 : 0); /* then the observation is gone */
+    }
+    CHECK(!recv_dgram(s.sock, &d, 0));
+    close(s.sock);
+    pqcoap_oscore_client_free(c1);
+    pqcoap_oscore_client_free(c2);
+    test_server_end(&ts);
+    pqcoap_oscore_server_free(os);
+    pqcoap_store_close(&sstore);
+    pqcoap_store_close(&cstore);
+}
+
 int main(void)
 {
     snet_init();
     mode_a();
     mode_b();
     oscore();
+    oscore_keyed();
     snet_fini();
     return check_done();
 }
