@@ -337,7 +337,6 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
 static pqcoap_err protect_notification(void *ctx, void *obs_state, const pqcoap_exchange *x,
                                        const pqcoap_msg *resp, pqcoap_msgbuf *wire)
 {
-    (void)x;
     pqcoap_oscore_server *s = ctx;
     const sv_state *st = obs_state;
     if (st->handshake || st->entry == 0 || st->entry > s->n)
@@ -357,7 +356,11 @@ static pqcoap_err protect_notification(void *ctx, void *obs_state, const pqcoap_
     pqcoap_oscore_out room = pqcoap_oscore_room(wire, opts, PQCOAP_OSCORE_LAYER_OPTS);
     pqcoap_msg out;
     PQCOAP_TRY(pqcoap_oscore_protect_notification(&e->ctx, &st->bind, ssn, resp, &room, &out));
-    return pqcoap_oscore_fill(wire, &out);
+    PQCOAP_TRY(pqcoap_oscore_fill(wire, &out));
+    /* a notification larger than a block: its later blocks are asked for with the
+     * registration again (outer block-wise, section 4.1.3.4.2) */
+    keep_response(e, st, x, wire);
+    return PQCOAP_OK;
 }
 
 pqcoap_err pqcoap_oscore_server_new(const pqcoap_store *store,

@@ -497,8 +497,8 @@ static pqcoap_obs *register_secured(pqcoap_server *srv, coap_session_t *session,
                                     const pqcoap_exchange *x)
 {
     char path[PATH_LEN];
-    pqcoap_obs_res *res = srv->layer.protect_notification && srv->state &&
-                                  path_of(req, path, sizeof(path))
+    pqcoap_obs_res *res = srv->layer.protect_notification && srv->layer.protect_response &&
+                                  srv->state && path_of(req, path, sizeof(path))
                               ? pqcoap_obs_find_res(&srv->obs, path) : NULL;
     if (!res)
         return NULL;
