@@ -324,36 +324,52 @@ static void observers_close(observer *s, observer *a, observer *b)
 
 /* ---- Mode A v2 ------------------------------------------------------------------------ */
 
+/* A Mode A v2 server signing with `key`, trusting the client, and a client pinning `key`. */
+typedef struct sign_pair {
+    pqcoap_store sstore, cstore;
+    pqcoap_sign_server *ss;
+    test_server ts;
+    pqcoap_sign_client *c;
+} sign_pair;
+
+static void sign_start(sign_pair *p, const pqcoap_identity *key)
+{
+    CHECK_EQ_INT(pqcoap_store_open_memory(&p->sstore), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_store_open_memory(&p->cstore), PQCOAP_OK);
+    fx_trust(&p->sstore, "client", &id_client);
+    CHECK_EQ_INT(pqcoap_sign_server_new(key, &p->sstore, NULL, &p->ss), PQCOAP_OK);
+    CHECK(test_server_new(&p->ts, "127.0.0.1", pqcoap_sign_server_layer(p->ss), 0) != NULL);
+    CHECK_EQ_INT(pqcoap_server_handle(p->ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_observable(p->ts.srv, "obs", 0), PQCOAP_OK);
+    CHECK(test_server_start(&p->ts));
+    char uri[96];
+    test_uri(uri, sizeof uri, "127.0.0.1", &p->ts, "obs");
+    CHECK_EQ_INT(pqcoap_sign_client_open(uri, &id_client, &p->cstore, NULL, &p->c, NULL, 0),
+                 PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_sign_client_pin(p->c, &key->pub), PQCOAP_OK);
+}
+
+static void sign_stop(sign_pair *p)
+{
+    pqcoap_sign_client_free(p->c);
+    test_server_end(&p->ts);
+    pqcoap_sign_server_free(p->ss);
+    pqcoap_store_close(&p->sstore);
+    pqcoap_store_close(&p->cstore);
+}
+
 static void mode_a(void)
 {
-    pqcoap_store sstore, cstore;
-    CHECK_EQ_INT(pqcoap_store_open_memory(&sstore), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_store_open_memory(&cstore), PQCOAP_OK);
-    fx_trust(&sstore, "client", &id_client);
-    pqcoap_sign_server *ss = NULL;
-    CHECK_EQ_INT(pqcoap_sign_server_new(&id_server, &sstore, NULL, &ss), PQCOAP_OK);
-    test_server ts;
-    CHECK(test_server_new(&ts, "127.0.0.1", pqcoap_sign_server_layer(ss), 0) != NULL);
-    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_server_observable(ts.srv, "obs", 0), PQCOAP_OK);
-    CHECK(test_server_start(&ts));
-    char uri[96];
-    test_uri(uri, sizeof uri, "127.0.0.1", &ts, "obs");
-    pqcoap_sign_client *c = NULL;
-    CHECK_EQ_INT(pqcoap_sign_client_open(uri, &id_client, &cstore, NULL, &c, NULL, 0), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_sign_client_pin(c, &id_server.pub), PQCOAP_OK);
+    static sign_pair p;
+    sign_start(&p, &id_server);
     observer s, a, b;
-    uint16_t port = pqcoap_server_port(ts.srv);
-    observer_open(&s, pqcoap_sign_client_layer(c), port, 0x5);
-    observer_open(&a, pqcoap_sign_client_layer(c), port, 0xa);
-    observer_open(&b, pqcoap_sign_client_layer(c), port, 0xb);
-    rounds(ts.srv, &s, &a, &b);
+    uint16_t port = pqcoap_server_port(p.ts.srv);
+    observer_open(&s, pqcoap_sign_client_layer(p.c), port, 0x5);
+    observer_open(&a, pqcoap_sign_client_layer(p.c), port, 0xa);
+    observer_open(&b, pqcoap_sign_client_layer(p.c), port, 0xb);
+    rounds(p.ts.srv, &s, &a, &b);
     observers_close(&s, &a, &b);
-    pqcoap_sign_client_free(c);
-    test_server_end(&ts);
-    pqcoap_sign_server_free(ss);
-    pqcoap_store_close(&sstore);
-    pqcoap_store_close(&cstore);
+    sign_stop(&p);
 }
 
 /* Mode A v2 with an ML-DSA-65 server key: every signed answer (3309-byte signature) is
@@ -361,43 +377,25 @@ static void mode_a(void)
  * and the whole body verifies. */
 static void mode_a_blockwise(void)
 {
-    pqcoap_store sstore, cstore;
     pqcoap_identity big;
     CHECK_EQ_INT(pqcoap_identity_generate("ml-dsa-65", NULL, &big), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_store_open_memory(&sstore), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_store_open_memory(&cstore), PQCOAP_OK);
-    fx_trust(&sstore, "client", &id_client);
-    pqcoap_sign_server *ss = NULL;
-    CHECK_EQ_INT(pqcoap_sign_server_new(&big, &sstore, NULL, &ss), PQCOAP_OK);
-    test_server ts;
-    CHECK(test_server_new(&ts, "127.0.0.1", pqcoap_sign_server_layer(ss), 0) != NULL);
-    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_server_observable(ts.srv, "obs", 0), PQCOAP_OK);
-    CHECK(test_server_start(&ts));
-    char uri[96];
-    test_uri(uri, sizeof uri, "127.0.0.1", &ts, "obs");
-    pqcoap_sign_client *c = NULL;
-    CHECK_EQ_INT(pqcoap_sign_client_open(uri, &id_client, &cstore, NULL, &c, NULL, 0), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_sign_client_pin(c, &big.pub), PQCOAP_OK);
+    static sign_pair p;
+    sign_start(&p, &big);
     observer s;
-    observer_open(&s, pqcoap_sign_client_layer(c), pqcoap_server_port(ts.srv), 0x5);
+    observer_open(&s, pqcoap_sign_client_layer(p.c), pqcoap_server_port(p.ts.srv), 0x5);
     atomic_store(&calls, 0);
     register_ok(&s);
     static dgram d;
     char text[32];
     for (int i = 1; i <= 2; i++) {
-        CHECK_EQ_INT(pqcoap_server_notify(ts.srv, "obs"), PQCOAP_OK);
+        CHECK_EQ_INT(pqcoap_server_notify(p.ts.srv, "obs"), PQCOAP_OK);
         next_notification(&s, &d, 2);
         CHECK(d.n <= 1024 + 64); /* block 0 */
         CHECK_EQ_INT(check_notif(&s, &d, text, sizeof text), PQCOAP_OK);
         CHECK(text[0] == 'n' && text[2] == '0' + i);
     }
     close(s.sock);
-    pqcoap_sign_client_free(c);
-    test_server_end(&ts);
-    pqcoap_sign_server_free(ss);
-    pqcoap_store_close(&sstore);
-    pqcoap_store_close(&cstore);
+    sign_stop(&p);
     pqcoap_identity_wipe(&big);
 }
 
