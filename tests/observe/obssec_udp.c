@@ -399,6 +399,52 @@ static void mode_a_blockwise(void)
     pqcoap_identity_wipe(&big);
 }
 
+/* Mode A v1 binds nothing, so it does not observe: a v1 server answers a registration
+ * without Observe, and a v1 client's layer has no check_notification. */
+static void mode_a_v1(void)
+{
+    pqcoap_identity srv_v1, cl_v1;
+    CHECK_EQ_INT(pqcoap_identity_generate_usage("falcon-512", PQCOAP_USAGE_SIGN_V1, NULL,
+                                                &srv_v1), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_identity_generate_usage("falcon-512", PQCOAP_USAGE_SIGN_V1, NULL, &cl_v1),
+                 PQCOAP_OK);
+    pqcoap_store sstore;
+    CHECK_EQ_INT(pqcoap_store_open_memory(&sstore), PQCOAP_OK);
+    pqcoap_sign_server_config scfg = PQCOAP_SIGN_SERVER_CONFIG_INIT;
+    scfg.policy = PQCOAP_SIGN_V1_ONLY;
+    scfg.v1_keys = &cl_v1.pub;
+    scfg.n_v1_keys = 1;
+    pqcoap_sign_server *ss = NULL;
+    CHECK_EQ_INT(pqcoap_sign_server_new(&srv_v1, &sstore, &scfg, &ss), PQCOAP_OK);
+    test_server ts;
+    CHECK(test_server_new(&ts, "127.0.0.1", pqcoap_sign_server_layer(ss), 0) != NULL);
+    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_observable(ts.srv, "obs", 0), PQCOAP_OK);
+    CHECK(test_server_start(&ts));
+    char uri[96];
+    test_uri(uri, sizeof uri, "127.0.0.1", &ts, "obs");
+    pqcoap_sign_client_config ccfg = PQCOAP_SIGN_CLIENT_CONFIG_INIT;
+    ccfg.version = 1;
+    pqcoap_sign_client *c = NULL;
+    CHECK_EQ_INT(pqcoap_sign_client_open(uri, &cl_v1, NULL, &ccfg, &c, NULL, 0), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_sign_client_pin(c, &srv_v1.pub), PQCOAP_OK);
+    CHECK(pqcoap_sign_client_layer(c)->check_notification == NULL);
+    observer s;
+    observer_open(&s, pqcoap_sign_client_layer(c), pqcoap_server_port(ts.srv), 0x5);
+    pqcoap_msgbuf plain;
+    CHECK_EQ_INT(exchange(&s, 0, &plain), PQCOAP_OK);
+    pqcoap_msg m = view(&plain);
+    CHECK_EQ_INT(m.code, PQCOAP_CODE(2, 5));
+    CHECK(pqcoap_msg_find_opt(&m, PQCOAP_OPT_OBSERVE) == NULL);
+    close(s.sock);
+    pqcoap_sign_client_free(c);
+    test_server_end(&ts);
+    pqcoap_sign_server_free(ss);
+    pqcoap_store_close(&sstore);
+    pqcoap_identity_wipe(&srv_v1);
+    pqcoap_identity_wipe(&cl_v1);
+}
+
 /* ---- Mode B ---------------------------------------------------------------------------- */
 
 static void mode_b(void)
@@ -555,6 +601,7 @@ int main(void)
     snet_init();
     mode_a();
     mode_a_blockwise();
+    mode_a_v1();
     mode_b();
     oscore();
     oscore_keyed();
