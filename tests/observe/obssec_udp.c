@@ -322,6 +322,23 @@ static void observers_close(observer *s, observer *a, observer *b)
     close(b->sock);
 }
 
+/* The resource "obs" (GET obs_get) made observable on srv, also "echo" (POST) when `echo`. */
+static void obs_resource(pqcoap_server *srv, int echo)
+{
+    CHECK_EQ_INT(pqcoap_server_handle(srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
+    if (echo)
+        CHECK_EQ_INT(pqcoap_server_handle(srv, "echo", PQCOAP_POST, h_echo, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_observable(srv, "obs", 0), PQCOAP_OK);
+}
+
+/* A server on 127.0.0.1 with `layer` and the resources of obs_resource, running. */
+static void obs_server(test_server *ts, const pqcoap_layer *layer)
+{
+    CHECK(test_server_new(ts, "127.0.0.1", layer, 0) != NULL);
+    obs_resource(ts->srv, 0);
+    CHECK(test_server_start(ts));
+}
+
 /* ---- Mode A v2 ------------------------------------------------------------------------ */
 
 /* A Mode A v2 server signing with `key`, trusting the client, and a client pinning `key`. */
@@ -338,10 +355,7 @@ static void sign_start(sign_pair *p, const pqcoap_identity *key)
     CHECK_EQ_INT(pqcoap_store_open_memory(&p->cstore), PQCOAP_OK);
     fx_trust(&p->sstore, "client", &id_client);
     CHECK_EQ_INT(pqcoap_sign_server_new(key, &p->sstore, NULL, &p->ss), PQCOAP_OK);
-    CHECK(test_server_new(&p->ts, "127.0.0.1", pqcoap_sign_server_layer(p->ss), 0) != NULL);
-    CHECK_EQ_INT(pqcoap_server_handle(p->ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_server_observable(p->ts.srv, "obs", 0), PQCOAP_OK);
-    CHECK(test_server_start(&p->ts));
+    obs_server(&p->ts, pqcoap_sign_server_layer(p->ss));
     char uri[96];
     test_uri(uri, sizeof uri, "127.0.0.1", &p->ts, "obs");
     CHECK_EQ_INT(pqcoap_sign_client_open(uri, &id_client, &p->cstore, NULL, &p->c, NULL, 0),
@@ -417,10 +431,7 @@ static void mode_a_v1(void)
     pqcoap_sign_server *ss = NULL;
     CHECK_EQ_INT(pqcoap_sign_server_new(&srv_v1, &sstore, &scfg, &ss), PQCOAP_OK);
     test_server ts;
-    CHECK(test_server_new(&ts, "127.0.0.1", pqcoap_sign_server_layer(ss), 0) != NULL);
-    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_server_observable(ts.srv, "obs", 0), PQCOAP_OK);
-    CHECK(test_server_start(&ts));
+    obs_server(&ts, pqcoap_sign_server_layer(ss));
     char uri[96];
     test_uri(uri, sizeof uri, "127.0.0.1", &ts, "obs");
     pqcoap_sign_client_config ccfg = PQCOAP_SIGN_CLIENT_CONFIG_INIT;
@@ -456,9 +467,7 @@ static void mode_b(void)
     char msg[160];
     CHECK_EQ_INT(pqcoap_session_server_create(&cfg, &t.ss, msg, sizeof msg), PQCOAP_OK);
     pqcoap_server *srv = pqcoap_session_server_coap(t.ss);
-    CHECK_EQ_INT(pqcoap_server_handle(srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_server_handle(srv, "echo", PQCOAP_POST, h_echo, NULL), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_server_observable(srv, "obs", 0), PQCOAP_OK);
+    obs_resource(srv, 1);
     t.port = pqcoap_server_port(srv);
     CHECK(pthread_create(&t.thread, NULL, snet_server_main, &t) == 0);
     pqcoap_session_client_config ccfg = snet_client_cfg("client", &id_client, &id_server,
@@ -512,10 +521,7 @@ static void oscore(void)
     CHECK_EQ_INT(pqcoap_oscore_server_add_conf(os, &conf), PQCOAP_OK);
     pqcoap_oscore_conf_wipe(&conf);
     test_server ts;
-    CHECK(test_server_new(&ts, "127.0.0.1", pqcoap_oscore_server_layer(os), 0) != NULL);
-    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_server_observable(ts.srv, "obs", 0), PQCOAP_OK);
-    CHECK(test_server_start(&ts));
+    obs_server(&ts, pqcoap_oscore_server_layer(os));
     char uri[96];
     test_uri(uri, sizeof uri, "127.0.0.1", &ts, "obs");
     CHECK_EQ_INT(pqcoap_oscore_conf_parse(client_conf, strlen(client_conf), &conf, NULL, 0),
@@ -550,9 +556,7 @@ static void oscore_keyed(void)
     CHECK_EQ_INT(pqcoap_oscore_server_new(&sstore, NULL, &os), PQCOAP_OK);
     test_server ts;
     CHECK(test_server_new(&ts, "127.0.0.1", pqcoap_oscore_server_layer(os), 0) != NULL);
-    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "echo", PQCOAP_POST, h_echo, NULL), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_server_observable(ts.srv, "obs", 0), PQCOAP_OK);
+    obs_resource(ts.srv, 1);
     pqcoap_oscore_keying_config kc = PQCOAP_OSCORE_KEYING_CONFIG_INIT;
     kc.id = "server";
     kc.sk = id_server.sk;
