@@ -164,6 +164,16 @@ pqcoap_err pqcoap_oscore_protect_response(const pqcoap_oscore_ctx *ctx,
                                           uint64_t ssn, const pqcoap_msg *in,
                                           const pqcoap_oscore_out *room, pqcoap_msg *out);
 
+/** Protects notification `in` (RFC 7641) of the observation registered by the request
+ *  `bind` (section 4.1.3.5.2): its own Partial IV `ssn` (a fresh Sender Sequence Number),
+ *  the AAD with the registration's request_kid and request_piv, the inner Observe empty and
+ *  the outer Observe with the value of `in` (none: the last answer of the observation).
+ *  Errors as pqcoap_oscore_protect_response. */
+pqcoap_err pqcoap_oscore_protect_notification(const pqcoap_oscore_ctx *ctx,
+                                              const pqcoap_oscore_binding *bind, uint64_t ssn,
+                                              const pqcoap_msg *in,
+                                              const pqcoap_oscore_out *room, pqcoap_msg *out);
+
 /** Verifies and decrypts response `in` to the request `bind` (section 8.4); `opt` is its
  *  decoded OSCORE option (a Partial IV in it selects the nonce). Errors:
  *  PQCOAP_ERR_MALFORMED, PQCOAP_ERR_AUTH, PQCOAP_ERR_BUFFER, PQCOAP_ERR_ARG. */
@@ -172,6 +182,19 @@ pqcoap_err pqcoap_oscore_unprotect_response(const pqcoap_oscore_ctx *ctx,
                                             const pqcoap_msg *in,
                                             const pqcoap_oscore_option *opt,
                                             const pqcoap_oscore_out *room, pqcoap_msg *out);
+
+/** Verifies and decrypts notification `in` of the observation registered by `bind`
+ *  (sections 4.1.3.5.2, 7.4.1). When `seen` is set, `number` is the observation's
+ *  Notification Number (the largest Partial IV accepted for it). A notification without
+ *  Partial IV, or whose Partial IV is not above the Notification Number, is refused with
+ *  PQCOAP_ERR_REPLAY before anything is decrypted. On PQCOAP_OK *piv is its Partial IV, the
+ *  new Notification Number. Errors as pqcoap_oscore_unprotect_response. */
+pqcoap_err pqcoap_oscore_unprotect_notification(const pqcoap_oscore_ctx *ctx,
+                                                const pqcoap_oscore_binding *bind,
+                                                const pqcoap_msg *in,
+                                                const pqcoap_oscore_option *opt, int seen,
+                                                uint64_t number, const pqcoap_oscore_out *room,
+                                                pqcoap_msg *out, uint64_t *piv);
 
 /** Re-establishes the replay window of `ctx` after a restart (Appendix B.1.2): call it once
  *  a request that pqcoap_oscore_unprotect_request answered with PQCOAP_ERR_STATE carried

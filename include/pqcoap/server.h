@@ -120,7 +120,11 @@ pqcoap_err pqcoap_server_handle_default(pqcoap_server *srv, pqcoap_handler_fn fn
  *  either is answered without Observe. The path still needs a GET (or FETCH) handler from
  *  pqcoap_server_handle; that handler must answer at once (pqcoap_server_defer fails with
  *  PQCOAP_ERR_STATE while it makes a notification, and a deferred registration is answered
- *  without Observe). With a security layer registrations are answered without Observe.
+ *  without Observe). With a security layer (PROTOCOL.md "Observe") a registration is
+ *  accepted only once the layer verified it and only if the layer has protect_notification
+ *  (else it is answered without Observe); the server then sends the notifications itself,
+ *  each protected by protect_notification with the registration's layer state, and ends the
+ *  observation, without a message, when that fails (its session or context ended).
  *  Call again to change the limit. Call before running or from the I/O thread. Returns
  *  PQCOAP_OK, PQCOAP_ERR_ARG (NULL, path over 255 bytes), PQCOAP_ERR_NOMEM. */
 pqcoap_err pqcoap_server_observable(pqcoap_server *srv, const char *path,

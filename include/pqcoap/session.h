@@ -276,6 +276,20 @@ pqcoap_err pqcoap_session_unprotect_response(pqcoap_session *s, uint64_t request
                                              const pqcoap_msg *resp, uint64_t now_ms,
                                              uint8_t *out, size_t cap, size_t *out_len);
 
+/** Client: unprotects a notification (RFC 7641) of the observation registered by request
+ *  `request_n`: a protected response to that request with its own n (PROTOCOL.md
+ *  "Observe"). When `seen` is set, `last_n` is the n of the newest notification accepted
+ *  for this observation, and a notification whose n is not above it is refused with
+ *  PQCOAP_ERR_REPLAY before any key is derived (replayed, or overtaken by a newer one);
+ *  otherwise the rules of pqcoap_session_unprotect_response apply (window, transactional).
+ *  On PQCOAP_OK *n (the n to keep as the new last_n) and the plaintext are set. Errors as
+ *  pqcoap_session_unprotect_response. */
+pqcoap_err pqcoap_session_unprotect_notification(pqcoap_session *s, uint64_t request_n,
+                                                 int seen, uint64_t last_n,
+                                                 const pqcoap_msg *resp, uint64_t now_ms,
+                                                 uint8_t *out, size_t cap, size_t *out_len,
+                                                 uint64_t *n);
+
 /** PQCOAP_OK if the client session can still send at now_ms; PQCOAP_ERR_EXPIRED if its
  *  lifetime is over or max_msgs requests were sent; PQCOAP_ERR_ARG if it is not live. */
 pqcoap_err pqcoap_session_usable(const pqcoap_session *s, uint64_t now_ms);

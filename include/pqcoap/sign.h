@@ -141,6 +141,19 @@ pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg
                           uint8_t opt_value[PQCOAP_SIG_OPT_LEN], uint8_t *out, size_t cap,
                           size_t *out_len);
 
+/** v2 notification sign (RFC 7641, PROTOCOL.md "Observe"): as pqcoap_sign_v2 for a
+ *  response to `req` (the registering request's kid and seq, required), with its own fresh
+ *  `seq` and the notification label, so that no request or response signature is a
+ *  notification signature and no notification signature is either of those:
+ *    "pqcoap v2 notif" || u8 code || opts(msg) || kid || u64 seq || request_kid
+ *    || u64 request_seq || message
+ *  opts(msg) covers the Observe option the notification carries. Errors as
+ *  pqcoap_sign_v2 (PQCOAP_ERR_ARG also for req NULL). */
+pqcoap_err pqcoap_sign_v2_notification(const pqcoap_signer *s, uint64_t seq,
+                                       const pqcoap_msg *msg, const pqcoap_sig_req *req,
+                                       uint8_t opt_value[PQCOAP_SIG_OPT_LEN], uint8_t *out,
+                                       size_t cap, size_t *out_len);
+
 /** Finds a sender's pinned key by kid. Sets *key (borrowed; valid until the next call with
  *  the same ctx), with its usage; returns PQCOAP_ERR_UNKNOWN_PEER or PQCOAP_ERR_NOT_FOUND
  *  for an unknown kid, or another error of the backing store. */
@@ -191,6 +204,20 @@ typedef struct pqcoap_sig_info {
 pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
                             const pqcoap_sig_req *req, pqcoap_sig_info *info,
                             const uint8_t **message, size_t *msg_len);
+
+/** v2 verify of a notification of the observation registered by `req` (its kid and seq,
+ *  required): the notification signature input of pqcoap_sign_v2_notification, signed by a
+ *  key v->lookup finds (v->replay may be NULL: the order below replaces the window). When
+ *  `seen` is set, `last_seq` is the seq of the newest notification accepted for this
+ *  observation, and a notification whose seq is not above it is refused with
+ *  PQCOAP_ERR_REPLAY before its signature is checked (replayed, or overtaken by a newer
+ *  one: RFC 7641 section 3.4). On PQCOAP_OK *info (may be NULL) holds the seq to keep as
+ *  the new last_seq. Errors as pqcoap_verify_v2; PQCOAP_ERR_AUTH also for a request or
+ *  response signature, or a notification of another observation. */
+pqcoap_err pqcoap_verify_v2_notification(const pqcoap_verifier *v, const pqcoap_msg *msg,
+                                         const pqcoap_sig_req *req, int seen,
+                                         uint64_t last_seq, pqcoap_sig_info *info,
+                                         const uint8_t **message, size_t *msg_len);
 
 /** Verifies `msg` under the endpoint's policy: a message with a PQ-Sig option is v2
  *  (pqcoap_verify_v2 with `req`), one without is v1 (pqcoap_verify_v1 with v->v1_key;

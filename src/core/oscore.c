@@ -300,13 +300,27 @@ static int has_observe(const pqcoap_msg *m)
 static pqcoap_err seal(const pqcoap_oscore_ctx *ctx, const pqcoap_cose_aead *alg,
                        const uint8_t nonce[PQCOAP_COSE_NONCE_MAX],
                        const pqcoap_oscore_binding *bind, size_t opt_len, uint8_t code,
-                       const pqcoap_msg *in, const pqcoap_oscore_out *room, pqcoap_msg *out)
+                       const pqcoap_msg *in, int notification, const pqcoap_oscore_out *room,
+                       pqcoap_msg *out)
 {
     /* Plaintext (section 5.3): code || inner options || 0xFF || payload. */
     pqcoap_writer w;
     pqcoap_wr_init(&w, room->buf + opt_len, room->cap - opt_len);
     pqcoap_wr_u8(&w, in->code);
-    PQCOAP_TRY(pqcoap_coapopt_write(&w, in->opts, in->n_opts, is_inner));
+    const pqcoap_opt *inner = in->opts;
+    if (notification) {
+        /* section 4.1.3.5.2: the inner Observe of a notification is empty; the outer one
+         * keeps the value (room->opts holds the inner list until the outer one is made) */
+        if (in->n_opts > room->opts_cap)
+            return PQCOAP_ERR_BUFFER;
+        for (size_t i = 0; i < in->n_opts; i++) {
+            room->opts[i] = in->opts[i];
+            if (in->opts[i].number == PQCOAP_OPT_OBSERVE)
+                room->opts[i].len = 0;
+        }
+        inner = room->opts;
+    }
+    PQCOAP_TRY(pqcoap_coapopt_write(&w, inner, in->n_opts, is_inner));
     if (in->payload_len > 0) {
         pqcoap_wr_u8(&w, 0xFF);
         pqcoap_wr_bytes(&w, in->payload, in->payload_len);
@@ -376,16 +390,17 @@ pqcoap_err pqcoap_oscore_protect_request(const pqcoap_oscore_ctx *ctx, uint64_t 
         return PQCOAP_ERR_BUFFER;
     uint8_t nonce[PQCOAP_COSE_NONCE_MAX];
     pqcoap_oscore_nonce(ctx, ctx->sender_id, ctx->sender_id_len, b.piv, b.piv_len, nonce);
-    PQCOAP_TRY(seal(ctx, alg, nonce, &b, w.len, has_observe(in) ? CODE_FETCH : CODE_POST, in,
+    PQCOAP_TRY(seal(ctx, alg, nonce, &b, w.len, has_observe(in) ? CODE_FETCH : CODE_POST, in, 0,
                     room, out));
     *bind = b;
     return PQCOAP_OK;
 }
 
-pqcoap_err pqcoap_oscore_protect_response(const pqcoap_oscore_ctx *ctx,
-                                          const pqcoap_oscore_binding *bind, int with_piv,
-                                          uint64_t ssn, const pqcoap_msg *in,
-                                          const pqcoap_oscore_out *room, pqcoap_msg *out)
+/* Protects a response, with its own Partial IV ssn when with_piv; a notification gets an
+ * empty inner Observe. */
+static pqcoap_err protect_resp(const pqcoap_oscore_ctx *ctx, const pqcoap_oscore_binding *bind,
+                               int with_piv, uint64_t ssn, const pqcoap_msg *in,
+                               int notification, const pqcoap_oscore_out *room, pqcoap_msg *out)
 {
     const pqcoap_cose_aead *alg;
     PQCOAP_TRY(check_args(ctx, in, room, out, &alg));
@@ -409,7 +424,24 @@ pqcoap_err pqcoap_oscore_protect_response(const pqcoap_oscore_ctx *ctx,
     else
         pqcoap_oscore_nonce(ctx, bind->kid, bind->kid_len, bind->piv, bind->piv_len, nonce);
     return seal(ctx, alg, nonce, bind, w.len, has_observe(in) ? CODE_CONTENT : CODE_CHANGED,
-                in, room, out);
+                in, notification, room, out);
+}
+
+pqcoap_err pqcoap_oscore_protect_response(const pqcoap_oscore_ctx *ctx,
+                                          const pqcoap_oscore_binding *bind, int with_piv,
+                                          uint64_t ssn, const pqcoap_msg *in,
+                                          const pqcoap_oscore_out *room, pqcoap_msg *out)
+{
+    return protect_resp(ctx, bind, with_piv, ssn, in, 0, room, out);
+}
+
+pqcoap_err pqcoap_oscore_protect_notification(const pqcoap_oscore_ctx *ctx,
+                                              const pqcoap_oscore_binding *bind, uint64_t ssn,
+                                              const pqcoap_msg *in,
+                                              const pqcoap_oscore_out *room, pqcoap_msg *out)
+{
+    /* section 4.1.3.5.2: every notification carries a Partial IV of its own */
+    return protect_resp(ctx, bind, 1, ssn, in, 1, room, out);
 }
 
 /* ---- verification (sections 8.2, 8.4) ---- */
@@ -542,6 +574,28 @@ pqcoap_err pqcoap_oscore_unprotect_response(const pqcoap_oscore_ctx *ctx,
     else
         pqcoap_oscore_nonce(ctx, bind->kid, bind->kid_len, bind->piv, bind->piv_len, nonce);
     return open_msg(ctx, alg, nonce, bind, in, room, out);
+}
+
+pqcoap_err pqcoap_oscore_unprotect_notification(const pqcoap_oscore_ctx *ctx,
+                                                const pqcoap_oscore_binding *bind,
+                                                const pqcoap_msg *in,
+                                                const pqcoap_oscore_option *opt, int seen,
+                                                uint64_t number, const pqcoap_oscore_out *room,
+                                                pqcoap_msg *out, uint64_t *piv)
+{
+    if (opt == NULL || piv == NULL)
+        return PQCOAP_ERR_ARG;
+    /* Sections 4.1.3.5.2 and 7.4.1: a notification carries its own Partial IV, and only
+     * one above the Notification Number is fresh; one without (the request's nonce) is
+     * the oldest of all. Refused before any decryption. */
+    if (opt->piv_len == 0)
+        return PQCOAP_ERR_REPLAY;
+    uint64_t p = piv_value(opt->piv, opt->piv_len);
+    if (seen && p <= number)
+        return PQCOAP_ERR_REPLAY;
+    PQCOAP_TRY(pqcoap_oscore_unprotect_response(ctx, bind, in, opt, room, out));
+    *piv = p;
+    return PQCOAP_OK;
 }
 
 uint8_t pqcoap_oscore_error_code(pqcoap_err err, const char **diag)

@@ -250,6 +250,25 @@ pqcoap_err pqcoap_session_unprotect_response(pqcoap_session *s, uint64_t request
     return open_transactional(s, v.n, &aad, v.ct, v.ct_len, out, cap, out_len);
 }
 
+pqcoap_err pqcoap_session_unprotect_notification(pqcoap_session *s, uint64_t request_n,
+                                                 int seen, uint64_t last_n,
+                                                 const pqcoap_msg *resp, uint64_t now_ms,
+                                                 uint8_t *out, size_t cap, size_t *out_len,
+                                                 uint64_t *n)
+{
+    if (!n)
+        return PQCOAP_ERR_ARG;
+    protected_view v;
+    PQCOAP_TRY(decode_protected(resp, PQCOAP_TYPE_RESPONSE, &v));
+    /* PROTOCOL.md "Observe": only a notification newer than the newest one accepted */
+    if (seen && v.n <= last_n)
+        return PQCOAP_ERR_REPLAY;
+    PQCOAP_TRY(pqcoap_session_unprotect_response(s, request_n, resp, now_ms, out, cap,
+                                                 out_len));
+    *n = v.n;
+    return PQCOAP_OK;
+}
+
 /* ---- responder side ---- */
 
 /* The session of sid, ending it if its lifetime is over or it cannot answer any more. */

@@ -25,6 +25,7 @@ _Static_assert(PQCOAP_SIGN_V2_SIG_MAX == PQCOAP_SIG_MAX, "v2 takes every signatu
 
 static const uint8_t LABEL_REQ[] = "pqcoap v2 req";
 static const uint8_t LABEL_RESP[] = "pqcoap v2 resp";
+static const uint8_t LABEL_NOTIF[] = "pqcoap v2 notif";
 
 /* u8 code */
 #define TBS_HEAD_MAX 1
@@ -252,20 +253,24 @@ typedef struct tbs_parts {
     uint8_t tail[TBS_TAIL_MAX];
 } tbs_parts;
 
+/* Which v2 signature input: a request, a response, or a notification (RFC 7641). */
+typedef enum tbs_kind { TBS_REQ, TBS_RESP, TBS_NOTIF } tbs_kind;
+
 /* Lays out the v2 signature input of PROTOCOL.md as five pieces in tbs[0..5):
  *   request:  "pqcoap v2 req" || u8 code || opts(msg) || kid || u64 seq || recipient_kid
  *             || message
  *   response: "pqcoap v2 resp" || u8 code || opts(msg) || kid || u64 seq || request_kid
  *             || u64 request_seq || message
+ *   notification: "pqcoap v2 notif" and then as a response
  * `req` NULL = request, bound to `recipient` (the kid of the key it is meant for). The
  * token is not part of it (PROTOCOL.md "The token"). */
-static pqcoap_err v2_tbs(const pqcoap_msg *msg, const uint8_t kid[8], uint64_t seq,
-                         const uint8_t *recipient, const pqcoap_sig_req *req,
+static pqcoap_err v2_tbs(tbs_kind kind, const pqcoap_msg *msg, const uint8_t kid[8],
+                         uint64_t seq, const uint8_t *recipient, const pqcoap_sig_req *req,
                          const pqcoap_span *message, tbs_parts *parts, pqcoap_span tbs[5])
 {
     pqcoap_writer head, tail;
     size_t opts_len;
-    if (!req && !recipient)
+    if ((kind == TBS_REQ) != (req == NULL) || (!req && !recipient))
         return PQCOAP_ERR_ARG;
     PQCOAP_TRY(pqcoap_opts(msg, parts->opts, sizeof parts->opts, &opts_len));
     pqcoap_wr_init(&head, parts->head, sizeof parts->head);
@@ -281,7 +286,11 @@ static pqcoap_err v2_tbs(const pqcoap_msg *msg, const uint8_t kid[8], uint64_t s
     }
     if (head.err != PQCOAP_OK || tail.err != PQCOAP_OK)
         return PQCOAP_ERR_ARG;
-    if (req) /* the label excludes its C string terminator */
+    /* the labels exclude their C string terminators; they differ within the shortest, so
+     * no input of one kind is an input of another (PROTOCOL.md "Observe") */
+    if (kind == TBS_NOTIF)
+        tbs[0] = (pqcoap_span){LABEL_NOTIF, sizeof LABEL_NOTIF - 1};
+    else if (kind == TBS_RESP)
         tbs[0] = (pqcoap_span){LABEL_RESP, sizeof LABEL_RESP - 1};
     else
         tbs[0] = (pqcoap_span){LABEL_REQ, sizeof LABEL_REQ - 1};
@@ -299,10 +308,12 @@ static int msg_ok(const pqcoap_msg *msg)
            (!msg->token_len || msg->token);
 }
 
-pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg *msg,
-                          const uint8_t *recipient_kid, const pqcoap_sig_req *req,
-                          uint8_t opt_value[PQCOAP_SIG_OPT_LEN], uint8_t *out, size_t cap,
-                          size_t *out_len)
+/* Signs msg as a v2 message of `kind` (see v2_tbs). */
+static pqcoap_err sign_v2_kind(tbs_kind kind, const pqcoap_signer *s, uint64_t seq,
+                               const pqcoap_msg *msg, const uint8_t *recipient_kid,
+                               const pqcoap_sig_req *req,
+                               uint8_t opt_value[PQCOAP_SIG_OPT_LEN], uint8_t *out, size_t cap,
+                               size_t *out_len)
 {
     if (!s || !s->sk || !s->alg || !msg_ok(msg) || !opt_value || !out || !out_len)
         return PQCOAP_ERR_ARG;
@@ -314,12 +325,31 @@ pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg
     tbs_parts parts;
     pqcoap_span tbs[5];
     pqcoap_span message = {out, msg->payload_len};
-    PQCOAP_TRY(v2_tbs(msg, s->kid, seq, recipient_kid, req, &message, &parts, tbs));
+    PQCOAP_TRY(v2_tbs(kind, msg, s->kid, seq, recipient_kid, req, &message, &parts, tbs));
     if (msg->payload_len)
         memcpy(out, msg->payload, msg->payload_len);
     PQCOAP_TRY(append_signature(s, 2, tbs, 5, out, msg->payload_len, out_len));
     pqcoap_sig_opt_encode(s->kid, seq, opt_value);
     return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_sign_v2(const pqcoap_signer *s, uint64_t seq, const pqcoap_msg *msg,
+                          const uint8_t *recipient_kid, const pqcoap_sig_req *req,
+                          uint8_t opt_value[PQCOAP_SIG_OPT_LEN], uint8_t *out, size_t cap,
+                          size_t *out_len)
+{
+    return sign_v2_kind(req ? TBS_RESP : TBS_REQ, s, seq, msg, recipient_kid, req, opt_value,
+                        out, cap, out_len);
+}
+
+pqcoap_err pqcoap_sign_v2_notification(const pqcoap_signer *s, uint64_t seq,
+                                       const pqcoap_msg *msg, const pqcoap_sig_req *req,
+                                       uint8_t opt_value[PQCOAP_SIG_OPT_LEN], uint8_t *out,
+                                       size_t cap, size_t *out_len)
+{
+    if (!req)
+        return PQCOAP_ERR_ARG;
+    return sign_v2_kind(TBS_NOTIF, s, seq, msg, NULL, req, opt_value, out, cap, out_len);
 }
 
 /* Counts the PQ-Sig options of msg and points *found at the first. */
@@ -350,9 +380,13 @@ static pqcoap_err lookup_key(const pqcoap_verifier *v, const uint8_t kid[8],
     return *key ? PQCOAP_OK : PQCOAP_ERR_UNKNOWN_PEER;
 }
 
-pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
-                            const pqcoap_sig_req *req, pqcoap_sig_info *info,
-                            const uint8_t **message, size_t *msg_len)
+/* Verifies msg as a v2 message of `kind`; a notification (req set) must carry a seq above
+ * `floor` when `ordered` (checked before the signature, which a replayed or older
+ * notification never costs). */
+static pqcoap_err verify_v2_kind(tbs_kind kind, const pqcoap_verifier *v,
+                                 const pqcoap_msg *msg, const pqcoap_sig_req *req,
+                                 int ordered, uint64_t floor, pqcoap_sig_info *info,
+                                 const uint8_t **message, size_t *msg_len)
 {
     if (!v || !v->lookup || (!req && !v->replay) || !msg_ok(msg) || !message || !msg_len)
         return PQCOAP_ERR_ARG;
@@ -366,12 +400,16 @@ pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
     pqcoap_span body, sig;
     PQCOAP_TRY(split_payload(msg->payload, msg->payload_len, 1, PQCOAP_SIGN_V2_SIG_MAX, &body,
                              &sig));
+    /* PROTOCOL.md "Observe": a notification not newer than the newest one accepted for its
+     * observation is a replay or came late; refused unverified */
+    if (ordered && seq <= floor)
+        return PQCOAP_ERR_REPLAY;
     tbs_parts parts;
     pqcoap_span tbs[5];
     /* A response is accepted only for the request it answers (request_kid and
      * request_seq are in its signature input), a request only by the recipient it names
      * (its own kid is in the signature input). */
-    PQCOAP_TRY(v2_tbs(msg, kid, seq, v->own_kid, req, &body, &parts, tbs));
+    PQCOAP_TRY(v2_tbs(kind, msg, kid, seq, v->own_kid, req, &body, &parts, tbs));
     const pqcoap_pubkey *key;
     PQCOAP_TRY(lookup_key(v, kid, &key));
     if (v->replay)
@@ -388,6 +426,23 @@ pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
     *message = body.p;
     *msg_len = body.n;
     return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_verify_v2(const pqcoap_verifier *v, const pqcoap_msg *msg,
+                            const pqcoap_sig_req *req, pqcoap_sig_info *info,
+                            const uint8_t **message, size_t *msg_len)
+{
+    return verify_v2_kind(req ? TBS_RESP : TBS_REQ, v, msg, req, 0, 0, info, message, msg_len);
+}
+
+pqcoap_err pqcoap_verify_v2_notification(const pqcoap_verifier *v, const pqcoap_msg *msg,
+                                         const pqcoap_sig_req *req, int seen,
+                                         uint64_t last_seq, pqcoap_sig_info *info,
+                                         const uint8_t **message, size_t *msg_len)
+{
+    if (!req)
+        return PQCOAP_ERR_ARG;
+    return verify_v2_kind(TBS_NOTIF, v, msg, req, seen, last_seq, info, message, msg_len);
 }
 
 pqcoap_err pqcoap_verify_msg(const pqcoap_verifier *v, const pqcoap_msg *msg,

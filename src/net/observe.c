@@ -9,7 +9,12 @@
  * rebuilt without Observe, RFC 7641 section 4.1), and a notification for an observation the
  * table does not hold is turned into one libcoap drops without sending (5.08 with Hop-Limit
  * 1, which libcoap's loop detection discards), which also deletes libcoap's subscription
- * since the code is not 2.xx. */
+ * since the code is not 2.xx.
+ *
+ * With a security layer libcoap's subscriptions are not used (it would keep the wire
+ * request, and an OSCORE request shows no path): the server registers an observation after
+ * the layer's check (pqcoap_obs_secured), keeps the layer's state with it, and sends the
+ * notifications itself (server.c). */
 #include "net/observe_internal.h"
 #include "net/net_internal.h"
 
@@ -55,6 +60,14 @@ static void drop(pqcoap_obs_table *t, pqcoap_obs **pp)
     *pp = o->next;
     o->res->count--;
     t->count_total--;
+    if (o->state) {
+        if (t->layer && t->layer->end_observation)
+            t->layer->end_observation(t->layer->ctx, o->state);
+        pqcoap_wipe(o->state, t->layer ? t->layer->state_size : 0);
+        free(o->state);
+    }
+    pqcoap_reply_free(&o->plain);
+    coap_delete_pdu(o->request);
     coap_session_release(o->sess);
     free(o);
 }
@@ -175,7 +188,9 @@ void pqcoap_obs_served(pqcoap_obs_table *t, coap_session_t *session, const coap_
                        const coap_pdu_t *response)
 {
     pqcoap_obs **pp = find(t, session, coap_pdu_get_token(request));
-    if (pp && COAP_RESPONSE_CLASS(coap_pdu_get_code(response)) != 2)
+    /* a secured observation ends only by what the layer verified (pqcoap_obs_secured), not
+     * by the answer to any datagram that carries its token */
+    if (pp && !(*pp)->state && COAP_RESPONSE_CLASS(coap_pdu_get_code(response)) != 2)
         drop(t, pp);
 }
 
@@ -184,6 +199,60 @@ void pqcoap_obs_forget(pqcoap_obs_table *t, coap_session_t *session, const coap_
     pqcoap_obs **pp = find(t, session, coap_pdu_get_token(sent));
     if (pp)
         drop(t, pp);
+}
+
+pqcoap_obs *pqcoap_obs_secured(pqcoap_obs_table *t, pqcoap_obs_res *res,
+                               coap_session_t *session, const coap_pdu_t *request,
+                               const pqcoap_msg *plain, const pqcoap_exchange *x,
+                               int answered, size_t state_size)
+{
+    const pqcoap_opt *opt = pqcoap_msg_find_opt(plain, PQCOAP_OPT_OBSERVE);
+    uint32_t action;
+    if (!opt || pqcoap_opt_uint(opt, &action) != PQCOAP_OK ||
+        (plain->code != PQCOAP_GET && plain->code != PQCOAP_FETCH))
+        return NULL;
+    coap_bin_const_t tok = coap_pdu_get_token(request);
+    pqcoap_obs **pp = find(t, session, tok);
+    /* RFC 7641 section 3.6: Observe 1 deregisters; section 4.1: a registration with the
+     * token of a live observation replaces it (with the new request's binding) */
+    if (pp && (action == COAP_OBSERVE_CANCEL || action == COAP_OBSERVE_ESTABLISH))
+        drop(t, pp);
+    if (action != COAP_OBSERVE_ESTABLISH || !answered ||
+        tok.length > sizeof(((pqcoap_obs *)0)->token) ||
+        res->count >= res->max || t->count_total >= t->max_total)
+        return NULL;
+    pqcoap_obs *o = calloc(1, sizeof(*o));
+    if (!o || (state_size && !(o->state = calloc(1, state_size))) ||
+        pqcoap_reply_copy(&o->plain, plain) != PQCOAP_OK ||
+        !(o->request = coap_pdu_duplicate(request, session, tok.length, tok.s, NULL))) {
+        if (o) {
+            pqcoap_reply_free(&o->plain);
+            free(o->state);
+        }
+        free(o);
+        return NULL;
+    }
+    coap_pdu_set_type(o->request, coap_pdu_get_type(request));
+    o->sess = coap_session_reference(session);
+    memcpy(o->token, tok.s, tok.length);
+    o->token_len = tok.length;
+    o->res = res;
+    o->x = *x;
+    o->next = t->obs;
+    t->obs = o;
+    res->count++;
+    t->count_total++;
+    return o;
+}
+
+void pqcoap_obs_end(pqcoap_obs_table *t, pqcoap_obs *o)
+{
+    for (pqcoap_obs **pp = &t->obs; *pp; pp = &(*pp)->next) {
+        if (*pp == o) {
+            drop(t, pp);
+            return;
+        }
+    }
 }
 
 void pqcoap_obs_clear(pqcoap_obs_table *t)

@@ -3,7 +3,9 @@
  * accepts only a response that verifies under it for that request; repeats a request
  * once with the server's Echo value after the server restarted (RFC 8613 Appendix B.1.2). */
 #include "pqcoap/oscore_endpoint.h"
+#include "net/observe_internal.h"
 #include "net/oscore_internal.h"
+#include "common/buf_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,8 @@ struct pqcoap_oscore_client {
 typedef struct cl_state {
     int protected_;
     pqcoap_oscore_binding bind;
+    int notified;                   /* an observation: a notification was accepted, and */
+    uint64_t number;                /* its Notification Number (RFC 8613 section 7.4.1) */
 } cl_state;
 
 static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange *x,
@@ -113,6 +117,41 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     return err;
 }
 
+/* RFC 8613 sections 4.1.3.5.2 and 7.4.1: a notification of the observation registered by
+ * the request st->bind, with a Partial IV above the Notification Number; its Observe is
+ * given the three least significant bytes of that Partial IV (the outer value is not
+ * protected and is ignored). Unprotected answers are dropped. */
+static pqcoap_err check_notification(void *ctx, void *obs_state, const pqcoap_exchange *x,
+                                     const pqcoap_msg *wire, pqcoap_msgbuf *plain)
+{
+    (void)x;
+    pqcoap_oscore_client *c = ctx;
+    cl_state *st = obs_state;
+    if (!st->protected_)
+        return PQCOAP_ERR_STATE;
+    pqcoap_oscore_option opt;
+    pqcoap_err err = pqcoap_oscore_find_option(wire, &opt);
+    if (err == PQCOAP_ERR_NOT_FOUND)
+        return PQCOAP_ERR_UNAUTHENTICATED;
+    PQCOAP_TRY(err);
+    pqcoap_opt opts[PQCOAP_OSCORE_LAYER_OPTS];
+    pqcoap_oscore_out room = pqcoap_oscore_room(plain, opts, PQCOAP_OSCORE_LAYER_OPTS);
+    pqcoap_msg out;
+    uint64_t piv;
+    PQCOAP_TRY(pqcoap_oscore_unprotect_notification(&c->ctx, &st->bind, wire, &opt,
+                                                    st->notified, st->number, &room, &out,
+                                                    &piv));
+    int observe = pqcoap_msg_find_opt(&out, PQCOAP_OPT_OBSERVE) != NULL;
+    PQCOAP_TRY(pqcoap_oscore_fill(plain, &out));
+    if (observe) {
+        pqcoap_msgbuf_remove_opt(plain, PQCOAP_OPT_OBSERVE);
+        PQCOAP_TRY(pqcoap_msgbuf_add_uint(plain, PQCOAP_OPT_OBSERVE, (uint32_t)(piv & 0xffffff)));
+    }
+    st->notified = 1;
+    st->number = piv;
+    return PQCOAP_OK;
+}
+
 pqcoap_err pqcoap_oscore_client_open(const char *uri, const pqcoap_oscore_conf *conf,
                                      const pqcoap_store *store,
                                      const pqcoap_client_config *net,
@@ -175,6 +214,7 @@ pqcoap_err pqcoap_oscore_client_open_params(const char *uri, const pqcoap_oscore
     c->layer.n_critical_opts = 1;
     c->layer.protect_request = protect_request;
     c->layer.check_response = check_response;
+    c->layer.check_notification = check_notification;
     pqcoap_client_config cfg = net ? *net : defaults;
     cfg.layer = &c->layer;
     err = pqcoap_client_open(uri, &cfg, &c->net, msg, msg_cap);
@@ -241,4 +281,9 @@ const char *pqcoap_oscore_client_last_error(const pqcoap_oscore_client *c)
     if (!c)
         return "";
     return c->err[0] ? c->err : pqcoap_client_last_error(c->net);
+}
+
+const pqcoap_layer *pqcoap_oscore_client_layer(const pqcoap_oscore_client *c)
+{
+    return c ? &c->layer : NULL;
 }

@@ -38,6 +38,7 @@ typedef struct entry {
     uint64_t serial;                /* its entry in the handshake's table */
     uint64_t expires_ms;
     uint64_t max_msgs, n_msgs;      /* requests accepted at most, and so far */
+    uint64_t gen;                   /* tells this context from later ones in its place */
 } entry;
 
 struct pqcoap_oscore_server {
@@ -48,11 +49,13 @@ struct pqcoap_oscore_server {
     size_t index_cap;               /* a power of two, at least twice cap */
     pqcoap_layer layer;
     pqcoap_oscore_keying *keying;   /* NULL unless contexts are keyed by handshakes */
+    uint64_t next_gen;              /* entry.gen of the next context added */
 };
 
 /* Per-exchange state from check_request to protect_response (plain data, it is moved). */
 typedef struct sv_state {
     uint32_t entry;                 /* entry number + 1; 0: not an OSCORE exchange */
+    uint64_t gen;                   /* and that entry's context */
     int handshake;                  /* the unprotected POST pqc/session/init */
     int with_piv;                   /* respond with the server's own Partial IV */
     pqcoap_oscore_binding bind;
@@ -299,6 +302,7 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
         return PQCOAP_OK;
     }
     st->entry = (uint32_t)(e - s->entries) + 1;
+    st->gen = e->gen;
     if (err == PQCOAP_OK)
         e->n_msgs++;
     pqcoap_err fill = pqcoap_oscore_fill(out, &plain);
@@ -323,6 +327,39 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
         return PQCOAP_ERR_STATE;
     PQCOAP_TRY(protect(s, st, resp, wire));
     keep_response(&s->entries[st->entry - 1], st, x, wire);
+    return PQCOAP_OK;
+}
+
+/* RFC 8613 section 4.1.3.5.2: a notification with the server's own Partial IV, bound to
+ * the registration (request_kid, request_piv). Fails once the context of the registration
+ * has ended (removed, expired, revoked, its place taken by another): the server then ends
+ * the observation. */
+static pqcoap_err protect_notification(void *ctx, void *obs_state, const pqcoap_exchange *x,
+                                       const pqcoap_msg *resp, pqcoap_msgbuf *wire)
+{
+    pqcoap_oscore_server *s = ctx;
+    const sv_state *st = obs_state;
+    if (st->handshake || st->entry == 0 || st->entry > s->n)
+        return PQCOAP_ERR_STATE;
+    if (s->keying)
+        pqcoap_oscore_keying_refresh(s->keying);
+    entry *e = &s->entries[st->entry - 1];
+    if (!e->used || e->gen != st->gen)
+        return PQCOAP_ERR_UNKNOWN_PEER;
+    if (e->keyed && pqcoap_net_now_ms() >= e->expires_ms) {
+        remove_entry(s, st->entry - 1);
+        return PQCOAP_ERR_EXPIRED;
+    }
+    uint64_t ssn;
+    PQCOAP_TRY(pqcoap_seq_next(&e->ssn, &ssn));
+    pqcoap_opt opts[PQCOAP_OSCORE_LAYER_OPTS];
+    pqcoap_oscore_out room = pqcoap_oscore_room(wire, opts, PQCOAP_OSCORE_LAYER_OPTS);
+    pqcoap_msg out;
+    PQCOAP_TRY(pqcoap_oscore_protect_notification(&e->ctx, &st->bind, ssn, resp, &room, &out));
+    PQCOAP_TRY(pqcoap_oscore_fill(wire, &out));
+    /* a notification larger than a block: its later blocks are asked for with the
+     * registration again (outer block-wise, section 4.1.3.4.2) */
+    keep_response(e, st, x, wire);
     return PQCOAP_OK;
 }
 
@@ -359,6 +396,7 @@ pqcoap_err pqcoap_oscore_server_new(const pqcoap_store *store,
     s->layer.n_critical_opts = 1;
     s->layer.check_request = check_request;
     s->layer.protect_response = protect_response;
+    s->layer.protect_notification = protect_notification;
     *out = s;
     return PQCOAP_OK;
 }
@@ -393,6 +431,7 @@ pqcoap_err pqcoap_oscore_server_add_conf(pqcoap_oscore_server *s,
             break;
         e->ctx.window_valid = !conf->rfc8613_b_1_2;
         e->used = 1;
+        e->gen = ++s->next_gen;
         index_put(s, s->n);
         s->n++;
     }
@@ -440,6 +479,7 @@ pqcoap_err pqcoap_oscore_server_add_keyed(pqcoap_oscore_server *s, const pqcoap_
     /* fresh keys: no request under them was seen before, so the window is known */
     e->ctx.window_valid = 1;
     e->used = e->keyed = 1;
+    e->gen = ++s->next_gen;
     e->serial = serial;
     e->expires_ms = expires_ms;
     e->max_msgs = max_msgs;

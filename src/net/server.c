@@ -461,7 +461,8 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
                        coap_pdu_t *response)
 {
     pqcoap_server *srv = coap_resource_get_userdata(resource);
-    /* Observe (observe.c): notifications of plain CoAP only for now */
+    /* Observe (observe.c) of plain CoAP on libcoap's subscriptions; with a layer the
+     * server registers in serve() and notifies itself (notify_secured) */
     pqcoap_obs_call call = pqcoap_obs_classify(&srv->obs, resource, session, request, response,
                                                !srv->has_layer);
     if (call == PQCOAP_OBS_PURGE)
@@ -486,6 +487,72 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     pqcoap_obs_served(&srv->obs, session, request, response);
     if (known)
         pqcoap_net_dedup_keep(&srv->dedup, session, request, digest, response);
+}
+
+/* PROTOCOL.md "Observe": with a layer that protects notifications, a registration of an
+ * observable path (the plaintext request `req`, answered in srv->out) is accepted here,
+ * after the layer checked it; the response then carries Observe, bound by the layer. */
+static pqcoap_obs *register_secured(pqcoap_server *srv, coap_session_t *session,
+                                    const coap_pdu_t *request, const pqcoap_msg *req,
+                                    const pqcoap_exchange *x)
+{
+    char path[PATH_LEN];
+    pqcoap_obs_res *res = srv->layer.protect_notification && srv->layer.protect_response &&
+                                  srv->state && path_of(req, path, sizeof(path))
+                              ? pqcoap_obs_find_res(&srv->obs, path) : NULL;
+    if (!res)
+        return NULL;
+    pqcoap_obs *o = pqcoap_obs_secured(&srv->obs, res, session, request, req, x,
+                                       (srv->out.b.code >> 5) == 2, srv->layer.state_size);
+    if (o && pqcoap_msgbuf_add_uint(&srv->out.b, PQCOAP_OPT_OBSERVE, 0) != PQCOAP_OK) {
+        pqcoap_obs_end(&srv->obs, o);
+        o = NULL;
+    }
+    return o;
+}
+
+/* PROTOCOL.md "Observe": one notification of the secured observation o, sent by the server
+ * itself as a CON message: the handler answers the registering request again, the layer
+ * protects the answer with the observation's state (with Observe unless it ends the
+ * observation). An observation whose protection fails (its session or context ended) ends
+ * without a word; one whose handler answers other than 2.xx ends after that answer. */
+static void notify_secured(pqcoap_server *srv, pqcoap_obs *o)
+{
+    pqcoap_exchange x = o->x;
+    x.mid = (uint16_t)coap_new_message_id(o->sess);
+    x.confirmable = 1;
+    memcpy(srv->state, o->state, srv->layer.state_size); /* pqcoap_server_req_peer */
+    pqcoap_server_req rq = {srv, &x, o->sess, o->request, 0, NULL, 1};
+    run_handler(srv, &o->plain.msg, &rq);
+    pqcoap_wipe(srv->state, srv->layer.state_size);
+    pqcoap_msgbuf *out = &srv->out.b;
+    int last = (out->code >> 5) != 2;
+    pqcoap_msgbuf_remove_opt(out, PQCOAP_OPT_OBSERVE);
+    o->observe = (o->observe + 1) & 0xffffff; /* RFC 7641 section 3.4: 24 bits */
+    pqcoap_err err = last ? PQCOAP_OK : pqcoap_msgbuf_add_uint(out, PQCOAP_OPT_OBSERVE,
+                                                               o->observe);
+    add_etag_if_blockwise(srv, out, o->request);
+    pqcoap_msg plain, w;
+    pqcoap_msgbuf_view(out, &plain);
+    pqcoap_net_scratch_start(&srv->wire, plain.code, plain.token, plain.token_len);
+    if (err == PQCOAP_OK)
+        err = srv->layer.protect_notification(srv->layer.ctx, o->state, &x, &plain,
+                                              &srv->wire.b);
+    coap_pdu_t *pdu = err == PQCOAP_OK ? coap_pdu_init(COAP_MESSAGE_CON, COAP_EMPTY_CODE, x.mid,
+                                                       coap_session_max_pdu_size(o->sess))
+                                       : NULL;
+    if (pdu && coap_add_token(pdu, o->token_len, o->token)) {
+        coap_string_t *query = coap_get_query(o->request);
+        pqcoap_msgbuf_view(&srv->wire.b, &w);
+        put_response(srv->dispatcher, o->sess, o->request, query, pdu, &w);
+        coap_delete_string(query);
+        coap_send(o->sess, pdu); /* takes the PDU */
+    } else {
+        coap_delete_pdu(pdu);
+        last = 1;
+    }
+    if (last)
+        pqcoap_obs_end(&srv->obs, o);
 }
 
 /* Runs the layer's check, the handler and protect_response for the request `wire`. */
@@ -526,7 +593,12 @@ static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t 
             pqcoap_wipe(srv->state, srv->layer.state_size);
         return;
     }
+    pqcoap_obs *o = register_secured(srv, session, request, req, &x);
     protect_and_put(srv, srv->state, &x, &srv->out.b, resource, session, request, query, response);
+    if (o && (srv->wire.b.code >> 5) == 2) /* protected: the observation's state */
+        memcpy(o->state, srv->state, srv->layer.state_size);
+    else if (o)
+        pqcoap_obs_end(&srv->obs, o);
     layer_end(srv, srv->state);
 }
 
@@ -620,7 +692,12 @@ static void drain_completions(pqcoap_server *srv)
     while (ns) { /* libcoap sends the notifications in its next round */
         notice *next = ns->next;
         pqcoap_obs_res *res = pqcoap_obs_find_res(&srv->obs, ns->path);
-        if (res)
+        for (pqcoap_obs *o = res && !res->r ? srv->obs.obs : NULL, *after; o; o = after) {
+            after = o->next; /* o may end */
+            if (o->res == res)
+                notify_secured(srv, o);
+        }
+        if (res && res->r)
             coap_resource_notify_observers(res->r, NULL);
         free(ns);
         ns = next;
@@ -835,6 +912,7 @@ pqcoap_err pqcoap_server_create(const pqcoap_server_config *cfg, pqcoap_server *
     if (cfg->layer) {
         srv->layer = *cfg->layer;
         srv->has_layer = 1;
+        srv->obs.layer = &srv->layer;
     }
     srv->bw.max_body = srv->cfg.max_body;
     srv->bw.overhead = srv->layer.overhead;
@@ -946,6 +1024,16 @@ pqcoap_err pqcoap_server_observable(pqcoap_server *srv, const char *path, unsign
         return PQCOAP_OK;
     }
     res = calloc(1, sizeof(*res));
+    if (res && srv->has_layer) {
+        /* PROTOCOL.md "Observe": the server registers after the layer's check and sends
+         * the notifications itself (libcoap would see only wire requests, and no path in
+         * an OSCORE one) */
+        memcpy(res->path, path, strlen(path) + 1);
+        res->max = max_observers ? max_observers : 16;
+        res->next = srv->obs.res;
+        srv->obs.res = res;
+        return PQCOAP_OK;
+    }
     coap_str_const_t *uri = res ? coap_new_str_const((const uint8_t *)path, strlen(path)) : NULL;
     /* A libcoap resource of its own: libcoap keeps observers per resource and cannot
      * observe its "unknown resource"; every method still goes to the one dispatcher. */

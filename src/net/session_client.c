@@ -3,6 +3,7 @@
  * and the "unknown session" rule of PROTOCOL.md "Errors". */
 #include "pqcoap/session_endpoint.h"
 #include "pqcoap/keys.h"
+#include "net/observe_internal.h"
 #include "net/net_internal.h"
 #include "core/session_internal.h"
 
@@ -21,6 +22,8 @@ typedef struct cl_state {
     int protected;
     uint64_t generation;            /* the session the request was protected in */
     uint64_t request_n;
+    int notified;                   /* an observation: a notification was accepted, */
+    uint64_t notif_n;               /* the newest one with this n */
 } cl_state;
 
 struct pqcoap_session_client {
@@ -112,6 +115,31 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     /* PROTOCOL.md "Errors": the listed session errors come unprotected; anything else
      * (an application result, a success) without protection is not the server's word */
     return pqcoap_error_from_coap(wire->code, wire->payload, wire->payload_len);
+}
+
+/* PROTOCOL.md "Observe": a notification of the observation registered by request_n, in
+ * the session that request went in, newer than every notification accepted for it. An
+ * unprotected answer (even a session error of PROTOCOL.md "Errors") is not the server's
+ * word and is dropped. */
+static pqcoap_err check_notification(void *ctx, void *obs_state, const pqcoap_exchange *x,
+                                     const pqcoap_msg *wire, pqcoap_msgbuf *plain)
+{
+    (void)x;
+    pqcoap_session_client *sc = ctx;
+    cl_state *st = obs_state;
+    if (!st->protected || st->generation != sc->generation || !sc->sess.live)
+        return PQCOAP_ERR_STATE; /* the session it was registered in is gone */
+    if (!wire->payload_len || wire->payload[0] != PQCOAP_TYPE_RESPONSE)
+        return PQCOAP_ERR_UNAUTHENTICATED;
+    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(plain, wire));
+    uint64_t n;
+    PQCOAP_TRY(pqcoap_session_unprotect_notification(&sc->sess, st->request_n, st->notified,
+                                                     st->notif_n, wire, pqcoap_net_now_ms(),
+                                                     plain->payload, plain->payload_cap,
+                                                     &plain->payload_len, &n));
+    st->notified = 1;
+    st->notif_n = n;
+    return PQCOAP_OK;
 }
 
 /* ---- handshake ---------------------------------------------------------------------- */
@@ -340,6 +368,7 @@ pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_clie
     sc->layer.overhead = PQCOAP_PROTECTED_REQ_OVERHEAD_MAX;
     sc->layer.protect_request = protect_request;
     sc->layer.check_response = check_response;
+    sc->layer.check_notification = check_notification;
     pqcoap_client_config ccfg = cfg->coap;
     ccfg.layer = &sc->layer;
     err = pqcoap_sig_expand(own, sc->sk, &sc->ek); /* once, for every handshake */
@@ -390,4 +419,9 @@ pqcoap_err pqcoap_session_client_info_get(const pqcoap_session_client *sc,
 const char *pqcoap_session_client_last_error(const pqcoap_session_client *sc)
 {
     return sc ? sc->err : "";
+}
+
+const pqcoap_layer *pqcoap_session_client_layer(const pqcoap_session_client *sc)
+{
+    return sc ? &sc->layer : NULL;
 }

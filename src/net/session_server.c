@@ -282,6 +282,27 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     return PQCOAP_OK;
 }
 
+/* PROTOCOL.md "Observe": a notification is a protected response to the registering
+ * request_n with its own n. Nothing is kept for retransmissions (libcoap resends a CON
+ * notification itself). Fails once the session has ended (expired, revoked, replaced):
+ * the server then ends the observation. */
+static pqcoap_err protect_notification(void *ctx, void *obs_state, const pqcoap_exchange *x,
+                                       const pqcoap_msg *resp, pqcoap_msgbuf *wire)
+{
+    (void)x;
+    pqcoap_session_server *ss = ctx;
+    const srv_state *st = obs_state;
+    if (!st->protected)
+        return PQCOAP_ERR_STATE;
+    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(wire, resp));
+    pthread_mutex_lock(&ss->lock);
+    pqcoap_err err = pqcoap_responder_protect(&ss->r, &st->ctx, resp, pqcoap_net_now_ms(),
+                                              wire->payload, wire->payload_cap,
+                                              &wire->payload_len);
+    pthread_mutex_unlock(&ss->lock);
+    return err;
+}
+
 static const char *peer_id(void *ctx, const void *state)
 {
     (void)ctx;
@@ -559,6 +580,7 @@ static pqcoap_err setup_layer(pqcoap_session_server *ss, const pqcoap_session_se
     ss->layer.check_request = check_request;
     ss->layer.protect_response = protect_response;
     ss->layer.peer_id = peer_id;
+    ss->layer.protect_notification = protect_notification;
     return PQCOAP_OK;
 }
 

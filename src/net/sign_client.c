@@ -2,6 +2,7 @@
  * client's identity (v2 seq from a store counter reserved ahead) and accepts a response only
  * when it is signed by the pinned server key and, in v2, bound to that request. */
 #include "pqcoap/sign_endpoint.h"
+#include "net/observe_internal.h"
 #include "net/sign_internal.h"
 
 #include <stdio.h>
@@ -26,6 +27,8 @@ struct pqcoap_sign_client {
 typedef struct cl_state {
     int version;                    /* 0: the request was not signed */
     uint64_t seq;
+    int notified;                   /* an observation: a notification was accepted, */
+    uint64_t notif_seq;             /* the newest one with this server seq */
 } cl_state;
 
 static const char NO_KEY_MSG[] =
@@ -170,6 +173,39 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     return err;
 }
 
+/* PROTOCOL.md "Observe": a notification of the observation registered by the request
+ * (kid, st->seq), signed by the pinned key with the notification label and newer than every
+ * notification accepted for it before. Anything else, unsigned refusals included, is
+ * dropped (the client never shows it). */
+static pqcoap_err check_notification(void *ctx, void *obs_state, const pqcoap_exchange *x,
+                                     const pqcoap_msg *wire, pqcoap_msgbuf *plain)
+{
+    (void)x;
+    pqcoap_sign_client *c = ctx;
+    cl_state *st = obs_state;
+    if (st->version != 2 || !c->pinned)
+        return PQCOAP_ERR_STATE;
+    pqcoap_verifier v = PQCOAP_VERIFIER_INIT;
+    v.lookup = pinned_lookup;
+    v.lookup_ctx = c;
+    pqcoap_sig_req req = {{0}, st->seq};
+    memcpy(req.kid, c->signer.kid, sizeof req.kid);
+    pqcoap_sig_info info;
+    const uint8_t *message = NULL;
+    size_t len = 0;
+    if (!pqcoap_msg_find_opt(wire, PQCOAP_OPT_PQ_SIG))
+        return PQCOAP_ERR_UNAUTHENTICATED;
+    pqcoap_err err = pqcoap_verify_v2_notification(&v, wire, &req, st->notified, st->notif_seq,
+                                                   &info, &message, &len);
+    if (err == PQCOAP_ERR_UNKNOWN_PEER)
+        err = PQCOAP_ERR_AUTH; /* signed, but not by the pinned key */
+    if (err != PQCOAP_OK)
+        return err;
+    st->notified = 1;
+    st->notif_seq = info.seq;
+    return pqcoap_sign_unwrap(wire, message, len, plain);
+}
+
 pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
                                    const pqcoap_store *store,
                                    const pqcoap_sign_client_config *cfg,
@@ -222,6 +258,9 @@ pqcoap_err pqcoap_sign_client_open(const char *uri, const pqcoap_identity *id,
     c->layer.n_critical_opts = 1;
     c->layer.protect_request = protect_request;
     c->layer.check_response = check_response;
+    /* PROTOCOL.md "Observe": v1 binds nothing, so a v1 client does not observe */
+    if (cfg->version == 2)
+        c->layer.check_notification = check_notification;
     pqcoap_client_config net = cfg->net;
     net.layer = &c->layer;
     err = pqcoap_client_open(uri, &net, &c->net, msg, msg_cap);
@@ -317,4 +356,9 @@ const char *pqcoap_sign_client_last_error(const pqcoap_sign_client *c)
     if (!c)
         return "";
     return c->err[0] ? c->err : pqcoap_client_last_error(c->net);
+}
+
+const pqcoap_layer *pqcoap_sign_client_layer(const pqcoap_sign_client *c)
+{
+    return c ? &c->layer : NULL;
 }

@@ -32,6 +32,21 @@ pqcoap_err pqcoap_sign_wrap(const pqcoap_signer *s, int version, pqcoap_seq_coun
     return pqcoap_msgbuf_add_opt(out, PQCOAP_OPT_PQ_SIG, opt, sizeof opt);
 }
 
+pqcoap_err pqcoap_sign_wrap_notification(const pqcoap_signer *s, pqcoap_seq_counter *ctr,
+                                         const pqcoap_msg *plain, const pqcoap_sig_req *req,
+                                         pqcoap_msgbuf *out)
+{
+    if (pqcoap_msg_find_opt(plain, PQCOAP_OPT_PQ_SIG))
+        return PQCOAP_ERR_ARG;
+    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(out, plain));
+    uint8_t opt[PQCOAP_SIG_OPT_LEN];
+    uint64_t seq;
+    PQCOAP_TRY(pqcoap_seq_next(ctr, &seq));
+    PQCOAP_TRY(pqcoap_sign_v2_notification(s, seq, plain, req, opt, out->payload,
+                                           out->payload_cap, &out->payload_len));
+    return pqcoap_msgbuf_add_opt(out, PQCOAP_OPT_PQ_SIG, opt, sizeof opt);
+}
+
 pqcoap_err pqcoap_sign_unwrap(const pqcoap_msg *wire, const uint8_t *message, size_t len,
                               pqcoap_msgbuf *plain)
 {

@@ -31,6 +31,12 @@ pqcoap_err pqcoap_sign_wrap(const pqcoap_signer *s, int version, pqcoap_seq_coun
                             const pqcoap_msg *plain, const uint8_t *recipient_kid,
                             const pqcoap_sig_req *req, pqcoap_msgbuf *out, uint64_t *seq);
 
+/** As pqcoap_sign_wrap for a v2 notification (pqcoap_sign_v2_notification) of the
+ *  observation registered by `req`, with the next number of `ctr`. */
+pqcoap_err pqcoap_sign_wrap_notification(const pqcoap_signer *s, pqcoap_seq_counter *ctr,
+                                         const pqcoap_msg *plain, const pqcoap_sig_req *req,
+                                         pqcoap_msgbuf *out);
+
 /** Writes the verified message into `plain` (pre-set with code and token): the options of
  *  `wire` without PQ-Sig and the payload message[0..len). Errors of pqcoap_msgbuf_*. */
 pqcoap_err pqcoap_sign_unwrap(const pqcoap_msg *wire, const uint8_t *message, size_t len,

@@ -291,6 +291,21 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     return PQCOAP_OK;
 }
 
+/* PROTOCOL.md "Observe": a v2 notification, signed with a fresh seq and bound to the
+ * registering request (its kid and seq, kept in the observation's state). */
+static pqcoap_err protect_notification(void *ctx, void *obs_state, const pqcoap_exchange *x,
+                                       const pqcoap_msg *resp, pqcoap_msgbuf *wire)
+{
+    (void)x;
+    pqcoap_sign_server *s = ctx;
+    const srv_state *st = obs_state;
+    if (st->version != 2) /* v1 binds nothing: no v1 notifications */
+        return PQCOAP_ERR_STATE;
+    pqcoap_sig_req req = {{0}, st->seq};
+    memcpy(req.kid, st->kid, sizeof req.kid);
+    return pqcoap_sign_wrap_notification(&s->signer, &s->counter, resp, &req, wire);
+}
+
 static const char *peer_id(void *ctx, const void *state)
 {
     (void)ctx;
@@ -346,6 +361,10 @@ static pqcoap_err server_setup(pqcoap_sign_server *s, const pqcoap_identity *id,
     s->layer.check_request = check_request;
     s->layer.protect_response = protect_response;
     s->layer.peer_id = peer_id;
+    /* PROTOCOL.md "Observe": v1 binds nothing, so a v1 server answers registrations
+     * without Observe */
+    if (cfg->policy == PQCOAP_SIGN_V2_ONLY)
+        s->layer.protect_notification = protect_notification;
     return PQCOAP_OK;
 }
 
