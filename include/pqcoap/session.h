@@ -92,8 +92,9 @@ typedef struct pqcoap_session {
     char peer_id[PQCOAP_ID_MAX + 1]; /* responder: initiator_id */
     uint8_t peer_pk_hash[32];       /* responder: SHA-256 of its key at the handshake */
     uint8_t has_last_req;           /* responder: retransmission record is set */
-    uint64_t last_req_n;
-    uint8_t last_req_digest[32];    /* SHA-256(AAD || protected payload) of that request */
+    uint64_t last_req_n;            /* the request accepted last: its n, */
+    size_t last_req_len;            /* the length of its ciphertext and tag, */
+    uint8_t last_req_tag[16];       /* and its tag */
 } pqcoap_session;
 
 /* ---- suites (PROTOCOL.md "Algorithms") ---- */
