@@ -76,6 +76,7 @@ struct pqcoap_session_server {
     pthread_mutex_t lock;           /* guards r, slots, kept, jobs, stats */
     pqcoap_responder r;
     pqcoap_session *slots;
+    uint32_t *index;                /* the table's index by sid */
     kept *kept;
     size_t n_slots;
     pqcoap_session_server_stats stats;
@@ -227,7 +228,7 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     pqcoap_req_ctx rc;
     size_t len = 0;
     pthread_mutex_lock(&ss->lock);
-    sweep(ss, now);
+    pqcoap_responder_expire(&ss->r, now, NULL); /* a pass only when a session ends */
     pqcoap_err err = pqcoap_responder_unprotect(&ss->r, wire, now, out->payload,
                                                 out->payload_cap, &len, &rc);
     const pqcoap_session *sess =
@@ -525,7 +526,8 @@ static pqcoap_err setup_layer(pqcoap_session_server *ss, const pqcoap_session_se
     ss->slots = calloc(ss->n_slots, sizeof *ss->slots);
     ss->kept = calloc(ss->n_slots, sizeof *ss->kept);
     ss->refs = calloc(ss->n_slots, sizeof *ss->refs);
-    if (!ss->slots || !ss->kept || !ss->refs) {
+    ss->index = calloc(PQCOAP_PEER_INDEX_CAP(ss->n_slots), sizeof *ss->index);
+    if (!ss->slots || !ss->kept || !ss->refs || !ss->index) {
         pqcoap_net_msg(msg, cap, "out of memory");
         return PQCOAP_ERR_NOMEM;
     }
@@ -552,6 +554,8 @@ static pqcoap_err setup_layer(pqcoap_session_server *ss, const pqcoap_session_se
                        pqcoap_strerror(err));
         return err;
     }
+    /* look-ups by sid in one step, however many sessions are live */
+    pqcoap_peer_table_index(&ss->r.table, ss->index, PQCOAP_PEER_INDEX_CAP(ss->n_slots));
 
     ss->layer.ctx = ss;
     ss->layer.state_size = sizeof(srv_state);
@@ -660,6 +664,7 @@ void pqcoap_session_server_free(pqcoap_session_server *ss)
     for (size_t i = 0; ss->kept && i < ss->n_slots; i++)
         pqcoap_reply_free(&ss->kept[i].wire);
     free(ss->kept);
+    free(ss->index);
     free(ss->refs);
     free(ss->slots);
     pthread_cond_destroy(&ss->wake);
