@@ -1,12 +1,14 @@
 /* Mode B benchmarks besides throughput: handshake latency and CPU on each side, handshake
  * bytes on the wire (through a counting UDP relay), server memory per idle session, and a
- * handshake flood that keeps the server busy while bench_load measures request latency.
+ * handshake flood that keeps the server busy while bench_load measures request latency,
+ * and a table filled with live sessions ahead of a throughput run.
  * Usage: bench_session handshake PORT SERVER_PID N
  *        bench_session memory PORT SERVER_PID N BASE_PORT BASE_PID
  *        bench_session flood PORT SERVER_PID SECONDS N_INITS
+ *        bench_session fill PORT SERVER_PID N       (N sessions that stay live)
  *        bench_session suites PORT SERVER_PID N     (against bench_server suites)
  * Initiator ids: handshake uses the library's session client as "bench-client-hs" and takes
- * INIT and RESP apart as BENCH_CLIENT_ID; memory and flood use "bench-client-<k>" (the
+ * INIT and RESP apart as BENCH_CLIENT_ID; memory, flood and fill use "bench-client-<k>" (the
  * benchmark server trusts these ids with the client key). flood prints "ready" once its
  * INITs are signed, then floods for SECONDS. */
 #include <arpa/inet.h>
@@ -395,6 +397,24 @@ static int cmd_memory(uint16_t port, pid_t pid, size_t n, uint16_t base_port, pi
     return b.ok ? 0 : 1;
 }
 
+/* n live sessions of distinct initiators that stay in the server's table, so that a load
+ * run next has its session behind them (look-ups must not grow with the table). */
+static int cmd_fill(uint16_t port, size_t n)
+{
+    enum { CLIENTS = 3 };
+    pqcoap_client *cl[CLIENTS] = {NULL};
+    hs_batch b = {0, 0};
+    int rc = 0;
+    for (size_t j = 0; j < CLIENTS && rc == 0; j++)
+        rc = bench_client(port, 1, &cl[j]) == PQCOAP_OK ? 0 : 1;
+    if (rc == 0)
+        rc = many_sessions(cl, CLIENTS, 0, n, &b) == 0 && b.failed == 0 ? 0 : 1;
+    for (size_t j = 0; j < CLIENTS; j++)
+        pqcoap_client_free(cl[j]);
+    bench_out("fill_sessions", (double)b.ok);
+    return rc;
+}
+
 /* ---- flood: presigned INITs of distinct initiators, a window of 4 in flight ---- */
 
 static int cmd_flood(uint16_t port, pid_t pid, double seconds, size_t n)
@@ -445,7 +465,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_session handshake PORT SERVER_PID N\n"
                         "       bench_session suites PORT SERVER_PID N\n"
                         "       bench_session memory PORT SERVER_PID N BASE_PORT BASE_PID\n"
-                        "       bench_session flood PORT SERVER_PID SECONDS N_INITS\n");
+                        "       bench_session flood PORT SERVER_PID SECONDS N_INITS\n"
+                        "       bench_session fill PORT SERVER_PID N\n");
         return 2;
     }
     uint16_t port = (uint16_t)atoi(argv[2]);
@@ -463,6 +484,8 @@ int main(int argc, char **argv)
                         (pid_t)atoi(argv[6]));
     else if (strcmp(argv[1], "flood") == 0 && argc == 6)
         rc = cmd_flood(port, pid, atof(argv[4]), (size_t)atoi(argv[5]));
+    else if (strcmp(argv[1], "fill") == 0)
+        rc = cmd_fill(port, (size_t)atoi(argv[4]));
     pqcoap_identity_wipe(&g_me);
     return rc;
 }

@@ -92,8 +92,9 @@ typedef struct pqcoap_session {
     char peer_id[PQCOAP_ID_MAX + 1]; /* responder: initiator_id */
     uint8_t peer_pk_hash[32];       /* responder: SHA-256 of its key at the handshake */
     uint8_t has_last_req;           /* responder: retransmission record is set */
-    uint64_t last_req_n;
-    uint8_t last_req_digest[32];    /* SHA-256(AAD || protected payload) of that request */
+    uint64_t last_req_n;            /* the request accepted last: its n, */
+    size_t last_req_len;            /* the length of its ciphertext and tag, */
+    uint8_t last_req_tag[16];       /* and its tag */
 } pqcoap_session;
 
 /* ---- suites (PROTOCOL.md "Algorithms") ---- */
@@ -361,8 +362,12 @@ typedef struct pqcoap_resp_cache {
 typedef struct pqcoap_peer_table {
     pqcoap_session *slots;
     size_t n_slots;
-    uint64_t next_serial;
+    uint64_t next_serial;           /* serials are next_serial * n_slots + slot */
     uint64_t evict_idle_ms;
+    uint64_t next_expiry_ms;        /* no live entry ends before this */
+    uint32_t *index;                /* optional: slot + 1 of the entry whose id is i mod
+                                       index_cap (0 = none), so look-ups by id take one step */
+    size_t index_cap;
     int (*id_taken)(void *ctx, uint64_t id);
     void *id_taken_ctx;
     uint32_t pending_id[PQCOAP_HS_PENDING_MAX]; /* ids of handshakes in progress; 0 = free */
@@ -370,7 +375,9 @@ typedef struct pqcoap_peer_table {
 
 /** The responder: configuration, identity key, the caller's session table and the RESP
  *  cache. The session table is an array of `n_slots` pqcoap_session owned by the caller;
- *  n_slots is the limit of live sessions (look-ups scan it). A responder, like every
+ *  n_slots is the limit of live sessions (a look-up by sid scans it, unless the table has
+ *  the index the session server gives it; one by request context takes one step). A
+ *  responder, like every
  *  object here, is used by one thread at a time. The RESP of the identical INIT is served
  *  again only while it is among the last PQCOAP_RESP_CACHE_SLOTS RESPs and its session is
  *  live; otherwise that INIT is refused as a rollback (the initiator starts anew with a

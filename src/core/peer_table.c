@@ -14,6 +14,7 @@ void pqcoap_peer_table_init(pqcoap_peer_table *t, pqcoap_session *slots, size_t 
     t->slots = slots;
     t->n_slots = n_slots;
     t->evict_idle_ms = evict_idle_ms;
+    t->next_expiry_ms = UINT64_MAX;
     for (size_t i = 0; i < n_slots; i++)
         pqcoap_wipe(&slots[i], sizeof slots[i]);
 }
@@ -24,8 +25,28 @@ void pqcoap_peer_table_wipe(pqcoap_peer_table *t)
         pqcoap_wipe(&t->slots[i], sizeof t->slots[i]);
 }
 
+void pqcoap_peer_table_index(pqcoap_peer_table *t, uint32_t *index, size_t cap)
+{
+    memset(index, 0, cap * sizeof *index);
+    t->index = index;
+    t->index_cap = cap;
+}
+
+/* The index entry of id: it names the one entry whose id may be id (ids are chosen so that
+ * no two live entries or pending ids share one). */
+static uint32_t *index_of(const pqcoap_peer_table *t, uint64_t id)
+{
+    return &t->index[id % t->index_cap];
+}
+
 pqcoap_session *pqcoap_peer_table_by_id(pqcoap_peer_table *t, uint64_t id)
 {
+    if (t->index) {
+        uint32_t e = *index_of(t, id);
+        pqcoap_session *s = e ? &t->slots[e - 1] : NULL;
+        /* the entry named may have ended or taken another id since */
+        return s && s->live && s->sid == id ? s : NULL;
+    }
     for (size_t i = 0; i < t->n_slots; i++)
         if (t->slots[i].live && t->slots[i].sid == id)
             return &t->slots[i];
@@ -34,10 +55,9 @@ pqcoap_session *pqcoap_peer_table_by_id(pqcoap_peer_table *t, uint64_t id)
 
 pqcoap_session *pqcoap_peer_table_by_serial(pqcoap_peer_table *t, uint64_t serial)
 {
-    for (size_t i = 0; i < t->n_slots; i++)
-        if (t->slots[i].live && t->slots[i].serial == serial)
-            return &t->slots[i];
-    return NULL;
+    /* serial mod n_slots is the slot (pqcoap_peer_table_stamp); 0 is nobody's */
+    pqcoap_session *s = &t->slots[serial % t->n_slots];
+    return serial && s->live && s->serial == serial ? s : NULL;
 }
 
 size_t pqcoap_peer_table_live(const pqcoap_peer_table *t)
@@ -50,6 +70,8 @@ size_t pqcoap_peer_table_live(const pqcoap_peer_table *t)
 
 void pqcoap_peer_table_expire(pqcoap_peer_table *t, uint64_t now_ms, uint64_t *next_ms)
 {
+    if (!next_ms && now_ms < t->next_expiry_ms)
+        return; /* no entry ends before next_expiry_ms */
     uint64_t next = UINT64_MAX;
     for (size_t i = 0; i < t->n_slots; i++) {
         pqcoap_session *s = &t->slots[i];
@@ -60,6 +82,7 @@ void pqcoap_peer_table_expire(pqcoap_peer_table *t, uint64_t now_ms, uint64_t *n
         else if (s->expires_ms < next)
             next = s->expires_ms;
     }
+    t->next_expiry_ms = next;
     if (next_ms)
         *next_ms = next;
 }
@@ -75,6 +98,22 @@ static void mark_id(uint8_t used[ID_WINDOW / 8], uint64_t base, uint64_t id)
         used[(id - base) / 8] |= (uint8_t)(1u << ((id - base) % 8));
 }
 
+/* 1 if the index entry of id is held by a live entry with another id or a pending id (so
+ * that a look-up by id takes one step, no two may share one). */
+static int index_taken(const pqcoap_peer_table *t, uint64_t id)
+{
+    if (!t->index)
+        return 0;
+    uint32_t e = *index_of(t, id);
+    const pqcoap_session *s = e ? &t->slots[e - 1] : NULL;
+    if (s && s->live && s->sid % t->index_cap == id % t->index_cap)
+        return 1;
+    for (size_t i = 0; i < PQCOAP_HS_PENDING_MAX; i++)
+        if (t->pending_id[i] && t->pending_id[i] % t->index_cap == id % t->index_cap)
+            return 1;
+    return 0;
+}
+
 /* The smallest id >= base no live entry or pending id uses, if one is in the window
  * [base, base + ID_WINDOW); 0 if not. `used` holds the live entries' marks. */
 static uint64_t free_id_in(const pqcoap_peer_table *t, uint8_t used[ID_WINDOW / 8],
@@ -84,7 +123,8 @@ static uint64_t free_id_in(const pqcoap_peer_table *t, uint8_t used[ID_WINDOW / 
         mark_id(used, base, t->pending_id[i]);
     for (uint64_t j = 0; j < ID_WINDOW; j++)
         if (!(used[j / 8] >> (j % 8) & 1) &&
-            !(t->id_taken && t->id_taken(t->id_taken_ctx, base + j)))
+            !(t->id_taken && t->id_taken(t->id_taken_ctx, base + j)) &&
+            !index_taken(t, base + j))
             return base + j;
     return 0;
 }
@@ -159,7 +199,12 @@ void pqcoap_peer_table_release(pqcoap_peer_table *t, uint32_t id)
 void pqcoap_peer_table_stamp(pqcoap_peer_table *t, pqcoap_session *s, const char *peer_id,
                              const uint8_t pk_hash[32], uint64_t now_ms)
 {
-    s->serial = ++t->next_serial;
+    size_t slot = (size_t)(s - t->slots);
+    s->serial = ++t->next_serial * t->n_slots + slot;
+    if (t->index)
+        *index_of(t, s->sid) = (uint32_t)slot + 1;
+    if (s->expires_ms < t->next_expiry_ms)
+        t->next_expiry_ms = s->expires_ms;
     s->last_used_ms = now_ms;
     memcpy(s->peer_id, peer_id, sizeof s->peer_id);
     memcpy(s->peer_pk_hash, pk_hash, sizeof s->peer_pk_hash);

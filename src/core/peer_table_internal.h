@@ -18,17 +18,29 @@ void pqcoap_peer_table_init(pqcoap_peer_table *t, pqcoap_session *slots, size_t 
 /** Wipes every entry of the table. */
 void pqcoap_peer_table_wipe(pqcoap_peer_table *t);
 
-/** The live entry with this id, or NULL. */
+/** Size of an index for a table of n_slots entries: every id the table hands out without
+ *  id_taken is below it, so such ids never share an index entry. */
+#define PQCOAP_PEER_INDEX_CAP(n_slots) (2 * (size_t)(n_slots) + PQCOAP_HS_PENDING_MAX + 2)
+
+/** Gives the empty table the caller's index[0..cap) (zeroed here; cap >= 1, e.g.
+ *  PQCOAP_PEER_INDEX_CAP(n_slots)), which must outlive it: look-ups by id then take one
+ *  step, and a new id is also one whose index entry (id mod cap) no live entry or pending id
+ *  holds (without id_taken, every id below PQCOAP_PEER_INDEX_CAP(n_slots) has its own). */
+void pqcoap_peer_table_index(pqcoap_peer_table *t, uint32_t *index, size_t cap);
+
+/** The live entry with this id, or NULL: one step with an index, else a scan. */
 pqcoap_session *pqcoap_peer_table_by_id(pqcoap_peer_table *t, uint64_t id);
 
-/** The live entry with this serial (distinguishes successive owners of an id), or NULL. */
+/** The live entry with this serial (distinguishes successive owners of an id), or NULL; one
+ *  step (a serial names its slot). */
 pqcoap_session *pqcoap_peer_table_by_serial(pqcoap_peer_table *t, uint64_t serial);
 
 /** Number of live entries. */
 size_t pqcoap_peer_table_live(const pqcoap_peer_table *t);
 
 /** Ends every entry whose lifetime is over at now_ms; *next_ms (may be NULL) gets the
- *  earliest time another one ends (UINT64_MAX if none). */
+ *  earliest time another one ends (UINT64_MAX if none). The table keeps a time before which
+ *  no entry ends: without next_ms, a call before it does nothing (no pass over the table). */
 void pqcoap_peer_table_expire(pqcoap_peer_table *t, uint64_t now_ms, uint64_t *next_ms);
 
 /** Chooses where a new context of peer `peer_id` goes, changing nothing but ending entries
@@ -48,8 +60,9 @@ pqcoap_err pqcoap_peer_table_pend(pqcoap_peer_table *t, const char *peer_id, uin
 /** Releases a pending id (0 or an id not pending: nothing). */
 void pqcoap_peer_table_release(pqcoap_peer_table *t, uint32_t id);
 
-/** Marks entry s, just set up with its id, as the context of peer_id made with the key of
- *  SHA-256 pk_hash at now_ms: gives it a new serial. */
+/** Marks entry s, just set up with its id and expiry, as the context of peer_id made with
+ *  the key of SHA-256 pk_hash at now_ms: gives it a new serial (a counter times n_slots plus
+ *  its slot), enters its id in the index and its expiry in the table's next expiry. */
 void pqcoap_peer_table_stamp(pqcoap_peer_table *t, pqcoap_session *s, const char *peer_id,
                              const uint8_t pk_hash[32], uint64_t now_ms);
 

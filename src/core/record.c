@@ -10,6 +10,9 @@
 _Static_assert(PQCOAP_WINDOW_MAX != 64 || sizeof(pqcoap_session) <= 4096,
                "pqcoap_session larger than 4 KiB at W = 64");
 
+_Static_assert(sizeof(((pqcoap_session *)0)->last_req_tag) == PQCOAP_AEAD_TAG_LEN,
+               "the retransmission record keeps one AEAD tag");
+
 static const char AAD_LABEL[] = "pqcoap v1 msg";
 
 /* ---- session state ---- */
@@ -80,7 +83,8 @@ pqcoap_err pqcoap_session_snapshot(const pqcoap_session *s, uint8_t *out, size_t
     pqcoap_wr_bytes(&w, s->peer_pk_hash, sizeof s->peer_pk_hash);
     pqcoap_wr_u8(&w, s->has_last_req);
     pqcoap_wr_u64(&w, s->last_req_n);
-    pqcoap_wr_bytes(&w, s->last_req_digest, 32);
+    pqcoap_wr_u64(&w, s->last_req_len);
+    pqcoap_wr_bytes(&w, s->last_req_tag, sizeof s->last_req_tag);
     if (w.err != PQCOAP_OK)
         return w.err;
     *out_len = w.len;
@@ -167,8 +171,8 @@ static pqcoap_err protect(pqcoap_session *s, uint8_t type, const pqcoap_msg *m,
     return err;
 }
 
-/* Receives message n on s->recv: the key comes out of a scratch copy of the window, and the
- * copy replaces the session's window only if the tag verifies. */
+/* Receives message n on s->recv: the key comes from a step worked out beside the window,
+ * and the step is applied to the window only if the tag verifies. */
 static pqcoap_err open_transactional(pqcoap_session *s, uint64_t n, const aad_buf *aad,
                                      const uint8_t *ct, size_t ct_len, uint8_t *out,
                                      size_t cap, size_t *out_len)
@@ -176,19 +180,18 @@ static pqcoap_err open_transactional(pqcoap_session *s, uint64_t n, const aad_bu
     uint8_t none;
     if (ct_len - PQCOAP_AEAD_TAG_LEN > cap || (!out && ct_len > PQCOAP_AEAD_TAG_LEN))
         return PQCOAP_ERR_BUFFER;
-    pqcoap_window scratch = s->recv;
-    uint8_t mk[32], nonce[PQCOAP_AEAD_NONCE_LEN];
-    pqcoap_err err = pqcoap_window_take(&scratch, n, mk);
+    pqcoap_window_step step;
+    uint8_t nonce[PQCOAP_AEAD_NONCE_LEN];
+    PQCOAP_TRY(pqcoap_window_peek(&s->recv, n, &step));
+    pqcoap_msg_nonce(n, nonce);
+    pqcoap_err err = pqcoap_aead_open(step.mk, nonce, aad->span, 3, ct, ct_len,
+                                      out ? out : &none);
     if (err == PQCOAP_OK) {
-        pqcoap_msg_nonce(n, nonce);
-        err = pqcoap_aead_open(mk, nonce, aad->span, 3, ct, ct_len, out ? out : &none);
-    }
-    if (err == PQCOAP_OK) {
-        s->recv = scratch;
+        pqcoap_window_accept(&s->recv, &step);
         *out_len = ct_len - PQCOAP_AEAD_TAG_LEN;
+    } else {
+        pqcoap_window_step_wipe(&step);
     }
-    pqcoap_wipe(mk, sizeof mk);
-    pqcoap_wipe(&scratch, sizeof scratch);
     return err;
 }
 
@@ -198,6 +201,7 @@ typedef struct protected_view {
     uint64_t n;
     const uint8_t *ct;
     size_t ct_len;                  /* ciphertext and tag */
+    const uint8_t *tag;             /* the last PQCOAP_AEAD_TAG_LEN bytes of ct */
 } protected_view;
 
 static pqcoap_err decode_protected(const pqcoap_msg *m, uint8_t type, protected_view *v)
@@ -220,7 +224,8 @@ static pqcoap_err decode_protected(const pqcoap_msg *m, uint8_t type, protected_
     v->ct_len = pqcoap_rd_left(&r);
     if (v->ct_len < PQCOAP_AEAD_TAG_LEN)
         return PQCOAP_ERR_MALFORMED;
-    return pqcoap_rd_bytes(&r, v->ct_len, &v->ct);
+    PQCOAP_TRY(pqcoap_rd_bytes(&r, v->ct_len - PQCOAP_AEAD_TAG_LEN, &v->ct));
+    return pqcoap_rd_bytes(&r, PQCOAP_AEAD_TAG_LEN, &v->tag);
 }
 
 /* ---- client side ---- */
@@ -286,14 +291,6 @@ static pqcoap_err responder_session(pqcoap_responder *r, uint64_t sid, uint64_t 
     return PQCOAP_OK;
 }
 
-/* SHA-256(AAD || protected payload): identifies an accepted request byte for byte. */
-static pqcoap_err request_digest(const aad_buf *aad, const pqcoap_msg *req, uint8_t out[32])
-{
-    const pqcoap_span in[4] = {aad->span[0], aad->span[1], aad->span[2],
-                               {req->payload, req->payload_len}};
-    return pqcoap_sha256(in, 4, out);
-}
-
 pqcoap_err pqcoap_responder_unprotect(pqcoap_responder *r, const pqcoap_msg *req,
                                       uint64_t now_ms, uint8_t *out, size_t cap,
                                       size_t *out_len, pqcoap_req_ctx *ctx)
@@ -303,24 +300,24 @@ pqcoap_err pqcoap_responder_unprotect(pqcoap_responder *r, const pqcoap_msg *req
     protected_view v;
     pqcoap_session *s;
     aad_buf aad;
-    uint8_t digest[PQCOAP_SHA256_LEN];
     PQCOAP_TRY(decode_protected(req, PQCOAP_TYPE_REQUEST, &v));
     PQCOAP_TRY(responder_session(r, v.sid, now_ms, &s));
     if (v.n >= s->max_msgs)
         return PQCOAP_ERR_EXPIRED;
     PQCOAP_TRY(build_aad(&aad, PQCOAP_TYPE_REQUEST, s->sid, v.n, req, 0));
-    PQCOAP_TRY(request_digest(&aad, req, digest));
     const pqcoap_req_ctx found = {s->sid, s->serial, v.n};
-    /* a retransmitted request gets the same response again; the handler does not run */
-    if (s->has_last_req && s->last_req_n == v.n
-        && pqcoap_ct_equal(s->last_req_digest, digest, sizeof digest)) {
+    /* a retransmitted request gets the same response again; the handler does not run. It is
+     * the request accepted last: the same n, length and tag (PROTOCOL.md "Receive rules") */
+    if (s->has_last_req && s->last_req_n == v.n && s->last_req_len == v.ct_len
+        && pqcoap_ct_equal(s->last_req_tag, v.tag, PQCOAP_AEAD_TAG_LEN)) {
         *ctx = found;
         return PQCOAP_ERR_RETRANSMIT;
     }
     PQCOAP_TRY(open_transactional(s, v.n, &aad, v.ct, v.ct_len, out, cap, out_len));
     s->has_last_req = 1;
     s->last_req_n = v.n;
-    memcpy(s->last_req_digest, digest, sizeof digest);
+    s->last_req_len = v.ct_len;
+    memcpy(s->last_req_tag, v.tag, PQCOAP_AEAD_TAG_LEN);
     s->last_used_ms = now_ms;
     *ctx = found;
     return PQCOAP_OK;

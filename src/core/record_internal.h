@@ -29,12 +29,29 @@ void pqcoap_msg_nonce(uint64_t n, uint8_t nonce[12]);
 /** Starts a receive chain at number 0 with chain key ck and window w (1..WINDOW_MAX). */
 void pqcoap_window_init(pqcoap_window *win, const uint8_t ck[32], uint16_t w);
 
-/** Takes the message key of n out of the window, updating it as if n were accepted: for
- *  n >= next (at most W ahead) derives and holds the skipped keys and advances; for n below
- *  next hands out and forgets the held key. Call it on a scratch copy and keep the copy only
- *  if the tag verifies. Errors: PQCOAP_ERR_REPLAY (out of window, already accepted or key
- *  discarded), PQCOAP_ERR_CRYPTO. */
-pqcoap_err pqcoap_window_take(pqcoap_window *win, uint64_t n, uint8_t mk[32]);
+/** What accepting message n changes in a receive window: the message key of n and, for n
+ *  at or above next, the chain key after n and the keys of the numbers skipped before it.
+ *  Secret; only the parts written are wiped. */
+typedef struct pqcoap_window_step {
+    uint64_t n;
+    uint8_t mk[32];
+    uint8_t ck[32];
+    size_t n_skipped;
+    uint8_t skipped[PQCOAP_WINDOW_MAX][32];
+} pqcoap_window_step;
+
+/** Works out in *st what accepting n would change, leaving the window as it is: for n >= next
+ *  (at most W ahead) derives the skipped keys and n's from a copy of the chain key; for n
+ *  below next copies the held key. Errors (*st wiped): PQCOAP_ERR_REPLAY (out of window,
+ *  already accepted or key discarded), PQCOAP_ERR_CRYPTO. */
+pqcoap_err pqcoap_window_peek(const pqcoap_window *win, uint64_t n, pqcoap_window_step *st);
+
+/** Applies a step from pqcoap_window_peek on the unchanged window (once the tag verified):
+ *  holds the skipped keys, advances, forgets n's key; then wipes *st. */
+void pqcoap_window_accept(pqcoap_window *win, pqcoap_window_step *st);
+
+/** Wipes what pqcoap_window_peek wrote to *st (a step not accepted). */
+void pqcoap_window_step_wipe(pqcoap_window_step *st);
 
 /* ---- session state (record.c) ---- */
 

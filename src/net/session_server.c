@@ -33,15 +33,18 @@ typedef struct srv_state {
 } srv_state;
 
 /* The last protected response of a session (slot i of the table), for retransmissions of
- * its request: the same message ID from the same address, within EXCHANGE_LIFETIME. */
+ * its request: the same message ID from the same address, within EXCHANGE_LIFETIME. The
+ * slot's buffer is reused from response to response and grows only for a larger one. */
 typedef struct kept {
-    uint64_t serial;
+    uint64_t serial;                /* of the session it answered; 0: nothing kept */
     uint64_t request_n;
     uint16_t mid;                   /* the request's CoAP message ID */
     uint8_t peer[PEER_KEY_LEN];     /* and source address */
     uint64_t made_ms;
     unsigned resent;                /* times sent again */
-    pqcoap_reply wire;
+    pqcoap_msgbuf wire;             /* over mem: options, then option values, then payload */
+    void *mem;
+    size_t mem_cap;
 } kept;
 
 /* A handshake waiting for the worker. */
@@ -76,6 +79,7 @@ struct pqcoap_session_server {
     pthread_mutex_t lock;           /* guards r, slots, kept, jobs, stats */
     pqcoap_responder r;
     pqcoap_session *slots;
+    uint32_t *index;                /* the table's index by sid */
     kept *kept;
     size_t n_slots;
     pqcoap_session_server_stats stats;
@@ -143,16 +147,6 @@ static size_t slot_of(const pqcoap_session_server *ss, const pqcoap_session *s)
     return (size_t)(s - ss->slots);
 }
 
-/* Ends sessions whose lifetime is over and frees what is kept for sessions that ended. */
-static void sweep(pqcoap_session_server *ss, uint64_t now_ms)
-{
-    pqcoap_responder_expire(&ss->r, now_ms, NULL);
-    for (size_t i = 0; i < ss->n_slots; i++) {
-        kept *k = &ss->kept[i];
-        if (k->wire.mem && (!ss->slots[i].live || ss->slots[i].serial != k->serial))
-            pqcoap_reply_free(&k->wire);
-    }
-}
 
 /* PROTOCOL.md "Receive rules": the kept response to the request ctx, if x is a
  * retransmission of that request (RFC 7252 section 4.5: the same message ID from the same
@@ -167,7 +161,7 @@ static kept *kept_for(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
     kept *k = &ss->kept[slot_of(ss, s)];
     uint8_t peer[PEER_KEY_LEN];
     addr_key(x, peer);
-    if (!k->wire.mem || k->serial != ctx->serial || k->request_n != ctx->request_n ||
+    if (k->serial != ctx->serial || k->request_n != ctx->request_n ||
         k->mid != x->mid || memcmp(k->peer, peer, sizeof peer) != 0 ||
         now_ms - k->made_ms >= EXCHANGE_LIFETIME_MS || k->resent >= RESENDS_MAX)
         return NULL;
@@ -181,11 +175,27 @@ static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
     if (!s)
         return;
     kept *k = &ss->kept[slot_of(ss, s)];
-    pqcoap_reply_free(&k->wire);
     pqcoap_msg m;
     pqcoap_msgbuf_view(wire, &m);
-    /* out of memory: nothing kept, a retransmission is then answered "rejected" */
-    if (pqcoap_reply_copy(&k->wire, &m) == PQCOAP_OK) {
+    size_t opts_len = m.n_opts * sizeof(pqcoap_opt), vals_len = 0;
+    for (size_t i = 0; i < m.n_opts; i++)
+        vals_len += m.opts[i].len;
+    size_t need = opts_len + vals_len + m.payload_len;
+    k->serial = 0;
+    if (!k->mem || need > k->mem_cap) {
+        size_t cap = (need + 63) / 64 * 64; /* room for a little larger response next time */
+        free(k->mem);
+        k->mem_cap = 0;
+        /* out of memory: nothing kept, a retransmission is then answered "rejected" */
+        if (!(k->mem = malloc(cap ? cap : 64)))
+            return;
+        k->mem_cap = cap;
+    }
+    uint8_t *mem = k->mem;
+    pqcoap_msgbuf_init(&k->wire, k->mem, m.n_opts, mem + opts_len, vals_len,
+                       mem + opts_len + vals_len, m.payload_len);
+    k->wire.code = m.code;
+    if (copy_msg(&k->wire, &m) == PQCOAP_OK) {
         k->serial = ctx->serial;
         k->request_n = ctx->request_n;
         k->mid = x->mid;
@@ -227,7 +237,7 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     pqcoap_req_ctx rc;
     size_t len = 0;
     pthread_mutex_lock(&ss->lock);
-    sweep(ss, now);
+    pqcoap_responder_expire(&ss->r, now, NULL); /* a pass only when a session ends */
     pqcoap_err err = pqcoap_responder_unprotect(&ss->r, wire, now, out->payload,
                                                 out->payload_cap, &len, &rc);
     const pqcoap_session *sess =
@@ -239,9 +249,11 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
          * the same bytes under another message ID or from elsewhere are a replay */
         kept *k = kept_for(ss, &rc, x, now);
         if (k) {
+            pqcoap_msg m;
+            pqcoap_msgbuf_view(&k->wire, &m);
             k->resent++;
-            out->code = k->wire.msg.code;
-            err = copy_msg(out, &k->wire.msg);
+            out->code = m.code;
+            err = copy_msg(out, &m);
             ss->stats.retransmissions++;
             pthread_mutex_unlock(&ss->lock);
             *verdict = PQCOAP_LAYER_ANSWER;
@@ -485,7 +497,6 @@ static void revalidate(pqcoap_session_server *ss)
         pthread_mutex_lock(&ss->lock);
         for (size_t i = 0; i < ended; i++)
             pqcoap_session_wipe(pqcoap_peer_table_by_serial(&ss->r.table, ss->refs[i].serial));
-        sweep(ss, pqcoap_net_now_ms()); /* and what was kept for them */
         pthread_mutex_unlock(&ss->lock);
     }
     ss->change_count = count;
@@ -546,7 +557,8 @@ static pqcoap_err setup_layer(pqcoap_session_server *ss, const pqcoap_session_se
     ss->slots = calloc(ss->n_slots, sizeof *ss->slots);
     ss->kept = calloc(ss->n_slots, sizeof *ss->kept);
     ss->refs = calloc(ss->n_slots, sizeof *ss->refs);
-    if (!ss->slots || !ss->kept || !ss->refs) {
+    ss->index = calloc(PQCOAP_PEER_INDEX_CAP(ss->n_slots), sizeof *ss->index);
+    if (!ss->slots || !ss->kept || !ss->refs || !ss->index) {
         pqcoap_net_msg(msg, cap, "out of memory");
         return PQCOAP_ERR_NOMEM;
     }
@@ -573,6 +585,8 @@ static pqcoap_err setup_layer(pqcoap_session_server *ss, const pqcoap_session_se
                        pqcoap_strerror(err));
         return err;
     }
+    /* look-ups by sid in one step, however many sessions are live */
+    pqcoap_peer_table_index(&ss->r.table, ss->index, PQCOAP_PEER_INDEX_CAP(ss->n_slots));
 
     ss->layer.ctx = ss;
     ss->layer.state_size = sizeof(srv_state);
@@ -680,8 +694,9 @@ void pqcoap_session_server_free(pqcoap_session_server *ss)
     pqcoap_responder_hs_abort(&ss->r, &ss->pending);
     pqcoap_responder_wipe(&ss->r);
     for (size_t i = 0; ss->kept && i < ss->n_slots; i++)
-        pqcoap_reply_free(&ss->kept[i].wire);
+        free(ss->kept[i].mem);
     free(ss->kept);
+    free(ss->index);
     free(ss->refs);
     free(ss->slots);
     pthread_cond_destroy(&ss->wake);
