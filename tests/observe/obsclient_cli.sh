@@ -47,6 +47,8 @@ expect_ok get "$base/sensors/temp" -s 2 -o temps.txt
 
 # errors: one line, the usual exit codes
 expect_exit 1 "4.04" get "$base/nothing" -s 2
+expect_exit 2 "without Observe" get "$base/actuators/led" -s 2
+[ "$(cat out)" = off ] || fail "get -s of a resource that is not observable: '$(cat out)'"
 expect_exit 2 "-s is for get only" post "$base/counter" -s 2
 expect_exit 2 "-s SECONDS" get "$base/counter" -s 0
 expect_exit 2 "not available in mode session" get "$base/counter" -s 2 --mode session \

@@ -212,6 +212,7 @@ static int settings(const request_opts *o, pqcoap_client_config *cfg, pqcoap_req
 /* What the notifications of `get -s` go to. */
 typedef struct observer {
     const cli_endpoint *ep;
+    const cli_client *cl;
     FILE *out;
     int verbose;
     int rc;                     /* set when the observation ended */
@@ -223,9 +224,9 @@ static void on_notification(void *user, const pqcoap_notification *n)
     observer *ob = user;
     const pqcoap_msg *m = n->msg;
     if (n->err != PQCOAP_OK) {
-        ob->rc = m && m->code >= PQCOAP_CODE(4, 0) ? error_response(ob->ep, m)
-                                                  : cli_request_failed(n->err, "observation "
-                                                                       "ended by the client");
+        ob->rc = m && m->code >= PQCOAP_CODE(4, 0)
+                     ? error_response(ob->ep, m)
+                     : cli_request_failed(n->err, cli_client_last_error(ob->cl));
         return;
     }
     if (m->code >= PQCOAP_CODE(4, 0)) { /* a registration's error answer: reported after */
@@ -246,7 +247,7 @@ static void on_notification(void *user, const pqcoap_notification *n)
 static int observe(const cli_endpoint *ep, cli_client *cl, const pqcoap_req *req,
                    const request_opts *o, unsigned long seconds)
 {
-    observer ob = {ep, stdout, o->verbose, CLI_OK, 0};
+    observer ob = {ep, cl, stdout, o->verbose, CLI_OK, 0};
     if (o->out && !(ob.out = fopen(o->out, "wb")))
         return cli_fail(CLI_USAGE, "cannot write '%s'", o->out);
     uint32_t id = 0;
