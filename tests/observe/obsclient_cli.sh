@@ -51,8 +51,6 @@ expect_exit 2 "without Observe" get "$base/actuators/led" -s 2
 [ "$(cat out)" = off ] || fail "get -s of a resource that is not observable: '$(cat out)'"
 expect_exit 2 "-s is for get only" post "$base/counter" -s 2
 expect_exit 2 "-s SECONDS" get "$base/counter" -s 0
-expect_exit 2 "not available in mode session" get "$base/counter" -s 2 --mode session \
-  --key nokey.key --peer nopeer.pub
 
 # libcoap's client observes our server for 3 s and prints several notifications
 if [ -x /usr/bin/coap-client-notls ]; then

@@ -298,8 +298,6 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
         (method != PQCOAP_GET || cli_parse_ulong(o.observe, 86400, &seconds) != 0 || !seconds))
         rc = cli_usage_error(cmd, method != PQCOAP_GET ? "-s is for get only"
                                                        : "-s SECONDS must be 1..86400");
-    if (rc == CLI_OK && o.observe && ep.mode == CLI_MODE_SESSION)
-        rc = cli_fail(CLI_USAGE, "observing (-s) is not available in mode session");
     if (rc == CLI_OK)
         rc = settings(&o, &cfg, &req);
     if (rc == CLI_OK && o.file)

@@ -375,14 +375,17 @@ pqcoap_client *cli_client_net(cli_client *c)
         return pqcoap_sign_client_net(c->obj);
     if (c->mode == CLI_MODE_OSCORE)
         return pqcoap_oscore_client_net(c->obj);
-    return c->mode == CLI_MODE_SESSION ? NULL : c->obj;
+    if (c->mode == CLI_MODE_SESSION)
+        return pqcoap_session_client_net(c->obj);
+    return c->obj;
 }
 
 pqcoap_err cli_client_observe(cli_client *c, const pqcoap_req *req, pqcoap_observe_fn fn,
                               void *user, uint32_t *id)
 {
-    pqcoap_client *net = cli_client_net(c);
-    return net ? pqcoap_client_observe(net, req, fn, user, id) : PQCOAP_ERR_UNSUPPORTED;
+    if (c->mode == CLI_MODE_SESSION)
+        return pqcoap_session_client_observe(c->obj, req, fn, user, id);
+    return pqcoap_client_observe(cli_client_net(c), req, fn, user, id);
 }
 
 const char *cli_client_last_error(const cli_client *c)
