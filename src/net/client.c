@@ -118,8 +118,11 @@ static pqcoap_err send_step(pqcoap_client *cl, pqcoap_client_slot *s, coap_pdu_t
     const pqcoap_msg *w = &s->wire_req.msg;
     const uint8_t *data = w->payload;
     size_t len = w->payload_len;
+    /* RFC 7959 section 2.6: the requests for later blocks of a registration's answer carry
+     * no Observe (plain CoAP; a layer's wire request stays as it protected it) */
+    uint16_t skip = block2 > 0 && !s->use_layer ? PQCOAP_OPT_OBSERVE : 0;
     int ok = coap_add_token(pdu, s->token_len, s->token) &&
-             pqcoap_net_put_opts(pdu, w, 0) == PQCOAP_OK;
+             pqcoap_net_put_opts(pdu, w, skip) == PQCOAP_OK;
     if (block2 >= 0) {
         ok = ok && add_block_opt(pdu, PQCOAP_OPT_BLOCK2, (uint32_t)block2, 0, szx);
         len = 0;
@@ -264,6 +267,11 @@ static void slot_response(pqcoap_client *cl, pqcoap_client_slot *s, const coap_p
             pqcoap_net_msg(s->msg, sizeof(s->msg), "response block without Block2 option");
             err = PQCOAP_ERR_MALFORMED;
         } else {
+            coap_opt_iterator_t it;
+            coap_opt_t *obs = b.num == 0 ? coap_check_option(pdu, COAP_OPTION_OBSERVE, &it) : NULL;
+            if (obs && coap_opt_length(obs) <= 3)
+                s->observe0 = (long)coap_decode_var_bytes(coap_opt_value(obs),
+                                                          coap_opt_length(obs)) + 1;
             err = block2_take(cl, s, pdu, &b, &wire, &done);
         }
         if (err != PQCOAP_OK)

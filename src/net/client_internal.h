@@ -95,6 +95,8 @@ typedef struct pqcoap_client_slot {
     size_t off1;                /* Block1: offset of the block in flight */
     int szx1;                   /* Block1: block size exponent */
     pqcoap_client_b2 b2;        /* Block2: the response body so far, ETag of block 0 */
+    long observe0;              /* Observe of a block-wise response's block 0, plus 1 (0:
+                                   none): RFC 7959 section 2.6, the later blocks have none */
 } pqcoap_client_slot;
 
 /* One observation (RFC 7641) of the client (observe_client.c). */

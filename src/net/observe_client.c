@@ -148,6 +148,8 @@ static void take_registration(pqcoap_client *cl, pqcoap_client_slot *s, uint64_t
     o->rereg_inflight = 0;
     const pqcoap_msg *m = s->reply.mem ? &s->reply.msg : NULL;
     long v = m ? observe_of(m) : -1;
+    if (m && v < 0 && s->observe0) /* a block-wise answer: block 0's */
+        v = s->observe0 - 1;
     int success = m && (m->code >> 5) == 2;
     if (s->err == PQCOAP_OK && success && v >= 0 && o->new_kept == cl->has_layer) {
         /* the observation lives on this registration: its state, token, sequence */

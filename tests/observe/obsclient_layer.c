@@ -203,8 +203,68 @@ static void run(void)
     test_server_end(&ts);
 }
 
+static pqcoap_err big_get(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
+                          pqcoap_msgbuf *resp)
+{
+    (void)arg, (void)rq, (void)req;
+    atomic_fetch_add(&calls, 1);
+    if (resp->payload_cap < 3000)
+        return PQCOAP_ERR_TOO_LARGE;
+    memset(resp->payload, 'a' + atomic_load(&value) % 26, 3000);
+    resp->payload_len = 3000;
+    return PQCOAP_OK;
+}
+
+static void on_big(void *user, const pqcoap_notification *n)
+{
+    pqcoap_notification *last = user;
+    *last = *n;
+    last->msg = NULL;
+    if (n->err == PQCOAP_OK)
+        last->wire_len = n->msg->payload_len; /* the body's size, here */
+}
+
+/* A registration whose answer takes several blocks: the body comes whole, the later block
+ * requests carry no Observe (RFC 7959 section 2.6), so the server holds one observation;
+ * its next notification, again in blocks, is refused and ends the observation. */
+static void blockwise_registration(void)
+{
+    test_server ts;
+    CHECK(test_server_new(&ts, "127.0.0.1", NULL, 0) != NULL);
+    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "big", PQCOAP_GET, big_get, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_observable(ts.srv, "big", 0), PQCOAP_OK);
+    CHECK(test_server_start(&ts));
+    char uri[96];
+    test_uri(uri, sizeof(uri), "127.0.0.1", &ts, "big");
+    pqcoap_client *cl = test_client(uri, NULL);
+    CHECK(cl != NULL);
+    pqcoap_req req = PQCOAP_REQ_INIT;
+    pqcoap_notification last;
+    memset(&last, 0, sizeof(last));
+    uint32_t id = 0;
+    atomic_store(&value, 0);
+    CHECK_EQ_INT(pqcoap_client_observe(cl, &req, on_big, &last, &id), PQCOAP_OK);
+    CHECK_EQ_INT(last.err, PQCOAP_OK);
+    CHECK_EQ_INT(last.wire_len, 3000);
+    atomic_store(&calls, 0);
+    CHECK_EQ_INT(pqcoap_server_notify(ts.srv, "big"), PQCOAP_OK);
+    for (int k = 0; k < 100 && last.err == PQCOAP_OK; k++) { /* bounded: 10 s */
+        pqcoap_completion c;
+        int done = 0;
+        /* PQCOAP_ERR_STATE once the observation ended: nothing left to wait for */
+        if (pqcoap_client_poll(cl, 100, &c, &done) != PQCOAP_OK)
+            break;
+    }
+    CHECK_EQ_INT(last.err, PQCOAP_ERR_UNSUPPORTED);
+    CHECK_EQ_INT(test_get_count(&ts, "nothing", "", 1), 0); /* every due notification made */
+    CHECK_EQ_INT(atomic_load(&calls), 1); /* one observation: one notification */
+    pqcoap_client_free(cl);
+    test_server_end(&ts);
+}
+
 int main(void)
 {
     run();
+    blockwise_registration();
     return check_done();
 }
