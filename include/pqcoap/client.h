@@ -34,10 +34,11 @@ typedef struct pqcoap_client_config {
                                      time, randomised by ACK_RANDOM_FACTOR 1.5); 1000..60000
                                      (libcoap 4.3 takes whole seconds upwards),
                                      0 = the RFC's default 2000 */
+    unsigned max_observe;       /**< observations (pqcoap_client_observe) at once; 0 = 8 */
 } pqcoap_client_config;
 
 /** Default client settings (see the field comments). */
-#define PQCOAP_CLIENT_CONFIG_INIT {10000, 65536, 1024, 16, 1, 0, NULL, 0}
+#define PQCOAP_CLIENT_CONFIG_INIT {10000, 65536, 1024, 16, 1, 0, NULL, 0, 8}
 
 /** One request. Start from PQCOAP_REQ_INIT. */
 typedef struct pqcoap_req {
@@ -122,6 +123,73 @@ size_t pqcoap_client_pending(const pqcoap_client *cl);
  *  CoAP error code received, ...): a NUL-terminated string owned by the client, valid until
  *  the next call on it; "" if nothing failed yet. */
 const char *pqcoap_client_last_error(const pqcoap_client *cl);
+
+/* ---------------------------------------------------------------------------------------
+ * Observe (RFC 7641)
+ * ------------------------------------------------------------------------------------- */
+
+/** What an observation's callback gets. */
+typedef struct pqcoap_notification {
+    uint32_t id;                /**< the observation (pqcoap_client_observe's *id) */
+    pqcoap_err err;             /**< PQCOAP_OK: `msg` is a verified notification (the
+                                     registration's response first); otherwise the
+                                     observation is over and this says why (`msg`, when not
+                                     NULL, is the server's last answer, e.g. a 4.04) */
+    const pqcoap_msg *msg;      /**< the message as the security layer passed it (plaintext),
+                                     valid during the call; NULL when there is none */
+    uint32_t seq;               /**< its Observe sequence number (24 bits) when err is OK */
+    size_t wire_len;            /**< its size as a CoAP message on the wire */
+} pqcoap_notification;
+
+/** Called once per verified notification, in the order of the sequence rule, and once more
+ *  with an error when the observation ends without pqcoap_client_observe_cancel. It runs
+ *  inside pqcoap_client_poll / _request / _observe on the caller's thread and must not call
+ *  the client. */
+typedef void (*pqcoap_observe_fn)(void *user, const pqcoap_notification *n);
+
+/** Observes `req` (a GET or FETCH; Observe 0 is added, so req->opts must not carry Observe):
+ *  sends the registration and waits for its response (blocking, as
+ *  pqcoap_client_request), which goes through the layer's check_response like any
+ *  response and is the first call of `fn`. When it carries Observe the observation lives
+ *  (*id set, never 0): later notifications come while the caller runs the client
+ *  (pqcoap_client_poll, which then waits even with no request in flight, or any blocking
+ *  call), each checked by the layer's check_notification with the registration's kept
+ *  exchange state; CON notifications are acknowledged. RFC 7641 section 3.4 applies: a
+ *  notification that is not newer than the last one delivered (its sequence number is not
+ *  ahead, within 2^23, and it came within 128 s of it) is dropped, never delivered, so
+ *  duplicates and reordered ones are not seen. A notification that does not verify is
+ *  dropped and the observation goes on. A notification larger than one block (RFC 7959
+ *  section 2.6) is not fetched block-wise: the observation ends with
+ *  PQCOAP_ERR_UNSUPPORTED (a registration's block-wise response is fetched as for any
+ *  request). The client re-registers by itself, with a fresh token and a new layer
+ *  exchange, when no notification came for Max-Age (default 60 s) plus 2 s, when a
+ *  notification comes without Observe (the server dropped the observation, e.g. it
+ *  restarted), or when its UDP session had to be opened anew; the sequence rule starts
+ *  again from the new registration's response. A re-registration that gets no answer is
+ *  tried again 2 s later; one answered with an error ends the observation (`fn` gets the
+ *  error). Returns PQCOAP_OK; PQCOAP_ERR_UNSUPPORTED when the layer cannot check
+ *  notifications (no check_notification) or when the server answered without Observe
+ *  (the resource is not observable, or its observer limit is reached: RFC 7641 section
+ *  4.1; `fn` got that answer); PQCOAP_ERR_LIMIT when cfg.max_observe observations live;
+ *  PQCOAP_ERR_COAP for a 4.xx/5.xx answer; PQCOAP_ERR_ARG (NULL, another method, Observe
+ *  in req->opts, req->no_layer); the errors of pqcoap_client_request. The reason of a
+ *  failure is in pqcoap_client_last_error. */
+pqcoap_err pqcoap_client_observe(pqcoap_client *cl, const pqcoap_req *req, pqcoap_observe_fn fn,
+                                 void *user, uint32_t *id);
+
+/** Ends observation `id`: its kept layer state is released (end_observation) and wiped, and
+ *  the client deregisters (RFC 7641 section 3.6: the same request with Observe 1 and the
+ *  registration's token), waiting for the answer at most the configured timeout; a
+ *  notification that comes later is answered with Reset. `fn` is not called again. Returns
+ *  PQCOAP_OK (also when the deregistration got no answer: the server then drops the
+ *  observation at its next notification, answered with Reset), PQCOAP_ERR_NOT_FOUND for an
+ *  unknown id, PQCOAP_ERR_ARG on NULL. */
+pqcoap_err pqcoap_client_observe_cancel(pqcoap_client *cl, uint32_t id);
+
+/** Ends observation `id` as pqcoap_client_observe_cancel does but without deregistering:
+ *  the server learns it from the Reset that answers its next notification (RFC 7641
+ *  section 3.6). Returns PQCOAP_OK, PQCOAP_ERR_NOT_FOUND, PQCOAP_ERR_ARG. */
+pqcoap_err pqcoap_client_observe_forget(pqcoap_client *cl, uint32_t id);
 
 #ifdef __cplusplus
 }

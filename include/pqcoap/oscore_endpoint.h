@@ -76,6 +76,12 @@ void pqcoap_oscore_client_free(pqcoap_oscore_client *c);
 pqcoap_err pqcoap_oscore_client_request(pqcoap_oscore_client *c, const pqcoap_req *req,
                                         pqcoap_reply *reply);
 
+/** pqcoap_client_observe / _observe_cancel (client.h) with OSCORE-protected
+ *  notifications (RFC 8613 section 4.1.3.5). Same results; PQCOAP_ERR_ARG on NULL. */
+pqcoap_err pqcoap_oscore_client_observe(pqcoap_oscore_client *c, const pqcoap_req *req,
+                                        pqcoap_observe_fn fn, void *user, uint32_t *id);
+pqcoap_err pqcoap_oscore_client_observe_cancel(pqcoap_oscore_client *c, uint32_t id);
+
 /** The underlying client (its layer is the OSCORE one), e.g. for
  *  pqcoap_client_last_bytes. Owned by `c`. */
 pqcoap_client *pqcoap_oscore_client_net(pqcoap_oscore_client *c);

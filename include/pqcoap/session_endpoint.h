@@ -128,6 +128,24 @@ pqcoap_err pqcoap_session_client_connect(pqcoap_session_client *sc);
 pqcoap_err pqcoap_session_client_request(pqcoap_session_client *sc, const pqcoap_req *req,
                                          pqcoap_reply *reply);
 
+/** pqcoap_client_observe (client.h) in the session: makes a handshake first when there is
+ *  no fresh session (and once more if the server answers "unknown session"), then registers
+ *  with a protected GET or FETCH; each notification is checked by the layer's
+ *  check_notification against the registering request. A re-registration the client makes
+ *  by itself goes in the session it has; if the server no longer knows it, the observation
+ *  ends (the callback gets the error) and the caller observes again. Results as
+ *  pqcoap_client_observe, the errors of pqcoap_session_client_connect, PQCOAP_ERR_ARG on
+ *  NULL. */
+pqcoap_err pqcoap_session_client_observe(pqcoap_session_client *sc, const pqcoap_req *req,
+                                         pqcoap_observe_fn fn, void *user, uint32_t *id);
+
+/** pqcoap_client_observe_cancel in the session (the deregistration is protected). */
+pqcoap_err pqcoap_session_client_observe_cancel(pqcoap_session_client *sc, uint32_t id);
+
+/** The underlying client (its layer is the session's), for pqcoap_client_poll while
+ *  observing. Owned by `sc`. */
+pqcoap_client *pqcoap_session_client_net(pqcoap_session_client *sc);
+
 /** Fills *out with the state of the session and the sizes and timing of the last exchanges.
  *  Returns PQCOAP_OK, PQCOAP_ERR_ARG on NULL. */
 pqcoap_err pqcoap_session_client_info_get(const pqcoap_session_client *sc,

@@ -107,6 +107,13 @@ pqcoap_err pqcoap_sign_client_delete(pqcoap_sign_client *c, const char *path,
 pqcoap_err pqcoap_sign_client_fetch(pqcoap_sign_client *c, const char *path,
                                     const uint8_t *payload, size_t len, pqcoap_reply *reply);
 
+/** pqcoap_client_observe / _observe_cancel (client.h) on the client's signed exchanges:
+ *  each notification is checked by the layer's check_notification against the registering
+ *  request. Same results; PQCOAP_ERR_ARG on NULL. */
+pqcoap_err pqcoap_sign_client_observe(pqcoap_sign_client *c, const pqcoap_req *req,
+                                      pqcoap_observe_fn fn, void *user, uint32_t *id);
+pqcoap_err pqcoap_sign_client_observe_cancel(pqcoap_sign_client *c, uint32_t id);
+
 /** The underlying client with the signing layer set, for pqcoap_client_send / poll (a window
  *  of signed requests in flight; completions carry the errors listed above). Owned by `c`. */
 pqcoap_client *pqcoap_sign_client_net(pqcoap_sign_client *c);

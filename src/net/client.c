@@ -12,63 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define URI_OPTS_MAX 32
-#define URI_VALS_MAX 1024
 #define PATH_MAX_LEN 1024
-#define MSG_LEN 256
-
-enum { SLOT_FREE, SLOT_PENDING, SLOT_DONE };
-
-/* One request in flight or completed but not yet collected. */
-typedef struct slot {
-    int state;
-    uint32_t id;
-    void *user;
-    uint8_t token[8];
-    size_t token_len;
-    uint64_t deadline_ms;
-    uint64_t done_seq;          /* completion order */
-    int expect_success;
-    int use_layer;
-    int icmp;                   /* an ICMP error was reported for it */
-    pqcoap_exchange x;
-    void *state_mem;            /* layer state, layer.state_size bytes */
-    pqcoap_err err;
-    pqcoap_reply reply;
-    char msg[MSG_LEN];
-    /* Block-wise transfer (RFC 7959), run here and not by libcoap (see client_setup). Each
-     * block is a request of its own with a fresh token (the slot's `token` from then on). */
-    int con;                    /* the request and its blocks are CON (else NON) */
-    pqcoap_reply wire_req;      /* the request as sent: code, options, whole body, first token */
-    size_t off1;                /* Block1: offset of the block in flight */
-    int szx1;                   /* Block1: block size exponent */
-    pqcoap_client_b2 b2;        /* Block2: the response body so far, ETag of block 0 */
-} slot;
-
-struct pqcoap_client {
-    pqcoap_client_config cfg;
-    pqcoap_layer layer;
-    int has_layer;
-    coap_context_t *ctx;
-    coap_session_t *sess;
-    coap_address_t dst;
-    char host[256];
-    int host_is_name;
-    /* Uri-Path and Uri-Query options of the URI. */
-    pqcoap_msgbuf uri;
-    pqcoap_opt uri_opts[URI_OPTS_MAX];
-    uint8_t uri_vals[URI_VALS_MAX];
-    slot *slots;
-    size_t n_slots;
-    uint32_t next_id;
-    uint64_t done_counter;
-    pqcoap_net_scratch req;     /* request options as the caller asked */
-    pqcoap_net_scratch wire;    /* output of protect_request */
-    pqcoap_net_scratch plain;   /* output of check_response */
-    size_t last_sent;           /* CoAP message sizes of the last request and response */
-    size_t last_received;
-    char err[MSG_LEN];
-};
 
 /* Block size to SZX (RFC 7959 section 2.2: size = 2^(SZX+4)); -1 if not a valid size. */
 static int block_szx(uint16_t size)
@@ -118,18 +62,18 @@ pqcoap_err pqcoap_client_path_query(pqcoap_msgbuf *b, const char *pq)
 
 /* ---- slots ------------------------------------------------------------------------- */
 
-static slot *slot_by_token(pqcoap_client *cl, const uint8_t *tok, size_t len)
+static pqcoap_client_slot *slot_by_token(pqcoap_client *cl, const uint8_t *tok, size_t len)
 {
     for (size_t i = 0; i < cl->n_slots; i++) {
-        slot *s = &cl->slots[i];
-        if (s->state == SLOT_PENDING && s->token_len == len && memcmp(s->token, tok, len) == 0)
+        pqcoap_client_slot *s = &cl->slots[i];
+        if (s->state == PQCOAP_SLOT_PENDING && s->token_len == len && memcmp(s->token, tok, len) == 0)
             return s;
     }
     return NULL;
 }
 
 /* Ends the layer's part of the exchange and marks the slot done. */
-static void slot_finish(pqcoap_client *cl, slot *s, pqcoap_err err)
+static void slot_finish(pqcoap_client *cl, pqcoap_client_slot *s, pqcoap_err err)
 {
     if (s->use_layer && cl->layer.end)
         cl->layer.end(cl->layer.ctx, s->state_mem);
@@ -138,7 +82,7 @@ static void slot_finish(pqcoap_client *cl, slot *s, pqcoap_err err)
     pqcoap_reply_free(&s->wire_req);
     pqcoap_net_body_free(&s->b2.body);
     s->err = err;
-    s->state = SLOT_DONE;
+    s->state = PQCOAP_SLOT_DONE;
     s->done_seq = ++cl->done_counter;
 }
 
@@ -169,13 +113,16 @@ static int add_block_opt(coap_pdu_t *pdu, uint16_t number, uint32_t num, int mor
  * block the Block1 block at s->off1 (RFC 7959 section 2.5) with Size1 (section 4) and the
  * first token as Request-Tag (RFC 9175 section 3); with `block2` >= 0: the request for
  * response block `block2` of 2^(szx+4) bytes (section 2.4), without body. */
-static pqcoap_err send_step(pqcoap_client *cl, slot *s, coap_pdu_t *pdu, long block2, int szx)
+static pqcoap_err send_step(pqcoap_client *cl, pqcoap_client_slot *s, coap_pdu_t *pdu, long block2, int szx)
 {
     const pqcoap_msg *w = &s->wire_req.msg;
     const uint8_t *data = w->payload;
     size_t len = w->payload_len;
+    /* RFC 7959 section 2.6: the requests for later blocks of a registration's answer carry
+     * no Observe (plain CoAP; a layer's wire request stays as it protected it) */
+    uint16_t skip = block2 > 0 && !s->use_layer ? PQCOAP_OPT_OBSERVE : 0;
     int ok = coap_add_token(pdu, s->token_len, s->token) &&
-             pqcoap_net_put_opts(pdu, w, 0) == PQCOAP_OK;
+             pqcoap_net_put_opts(pdu, w, skip) == PQCOAP_OK;
     if (block2 >= 0) {
         ok = ok && add_block_opt(pdu, PQCOAP_OPT_BLOCK2, (uint32_t)block2, 0, szx);
         len = 0;
@@ -205,7 +152,7 @@ static pqcoap_err send_step(pqcoap_client *cl, slot *s, coap_pdu_t *pdu, long bl
 }
 
 /* Sends the next message of slot s's request (see send_step) under a fresh token. */
-static pqcoap_err next_step(pqcoap_client *cl, slot *s, long block2, int szx)
+static pqcoap_err next_step(pqcoap_client *cl, pqcoap_client_slot *s, long block2, int szx)
 {
     coap_pdu_t *pdu = coap_new_pdu(s->con ? COAP_MESSAGE_CON : COAP_MESSAGE_NON,
                                    (coap_pdu_code_t)s->wire_req.msg.code, cl->sess);
@@ -218,7 +165,7 @@ static pqcoap_err next_step(pqcoap_client *cl, slot *s, long block2, int szx)
 /* RFC 7959 section 2.5: 2.31 (Continue) acknowledges the Block1 block in flight and asks for
  * the next one, in the block size it gives when that is smaller. Sends it; returns the
  * error that ends the request, or PQCOAP_OK. */
-static pqcoap_err block1_continue(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
+static pqcoap_err block1_continue(pqcoap_client *cl, pqcoap_client_slot *s, const coap_pdu_t *pdu)
 {
     coap_block_b_t b;
     size_t total = s->wire_req.msg.payload_len;
@@ -273,7 +220,7 @@ pqcoap_err pqcoap_client_block2_take(pqcoap_client_b2 *b2, const pqcoap_client_b
  * pqcoap_client_block2_take) and asks for the next block while M is set. Returns PQCOAP_OK,
  * with *done = 1 once the body is complete in s->b2.body, or the error that ends the
  * request. */
-static pqcoap_err block2_take(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu,
+static pqcoap_err block2_take(pqcoap_client *cl, pqcoap_client_slot *s, const coap_pdu_t *pdu,
                               const coap_block_b_t *b, const pqcoap_msg *wire, int *done)
 {
     coap_opt_iterator_t it;
@@ -290,7 +237,7 @@ static pqcoap_err block2_take(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu,
 }
 
 /* A response for slot s arrived: check it through the layer and keep the result. */
-static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
+static void slot_response(pqcoap_client *cl, pqcoap_client_slot *s, const coap_pdu_t *pdu)
 {
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
     pqcoap_msg wire;
@@ -320,6 +267,11 @@ static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
             pqcoap_net_msg(s->msg, sizeof(s->msg), "response block without Block2 option");
             err = PQCOAP_ERR_MALFORMED;
         } else {
+            coap_opt_iterator_t it;
+            coap_opt_t *obs = b.num == 0 ? coap_check_option(pdu, COAP_OPTION_OBSERVE, &it) : NULL;
+            if (obs && coap_opt_length(obs) <= 3)
+                s->observe0 = (long)coap_decode_var_bytes(coap_opt_value(obs),
+                                                          coap_opt_length(obs)) + 1;
             err = block2_take(cl, s, pdu, &b, &wire, &done);
         }
         if (err != PQCOAP_OK)
@@ -351,6 +303,8 @@ static void slot_response(pqcoap_client *cl, slot *s, const coap_pdu_t *pdu)
                            pqcoap_strerror(err));
         }
     }
+    if (err == PQCOAP_OK && s->use_layer && s->kind == PQCOAP_SLOT_REGISTER)
+        pqcoap_client_obs_keep_state(cl, s, shown); /* before `end` and the wipe */
     if (err == PQCOAP_OK && shown->payload_len > cl->cfg.max_body) {
         pqcoap_net_msg(s->msg, sizeof(s->msg), "response body of %zu bytes exceeds the limit of %zu",
                        shown->payload_len, cl->cfg.max_body);
@@ -377,11 +331,16 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
     (void)mid;
     pqcoap_client *cl = coap_session_get_app_data(session);
     coap_bin_const_t tok = coap_pdu_get_token(received);
-    slot *s = cl ? slot_by_token(cl, tok.s, tok.length) : NULL;
-    if (!s)
-        return COAP_RESPONSE_FAIL; /* unknown or abandoned: Reset (RFC 7252 section 4.2) */
-    slot_response(cl, s, received);
-    return COAP_RESPONSE_OK;
+    pqcoap_client_slot *s = cl ? slot_by_token(cl, tok.s, tok.length) : NULL;
+    /* unknown or abandoned: Reset (RFC 7252 section 4.2) */
+    if (s) {
+        slot_response(cl, s, received);
+        return COAP_RESPONSE_OK;
+    }
+    /* a notification of an observation (RFC 7641); libcoap acknowledges a CON one when the
+     * handler returns OK, and answers Reset otherwise */
+    return cl && pqcoap_client_obs_notification(cl, received) ? COAP_RESPONSE_OK
+                                                               : COAP_RESPONSE_FAIL;
 }
 
 static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
@@ -392,7 +351,7 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
     if (!cl || !sent)
         return;
     coap_bin_const_t tok = coap_pdu_get_token(sent);
-    slot *s = slot_by_token(cl, tok.s, tok.length);
+    pqcoap_client_slot *s = slot_by_token(cl, tok.s, tok.length);
     if (!s)
         return;
     switch (reason) {
@@ -466,9 +425,10 @@ static void session_close(pqcoap_client *cl)
 static pqcoap_err session_refresh(pqcoap_client *cl)
 {
     for (size_t i = 0; i < cl->n_slots; i++)
-        if (cl->slots[i].state == SLOT_PENDING)
+        if (cl->slots[i].state == PQCOAP_SLOT_PENDING)
             return PQCOAP_OK;
     session_close(cl);
+    pqcoap_client_obs_moved(cl); /* notifications went to the old port */
     return session_open(cl);
 }
 
@@ -515,7 +475,7 @@ static pqcoap_err check_config(const pqcoap_client_config *cfg)
 {
     if (cfg->timeout_ms == 0 || cfg->max_body == 0 || cfg->max_body > SIZE_MAX / 4 ||
         block_szx(cfg->block_size) < 0 || cfg->max_in_flight == 0 ||
-        cfg->max_in_flight > 65536 || cfg->nstart == 0 ||
+        cfg->max_in_flight > 65536 || cfg->nstart == 0 || cfg->max_observe > 1024 ||
         (cfg->ack_timeout_ms && (cfg->ack_timeout_ms < 1000 || cfg->ack_timeout_ms > 60000)))
         return PQCOAP_ERR_ARG;
     if (cfg->layer && cfg->layer->overhead > SIZE_MAX / 4)
@@ -544,7 +504,7 @@ pqcoap_err pqcoap_client_parse_uri(const char *uri_str, coap_uri_t *uri, pqcoap_
 static pqcoap_err client_setup(pqcoap_client *cl, const char *uri_str, char *msg, size_t cap)
 {
     coap_uri_t uri;
-    pqcoap_msgbuf_init(&cl->uri, cl->uri_opts, URI_OPTS_MAX, cl->uri_vals, URI_VALS_MAX, NULL, 0);
+    pqcoap_msgbuf_init(&cl->uri, cl->uri_opts, PQCOAP_CLIENT_URI_OPTS_MAX, cl->uri_vals, PQCOAP_CLIENT_URI_VALS_MAX, NULL, 0);
     PQCOAP_TRY(pqcoap_client_parse_uri(uri_str, &uri, &cl->uri, msg, cap));
     PQCOAP_TRY(resolve(cl, &uri, msg, cap));
 
@@ -554,12 +514,16 @@ static pqcoap_err client_setup(pqcoap_client *cl, const char *uri_str, char *msg
         pqcoap_net_scratch_alloc(&cl->plain, body_cap) != PQCOAP_OK)
         return PQCOAP_ERR_NOMEM;
     cl->n_slots = cl->cfg.max_in_flight;
-    cl->slots = calloc(cl->n_slots, sizeof(slot));
+    cl->slots = calloc(cl->n_slots, sizeof(pqcoap_client_slot));
     if (!cl->slots)
         return PQCOAP_ERR_NOMEM;
     for (size_t i = 0; i < cl->n_slots && cl->layer.state_size; i++)
         if (!(cl->slots[i].state_mem = calloc(1, cl->layer.state_size)))
             return PQCOAP_ERR_NOMEM;
+    if (!cl->cfg.max_observe)
+        cl->cfg.max_observe = 8;
+    if (!(cl->obs = calloc(cl->cfg.max_observe, sizeof(*cl->obs))))
+        return PQCOAP_ERR_NOMEM;
 
     cl->ctx = coap_new_context(NULL);
     if (!cl->ctx) {
@@ -627,14 +591,15 @@ void pqcoap_client_free(pqcoap_client *cl)
 {
     if (!cl)
         return;
+    pqcoap_client_obs_free(cl);
     session_close(cl);
     if (cl->ctx)
         coap_free_context(cl->ctx);
     for (size_t i = 0; cl->slots && i < cl->n_slots; i++) {
-        slot *s = &cl->slots[i];
-        if (s->state == SLOT_PENDING)
+        pqcoap_client_slot *s = &cl->slots[i];
+        if (s->state == PQCOAP_SLOT_PENDING)
             slot_finish(cl, s, PQCOAP_ERR_STATE);
-        pqcoap_reply_free(&s->reply);
+        pqcoap_client_slot_release(s);
         free(s->state_mem);
     }
     free(cl->slots);
@@ -647,7 +612,7 @@ void pqcoap_client_free(pqcoap_client *cl)
 /* ---- sending ------------------------------------------------------------------------ */
 
 /* Builds the request as the caller asked into cl->req (payload borrowed from req). */
-static pqcoap_err build_request(pqcoap_client *cl, const pqcoap_req *req, const slot *s,
+static pqcoap_err build_request(pqcoap_client *cl, const pqcoap_req *req, const pqcoap_client_slot *s,
                                 pqcoap_msg *view)
 {
     pqcoap_msgbuf *b = &cl->req.b;
@@ -680,7 +645,7 @@ static pqcoap_err build_request(pqcoap_client *cl, const pqcoap_req *req, const 
 }
 
 /* Keeps the wire request `w` in slot s and sends its first message in `pdu`. */
-static pqcoap_err start_request(pqcoap_client *cl, slot *s, const pqcoap_msg *w, coap_pdu_t *pdu)
+static pqcoap_err start_request(pqcoap_client *cl, pqcoap_client_slot *s, const pqcoap_msg *w, coap_pdu_t *pdu)
 {
     s->szx1 = block_szx(cl->cfg.block_size);
     s->b2.body.limit = cl->cfg.max_body + cl->layer.overhead;
@@ -691,7 +656,9 @@ static pqcoap_err start_request(pqcoap_client *cl, slot *s, const pqcoap_msg *w,
     return send_step(cl, s, pdu, -1, 0);
 }
 
-static pqcoap_err client_send(pqcoap_client *cl, const pqcoap_req *req, void *user, slot **out)
+pqcoap_err pqcoap_client_start(pqcoap_client *cl, const pqcoap_req *req, int kind, size_t obs,
+                               const uint8_t *token, size_t token_len,
+                               pqcoap_client_slot **out)
 {
     if (!req || req->method == 0 || req->method > PQCOAP_IPATCH || (req->n_opts && !req->opts) ||
         (req->payload_len && !req->payload)) {
@@ -703,9 +670,9 @@ static pqcoap_err client_send(pqcoap_client *cl, const pqcoap_req *req, void *us
                        req->payload_len, cl->cfg.max_body);
         return PQCOAP_ERR_TOO_LARGE;
     }
-    slot *s = NULL;
+    pqcoap_client_slot *s = NULL;
     for (size_t i = 0; i < cl->n_slots && !s; i++)
-        if (cl->slots[i].state == SLOT_FREE)
+        if (cl->slots[i].state == PQCOAP_SLOT_FREE)
             s = &cl->slots[i];
     if (!s) {
         pqcoap_net_msg(cl->err, sizeof(cl->err), "%zu requests already in flight or not polled",
@@ -721,8 +688,14 @@ static pqcoap_err client_send(pqcoap_client *cl, const pqcoap_req *req, void *us
     s->state_mem = state_mem;
     if (state_mem)
         memset(state_mem, 0, cl->layer.state_size);
-    coap_session_new_token(cl->sess, &s->token_len, s->token);
-    s->user = user;
+    if (token && token_len <= sizeof(s->token)) {
+        memcpy(s->token, token, token_len);
+        s->token_len = token_len;
+    } else {
+        coap_session_new_token(cl->sess, &s->token_len, s->token);
+    }
+    s->kind = kind;
+    s->obs = obs;
     s->con = !req->non;
     s->expect_success = req->expect_success;
     s->use_layer = cl->has_layer && !req->no_layer;
@@ -770,7 +743,7 @@ static pqcoap_err client_send(pqcoap_client *cl, const pqcoap_req *req, void *us
         cl->next_id = 1;
     s->id = cl->next_id;
     s->deadline_ms = pqcoap_net_now_ms() + cl->cfg.timeout_ms;
-    s->state = SLOT_PENDING;
+    s->state = PQCOAP_SLOT_PENDING;
     *out = s;
     return PQCOAP_OK;
 }
@@ -782,8 +755,8 @@ static void expire(pqcoap_client *cl, uint64_t now)
 {
     int expired = 0;
     for (size_t i = 0; i < cl->n_slots; i++) {
-        slot *s = &cl->slots[i];
-        if (s->state != SLOT_PENDING || now < s->deadline_ms)
+        pqcoap_client_slot *s = &cl->slots[i];
+        if (s->state != PQCOAP_SLOT_PENDING || now < s->deadline_ms)
             continue;
         pqcoap_net_msg(s->msg, sizeof(s->msg), "no response within %u ms%s", cl->cfg.timeout_ms,
                        s->icmp ? " (ICMP: destination unreachable)" : "");
@@ -794,12 +767,14 @@ static void expire(pqcoap_client *cl, uint64_t now)
         session_refresh(cl);
 }
 
-/* Runs libcoap until `until_ms` or the next request deadline, whichever is first. */
-static pqcoap_err pump(pqcoap_client *cl, uint64_t until_ms)
+pqcoap_err pqcoap_client_pump(pqcoap_client *cl, uint64_t until_ms)
 {
     uint64_t now = pqcoap_net_now_ms();
+    uint64_t due = pqcoap_client_obs_service(cl, now);
+    if (due < until_ms)
+        until_ms = due;
     for (size_t i = 0; i < cl->n_slots; i++)
-        if (cl->slots[i].state == SLOT_PENDING && cl->slots[i].deadline_ms < until_ms)
+        if (cl->slots[i].state == PQCOAP_SLOT_PENDING && cl->slots[i].deadline_ms < until_ms)
             until_ms = cl->slots[i].deadline_ms;
     if (until_ms > now) {
         uint64_t wait = until_ms - now;
@@ -810,11 +785,12 @@ static pqcoap_err pump(pqcoap_client *cl, uint64_t until_ms)
         }
     }
     expire(cl, pqcoap_net_now_ms());
+    pqcoap_client_obs_service(cl, pqcoap_net_now_ms());
     return PQCOAP_OK;
 }
 
 /* Hands a finished slot to the caller and frees it. */
-static void take(pqcoap_client *cl, slot *s, pqcoap_completion *c)
+static void take(pqcoap_client *cl, pqcoap_client_slot *s, pqcoap_completion *c)
 {
     c->id = s->id;
     c->user = s->user;
@@ -823,15 +799,16 @@ static void take(pqcoap_client *cl, slot *s, pqcoap_completion *c)
     memset(&s->reply, 0, sizeof(s->reply));
     if (s->err != PQCOAP_OK)
         memcpy(cl->err, s->msg, sizeof(cl->err));
-    s->state = SLOT_FREE;
+    s->state = PQCOAP_SLOT_FREE;
 }
 
 pqcoap_err pqcoap_client_send(pqcoap_client *cl, const pqcoap_req *req, void *user, uint32_t *id)
 {
     if (!cl || !id)
         return PQCOAP_ERR_ARG;
-    slot *s;
-    PQCOAP_TRY(client_send(cl, req, user, &s));
+    pqcoap_client_slot *s;
+    PQCOAP_TRY(pqcoap_client_start(cl, req, PQCOAP_SLOT_USER, 0, NULL, 0, &s));
+    s->user = user;
     *id = s->id;
     return PQCOAP_OK;
 }
@@ -844,26 +821,28 @@ pqcoap_err pqcoap_client_poll(pqcoap_client *cl, uint32_t wait_ms, pqcoap_comple
     memset(c, 0, sizeof(*c));
     uint64_t until = pqcoap_net_now_ms() + wait_ms;
     for (;;) {
-        slot *first = NULL;
+        pqcoap_client_slot *first = NULL;
         int pending = 0;
         for (size_t i = 0; i < cl->n_slots; i++) {
-            slot *s = &cl->slots[i];
-            if (s->state == SLOT_DONE && (!first || s->done_seq < first->done_seq))
+            pqcoap_client_slot *s = &cl->slots[i];
+            if (s->kind != PQCOAP_SLOT_USER)
+                continue;
+            if (s->state == PQCOAP_SLOT_DONE && (!first || s->done_seq < first->done_seq))
                 first = s;
-            pending |= s->state == SLOT_PENDING;
+            pending |= s->state == PQCOAP_SLOT_PENDING;
         }
         if (first) {
             take(cl, first, c);
             *done = 1;
             return PQCOAP_OK;
         }
-        if (!pending) {
-            pqcoap_net_msg(cl->err, sizeof(cl->err), "no request in flight");
+        if (!pending && !pqcoap_client_obs_count(cl)) {
+            pqcoap_net_msg(cl->err, sizeof(cl->err), "no request in flight nor observation");
             return PQCOAP_ERR_STATE;
         }
         if (pqcoap_net_now_ms() >= until)
             return PQCOAP_OK;
-        PQCOAP_TRY(pump(cl, until));
+        PQCOAP_TRY(pqcoap_client_pump(cl, until));
     }
 }
 
@@ -872,10 +851,10 @@ pqcoap_err pqcoap_client_request(pqcoap_client *cl, const pqcoap_req *req, pqcoa
     if (!cl || !reply)
         return PQCOAP_ERR_ARG;
     memset(reply, 0, sizeof(*reply));
-    slot *s;
-    PQCOAP_TRY(client_send(cl, req, NULL, &s));
-    while (s->state == SLOT_PENDING) {
-        pqcoap_err err = pump(cl, s->deadline_ms);
+    pqcoap_client_slot *s;
+    PQCOAP_TRY(pqcoap_client_start(cl, req, PQCOAP_SLOT_USER, 0, NULL, 0, &s));
+    while (s->state == PQCOAP_SLOT_PENDING) {
+        pqcoap_err err = pqcoap_client_pump(cl, s->deadline_ms);
         if (err != PQCOAP_OK)
             return err;
     }
@@ -889,7 +868,7 @@ size_t pqcoap_client_pending(const pqcoap_client *cl)
 {
     size_t n = 0;
     for (size_t i = 0; cl && i < cl->n_slots; i++)
-        n += cl->slots[i].state != SLOT_FREE;
+        n += cl->slots[i].kind == PQCOAP_SLOT_USER && cl->slots[i].state != PQCOAP_SLOT_FREE;
     return n;
 }
 
@@ -902,4 +881,10 @@ void pqcoap_client_last_bytes(const pqcoap_client *cl, size_t *sent, size_t *rec
 {
     *sent = cl->last_sent;
     *received = cl->last_received;
+}
+
+void pqcoap_client_slot_release(pqcoap_client_slot *s)
+{
+    pqcoap_reply_free(&s->reply);
+    s->state = PQCOAP_SLOT_FREE;
 }

@@ -425,3 +425,36 @@ const pqcoap_layer *pqcoap_session_client_layer(const pqcoap_session_client *sc)
 {
     return sc ? &sc->layer : NULL;
 }
+
+/* ---- Observe (RFC 7641) -------------------------------------------------------------- */
+
+pqcoap_err pqcoap_session_client_observe(pqcoap_session_client *sc, const pqcoap_req *req,
+                                         pqcoap_observe_fn fn, void *user, uint32_t *id)
+{
+    if (!sc)
+        return PQCOAP_ERR_ARG;
+    sc->err[0] = '\0';
+    int can = sc->layer.check_notification != NULL; /* else refused before a handshake */
+    pqcoap_err err = PQCOAP_OK;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        /* a registration is a GET or FETCH: repeated once after "unknown session" */
+        if (can && (attempt || !session_fresh(sc, pqcoap_net_now_ms())))
+            PQCOAP_TRY(pqcoap_session_client_connect(sc));
+        err = pqcoap_client_observe(sc->cl, req, fn, user, id);
+        if (err != PQCOAP_ERR_UNKNOWN_SESSION)
+            break;
+    }
+    if (err != PQCOAP_OK)
+        pqcoap_net_msg(sc->err, sizeof sc->err, "%s", pqcoap_client_last_error(sc->cl));
+    return err;
+}
+
+pqcoap_err pqcoap_session_client_observe_cancel(pqcoap_session_client *sc, uint32_t id)
+{
+    return sc ? pqcoap_client_observe_cancel(sc->cl, id) : PQCOAP_ERR_ARG;
+}
+
+pqcoap_client *pqcoap_session_client_net(pqcoap_session_client *sc)
+{
+    return sc ? sc->cl : NULL;
+}

@@ -203,6 +203,14 @@ int cli_client_open(cli_endpoint *ep, const char *uri, const pqcoap_client_confi
 /** Sends `req` and waits for the verified reply (the mode's request function). */
 pqcoap_err cli_client_request(cli_client *c, const pqcoap_req *req, pqcoap_reply *reply);
 
+/** Observes `req` (pqcoap_client_observe through the mode's client; in session mode after
+ *  a handshake). */
+pqcoap_err cli_client_observe(cli_client *c, const pqcoap_req *req, pqcoap_observe_fn fn,
+                              void *user, uint32_t *id);
+
+/** The mode's underlying CoAP client (for pqcoap_client_poll and _observe_cancel). */
+pqcoap_client *cli_client_net(cli_client *c);
+
 /** Why the last request failed (the mode's last_error). */
 const char *cli_client_last_error(const cli_client *c);
 

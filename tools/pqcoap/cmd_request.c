@@ -13,7 +13,7 @@
 #define REQUEST_MAX_BODY ((size_t)1 << 20)
 
 enum { RQ_MODE, RQ_ID, RQ_KEY, RQ_PEER, RQ_PEER_ID, RQ_STATE, RQ_TEXT, RQ_FILE, RQ_OUT,
-       RQ_FORMAT, RQ_BLOCK, RQ_NON, RQ_WAIT, RQ_VERBOSE, RQ_OSCORE, RQ_SUITE };
+       RQ_FORMAT, RQ_BLOCK, RQ_NON, RQ_WAIT, RQ_VERBOSE, RQ_OSCORE, RQ_SUITE, RQ_OBSERVE };
 static const cli_flag request_flags[] = {
     [RQ_MODE] = {"--mode", NULL, "MODE", "plain (default), sign, sign-v1, session or oscore"},
     [RQ_ID] = {"--id", NULL, "ID", "own id (default: key file name without .key)"},
@@ -33,6 +33,8 @@ static const cli_flag request_flags[] = {
                                                  "coap-oscore-conf format"},
     [RQ_SUITE] = {"--suite", NULL, "NAME", "session: the suite (default: that of the --peer "
                                            "key's algorithm; --version lists them)"},
+    [RQ_OBSERVE] = {"--observe", "-s", "SECONDS", "get: observe the resource (RFC 7641) for "
+                                                  "SECONDS, one line per notification"},
 };
 
 /* Content-Format names (RFC 7252 section 12.3, RFC 7049 for CBOR). */
@@ -136,7 +138,7 @@ static void report(const cli_endpoint *ep, const cli_client *cl, const pqcoap_ms
 }
 
 typedef struct request_opts {
-    const char *uri, *text, *file, *out, *format, *block, *wait;
+    const char *uri, *text, *file, *out, *format, *block, *wait, *observe;
     int non, verbose;
 } request_opts;
 
@@ -166,6 +168,7 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_endpoint *ep
         case RQ_VERBOSE: o->verbose = 1; break;
         case RQ_OSCORE: ep->oscore_conf = v; break;
         case RQ_SUITE: ep->suite = v; break;
+        case RQ_OBSERVE: o->observe = v; break;
         case CLI_HELP: return CLI_HELP;
         case CLI_POSITIONAL:
             if (o->uri)
@@ -206,6 +209,74 @@ static int settings(const request_opts *o, pqcoap_client_config *cfg, pqcoap_req
     return CLI_OK;
 }
 
+/* What the notifications of `get -s` go to. */
+typedef struct observer {
+    const cli_endpoint *ep;
+    const cli_client *cl;
+    FILE *out;
+    int verbose;
+    int rc;                     /* set when the observation ended */
+    unsigned count;
+} observer;
+
+static void on_notification(void *user, const pqcoap_notification *n)
+{
+    observer *ob = user;
+    const pqcoap_msg *m = n->msg;
+    if (n->err != PQCOAP_OK) {
+        ob->rc = m && m->code >= PQCOAP_CODE(4, 0)
+                     ? error_response(ob->ep, m)
+                     : cli_request_failed(n->err, cli_client_last_error(ob->cl));
+        return;
+    }
+    if (m->code >= PQCOAP_CODE(4, 0)) { /* a registration's error answer: reported after */
+        return;
+    }
+    ob->count++;
+    if (ob->verbose)
+        fprintf(stderr, "notification %u | seq %u | %u.%02u %s | %zu B on the wire | "
+                "payload %zu B\n", ob->count, (unsigned)n->seq, m->code >> 5, m->code & 31,
+                code_name(m->code), n->wire_len, m->payload_len);
+    fwrite(m->payload, 1, m->payload_len, ob->out);
+    fputc('\n', ob->out);
+    fflush(ob->out);
+}
+
+/* get -s: registers, prints each verified notification as it comes, and deregisters after
+ * `seconds` (as libcoap's coap-client -s). */
+static int observe(const cli_endpoint *ep, cli_client *cl, const pqcoap_req *req,
+                   const request_opts *o, unsigned long seconds)
+{
+    observer ob = {ep, cl, stdout, o->verbose, CLI_OK, 0};
+    if (o->out && !(ob.out = fopen(o->out, "wb")))
+        return cli_fail(CLI_USAGE, "cannot write '%s'", o->out);
+    uint32_t id = 0;
+    pqcoap_err err = cli_client_observe(cl, req, on_notification, &ob, &id);
+    int rc = CLI_OK;
+    if (err != PQCOAP_OK) {
+        rc = cli_request_failed(err, cli_client_last_error(cl));
+    } else {
+        pqcoap_client *net = cli_client_net(cl);
+        uint64_t end = now_us() + (uint64_t)seconds * 1000000u;
+        while (ob.rc == CLI_OK && now_us() < end) {
+            uint64_t left_ms = (end - now_us()) / 1000u;
+            pqcoap_completion c;
+            int done = 0;
+            if (pqcoap_client_poll(net, left_ms < 200 ? (uint32_t)left_ms + 1 : 200, &c, &done) !=
+                PQCOAP_OK)
+                break;
+            if (done)
+                pqcoap_reply_free(&c.reply);
+        }
+        rc = ob.rc;
+        if (rc == CLI_OK) /* RFC 7641 section 3.6 */
+            pqcoap_client_observe_cancel(net, id);
+    }
+    if (ob.out != stdout && fclose(ob.out) != 0 && rc == CLI_OK)
+        rc = cli_fail(CLI_USAGE, "cannot write '%s'", o->out);
+    return rc;
+}
+
 static int request(const cli_command *cmd, uint8_t method, int argc, char **argv)
 {
     cli_endpoint ep;
@@ -222,6 +293,11 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
     uint64_t elapsed_us = 0;
 
     int rc = parse(cmd, argc, argv, &ep, &o);
+    unsigned long seconds = 0;
+    if (rc == CLI_OK && o.observe &&
+        (method != PQCOAP_GET || cli_parse_ulong(o.observe, 86400, &seconds) != 0 || !seconds))
+        rc = cli_usage_error(cmd, method != PQCOAP_GET ? "-s is for get only"
+                                                       : "-s SECONDS must be 1..86400");
     if (rc == CLI_OK)
         rc = settings(&o, &cfg, &req);
     if (rc == CLI_OK && o.file)
@@ -237,6 +313,14 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
         rc = cli_endpoint_open(&ep, 0, 0);
     if (rc == CLI_OK)
         rc = cli_client_open(&ep, o.uri, &cfg, &cl);
+    if (rc == CLI_OK && o.observe) {
+        rc = observe(&ep, &cl, &req, &o, seconds);
+        pqcoap_reply_free(&reply);
+        cli_client_free(&cl);
+        cli_endpoint_free(&ep);
+        free(body);
+        return rc;
+    }
     if (rc == CLI_OK) {
         req.payload = body;
         req.payload_len = body_len;
@@ -262,7 +346,7 @@ static int request(const cli_command *cmd, uint8_t method, int argc, char **argv
 #define REQUEST_USAGE                                                                      \
     "URI [--mode MODE] [--id ID] [--key FILE] [--peer PUBFILE] [--peer-id ID] "            \
     "[--state FILE] [--suite NAME] [--oscore-conf FILE] [-e TEXT | -f FILE] [-o FILE] [-t FORMAT] [-b SIZE] "  \
-    "[-N] [-B SECONDS] [-v]"
+    "[-N] [-B SECONDS] [-s SECONDS] [-v]"
 
 /* One command per method: name, method, summary. */
 #define REQUEST_COMMAND(var, name, method, summary)                                        \

@@ -1,12 +1,14 @@
 /* pqcoap server: serves the demo resources (sensors/temp, actuators/led, echo, counter; no
- * echo in sign-v1) and optionally the files under a folder, in one security mode, until
- * SIGINT or SIGTERM. */
+ * echo in sign-v1; sensors/temp and counter observable) and optionally the files under a
+ * folder, in one security mode, until SIGINT or SIGTERM. */
 #include "cli.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +43,22 @@ static const cli_flag server_flags[] = {
 typedef struct demo_state {
     int led_on;
     unsigned long long counter;
+    pqcoap_server *srv;
+    atomic_int stop;                /* ends the ticker */
 } demo_state;
+
+/* Observers of sensors/temp get a notification once a second (RFC 7641) until stop. */
+static void *temp_ticker(void *arg)
+{
+    demo_state *st = arg;
+    for (unsigned tick = 0; !atomic_load(&st->stop); tick++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (tick % 10 == 9)
+            pqcoap_server_notify(st->srv, "sensors/temp");
+    }
+    return NULL;
+}
 
 static pqcoap_err set_text(pqcoap_msgbuf *resp, const char *text)
 {
@@ -122,6 +139,7 @@ static pqcoap_err counter_post(void *arg, pqcoap_server_req *rq, const pqcoap_ms
     (void)rq, (void)req;
     demo_state *st = arg;
     st->counter++;
+    pqcoap_server_notify(st->srv, "counter"); /* observers see every change */
     return counter_reply(st, resp);
 }
 
@@ -286,6 +304,13 @@ static int register_demo(pqcoap_server *srv, demo_state *st, cli_mode mode)
             return cli_fail(CLI_NETWORK, "cannot serve '%s': %s", routes[i].path,
                             pqcoap_strerror(err));
     }
+    st->srv = srv;
+    pqcoap_err err = pqcoap_server_observable(srv, "sensors/temp", 0);
+    if (err == PQCOAP_OK)
+        err = pqcoap_server_observable(srv, "counter", 0);
+    if (err != PQCOAP_OK)
+        return cli_fail(CLI_NETWORK, "cannot make the demo resources observable: %s",
+                        pqcoap_strerror(err));
     return CLI_OK;
 }
 
@@ -335,7 +360,9 @@ static int server(const cli_command *cmd, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_allow(&ep, cmd, allow, n_allow);
     cli_server cs = {CLI_MODE_PLAIN, NULL, NULL};
-    demo_state st = {0, 0};
+    demo_state st = {0, 0, NULL, 0};
+    pthread_t ticker;
+    int ticking = 0;
     file_list files;
     files.root = -1;
     files.n = 0;
@@ -353,8 +380,14 @@ static int server(const cli_command *cmd, int argc, char **argv)
         rc = serve_folder(srv, &files, dir);
     char what[32];
     snprintf(what, sizeof what, "mode %s", cli_mode_name(ep.mode));
+    if (rc == CLI_OK && pthread_create(&ticker, NULL, temp_ticker, &st) == 0)
+        ticking = 1;
     if (rc == CLI_OK)
         rc = cli_serve(srv, addr, what);
+    if (ticking) {
+        atomic_store(&st.stop, 1);
+        pthread_join(ticker, NULL);
+    }
     cli_server_free(&cs);
     for (size_t i = 0; i < files.n; i++)
         free(files.files[i]);
@@ -369,5 +402,6 @@ const cli_command cli_cmd_server = {
     "server",
     "[-A ADDR] [-p PORT] --mode plain|sign|sign-v1|session|oscore [--id ID] [--key FILE]... "
     "[--db FILE] [--allow ID=PUBFILE]... [--oscore-conf FILE] [--dir DIR]",
-    "Serve sensors/temp, actuators/led, echo, counter (and files) until SIGINT or SIGTERM.",
+    "Serve sensors/temp (observable, notifies once a second), actuators/led, echo, counter "
+    "(observable, notifies on every change) and files until SIGINT or SIGTERM.",
     CLI_FLAGS(server_flags), server};

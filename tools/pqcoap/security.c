@@ -369,6 +369,25 @@ pqcoap_err cli_client_request(cli_client *c, const pqcoap_req *req, pqcoap_reply
     return pqcoap_client_request(c->obj, req, reply);
 }
 
+pqcoap_client *cli_client_net(cli_client *c)
+{
+    if (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1)
+        return pqcoap_sign_client_net(c->obj);
+    if (c->mode == CLI_MODE_OSCORE)
+        return pqcoap_oscore_client_net(c->obj);
+    if (c->mode == CLI_MODE_SESSION)
+        return pqcoap_session_client_net(c->obj);
+    return c->obj;
+}
+
+pqcoap_err cli_client_observe(cli_client *c, const pqcoap_req *req, pqcoap_observe_fn fn,
+                              void *user, uint32_t *id)
+{
+    if (c->mode == CLI_MODE_SESSION)
+        return pqcoap_session_client_observe(c->obj, req, fn, user, id);
+    return pqcoap_client_observe(cli_client_net(c), req, fn, user, id);
+}
+
 const char *cli_client_last_error(const cli_client *c)
 {
     if (c->mode == CLI_MODE_SESSION)
