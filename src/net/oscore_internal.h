@@ -70,14 +70,29 @@ void pqcoap_oscore_server_set_keying(pqcoap_oscore_server *s, pqcoap_oscore_keyi
 /** 1 if s has its handshake side. */
 int pqcoap_oscore_server_has_keying(const pqcoap_oscore_server *s);
 
-/** Ends the contexts whose entries ended: lifetime over, or the peer revoked (PROTOCOL.md
- *  "Revocation": the store's change count is read at most every 250 ms). */
+/** I/O thread: adds the contexts of the handshakes made since the last call and ends those
+ *  whose entries ended (lifetime over, replaced, or the peer revoked: PROTOCOL.md
+ *  "Revocation", the handshake thread reads the store's change count every 250 ms); does
+ *  nothing for 250 ms after a call unless a handshake was made. */
 void pqcoap_oscore_keying_refresh(pqcoap_oscore_keying *k);
+
+/** The lock every change of the server's contexts holds while it has a handshake side (the
+ *  handshake thread reads them under it). */
+void pqcoap_oscore_keying_lock(pqcoap_oscore_keying *k);
+void pqcoap_oscore_keying_unlock(pqcoap_oscore_keying *k);
+
+/** Makes s and its contexts use `to` instead of the store handle `from` (the same ops and
+ *  ctx), for Sender Sequence Numbers: `to` serialises it with the handshake thread. */
+void pqcoap_oscore_server_share_store(pqcoap_oscore_server *s, const pqcoap_store *from,
+                                      const pqcoap_store *to);
 
 /** 1 if m is a POST to pqc/session/init. */
 int pqcoap_oscore_keying_is_init(const pqcoap_msg *m);
 
-/** Frees the handshake side (its keys wiped). NULL is fine. */
+/** Stops the handshake thread (pqcoap_oscore_server_stop). NULL is fine. */
+void pqcoap_oscore_keying_stop(pqcoap_oscore_keying *k);
+
+/** Frees the handshake side (its keys wiped), stopping its thread first. NULL is fine. */
 void pqcoap_oscore_keying_free(pqcoap_oscore_keying *k);
 
 #endif

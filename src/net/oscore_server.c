@@ -281,7 +281,9 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     /* a context keyed by a handshake ends with its lifetime or after max_msgs requests */
     if (e != NULL && e->keyed &&
         (pqcoap_net_now_ms() >= e->expires_ms || e->n_msgs >= e->max_msgs)) {
+        pqcoap_oscore_keying_lock(s->keying);
         remove_entry(s, (size_t)(e - s->entries));
+        pqcoap_oscore_keying_unlock(s->keying);
         e = NULL;
     }
     if (err != PQCOAP_OK || e == NULL) {
@@ -317,8 +319,11 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
 {
     pqcoap_oscore_server *s = ctx;
     const sv_state *st = state;
-    if (st->handshake)
+    if (st->handshake) {
+        /* the context of this RESP's handshake is added before the RESP leaves */
+        pqcoap_oscore_keying_refresh(s->keying);
         return pqcoap_oscore_fill(wire, resp); /* RESP or a refusal, unprotected */
+    }
     if (st->entry == 0)
         return PQCOAP_ERR_STATE;
     PQCOAP_TRY(protect(s, st, resp, wire));
@@ -467,6 +472,17 @@ int pqcoap_oscore_server_has_kid(const pqcoap_oscore_server *s, const uint8_t *k
     return lookup(s, &key) != NULL;
 }
 
+void pqcoap_oscore_server_share_store(pqcoap_oscore_server *s, const pqcoap_store *from,
+                                      const pqcoap_store *to)
+{
+    if (s->store.ops != from->ops || s->store.ctx != from->ctx)
+        return;
+    s->store = *to;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->entries[i].used)
+            s->entries[i].ssn.store = *to;
+}
+
 void pqcoap_oscore_server_set_keying(pqcoap_oscore_server *s, pqcoap_oscore_keying *k)
 {
     s->keying = k;
@@ -475,6 +491,12 @@ void pqcoap_oscore_server_set_keying(pqcoap_oscore_server *s, pqcoap_oscore_keyi
 int pqcoap_oscore_server_has_keying(const pqcoap_oscore_server *s)
 {
     return s->keying != NULL;
+}
+
+void pqcoap_oscore_server_stop(pqcoap_oscore_server *s)
+{
+    if (s)
+        pqcoap_oscore_keying_stop(s->keying);
 }
 
 void pqcoap_oscore_server_free(pqcoap_oscore_server *s)

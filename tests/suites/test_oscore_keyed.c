@@ -96,6 +96,7 @@ static void start(server *s, const char *db, uint32_t max_msgs, uint32_t lifetim
 
 static void stop(server *s)
 {
+    pqcoap_oscore_server_stop(s->os);
     test_server_end(&s->ts);
     pqcoap_oscore_server_free(s->os);
     pqcoap_store_close(&s->store);
