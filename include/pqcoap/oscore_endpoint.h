@@ -62,7 +62,13 @@ void pqcoap_oscore_client_free(pqcoap_oscore_client *c);
  *  options are encrypted) and waits. On PQCOAP_OK `reply` (caller frees) is the verified,
  *  decrypted response. A protected 4.01 carrying Echo (the server lost its replay window,
  *  RFC 8613 Appendix B.1.2 / RFC 9175) is answered transparently: the request is sent once
- *  more with that Echo value and a new Sender Sequence Number. Errors, besides those of
+ *  more with that Echo value and a new Sender Sequence Number. A client opened with
+ *  pqcoap_oscore_client_open_keyed answers an unprotected 4.01 "Security context not found"
+ *  (the server restarted, or the context ended: lifetime, max_msgs, a newer handshake,
+ *  revocation; RFC 8613 section 8.2, nothing was processed) with one new handshake and the
+ *  request sent once more under the new context; a handshake that fails returns its error
+ *  (e.g. PQCOAP_ERR_HANDSHAKE for a revoked device), and a second 4.01 right after it is
+ *  PQCOAP_ERR_REJECTED, never a further attempt. Errors, besides those of
  *  pqcoap_client_request:
  *  - PQCOAP_ERR_REJECTED: the server refused the request with an unprotected 4.00
  *    ("Decryption failed"), 4.01 ("Security context not found", "Replay detected") or

@@ -43,7 +43,29 @@ pqcoap_err pqcoap_oscore_client_open_params(const char *uri, const pqcoap_oscore
                                             pqcoap_oscore_client **out, char *msg,
                                             size_t msg_cap);
 
-/* ---- contexts keyed by the handshake (oscore_server.c, oscore_keying.c) ---- */
+/* ---- contexts keyed by the handshake (oscore_server.c, oscore_client.c, oscore_keying.c) ---- */
+
+/** What a keyed client needs to make its handshake again (oscore_keying.c). */
+typedef struct pqcoap_oscore_rekey pqcoap_oscore_rekey;
+
+/** Makes a new handshake with rk's settings and puts the context it keys into c
+ *  (pqcoap_oscore_client_set_context). Errors as pqcoap_oscore_client_open_keyed; `msg`
+ *  says why. */
+pqcoap_err pqcoap_oscore_client_rekey(pqcoap_oscore_client *c, pqcoap_oscore_rekey *rk,
+                                      char *msg, size_t msg_cap);
+
+/** Frees rk (its copy of the secret key wiped). NULL is fine. */
+void pqcoap_oscore_rekey_free(pqcoap_oscore_rekey *rk);
+
+/** Replaces c's context by the one derived from p (the old one wiped), with a Sender
+ *  Sequence Number counter for its Sender Key in the same store. On error c is unchanged.
+ *  Errors: those of pqcoap_oscore_derive and pqcoap_seq_counter_init. */
+pqcoap_err pqcoap_oscore_client_set_context(pqcoap_oscore_client *c,
+                                            const pqcoap_oscore_params *p);
+
+/** Makes c answer 4.01 "Security context not found" with one new handshake (rk owned by c
+ *  from then on). */
+void pqcoap_oscore_client_set_rekey(pqcoap_oscore_client *c, pqcoap_oscore_rekey *rk);
 
 /** The handshake side of an OSCORE server (oscore_keying.c). */
 typedef struct pqcoap_oscore_keying pqcoap_oscore_keying;

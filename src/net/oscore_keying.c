@@ -435,6 +435,85 @@ static pqcoap_err client_handshake(const char *uri, const pqcoap_session_client_
     return err;
 }
 
+/* Copies of a keyed client's settings, for its next handshake. */
+struct pqcoap_oscore_rekey {
+    pqcoap_session_client_config cfg;   /* pointing into the copies below */
+    int aead;
+    char *uri, *id, *server_id, *alg;
+    uint8_t *sk, *server_pk;
+};
+
+void pqcoap_oscore_rekey_free(pqcoap_oscore_rekey *rk)
+{
+    if (!rk)
+        return;
+    if (rk->sk)
+        pqcoap_wipe(rk->sk, rk->cfg.sk_len);
+    free(rk->sk);
+    free(rk->server_pk);
+    free(rk->uri);
+    free(rk->id);
+    free(rk->server_id);
+    free(rk->alg);
+    pqcoap_wipe(rk, sizeof *rk);
+    free(rk);
+}
+
+static char *dup_str(const char *s, int *ok)
+{
+    char *d = s ? strdup(s) : NULL;
+    *ok &= s == NULL || d != NULL;
+    return d;
+}
+
+static uint8_t *dup_bytes(const uint8_t *b, size_t n, int *ok)
+{
+    uint8_t *d = b && n ? malloc(n) : NULL;
+    if (d)
+        memcpy(d, b, n);
+    *ok &= !(b && n) || d != NULL;
+    return d;
+}
+
+static pqcoap_oscore_rekey *rekey_new(const char *uri, const pqcoap_session_client_config *cfg,
+                                      int aead)
+{
+    pqcoap_oscore_rekey *rk = calloc(1, sizeof *rk);
+    if (!rk)
+        return NULL;
+    int ok = 1;
+    rk->cfg = *cfg;
+    rk->aead = aead;
+    rk->uri = dup_str(uri, &ok);
+    rk->cfg.id = rk->id = dup_str(cfg->id, &ok);
+    rk->cfg.server_id = rk->server_id = dup_str(cfg->server_id, &ok);
+    rk->cfg.alg = rk->alg = dup_str(cfg->alg, &ok);
+    rk->cfg.sk = rk->sk = dup_bytes(cfg->sk, cfg->sk_len, &ok);
+    rk->cfg.server_pk = rk->server_pk = dup_bytes(cfg->server_pk, cfg->server_pk_len, &ok);
+    if (!ok) {
+        pqcoap_oscore_rekey_free(rk);
+        return NULL;
+    }
+    return rk;
+}
+
+pqcoap_err pqcoap_oscore_client_rekey(pqcoap_oscore_client *c, pqcoap_oscore_rekey *rk,
+                                      char *msg, size_t msg_cap)
+{
+    pqcoap_hs_oscore keys;
+    pqcoap_oscore_params p;
+    pqcoap_err err = client_handshake(rk->uri, &rk->cfg, rk->aead, &keys, msg, msg_cap);
+    if (err == PQCOAP_OK) {
+        pqcoap_hs_oscore_params(&keys, &p);
+        err = pqcoap_oscore_client_set_context(c, &p);
+        if (err != PQCOAP_OK)
+            pqcoap_net_msg(msg, msg_cap, "cannot set up the new context: %s",
+                           pqcoap_strerror(err));
+    }
+    pqcoap_wipe(&keys, sizeof keys);
+    return err;
+}
+
 pqcoap_err pqcoap_oscore_client_open_keyed(const char *uri,
                                            const pqcoap_session_client_config *cfg,
                                            int aead_alg, pqcoap_oscore_client **out, char *msg,
@@ -448,6 +527,11 @@ pqcoap_err pqcoap_oscore_client_open_keyed(const char *uri,
         pqcoap_net_msg(msg, msg_cap, "an OSCORE client needs a URI, its keys and a store");
         return PQCOAP_ERR_ARG;
     }
+    pqcoap_oscore_rekey *rk = rekey_new(uri, cfg, aead_alg);
+    if (!rk) {
+        pqcoap_net_msg(msg, msg_cap, "out of memory");
+        return PQCOAP_ERR_NOMEM;
+    }
     pqcoap_hs_oscore keys;
     pqcoap_oscore_params p;
     pqcoap_err err = client_handshake(uri, cfg, aead_alg, &keys, msg, msg_cap);
@@ -457,5 +541,9 @@ pqcoap_err pqcoap_oscore_client_open_keyed(const char *uri,
                                                msg_cap);
     }
     pqcoap_wipe(&keys, sizeof keys);
+    if (err == PQCOAP_OK)
+        pqcoap_oscore_client_set_rekey(*out, rk); /* 4.01 "Security context not found" */
+    else
+        pqcoap_oscore_rekey_free(rk);
     return err;
 }

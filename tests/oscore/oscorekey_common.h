@@ -46,7 +46,7 @@ typedef struct counting {
     pqcoap_layer layer;
     const pqcoap_layer *inner;
     atomic_int inits, requests;
-    int refuse_all;
+    atomic_int refuse_all;
 } counting;
 
 static pqcoap_err counting_check(void *ctx, void *state, const pqcoap_exchange *x,
