@@ -276,7 +276,7 @@ pqcoap_err pqcoap_oscore_client_request(pqcoap_oscore_client *c, const pqcoap_re
     err = pqcoap_oscore_client_rekey(c, c->rekey, why, sizeof why);
     if (err != PQCOAP_OK) {
         snprintf(c->err, sizeof c->err, "the server no longer holds the security context "
-                 "(4.01 Security context not found) and a new handshake failed: %s", why);
+                 "(4.01 Security context not found) and a new handshake failed: %.80s", why);
         return err;
     }
     err = request_echo(c, req, reply);

@@ -95,8 +95,9 @@ int pqcoap_oscore_server_has_keying(const pqcoap_oscore_server *s);
 /** I/O thread: adds the contexts of the handshakes made since the last call and ends those
  *  whose entries ended (lifetime over, replaced, or the peer revoked: PROTOCOL.md
  *  "Revocation", the handshake thread reads the store's change count every 250 ms); does
- *  nothing for 250 ms after a call unless a handshake was made. */
-void pqcoap_oscore_keying_refresh(pqcoap_oscore_keying *k);
+ *  nothing for 250 ms after a call unless a handshake was made. Returns the time it read
+ *  (pqcoap_net_now_ms). */
+uint64_t pqcoap_oscore_keying_refresh(pqcoap_oscore_keying *k);
 
 /** The lock every change of the server's contexts holds while it has a handshake side (the
  *  handshake thread reads them under it). */

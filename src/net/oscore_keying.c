@@ -151,12 +151,12 @@ void pqcoap_oscore_keying_unlock(pqcoap_oscore_keying *k)
     pthread_mutex_unlock(&k->lock);
 }
 
-void pqcoap_oscore_keying_refresh(pqcoap_oscore_keying *k)
+uint64_t pqcoap_oscore_keying_refresh(pqcoap_oscore_keying *k)
 {
     uint64_t now = pqcoap_net_now_ms();
     if (atomic_load_explicit(&k->n_done, memory_order_acquire) == 0 &&
         now - k->refreshed_ms < REVALIDATE_MS)
-        return;
+        return now;
     k->refreshed_ms = now;
     pthread_mutex_lock(&k->lock);
     pqcoap_responder_expire(&k->r, now, NULL);
@@ -179,6 +179,7 @@ void pqcoap_oscore_keying_refresh(pqcoap_oscore_keying *k)
     }
     pthread_mutex_unlock(&k->lock);
     free_made(done);
+    return now;
 }
 
 int pqcoap_oscore_keying_is_init(const pqcoap_msg *m)
