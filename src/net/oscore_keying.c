@@ -51,7 +51,7 @@ struct pqcoap_oscore_keying {
     pqcoap_session *slots;
     pqcoap_hs_queue queue;          /* INITs for the handshake thread */
     made_ctx *done;                 /* contexts keyed, not yet added to s */
-    atomic_int n_done;
+    atomic_int n_done;              /* nonzero: done has contexts or entries ended */
 
     pqcoap_hs_pending pending;      /* handshake thread: the handshake in progress */
     uint8_t resp[PQCOAP_RESP_MAX];  /* handshake thread: its RESP */
@@ -259,6 +259,8 @@ static void revalidate(void *arg)
     size_t ended = 0;
     pthread_mutex_lock(&k->lock);
     pqcoap_err rv = pqcoap_responder_revalidate(&k->r, &ended);
+    if (ended) /* the I/O thread ends their contexts at its next request */
+        atomic_fetch_add_explicit(&k->n_done, 1, memory_order_release);
     pthread_mutex_unlock(&k->lock);
     k->change_count = count;
     k->count_known = err == PQCOAP_OK && rv == PQCOAP_OK;
