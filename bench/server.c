@@ -307,6 +307,7 @@ static pqcoap_err make_server(const char *mode, pqcoap_server **out, char *msg, 
 
 static void free_server(pqcoap_server *srv)
 {
+    pqcoap_oscore_server_stop(g_os); /* its handshake thread answers through srv */
     if (g_sess)
         pqcoap_session_server_free(g_sess); /* frees its CoAP server */
     else

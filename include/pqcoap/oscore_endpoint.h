@@ -62,7 +62,13 @@ void pqcoap_oscore_client_free(pqcoap_oscore_client *c);
  *  options are encrypted) and waits. On PQCOAP_OK `reply` (caller frees) is the verified,
  *  decrypted response. A protected 4.01 carrying Echo (the server lost its replay window,
  *  RFC 8613 Appendix B.1.2 / RFC 9175) is answered transparently: the request is sent once
- *  more with that Echo value and a new Sender Sequence Number. Errors, besides those of
+ *  more with that Echo value and a new Sender Sequence Number. A client opened with
+ *  pqcoap_oscore_client_open_keyed answers an unprotected 4.01 "Security context not found"
+ *  (the server restarted, or the context ended: lifetime, max_msgs, a newer handshake,
+ *  revocation; RFC 8613 section 8.2, nothing was processed) with one new handshake and the
+ *  request sent once more under the new context; a handshake that fails returns its error
+ *  (e.g. PQCOAP_ERR_HANDSHAKE for a revoked device), and a second 4.01 right after it is
+ *  PQCOAP_ERR_REJECTED, never a further attempt. Errors, besides those of
  *  pqcoap_client_request:
  *  - PQCOAP_ERR_REJECTED: the server refused the request with an unprotected 4.00
  *    ("Decryption failed"), 4.01 ("Security context not found", "Replay detected") or
@@ -137,25 +143,35 @@ typedef struct pqcoap_oscore_keying_config {
     uint8_t suite;                  /**< the suite of that key's algorithm; default 0x01 */
     const pqcoap_responder_key *more; /**< further identities, one per suite */
     size_t n_more;
-    /** Trust store (initiator id -> pinned key) and anti-rollback floors; borrowed, used
-     *  on the server's I/O thread only. Required. */
+    /** Trust store (initiator id -> pinned key) and anti-rollback floors; borrowed. While
+     *  the server lives, the handshake thread and (when it is also the OSCORE server's store)
+     *  the I/O thread use it, one at a time; open a second handle of the same SQLite file
+     *  for anything else. Required. */
     const pqcoap_store *store;
     uint32_t lifetime_s;            /**< a context ends after this long; default 3600 */
     uint32_t max_msgs;              /**< or after this many requests; default 16384 */
     size_t max_peers;               /**< contexts keyed at once (one per device); default 64 */
+    /** Handshakes per second per source IP address (token bucket of that many tokens);
+     *  beyond: 5.03 with Max-Age. 0 = no limit. Default 20 (as Mode B's). */
+    uint32_t handshakes_per_s;
+    /** Handshakes waiting for the handshake thread at most; beyond: 5.03. Default 32. */
+    size_t max_pending_handshakes;
 } pqcoap_oscore_keying_config;
 
 #define PQCOAP_OSCORE_KEYING_CONFIG_INIT {NULL, NULL, 0, PQCOAP_USAGE_GENERAL, 0x01, NULL, 0, \
-    NULL, PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, 64}
+    NULL, PQCOAP_LIFETIME_S_DEFAULT, PQCOAP_MAX_MSGS_DEFAULT, 64, 20, 32}
 
 /** Lets devices get their own context by the post-quantum handshake (PROTOCOL.md "OSCORE
  *  keyed by the handshake"): registers POST pqc/session/init on `srv` (a server whose layer
  *  is s's), which this layer lets through unprotected. Each handshake from a trusted device
  *  (the store pins its key) adds a context whose Recipient ID the server chose, replacing
  *  that device's previous one; it ends after lifetime_s, after max_msgs requests, or when the
- *  device is removed from the store or its key replaced (checked at most every 250 ms, at the
- *  next request). Handshakes run on the I/O thread. Provisioned contexts (add_conf) stay,
- *  and their Recipient IDs are never handed out; add them before. Errors: PQCOAP_ERR_ARG,
+ *  device is removed from the store or its key replaced (checked every 250 ms). Handshakes
+ *  run on a handshake thread of their own, as Mode B's (session_endpoint.h): at most
+ *  handshakes_per_s per source address and max_pending_handshakes waiting, beyond which
+ *  an INIT gets 5.03 with Max-Age at once, so a flood of INITs does not hold up protected
+ *  requests. Provisioned contexts (add_conf) stay, and their Recipient IDs are never
+ *  handed out; add them before. Errors: PQCOAP_ERR_ARG,
  *  PQCOAP_ERR_KEY_USAGE, PQCOAP_ERR_UNSUPPORTED, PQCOAP_ERR_NOMEM, PQCOAP_ERR_EXISTS (done
  *  twice); `msg` says why. */
 pqcoap_err pqcoap_oscore_server_keying(pqcoap_oscore_server *s, pqcoap_server *srv,
@@ -169,7 +185,13 @@ pqcoap_err pqcoap_oscore_server_keying(pqcoap_oscore_server *s, pqcoap_server *s
  *  unprotected, with Max-Age 0). Every other response is protected. Owned by `s`. */
 const pqcoap_layer *pqcoap_oscore_server_layer(const pqcoap_oscore_server *s);
 
-/** Releases the layer and wipes every context. Free the server first. NULL is fine. */
+/** Stops the handshake thread of pqcoap_oscore_server_keying (handshakes not answered yet
+ *  are dropped): call it before pqcoap_server_free of the server `s` keys contexts for, as
+ *  that thread answers through it. Nothing to do without keying; NULL is fine. */
+void pqcoap_oscore_server_stop(pqcoap_oscore_server *s);
+
+/** Releases the layer and wipes every context. Call pqcoap_oscore_server_stop, then free the
+ *  server, then this. NULL is fine. */
 void pqcoap_oscore_server_free(pqcoap_oscore_server *s);
 
 #ifdef __cplusplus

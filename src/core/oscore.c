@@ -231,25 +231,41 @@ void pqcoap_oscore_nonce(const pqcoap_oscore_ctx *ctx, const uint8_t *id, size_t
 pqcoap_err pqcoap_oscore_aad(const pqcoap_oscore_ctx *ctx, const pqcoap_oscore_binding *b,
                              uint8_t *aad, size_t cap, size_t *len)
 {
-    uint8_t arr[32];
-    pqcoap_writer a;
-    pqcoap_wr_init(&a, arr, sizeof arr);
-    pqcoap_wr_u8(&a, 0x85);
-    pqcoap_wr_u8(&a, 0x01);
-    pqcoap_wr_u8(&a, 0x81);
-    cbor_int(&a, ctx->aead_alg);
-    cbor_bstr(&a, b->kid, b->kid_len);
-    cbor_bstr(&a, b->piv, b->piv_len);
-    cbor_bstr(&a, NULL, 0);
-    pqcoap_writer w;
-    pqcoap_wr_init(&w, aad, cap);
-    pqcoap_wr_u8(&w, 0x83);
-    cbor_tstr(&w, "Encrypt0");
-    cbor_bstr(&w, NULL, 0);
-    cbor_bstr(&w, arr, a.len);
-    if (a.err != PQCOAP_OK || w.err != PQCOAP_OK)
+    /* kid and Partial IV are shorter than 24 bytes: one-byte CBOR heads throughout */
+    _Static_assert(PQCOAP_OSCORE_ID_MAX < 24 && PQCOAP_OSCORE_PIV_MAX < 24, "short heads");
+    if (b->kid_len > PQCOAP_OSCORE_ID_MAX || b->piv_len > PQCOAP_OSCORE_PIV_MAX)
         return PQCOAP_ERR_BUFFER;
-    *len = w.len;
+    uint8_t arr[8 + PQCOAP_OSCORE_ID_MAX + PQCOAP_OSCORE_PIV_MAX];
+    size_t n = 0;
+    arr[n++] = 0x85; /* [1, [alg_aead], request_kid, request_piv, options] */
+    arr[n++] = 0x01;
+    arr[n++] = 0x81;
+    int alg = ctx->aead_alg; /* CBOR int, in one or two bytes (COSE AEAD ids) */
+    uint64_t v = alg >= 0 ? (uint64_t)alg : (uint64_t)(-1 - (int64_t)alg);
+    uint8_t major = alg >= 0 ? 0x00 : 0x20;
+    if (v >= 256)
+        return PQCOAP_ERR_UNSUPPORTED;
+    if (v < 24) {
+        arr[n++] = (uint8_t)(major | v);
+    } else {
+        arr[n++] = (uint8_t)(major | 24);
+        arr[n++] = (uint8_t)v;
+    }
+    arr[n++] = (uint8_t)(0x40 | b->kid_len);
+    memcpy(arr + n, b->kid, b->kid_len);
+    n += b->kid_len;
+    arr[n++] = (uint8_t)(0x40 | b->piv_len);
+    memcpy(arr + n, b->piv, b->piv_len);
+    n += b->piv_len;
+    arr[n++] = 0x40;
+    /* ["Encrypt0", h'', bstr(arr)]; arr is shorter than 24 bytes too */
+    static const uint8_t head[] = {0x83, 0x68, 'E', 'n', 'c', 'r', 'y', 'p', 't', '0', 0x40};
+    if (cap < sizeof head + 1 + n)
+        return PQCOAP_ERR_BUFFER;
+    memcpy(aad, head, sizeof head);
+    aad[sizeof head] = (uint8_t)(0x40 | n);
+    memcpy(aad + sizeof head + 1, arr, n);
+    *len = sizeof head + 1 + n;
     return PQCOAP_OK;
 }
 

@@ -6,6 +6,7 @@
 #include "net/observe_internal.h"
 #include "net/oscore_internal.h"
 #include "common/buf_internal.h"
+#include "crypto/crypto_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@ struct pqcoap_oscore_client {
     pqcoap_layer layer;
     pqcoap_client *net;
     pqcoap_oscore_binding last;     /* kid and Partial IV of the last request */
+    pqcoap_oscore_rekey *rekey;     /* keyed by a handshake: how to make it again */
+    int lost;                       /* the last answer: 4.01 "Security context not found" */
     char err[ERR_LEN];
 };
 
@@ -61,6 +64,10 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
 static pqcoap_err unprotected_error(pqcoap_oscore_client *c, const pqcoap_msg *wire)
 {
     uint8_t code = wire->code;
+    static const char lost[] = "Security context not found";
+    /* RFC 8613 section 8.2 step 2: the server holds no context for our kid */
+    c->lost = code == PQCOAP_CODE(4, 1) && wire->payload_len == sizeof lost - 1 &&
+              memcmp(wire->payload, lost, sizeof lost - 1) == 0;
     pqcoap_err err = code == PQCOAP_CODE(4, 0) || code == PQCOAP_CODE(4, 1) ||
                      code == PQCOAP_CODE(4, 2) ? PQCOAP_ERR_REJECTED
                    : code == PQCOAP_CODE(5, 3) ? PQCOAP_ERR_BUSY
@@ -175,6 +182,41 @@ pqcoap_err pqcoap_oscore_client_open(const char *uri, const pqcoap_oscore_conf *
                                             msg_cap);
 }
 
+/* Derives the context of p into c (replacing the one it had, wiped) with its Sender
+ * Sequence Number counter in `store`, reserved ssn_freq ahead. On error c is unchanged. */
+static pqcoap_err set_context(pqcoap_oscore_client *c, const pqcoap_oscore_params *p,
+                              const pqcoap_store *store, uint64_t ssn_freq)
+{
+    pqcoap_oscore_ctx ctx;
+    pqcoap_seq_counter ssn;
+    char name[PQCOAP_OSCORE_SSN_NAME_LEN];
+    pqcoap_err err = pqcoap_oscore_derive(p, &ctx);
+    if (err == PQCOAP_OK)
+        err = pqcoap_oscore_ssn_name(&ctx, name);
+    if (err == PQCOAP_OK)
+        err = pqcoap_seq_counter_init(&ssn, store, name, ssn_freq);
+    if (err != PQCOAP_OK) {
+        pqcoap_oscore_wipe(&ctx);
+        return err;
+    }
+    pqcoap_oscore_wipe(&c->ctx);
+    c->ctx = ctx; /* moved: the bytes of the copy are wiped, nothing it owns is released */
+    c->ssn = ssn;
+    pqcoap_wipe(&ctx, sizeof ctx);
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_oscore_client_set_context(pqcoap_oscore_client *c,
+                                            const pqcoap_oscore_params *p)
+{
+    return set_context(c, p, &c->ssn.store, c->ssn.block);
+}
+
+void pqcoap_oscore_client_set_rekey(pqcoap_oscore_client *c, pqcoap_oscore_rekey *rk)
+{
+    c->rekey = rk;
+}
+
 pqcoap_err pqcoap_oscore_client_open_params(const char *uri, const pqcoap_oscore_params *p,
                                             uint64_t ssn_freq, const pqcoap_store *store,
                                             const pqcoap_client_config *net,
@@ -195,12 +237,7 @@ pqcoap_err pqcoap_oscore_client_open_params(const char *uri, const pqcoap_oscore
     pqcoap_oscore_client *c = calloc(1, sizeof *c);
     if (!c)
         return PQCOAP_ERR_NOMEM;
-    char name[PQCOAP_OSCORE_SSN_NAME_LEN];
-    pqcoap_err err = pqcoap_oscore_derive(p, &c->ctx);
-    if (err == PQCOAP_OK)
-        err = pqcoap_oscore_ssn_name(&c->ctx, name);
-    if (err == PQCOAP_OK)
-        err = pqcoap_seq_counter_init(&c->ssn, store, name, ssn_freq);
+    pqcoap_err err = set_context(c, p, store, ssn_freq);
     if (err != PQCOAP_OK) {
         if (msg && msg_cap)
             snprintf(msg, msg_cap, "cannot set up the OSCORE context: %s", pqcoap_strerror(err));
@@ -231,16 +268,17 @@ void pqcoap_oscore_client_free(pqcoap_oscore_client *c)
     if (!c)
         return;
     pqcoap_client_free(c->net);
+    pqcoap_oscore_rekey_free(c->rekey);
     pqcoap_oscore_wipe(&c->ctx);
     free(c);
 }
 
-pqcoap_err pqcoap_oscore_client_request(pqcoap_oscore_client *c, const pqcoap_req *req,
-                                        pqcoap_reply *reply)
+/* Sends req, and once more with the server's Echo value if it asks for one. */
+static pqcoap_err request_echo(pqcoap_oscore_client *c, const pqcoap_req *req,
+                               pqcoap_reply *reply)
 {
-    if (!c || !req || !reply)
-        return PQCOAP_ERR_ARG;
     c->err[0] = '\0';
+    c->lost = 0;
     pqcoap_err err = pqcoap_client_request(c->net, req, reply);
     const pqcoap_opt *echo = err == PQCOAP_OK && reply->msg.code == PQCOAP_CODE(4, 1)
                                  ? pqcoap_msg_find_opt(&reply->msg, PQCOAP_OPT_ECHO) : NULL;
@@ -260,6 +298,32 @@ pqcoap_err pqcoap_oscore_client_request(pqcoap_oscore_client *c, const pqcoap_re
     again.n_opts = req->n_opts + 1;
     pqcoap_reply_free(reply);
     return pqcoap_client_request(c->net, &again, reply);
+}
+
+pqcoap_err pqcoap_oscore_client_request(pqcoap_oscore_client *c, const pqcoap_req *req,
+                                        pqcoap_reply *reply)
+{
+    if (!c || !req || !reply)
+        return PQCOAP_ERR_ARG;
+    pqcoap_err err = request_echo(c, req, reply);
+    if (err != PQCOAP_ERR_REJECTED || !c->lost || !c->rekey)
+        return err;
+    /* RFC 8613 section 8.2: the server has no context for our kid (it restarted, or the
+     * context ended) and processed nothing; a context keyed by a handshake is made again
+     * by a new handshake, and the request sent once more under it, once. */
+    char why[ERR_LEN];
+    pqcoap_reply_free(reply);
+    err = pqcoap_oscore_client_rekey(c, c->rekey, why, sizeof why);
+    if (err != PQCOAP_OK) {
+        snprintf(c->err, sizeof c->err, "the server no longer holds the security context "
+                 "(4.01 Security context not found) and a new handshake failed: %.80s", why);
+        return err;
+    }
+    err = request_echo(c, req, reply);
+    if (err == PQCOAP_ERR_REJECTED && c->lost)
+        snprintf(c->err, sizeof c->err, "the server answered 4.01 \"Security context not "
+                 "found\" again right after a new handshake: giving up");
+    return err;
 }
 
 pqcoap_client *pqcoap_oscore_client_net(pqcoap_oscore_client *c)

@@ -37,8 +37,27 @@ pqcoap_err pqcoap_oscore_fill(pqcoap_msgbuf *b, const pqcoap_msg *m)
 {
     pqcoap_msgbuf_reset(b);
     b->code = m->code;
-    /* Options first: their values may lie in the payload array the payload then moves in. */
-    PQCOAP_TRY(pqcoap_msgbuf_copy_opts(b, m));
+    /* Options first: their values may lie in the payload array the payload then moves in.
+     * The core's views list them in encoded order, so they are appended as they come (once
+     * per message each way: no insertion search); anything else goes through copy_opts. */
+    if (m->n_opts > b->opts_cap)
+        return PQCOAP_ERR_BUFFER;
+    for (size_t i = 0; i < m->n_opts; i++) {
+        const pqcoap_opt *o = &m->opts[i];
+        if (i > 0 && o->number < m->opts[i - 1].number) {
+            pqcoap_msgbuf_reset(b);
+            PQCOAP_TRY(pqcoap_msgbuf_copy_opts(b, m));
+            break;
+        }
+        if (o->len > b->vals_cap - b->vals_len)
+            return PQCOAP_ERR_BUFFER;
+        uint8_t *copy = b->vals + b->vals_len;
+        if (o->len)
+            memmove(copy, o->value, o->len);
+        b->vals_len += o->len;
+        b->opts[i] = (pqcoap_opt){o->number, copy, o->len};
+        b->n_opts = i + 1;
+    }
     return pqcoap_msgbuf_set_payload(b, m->payload, m->payload_len);
 }
 

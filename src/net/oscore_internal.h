@@ -43,7 +43,29 @@ pqcoap_err pqcoap_oscore_client_open_params(const char *uri, const pqcoap_oscore
                                             pqcoap_oscore_client **out, char *msg,
                                             size_t msg_cap);
 
-/* ---- contexts keyed by the handshake (oscore_server.c, oscore_keying.c) ---- */
+/* ---- contexts keyed by the handshake (oscore_server.c, oscore_client.c, oscore_keying.c) ---- */
+
+/** What a keyed client needs to make its handshake again (oscore_keying.c). */
+typedef struct pqcoap_oscore_rekey pqcoap_oscore_rekey;
+
+/** Makes a new handshake with rk's settings and puts the context it keys into c
+ *  (pqcoap_oscore_client_set_context). Errors as pqcoap_oscore_client_open_keyed; `msg`
+ *  says why. */
+pqcoap_err pqcoap_oscore_client_rekey(pqcoap_oscore_client *c, pqcoap_oscore_rekey *rk,
+                                      char *msg, size_t msg_cap);
+
+/** Frees rk (its copy of the secret key wiped). NULL is fine. */
+void pqcoap_oscore_rekey_free(pqcoap_oscore_rekey *rk);
+
+/** Replaces c's context by the one derived from p (the old one wiped), with a Sender
+ *  Sequence Number counter for its Sender Key in the same store. On error c is unchanged.
+ *  Errors: those of pqcoap_oscore_derive and pqcoap_seq_counter_init. */
+pqcoap_err pqcoap_oscore_client_set_context(pqcoap_oscore_client *c,
+                                            const pqcoap_oscore_params *p);
+
+/** Makes c answer 4.01 "Security context not found" with one new handshake (rk owned by c
+ *  from then on). */
+void pqcoap_oscore_client_set_rekey(pqcoap_oscore_client *c, pqcoap_oscore_rekey *rk);
 
 /** The handshake side of an OSCORE server (oscore_keying.c). */
 typedef struct pqcoap_oscore_keying pqcoap_oscore_keying;
@@ -70,14 +92,30 @@ void pqcoap_oscore_server_set_keying(pqcoap_oscore_server *s, pqcoap_oscore_keyi
 /** 1 if s has its handshake side. */
 int pqcoap_oscore_server_has_keying(const pqcoap_oscore_server *s);
 
-/** Ends the contexts whose entries ended: lifetime over, or the peer revoked (PROTOCOL.md
- *  "Revocation": the store's change count is read at most every 250 ms). */
-void pqcoap_oscore_keying_refresh(pqcoap_oscore_keying *k);
+/** I/O thread: adds the contexts of the handshakes made since the last call and ends those
+ *  whose entries ended (lifetime over, replaced, or the peer revoked: PROTOCOL.md
+ *  "Revocation", the handshake thread reads the store's change count every 250 ms); does
+ *  nothing for 250 ms after a call unless a handshake was made. Returns the time it read
+ *  (pqcoap_net_now_ms). */
+uint64_t pqcoap_oscore_keying_refresh(pqcoap_oscore_keying *k);
+
+/** The lock every change of the server's contexts holds while it has a handshake side (the
+ *  handshake thread reads them under it). */
+void pqcoap_oscore_keying_lock(pqcoap_oscore_keying *k);
+void pqcoap_oscore_keying_unlock(pqcoap_oscore_keying *k);
+
+/** Makes s and its contexts use `to` instead of the store handle `from` (the same ops and
+ *  ctx), for Sender Sequence Numbers: `to` serialises it with the handshake thread. */
+void pqcoap_oscore_server_share_store(pqcoap_oscore_server *s, const pqcoap_store *from,
+                                      const pqcoap_store *to);
 
 /** 1 if m is a POST to pqc/session/init. */
 int pqcoap_oscore_keying_is_init(const pqcoap_msg *m);
 
-/** Frees the handshake side (its keys wiped). NULL is fine. */
+/** Stops the handshake thread (pqcoap_oscore_server_stop). NULL is fine. */
+void pqcoap_oscore_keying_stop(pqcoap_oscore_keying *k);
+
+/** Frees the handshake side (its keys wiped), stopping its thread first. NULL is fine. */
 void pqcoap_oscore_keying_free(pqcoap_oscore_keying *k);
 
 #endif

@@ -58,6 +58,7 @@ typedef struct sv_state {
     uint64_t gen;                   /* and that entry's context */
     int handshake;                  /* the unprotected POST pqc/session/init */
     int with_piv;                   /* respond with the server's own Partial IV */
+    int block2;                     /* the request carried an outer Block2 */
     pqcoap_oscore_binding bind;
 } sv_state;
 
@@ -185,6 +186,14 @@ static int inner_blocks_ok(pqcoap_oscore_server *s, sv_state *st, pqcoap_msgbuf 
 {
     pqcoap_msg req;
     pqcoap_msgbuf_view(out, &req);
+    int any = 0; /* inner block options: rare, so one scan before any other work */
+    for (size_t i = 0; i < req.n_opts && !any; i++) {
+        uint16_t n = req.opts[i].number;
+        any = n == PQCOAP_OPT_BLOCK1 || n == PQCOAP_OPT_BLOCK2 || n == PQCOAP_OPT_SIZE1 ||
+              n == PQCOAP_OPT_SIZE2;
+    }
+    if (!any)
+        return 1;
     const pqcoap_opt *b1 = pqcoap_msg_find_opt(&req, PQCOAP_OPT_BLOCK1);
     const pqcoap_opt *b2 = pqcoap_msg_find_opt(&req, PQCOAP_OPT_BLOCK2);
     uint32_t v1 = 0, v2 = 0;
@@ -210,6 +219,10 @@ static int inner_blocks_ok(pqcoap_oscore_server *s, sv_state *st, pqcoap_msgbuf 
 /* Responses whose body is at most this long go in one block of any size (RFC 7959: 16 bytes
  * and up): nothing to keep for them. */
 #define ONE_BLOCK 16
+/* A response this long goes in one datagram unless the request asked for smaller blocks with
+ * an outer Block2 (the CoAP server's blocks are 1024 bytes, its datagrams 1152): nothing to
+ * keep for it either, so a response is not copied for every request. */
+#define ONE_DATAGRAM 512
 
 /* Keeps `wire`, the protected response to the request of st from x->peer, for the block
  * requests that may follow; at most one per context. */
@@ -219,7 +232,7 @@ static void keep_response(entry *e, const sv_state *st, const pqcoap_exchange *x
     kept_response *k = &e->kept;
     pqcoap_reply_free(&k->wire);
     k->sends_left = 0;
-    if (wire->payload_len <= ONE_BLOCK || x == NULL)
+    if (wire->payload_len <= (st->block2 ? ONE_BLOCK : ONE_DATAGRAM) || x == NULL)
         return;
     pqcoap_msg m;
     pqcoap_msgbuf_view(wire, &m);
@@ -267,8 +280,7 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     pqcoap_oscore_server *s = ctx;
     sv_state *st = state;
     pqcoap_oscore_option opt;
-    if (s->keying)
-        pqcoap_oscore_keying_refresh(s->keying);
+    uint64_t now = s->keying ? pqcoap_oscore_keying_refresh(s->keying) : 0;
     pqcoap_err err = pqcoap_oscore_find_option(wire, &opt);
     if (err == PQCOAP_ERR_NOT_FOUND && s->keying && pqcoap_oscore_keying_is_init(wire)) {
         /* the handshake itself travels unprotected (PROTOCOL.md "Handshake") */
@@ -283,8 +295,10 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     entry *e = err == PQCOAP_OK && opt.has_kid ? lookup(s, &opt) : NULL;
     /* a context keyed by a handshake ends with its lifetime or after max_msgs requests */
     if (e != NULL && e->keyed &&
-        (pqcoap_net_now_ms() >= e->expires_ms || e->n_msgs >= e->max_msgs)) {
+        (now >= e->expires_ms || e->n_msgs >= e->max_msgs)) {
+        pqcoap_oscore_keying_lock(s->keying);
         remove_entry(s, (size_t)(e - s->entries));
+        pqcoap_oscore_keying_unlock(s->keying);
         e = NULL;
     }
     if (err != PQCOAP_OK || e == NULL) {
@@ -293,6 +307,7 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     }
     if (block_request(e, &opt, x, wire, out, verdict))
         return PQCOAP_OK;
+    st->block2 = pqcoap_msg_find_opt(wire, PQCOAP_OPT_BLOCK2) != NULL;
     pqcoap_opt opts[PQCOAP_OSCORE_LAYER_OPTS];
     pqcoap_oscore_out room = pqcoap_oscore_room(out, opts, PQCOAP_OSCORE_LAYER_OPTS);
     pqcoap_msg plain;
@@ -321,8 +336,11 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
 {
     pqcoap_oscore_server *s = ctx;
     const sv_state *st = state;
-    if (st->handshake)
+    if (st->handshake) {
+        /* the context of this RESP's handshake is added before the RESP leaves */
+        (void)pqcoap_oscore_keying_refresh(s->keying);
         return pqcoap_oscore_fill(wire, resp); /* RESP or a refusal, unprotected */
+    }
     if (st->entry == 0)
         return PQCOAP_ERR_STATE;
     PQCOAP_TRY(protect(s, st, resp, wire));
@@ -507,6 +525,17 @@ int pqcoap_oscore_server_has_kid(const pqcoap_oscore_server *s, const uint8_t *k
     return lookup(s, &key) != NULL;
 }
 
+void pqcoap_oscore_server_share_store(pqcoap_oscore_server *s, const pqcoap_store *from,
+                                      const pqcoap_store *to)
+{
+    if (s->store.ops != from->ops || s->store.ctx != from->ctx)
+        return;
+    s->store = *to;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->entries[i].used)
+            s->entries[i].ssn.store = *to;
+}
+
 void pqcoap_oscore_server_set_keying(pqcoap_oscore_server *s, pqcoap_oscore_keying *k)
 {
     s->keying = k;
@@ -515,6 +544,12 @@ void pqcoap_oscore_server_set_keying(pqcoap_oscore_server *s, pqcoap_oscore_keyi
 int pqcoap_oscore_server_has_keying(const pqcoap_oscore_server *s)
 {
     return s->keying != NULL;
+}
+
+void pqcoap_oscore_server_stop(pqcoap_oscore_server *s)
+{
+    if (s)
+        pqcoap_oscore_keying_stop(s->keying);
 }
 
 void pqcoap_oscore_server_free(pqcoap_oscore_server *s)

@@ -1,27 +1,22 @@
 /* Mode B session server on the CoAP server (session_endpoint.h): a layer that lets the
- * handshake through unprotected and protects everything else, handshakes on a worker thread,
- * the kept protected responses for retransmissions, and the per-address handshake rate limit. */
+ * handshake through unprotected and protects everything else, handshakes on a worker thread
+ * behind the per-address rate limit (hs_queue.c), and the kept protected responses for
+ * retransmissions. */
 #include "pqcoap/session_endpoint.h"
 #include "net/net_internal.h"
 #include "net/session_server_internal.h"
+#include "net/hs_queue_internal.h"
 #include "core/session_internal.h"
 #include "common/buf_internal.h"
 
-#include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
-
-#define HS_THREAD_NICE 10     /* the handshake thread yields to the I/O thread */
-#define RATE_BUCKETS 64     /* source addresses whose handshake rate is tracked at once */
 /* RFC 7252 section 4.8.2: a message ID is retransmitted within EXCHANGE_LIFETIME, and a
  * request is sent at most MAX_RETRANSMIT + 1 = 5 times. */
 #define EXCHANGE_LIFETIME_MS 247000u
 #define RESENDS_MAX 5u
-#define PEER_KEY_LEN 18     /* IP address (16, IPv4 in the first 4) and port (2) */
+#define PEER_KEY_LEN PQCOAP_ADDR_KEY_LEN
 /* PROTOCOL.md "Revocation": how often the handshake thread reads the store's change count */
 #define REVOKE_CHECK_MS 250u
 
@@ -47,14 +42,6 @@ typedef struct kept {
     size_t mem_cap;
 } kept;
 
-/* A handshake waiting for the worker. */
-typedef struct hs_job {
-    uint64_t ticket;
-    size_t init_len;
-    uint8_t init[PQCOAP_INIT_MAX];
-    struct hs_job *next;
-} hs_job;
-
 /* A live session's initiator and key, copied for the revocation check outside the lock. */
 typedef struct peer_ref {
     uint64_t serial;
@@ -62,21 +49,10 @@ typedef struct peer_ref {
     uint8_t pk_hash[32];
 } peer_ref;
 
-/* Token bucket of one source address, in thousandths of a handshake. */
-typedef struct bucket {
-    int used;
-    uint8_t addr[16];
-    uint64_t milli;
-    uint64_t last_ms;
-} bucket;
-
 struct pqcoap_session_server {
     pqcoap_server *srv;
     pqcoap_layer layer;
-    uint32_t rate;                  /* handshakes per second per address, 0 = no limit */
-    size_t max_pending;
-
-    pthread_mutex_t lock;           /* guards r, slots, kept, jobs, stats */
+    pthread_mutex_t lock;           /* guards r, slots, kept, the queue's jobs, stats */
     pqcoap_responder r;
     pqcoap_session *slots;
     uint32_t *index;                /* the table's index by sid */
@@ -84,20 +60,12 @@ struct pqcoap_session_server {
     size_t n_slots;
     pqcoap_session_server_stats stats;
 
-    pthread_cond_t wake;            /* a job was queued or the worker must stop */
-    hs_job *jobs, *jobs_tail;
-    size_t n_jobs;
-    int stopping;
-    pthread_t worker;
-    int worker_started;
+    pqcoap_hs_queue queue;          /* INITs for the worker (the handshake thread) */
     pqcoap_hs_pending pending;      /* the worker's handshake in progress */
     uint8_t resp[PQCOAP_RESP_MAX];  /* the worker's RESP */
     peer_ref *refs;                 /* the worker's revocation check: n_slots entries */
-    uint64_t next_check_ms;         /* worker: when to read the change count again */
     uint64_t change_count;          /* worker: the count all live sessions were checked at */
     int count_known;                /* worker: change_count is valid */
-
-    bucket buckets[RATE_BUCKETS];   /* I/O thread only */
 };
 
 /* ---- errors on the wire ------------------------------------------------------------ */
@@ -125,21 +93,6 @@ static pqcoap_err copy_msg(pqcoap_msgbuf *b, const pqcoap_msg *m)
     return pqcoap_msgbuf_set_payload(b, m->payload, m->payload_len);
 }
 
-/* The IP address of x in key[0..16) and its port in key[16..18). */
-static void addr_key(const pqcoap_exchange *x, uint8_t key[PEER_KEY_LEN])
-{
-    memset(key, 0, PEER_KEY_LEN);
-    if (x->peer.ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)&x->peer;
-        memcpy(key, &a->sin_addr, 4);
-        memcpy(key + 16, &a->sin_port, 2);
-    } else if (x->peer.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)&x->peer;
-        memcpy(key, &a->sin6_addr, 16);
-        memcpy(key + 16, &a->sin6_port, 2);
-    }
-}
-
 /* ---- kept protected responses (under the lock) ---------------------------------------- */
 
 static size_t slot_of(const pqcoap_session_server *ss, const pqcoap_session *s)
@@ -160,7 +113,7 @@ static kept *kept_for(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
         return NULL;
     kept *k = &ss->kept[slot_of(ss, s)];
     uint8_t peer[PEER_KEY_LEN];
-    addr_key(x, peer);
+    pqcoap_net_addr_key(x, peer);
     if (k->serial != ctx->serial || k->request_n != ctx->request_n ||
         k->mid != x->mid || memcmp(k->peer, peer, sizeof peer) != 0 ||
         now_ms - k->made_ms >= EXCHANGE_LIFETIME_MS || k->resent >= RESENDS_MAX)
@@ -199,7 +152,7 @@ static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
         k->serial = ctx->serial;
         k->request_n = ctx->request_n;
         k->mid = x->mid;
-        addr_key(x, k->peer);
+        pqcoap_net_addr_key(x, k->peer);
         k->made_ms = now_ms;
         k->resent = 0;
     }
@@ -324,103 +277,27 @@ static const char *peer_id(void *ctx, const void *state)
 
 /* ---- handshakes: rate limit, queue, worker ------------------------------------------ */
 
-/* Token bucket per source address: 1 if a handshake may start now, else 0 with *max_age_s
- * set to the seconds until the next token. */
-static int take_token(pqcoap_session_server *ss, const pqcoap_exchange *x, uint64_t now,
-                      uint32_t *max_age_s)
-{
-    if (ss->rate == 0)
-        return 1;
-    uint8_t key[PEER_KEY_LEN];
-    addr_key(x, key); /* the address only: one host, one bucket */
-    uint64_t full = (uint64_t)ss->rate * 1000;
-    bucket *b = NULL, *oldest = &ss->buckets[0];
-    for (size_t i = 0; i < RATE_BUCKETS && !b; i++) {
-        bucket *c = &ss->buckets[i];
-        if (c->used && memcmp(c->addr, key, 16) == 0)
-            b = c;
-        else if (!c->used || (oldest->used && c->last_ms < oldest->last_ms))
-            oldest = c;
-    }
-    if (!b) {
-        /* an address not seen lately starts with a full bucket, replacing the stalest */
-        b = oldest;
-        b->used = 1;
-        memcpy(b->addr, key, 16);
-        b->milli = full;
-        b->last_ms = now;
-    }
-    if (now > b->last_ms) {
-        /* `rate` handshakes per second = `rate` thousandths per millisecond */
-        uint64_t add = (now - b->last_ms) * ss->rate;
-        b->milli = add >= full - b->milli ? full : b->milli + add;
-        b->last_ms = now;
-    }
-    if (b->milli >= 1000) {
-        b->milli -= 1000;
-        return 1;
-    }
-    uint64_t wait_ms = (1000 - b->milli + ss->rate - 1) / ss->rate;
-    *max_age_s = (uint32_t)((wait_ms + 999) / 1000);
-    if (*max_age_s == 0)
-        *max_age_s = 1;
-    return 0;
-}
-
 /* Handler of POST pqc/session/init (I/O thread): rate limit, then the INIT goes to the
  * worker and the response is deferred. */
 static pqcoap_err on_init(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
                           pqcoap_msgbuf *resp)
 {
     pqcoap_session_server *ss = arg;
-    uint32_t max_age = 0;
-    if (!take_token(ss, pqcoap_server_req_exchange(rq), pqcoap_net_now_ms(), &max_age)) {
-        pqcoap_net_hs_error(resp, PQCOAP_ERR_BUSY, PQCOAP_WHERE_HANDSHAKE, max_age);
+    pqcoap_err err = pqcoap_hs_queue_submit(&ss->queue, rq, req, resp);
+    if (err == PQCOAP_ERR_BUSY) {
         pthread_mutex_lock(&ss->lock);
         ss->stats.handshakes_refused++;
         ss->stats.handshakes_busy++;
         pthread_mutex_unlock(&ss->lock);
-        return PQCOAP_OK;
     }
-    if (req->payload_len == 0 || req->payload_len > PQCOAP_INIT_MAX) {
-        pqcoap_net_hs_error(resp, PQCOAP_ERR_MALFORMED, PQCOAP_WHERE_HANDSHAKE, 0);
-        return PQCOAP_OK;
-    }
-    hs_job *job = malloc(sizeof *job);
-    if (!job)
-        return PQCOAP_ERR_NOMEM;
-    memcpy(job->init, req->payload, req->payload_len);
-    job->init_len = req->payload_len;
-    job->next = NULL;
-    pthread_mutex_lock(&ss->lock);
-    pqcoap_err err = ss->n_jobs >= ss->max_pending ? PQCOAP_ERR_BUSY
-                                                   : pqcoap_server_defer(rq, &job->ticket);
-    if (err == PQCOAP_OK) {
-        if (ss->jobs_tail)
-            ss->jobs_tail->next = job;
-        else
-            ss->jobs = job;
-        ss->jobs_tail = job;
-        ss->n_jobs++;
-        pthread_cond_signal(&ss->wake);
-    } else if (err == PQCOAP_ERR_BUSY) {
-        ss->stats.handshakes_refused++;
-        ss->stats.handshakes_busy++;
-    }
-    pthread_mutex_unlock(&ss->lock);
-    if (err != PQCOAP_OK) {
-        free(job);
-        if (err != PQCOAP_ERR_BUSY)
-            return err;
-        pqcoap_net_hs_error(resp, err, PQCOAP_WHERE_HANDSHAKE, 0);
-    }
-    return PQCOAP_OK;
+    return err == PQCOAP_ERR_BUSY || err == PQCOAP_ERR_MALFORMED ? PQCOAP_OK : err;
 }
 
 /* One handshake in the phases of session.h: the crypto and the store outside the lock, the
  * table changes under it; then the response goes back to the I/O thread. */
-static void run_handshake(pqcoap_session_server *ss, const hs_job *job)
+static int run_handshake(void *arg, pqcoap_hs_job *job)
 {
+    pqcoap_session_server *ss = arg;
     pqcoap_hs_pending *p = &ss->pending;
     size_t resp_len = 0;
     pqcoap_err err = pqcoap_responder_hs_verify(&ss->r, job->init, job->init_len, p);
@@ -447,28 +324,16 @@ static void run_handshake(pqcoap_session_server *ss, const hs_job *job)
     ss->stats.handshakes_busy += err == PQCOAP_ERR_LIMIT;
     pthread_mutex_unlock(&ss->lock);
 
-    pqcoap_opt opts[2];
-    uint8_t vals[8];
-    pqcoap_msgbuf b;
-    pqcoap_msgbuf_init(&b, opts, 2, vals, sizeof vals, ss->resp, sizeof ss->resp);
-    if (err == PQCOAP_OK) {
-        b.code = PQCOAP_CODE(2, 4);
-        pqcoap_msgbuf_add_uint(&b, PQCOAP_OPT_CONTENT_FORMAT, PQCOAP_SESSION_INIT_FORMAT);
-        b.payload_len = resp_len;
-    } else {
-        pqcoap_net_hs_error(&b, err, PQCOAP_WHERE_HANDSHAKE, 0);
-    }
-    pqcoap_msg m;
-    pqcoap_msgbuf_view(&b, &m);
-    /* a failure here leaves the request unanswered; the client times out and retries */
-    (void)pqcoap_server_complete(ss->srv, job->ticket, &m);
+    pqcoap_hs_complete(ss->srv, job->ticket, err, ss->resp, resp_len);
+    return 0;
 }
 
 /* PROTOCOL.md "Revocation" (worker thread, the store's one user): when the store's change
  * count moved since the last check, ends every session whose initiator is no longer trusted
  * with the key that made it. Look-ups run outside the lock, as a handshake's do. */
-static void revalidate(pqcoap_session_server *ss)
+static void revalidate(void *arg)
 {
+    pqcoap_session_server *ss = arg;
     uint64_t count = 0;
     pqcoap_err err = pqcoap_store_change_count(ss->r.cfg.store, &count);
     if (err == PQCOAP_OK && ss->count_known && count == ss->change_count)
@@ -501,50 +366,6 @@ static void revalidate(pqcoap_session_server *ss)
     }
     ss->change_count = count;
     ss->count_known = complete;
-}
-
-/* Waits for a job, a stop or deadline_ms (the clock of pqcoap_net_now_ms), lock held. */
-static void wait_until(pqcoap_session_server *ss, uint64_t deadline_ms)
-{
-    struct timespec ts = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L};
-    pthread_cond_timedwait(&ss->wake, &ss->lock, &ts);
-}
-
-static void *worker_main(void *arg)
-{
-    pqcoap_session_server *ss = arg;
-    /* Handshakes must not hold up the sessions: when CPUs are busy the scheduler prefers the
-     * I/O thread. Linux keeps the nice value per thread (setpriority(2), NOTES); where it is
-     * per process this call fails or lowers both, which is harmless. */
-    errno = 0;
-    int prio = getpriority(PRIO_PROCESS, 0);
-    if (errno == 0)
-        (void)setpriority(PRIO_PROCESS, 0, prio + HS_THREAD_NICE);
-    for (;;) {
-        pthread_mutex_lock(&ss->lock);
-        while (!ss->stopping && !ss->jobs && pqcoap_net_now_ms() < ss->next_check_ms)
-            wait_until(ss, ss->next_check_ms);
-        int stopping = ss->stopping;
-        hs_job *job = stopping ? NULL : ss->jobs;
-        if (job) {
-            ss->jobs = job->next;
-            if (!ss->jobs)
-                ss->jobs_tail = NULL;
-            ss->n_jobs--;
-        }
-        pthread_mutex_unlock(&ss->lock);
-        if (stopping)
-            return NULL;
-        uint64_t now = pqcoap_net_now_ms();
-        if (now >= ss->next_check_ms) {
-            revalidate(ss);
-            ss->next_check_ms = now + REVOKE_CHECK_MS;
-        }
-        if (job) {
-            run_handshake(ss, job);
-            free(job);
-        }
-    }
 }
 
 /* ---- set-up ------------------------------------------------------------------------- */
@@ -611,11 +432,10 @@ static pqcoap_err setup(pqcoap_session_server *ss, const pqcoap_session_server_c
         pqcoap_net_msg(msg, cap, "out of memory");
         return err;
     }
-    if (pthread_create(&ss->worker, NULL, worker_main, ss) != 0) {
+    if (pqcoap_hs_queue_start(&ss->queue) != PQCOAP_OK) {
         pqcoap_net_msg(msg, cap, "cannot start the handshake thread");
         return PQCOAP_ERR_NOMEM;
     }
-    ss->worker_started = 1;
     return PQCOAP_OK;
 }
 
@@ -640,13 +460,9 @@ static pqcoap_err create(const pqcoap_session_server_config *cfg, pqcoap_session
         return PQCOAP_ERR_NOMEM;
     }
     pthread_mutex_init(&ss->lock, NULL);
-    pthread_condattr_t ca; /* timed waits on the clock of pqcoap_net_now_ms */
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&ss->wake, &ca);
-    pthread_condattr_destroy(&ca);
-    ss->rate = cfg->handshakes_per_s;
-    ss->max_pending = cfg->max_pending_handshakes;
+    pqcoap_hs_queue_init(&ss->queue, &ss->lock, cfg->handshakes_per_s,
+                         cfg->max_pending_handshakes, run_handshake, revalidate,
+                         REVOKE_CHECK_MS, ss);
     pqcoap_err err = fn(ss, cfg, msg, msg_cap);
     if (err != PQCOAP_OK) {
         pqcoap_session_server_free(ss);
@@ -678,18 +494,7 @@ void pqcoap_session_server_free(pqcoap_session_server *ss)
 {
     if (!ss)
         return;
-    if (ss->worker_started) {
-        pthread_mutex_lock(&ss->lock);
-        ss->stopping = 1;
-        pthread_cond_signal(&ss->wake);
-        pthread_mutex_unlock(&ss->lock);
-        pthread_join(ss->worker, NULL);
-    }
-    while (ss->jobs) {
-        hs_job *j = ss->jobs;
-        ss->jobs = j->next;
-        free(j);
-    }
+    pqcoap_hs_queue_free(&ss->queue);
     pqcoap_server_free(ss->srv); /* drops deferred handshakes not answered yet */
     pqcoap_responder_hs_abort(&ss->r, &ss->pending);
     pqcoap_responder_wipe(&ss->r);
@@ -699,7 +504,6 @@ void pqcoap_session_server_free(pqcoap_session_server *ss)
     free(ss->index);
     free(ss->refs);
     free(ss->slots);
-    pthread_cond_destroy(&ss->wake);
     pthread_mutex_destroy(&ss->lock);
     free(ss);
 }

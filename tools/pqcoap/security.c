@@ -222,6 +222,7 @@ void cli_server_free(cli_server *s)
     if (s->mode == CLI_MODE_SESSION) {
         pqcoap_session_server_free(s->obj);
     } else if (s->mode == CLI_MODE_OSCORE) {
+        pqcoap_oscore_server_stop(s->obj); /* its handshake thread answers through s->coap */
         pqcoap_server_free(s->coap);
         pqcoap_oscore_server_free(s->obj);
     } else {
