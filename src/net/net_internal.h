@@ -101,15 +101,16 @@ void pqcoap_net_answer_later(coap_session_t *session, const coap_pdu_t *request,
 pqcoap_err pqcoap_net_opt_spans(const coap_pdu_t *pdu, int (*skip)(uint16_t number),
                                 uint8_t (*heads)[4], size_t max, pqcoap_span *in, size_t *n);
 
-/** Bytes of a request digest (SHA-256). */
-#define PQCOAP_NET_DIGEST_LEN 32
-
-/** The requests a server answered, kept for their duplicates (RFC 7252 section 4.5; dedup.c).
- *  Start from all zeroes. */
+/** The requests a server answered, kept for their duplicates (RFC 7252 section 4.5; dedup.c):
+ *  entries taken in turn (the oldest is forgotten first), found by message ID through
+ *  buckets. Start from all zeroes. */
 typedef struct pqcoap_net_dedup {
     struct pqcoap_net_kept *kept;
     unsigned n;
-    uint64_t clock;
+    unsigned oldest;            /* the entry the next request takes */
+    uint32_t *buckets;          /* mask + 1 chains of entries (index + 1, 0: none) */
+    uint32_t mask;
+    uint8_t *key;               /* the key of the request being looked up or kept */
 } pqcoap_net_dedup;
 
 /** Makes room for `n` requests. PQCOAP_OK or PQCOAP_ERR_NOMEM. */
@@ -118,18 +119,17 @@ pqcoap_err pqcoap_net_dedup_init(pqcoap_net_dedup *d, unsigned n);
 /** Frees what `d` keeps; a zeroed `d` is fine. */
 void pqcoap_net_dedup_free(pqcoap_net_dedup *d);
 
-/** Returns 1 if `request` (from the session's peer) duplicates one answered within
- *  EXCHANGE_LIFETIME: `response` is then filled with the answer to send again, or left to be
- *  dropped. Returns 0 otherwise, with the request's digest in `digest` and *known = 1 when it
- *  can be kept (pqcoap_net_dedup_keep). */
+/** Returns 1 if `request` (from the session's peer, received at `now_ms`) duplicates one
+ *  answered within EXCHANGE_LIFETIME: `response` is then filled with the answer to send
+ *  again, or left to be dropped. Returns 0 otherwise. */
 int pqcoap_net_dedup_answer(pqcoap_net_dedup *d, coap_session_t *session,
-                            const coap_pdu_t *request, coap_pdu_t *response,
-                            uint8_t digest[PQCOAP_NET_DIGEST_LEN], int *known);
+                            const coap_pdu_t *request, coap_pdu_t *response, uint64_t now_ms);
 
-/** Keeps what the server left in `response` for duplicates of `request` (digest `digest`). */
+/** Keeps what the server left in `response` for duplicates of `request`, received at
+ *  `now_ms`. */
 void pqcoap_net_dedup_keep(pqcoap_net_dedup *d, coap_session_t *session,
-                           const coap_pdu_t *request, const uint8_t digest[PQCOAP_NET_DIGEST_LEN],
-                           const coap_pdu_t *response);
+                           const coap_pdu_t *request, const coap_pdu_t *response,
+                           uint64_t now_ms);
 
 /** Bytes of storage a server holds for the bodies of block-wise requests, being received
  *  or kept after they were served (for tests of the limits). Call from the I/O thread. */

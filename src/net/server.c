@@ -478,14 +478,12 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
         pqcoap_net_answer_later(session, request, response, pending->ack_due_ms == 0);
         return;
     }
-    uint8_t digest[PQCOAP_NET_DIGEST_LEN];
-    int known = 0;
-    if (pqcoap_net_dedup_answer(&srv->dedup, session, request, response, digest, &known))
+    uint64_t now = pqcoap_net_now_ms();
+    if (pqcoap_net_dedup_answer(&srv->dedup, session, request, response, now))
         return;
     dispatch(srv, resource, session, request, query, response);
     pqcoap_obs_served(&srv->obs, session, request, response);
-    if (known)
-        pqcoap_net_dedup_keep(&srv->dedup, session, request, digest, response);
+    pqcoap_net_dedup_keep(&srv->dedup, session, request, response, now);
 }
 
 /* Runs the layer's check, the handler and protect_response for the request `wire`. */
