@@ -68,29 +68,23 @@ void pqcoap_net_dedup_free(pqcoap_net_dedup *d)
 
 /* What a duplicate repeats besides its endpoint and message ID: type, code, token, options and
  * payload, as u8 type || u8 code || str8 token || (u16 number || str16 value)* || payload (the
- * rest). Only a copy byte for byte is a duplicate, so a corrupted or forged datagram under the
- * message ID of a genuine request is handled on its own and cannot take the genuine one's
- * place. Writes out[0..KEY_CAP); PQCOAP_ERR_BUFFER when the key does not fit. */
-static pqcoap_err request_key(const coap_pdu_t *request, uint8_t *out, size_t *len)
+ * rest), from `all` (every option of `request`). Only a copy byte for byte is a duplicate, so
+ * a corrupted or forged datagram under the message ID of a genuine request is handled on its
+ * own and cannot take the genuine one's place. Writes out[0..KEY_CAP); PQCOAP_ERR_BUFFER
+ * when the key does not fit. */
+static pqcoap_err request_key(const coap_pdu_t *request, const pqcoap_msg *all, uint8_t *out,
+                              size_t *len)
 {
-    coap_bin_const_t tok = coap_pdu_get_token(request);
     pqcoap_writer w;
     pqcoap_wr_init(&w, out, KEY_CAP);
     pqcoap_wr_u8(&w, (uint8_t)coap_pdu_get_type(request));
-    pqcoap_wr_u8(&w, (uint8_t)coap_pdu_get_code(request));
-    pqcoap_wr_str8(&w, tok.s, tok.length);
-    coap_opt_iterator_t it;
-    coap_opt_t *o;
-    coap_option_iterator_init(request, &it, COAP_OPT_ALL);
-    while ((o = coap_option_next(&it)) != NULL) {
-        pqcoap_wr_u16(&w, it.number);
-        pqcoap_wr_str16(&w, coap_opt_value(o), coap_opt_length(o));
+    pqcoap_wr_u8(&w, all->code);
+    pqcoap_wr_str8(&w, all->token, all->token_len);
+    for (size_t i = 0; i < all->n_opts; i++) {
+        pqcoap_wr_u16(&w, all->opts[i].number);
+        pqcoap_wr_str16(&w, all->opts[i].value, all->opts[i].len);
     }
-    size_t plen = 0;
-    const uint8_t *payload = NULL;
-    if (!coap_get_data(request, &plen, &payload))
-        plen = 0;
-    pqcoap_wr_bytes(&w, payload, plen);
+    pqcoap_wr_bytes(&w, all->payload, all->payload_len);
     *len = w.len;
     return w.err;
 }
@@ -104,9 +98,9 @@ static uint32_t *bucket(pqcoap_net_dedup *d, uint16_t mid)
 /* True if entry k kept `request` byte for byte. Its key is made into d->key on the first call
  * of a lookup (*len 0 before; SIZE_MAX for a request without a key, which is no duplicate). */
 static int same_request(pqcoap_net_dedup *d, const kept *k, const coap_pdu_t *request,
-                        size_t *len)
+                        const pqcoap_msg *all, size_t *len)
 {
-    if (*len == 0 && request_key(request, d->key, len) != PQCOAP_OK)
+    if (*len == 0 && request_key(request, all, d->key, len) != PQCOAP_OK)
         *len = SIZE_MAX;
     return k->key_len == *len && memcmp(k->key, d->key, *len) == 0;
 }
@@ -142,7 +136,8 @@ static void resend(kept *k, coap_session_t *session, const coap_pdu_t *request,
 }
 
 int pqcoap_net_dedup_answer(pqcoap_net_dedup *d, coap_session_t *session,
-                            const coap_pdu_t *request, coap_pdu_t *response, uint64_t now)
+                            const coap_pdu_t *request, const pqcoap_msg *all,
+                            coap_pdu_t *response, uint64_t now)
 {
     if (!d->n)
         return 0;
@@ -153,7 +148,7 @@ int pqcoap_net_dedup_answer(pqcoap_net_dedup *d, coap_session_t *session,
         kept *k = &d->kept[i - 1];
         if (k->at_ms && now - k->at_ms < EXCHANGE_LIFETIME_MS && k->mid == mid &&
             coap_address_equals(&k->peer, peer) &&
-            same_request(d, k, request, &key_len)) {
+            same_request(d, k, request, all, &key_len)) {
             resend(k, session, request, response);
             return 1;
         }
@@ -196,7 +191,8 @@ static pqcoap_err reserve(kept *k, size_t size)
  * response), so that a duplicate gets the same bytes. Out of memory, or a request key or
  * response over the limits: nothing is kept. */
 void pqcoap_net_dedup_keep(pqcoap_net_dedup *d, coap_session_t *session,
-                           const coap_pdu_t *request, const coap_pdu_t *response, uint64_t now)
+                           const coap_pdu_t *request, const pqcoap_msg *all,
+                           const coap_pdu_t *response, uint64_t now)
 {
     if (!d->n)
         return;
@@ -205,7 +201,7 @@ void pqcoap_net_dedup_keep(pqcoap_net_dedup *d, coap_session_t *session,
     if (k->at_ms)
         forget(d, k);
     size_t key_len;
-    if (request_key(request, d->key, &key_len) != PQCOAP_OK)
+    if (request_key(request, all, d->key, &key_len) != PQCOAP_OK)
         return;
     int con = coap_pdu_get_type(request) == COAP_MESSAGE_CON;
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];

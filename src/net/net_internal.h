@@ -46,6 +46,16 @@ size_t pqcoap_net_msg_size(const pqcoap_msg *m);
 pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
                            pqcoap_msg *out);
 
+/** pqcoap_net_view with every option, the hidden ones too (in wire order). */
+pqcoap_err pqcoap_net_view_all(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
+                               pqcoap_msg *out);
+
+/** Makes `out` the view of `all` (from pqcoap_net_view_all) without its hidden options,
+ *  into opts[0..cap): what pqcoap_net_view gives for the same PDU. PQCOAP_OK, or
+ *  PQCOAP_ERR_TOO_LARGE when more than `cap` options are left. */
+pqcoap_err pqcoap_net_visible(const pqcoap_msg *all, pqcoap_opt *opts, size_t cap,
+                              pqcoap_msg *out);
+
 /** Adds the options of `m` to `pdu` in order, skipping number `skip` (0 = none).
  *  Returns PQCOAP_OK or PQCOAP_ERR_NOMEM. */
 pqcoap_err pqcoap_net_put_opts(coap_pdu_t *pdu, const pqcoap_msg *m, uint16_t skip);
@@ -119,17 +129,19 @@ pqcoap_err pqcoap_net_dedup_init(pqcoap_net_dedup *d, unsigned n);
 /** Frees what `d` keeps; a zeroed `d` is fine. */
 void pqcoap_net_dedup_free(pqcoap_net_dedup *d);
 
-/** Returns 1 if `request` (from the session's peer, received at `now_ms`) duplicates one
- *  answered within EXCHANGE_LIFETIME: `response` is then filled with the answer to send
- *  again, or left to be dropped. Returns 0 otherwise. */
+/** Returns 1 if `request` (from the session's peer, received at `now_ms`; `all` its view
+ *  with every option, from pqcoap_net_view_all) duplicates one answered within
+ *  EXCHANGE_LIFETIME: `response` is then filled with the answer to send again, or left to
+ *  be dropped. Returns 0 otherwise. */
 int pqcoap_net_dedup_answer(pqcoap_net_dedup *d, coap_session_t *session,
-                            const coap_pdu_t *request, coap_pdu_t *response, uint64_t now_ms);
+                            const coap_pdu_t *request, const pqcoap_msg *all,
+                            coap_pdu_t *response, uint64_t now_ms);
 
-/** Keeps what the server left in `response` for duplicates of `request`, received at
- *  `now_ms`. */
+/** Keeps what the server left in `response` for duplicates of `request` (`all`, received at
+ *  `now_ms`, as for pqcoap_net_dedup_answer). */
 void pqcoap_net_dedup_keep(pqcoap_net_dedup *d, coap_session_t *session,
-                           const coap_pdu_t *request, const coap_pdu_t *response,
-                           uint64_t now_ms);
+                           const coap_pdu_t *request, const pqcoap_msg *all,
+                           const coap_pdu_t *response, uint64_t now_ms);
 
 /** Bytes of storage a server holds for the bodies of block-wise requests, being received
  *  or kept after they were served (for tests of the limits). Call from the I/O thread. */
