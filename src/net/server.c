@@ -671,6 +671,8 @@ static void drain_completions(pqcoap_server *srv)
  * separately) and returns the time the next one is due (0: none). */
 static uint64_t send_due_acks(pqcoap_server *srv)
 {
+    if (!srv->tickets)
+        return 0; /* no clock read when nothing is deferred */
     uint64_t now = pqcoap_net_now_ms(), next = 0;
     for (ticket *t = srv->tickets; t; t = t->next) {
         if (t->ack_due_ms && t->ack_due_ms <= now) {
@@ -1022,7 +1024,7 @@ pqcoap_err pqcoap_server_step(pqcoap_server *srv, int timeout_ms)
     if (atomic_load(&srv->stop))
         return PQCOAP_ERR_STATE;
     struct epoll_event ev[4];
-    uint64_t ack_due = send_due_acks(srv), now = pqcoap_net_now_ms();
+    uint64_t ack_due = send_due_acks(srv), now = ack_due ? pqcoap_net_now_ms() : 0;
     uint64_t ack_wait = ack_due > now ? ack_due - now : 0;
     if (ack_due && (timeout_ms < 0 || ack_wait < (uint64_t)timeout_ms))
         timeout_ms = (int)ack_wait; /* below cfg.ack_delay_ms */
