@@ -40,7 +40,8 @@ pqcoap_err pqcoap_msgbuf_add_opt(pqcoap_msgbuf *b, uint16_t number, const uint8_
     size_t at = b->n_opts;
     while (at > 0 && b->opts[at - 1].number > number)
         at--;
-    memmove(&b->opts[at + 1], &b->opts[at], (b->n_opts - at) * sizeof(b->opts[0]));
+    if (at < b->n_opts)
+        memmove(&b->opts[at + 1], &b->opts[at], (b->n_opts - at) * sizeof(b->opts[0]));
     b->opts[at].number = number;
     b->opts[at].value = copy;
     b->opts[at].len = len;

@@ -43,8 +43,9 @@ static uint32_t opt_delta(const coap_opt_t *o)
     return nibble;
 }
 
-pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
-                           pqcoap_msg *out)
+/* pqcoap_net_view, with the hidden options too when `all` is set. */
+static pqcoap_err view(const coap_pdu_t *pdu, int all, pqcoap_opt *opts, size_t cap,
+                       pqcoap_msg *out)
 {
     coap_bin_const_t token = coap_pdu_get_token(pdu);
     out->code = (uint8_t)coap_pdu_get_code(pdu);
@@ -63,7 +64,7 @@ pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
         number += opt_delta(o);
         if (number > UINT16_MAX)
             return PQCOAP_ERR_MALFORMED;
-        if (pqcoap_net_hidden_opt(it.number, is_request))
+        if (!all && pqcoap_net_hidden_opt(it.number, is_request))
             continue;
         if (out->n_opts == cap)
             return PQCOAP_ERR_TOO_LARGE;
@@ -79,6 +80,35 @@ pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
         len = 0;
     out->payload = len ? data : NULL;
     out->payload_len = len;
+    return PQCOAP_OK;
+}
+
+pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
+                           pqcoap_msg *out)
+{
+    return view(pdu, 0, opts, cap, out);
+}
+
+pqcoap_err pqcoap_net_view_all(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
+                               pqcoap_msg *out)
+{
+    return view(pdu, 1, opts, cap, out);
+}
+
+pqcoap_err pqcoap_net_visible(const pqcoap_msg *all, pqcoap_opt *opts, size_t cap,
+                              pqcoap_msg *out)
+{
+    int is_request = all->code >= 1 && all->code <= 31;
+    *out = *all;
+    out->opts = opts;
+    out->n_opts = 0;
+    for (size_t i = 0; i < all->n_opts; i++) {
+        if (pqcoap_net_hidden_opt(all->opts[i].number, is_request))
+            continue;
+        if (out->n_opts == cap)
+            return PQCOAP_ERR_TOO_LARGE;
+        opts[out->n_opts++] = all->opts[i];
+    }
     return PQCOAP_OK;
 }
 

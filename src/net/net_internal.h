@@ -46,6 +46,16 @@ size_t pqcoap_net_msg_size(const pqcoap_msg *m);
 pqcoap_err pqcoap_net_view(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
                            pqcoap_msg *out);
 
+/** pqcoap_net_view with every option, the hidden ones too (in wire order). */
+pqcoap_err pqcoap_net_view_all(const coap_pdu_t *pdu, pqcoap_opt *opts, size_t cap,
+                               pqcoap_msg *out);
+
+/** Makes `out` the view of `all` (from pqcoap_net_view_all) without its hidden options,
+ *  into opts[0..cap): what pqcoap_net_view gives for the same PDU. PQCOAP_OK, or
+ *  PQCOAP_ERR_TOO_LARGE when more than `cap` options are left. */
+pqcoap_err pqcoap_net_visible(const pqcoap_msg *all, pqcoap_opt *opts, size_t cap,
+                              pqcoap_msg *out);
+
 /** Adds the options of `m` to `pdu` in order, skipping number `skip` (0 = none).
  *  Returns PQCOAP_OK or PQCOAP_ERR_NOMEM. */
 pqcoap_err pqcoap_net_put_opts(coap_pdu_t *pdu, const pqcoap_msg *m, uint16_t skip);
@@ -101,15 +111,16 @@ void pqcoap_net_answer_later(coap_session_t *session, const coap_pdu_t *request,
 pqcoap_err pqcoap_net_opt_spans(const coap_pdu_t *pdu, int (*skip)(uint16_t number),
                                 uint8_t (*heads)[4], size_t max, pqcoap_span *in, size_t *n);
 
-/** Bytes of a request digest (SHA-256). */
-#define PQCOAP_NET_DIGEST_LEN 32
-
-/** The requests a server answered, kept for their duplicates (RFC 7252 section 4.5; dedup.c).
- *  Start from all zeroes. */
+/** The requests a server answered, kept for their duplicates (RFC 7252 section 4.5; dedup.c):
+ *  entries taken in turn (the oldest is forgotten first), found by message ID through
+ *  buckets. Start from all zeroes. */
 typedef struct pqcoap_net_dedup {
     struct pqcoap_net_kept *kept;
     unsigned n;
-    uint64_t clock;
+    unsigned oldest;            /* the entry the next request takes */
+    uint32_t *buckets;          /* mask + 1 chains of entries (index + 1, 0: none) */
+    uint32_t mask;
+    uint8_t *key;               /* the key of the request being looked up or kept */
 } pqcoap_net_dedup;
 
 /** Makes room for `n` requests. PQCOAP_OK or PQCOAP_ERR_NOMEM. */
@@ -118,18 +129,19 @@ pqcoap_err pqcoap_net_dedup_init(pqcoap_net_dedup *d, unsigned n);
 /** Frees what `d` keeps; a zeroed `d` is fine. */
 void pqcoap_net_dedup_free(pqcoap_net_dedup *d);
 
-/** Returns 1 if `request` (from the session's peer) duplicates one answered within
- *  EXCHANGE_LIFETIME: `response` is then filled with the answer to send again, or left to be
- *  dropped. Returns 0 otherwise, with the request's digest in `digest` and *known = 1 when it
- *  can be kept (pqcoap_net_dedup_keep). */
+/** Returns 1 if `request` (from the session's peer, received at `now_ms`; `all` its view
+ *  with every option, from pqcoap_net_view_all) duplicates one answered within
+ *  EXCHANGE_LIFETIME: `response` is then filled with the answer to send again, or left to
+ *  be dropped. Returns 0 otherwise. */
 int pqcoap_net_dedup_answer(pqcoap_net_dedup *d, coap_session_t *session,
-                            const coap_pdu_t *request, coap_pdu_t *response,
-                            uint8_t digest[PQCOAP_NET_DIGEST_LEN], int *known);
+                            const coap_pdu_t *request, const pqcoap_msg *all,
+                            coap_pdu_t *response, uint64_t now_ms);
 
-/** Keeps what the server left in `response` for duplicates of `request` (digest `digest`). */
+/** Keeps what the server left in `response` for duplicates of `request` (`all`, received at
+ *  `now_ms`, as for pqcoap_net_dedup_answer). */
 void pqcoap_net_dedup_keep(pqcoap_net_dedup *d, coap_session_t *session,
-                           const coap_pdu_t *request, const uint8_t digest[PQCOAP_NET_DIGEST_LEN],
-                           const coap_pdu_t *response);
+                           const coap_pdu_t *request, const pqcoap_msg *all,
+                           const coap_pdu_t *response, uint64_t now_ms);
 
 /** Bytes of storage a server holds for the bodies of block-wise requests, being received
  *  or kept after they were served (for tests of the limits). Call from the I/O thread. */

@@ -83,6 +83,8 @@ struct pqcoap_server {
     pqcoap_net_scratch in;      /* check_request output */
     pqcoap_net_scratch out;     /* handler response */
     pqcoap_net_scratch wire;    /* protect_response output */
+    const coap_pdu_t *scanned;  /* the request being dispatched, whose options were read */
+    size_t scanned_limit;       /* ... and the largest block its peer may receive */
 };
 
 struct pqcoap_server_req {
@@ -103,14 +105,24 @@ static void release_body(coap_session_t *session, void *app_ptr)
     free(app_ptr);
 }
 
-/* Largest block the peer may receive: its Block2 request (RFC 7959 section 2.4) or 1024.
- * SZX 7 is no block size over UDP (RFC 8323 BERT); libcoap then sends 1024-byte blocks. */
-static size_t block_limit(const coap_pdu_t *request)
+/* Largest block the peer may receive: its Block2 request (RFC 7959 section 2.4: SZX in the
+ * last byte; an empty value is block 0 of SZX 0) or, without one, 1024. SZX 7 is no block
+ * size over UDP (RFC 8323 BERT); libcoap then sends 1024-byte blocks. */
+static size_t limit_of(const pqcoap_opt *block2)
 {
+    unsigned szx = block2 && block2->len ? block2->value[block2->len - 1] & 7u : 0;
+    return block2 && szx < 7 ? (size_t)16 << szx : PQCOAP_NET_BLOCK_MAX;
+}
+
+/* limit_of the request's Block2 option, known already for the request being dispatched. */
+static size_t block_limit(const pqcoap_server *srv, const coap_pdu_t *request)
+{
+    if (request == srv->scanned)
+        return srv->scanned_limit;
     coap_opt_iterator_t it;
     coap_opt_t *o = coap_check_option(request, COAP_OPTION_BLOCK2, &it);
-    return o && COAP_OPT_BLOCK_SZX(o) < 7 ? (size_t)16 << COAP_OPT_BLOCK_SZX(o)
-                                          : PQCOAP_NET_BLOCK_MAX;
+    pqcoap_opt b2 = {COAP_OPTION_BLOCK2, o ? coap_opt_value(o) : NULL, o ? coap_opt_length(o) : 0};
+    return limit_of(o ? &b2 : NULL);
 }
 
 /* True if ETag `o` survives libcoap's block-wise sending, which carries it as an integer. */
@@ -120,12 +132,12 @@ static int etag_is_uint(const pqcoap_opt *o)
 }
 
 /* Fills libcoap's response PDU from the wire view `w`. */
-static void put_response(coap_resource_t *resource, coap_session_t *session,
-                         const coap_pdu_t *request, const coap_string_t *query,
-                         coap_pdu_t *response, const pqcoap_msg *w)
+static void put_response(const pqcoap_server *srv, coap_resource_t *resource,
+                         coap_session_t *session, const coap_pdu_t *request,
+                         const coap_string_t *query, coap_pdu_t *response, const pqcoap_msg *w)
 {
     coap_pdu_set_code(response, (coap_pdu_code_t)w->code);
-    if (w->payload_len <= block_limit(request)) {
+    if (w->payload_len <= block_limit(srv, request)) {
         if (pqcoap_net_put_opts(response, w, 0) != PQCOAP_OK ||
             (w->payload_len && !coap_add_data(response, w->payload_len, w->payload)))
             coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
@@ -181,7 +193,7 @@ static void put_error(pqcoap_server *srv, coap_resource_t *resource, coap_sessio
         pqcoap_msgbuf_add_uint(&srv->wire.b, opt, val);
     pqcoap_msg w;
     pqcoap_msgbuf_view(&srv->wire.b, &w);
-    put_response(resource, session, request, query, response, &w);
+    put_response(srv, resource, session, request, query, response, &w);
 }
 
 /* Gives a response that may go block-wise an ETag libcoap can carry, before the layer
@@ -192,7 +204,7 @@ static void add_etag_if_blockwise(pqcoap_server *srv, pqcoap_msgbuf *b, const co
     pqcoap_msgbuf_view(b, &m);
     size_t overhead = srv->layer.response_overhead ? srv->layer.response_overhead
                                                    : srv->layer.overhead;
-    if (b->payload_len + overhead <= block_limit(request) ||
+    if (b->payload_len + overhead <= block_limit(srv, request) ||
         pqcoap_msg_find_opt(&m, PQCOAP_OPT_ETAG))
         return;
     uint32_t v = 0x80000000u | (++srv->next_etag & 0x7fffffffu);
@@ -217,7 +229,7 @@ static void protect_and_put(pqcoap_server *srv, void *state, const pqcoap_exchan
     } else {
         w = plain;
     }
-    put_response(resource, session, request, query, response, &w);
+    put_response(srv, resource, session, request, query, response, &w);
 }
 
 static void layer_end(pqcoap_server *srv, void *state)
@@ -401,14 +413,16 @@ static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t 
                   const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response,
                   const pqcoap_msg *wire);
 
-/* Every request that is not a duplicate: answers it, or defers it. */
+/* Every request that is not a duplicate: answers it, or defers it. `all` is its view with
+ * every option (pqcoap_net_view_all), or `view_err` why there is none. */
 static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
                      const coap_pdu_t *request, const coap_string_t *query,
-                     coap_pdu_t *response)
+                     coap_pdu_t *response, const pqcoap_msg *all, pqcoap_err view_err)
 {
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
     pqcoap_msg wire;
-    pqcoap_err view_err = pqcoap_net_view(request, opts, PQCOAP_NET_MAX_OPTS, &wire);
+    if (view_err == PQCOAP_OK)
+        view_err = pqcoap_net_visible(all, opts, PQCOAP_NET_MAX_OPTS, &wire);
     if (view_err != PQCOAP_OK) {
         put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 0),
                   view_err == PQCOAP_ERR_TOO_LARGE ? "too many options" : "malformed options",
@@ -419,18 +433,24 @@ static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session
         too_large(srv, resource, session, request, query, response);
         return;
     }
+    srv->scanned = request;
+    srv->scanned_limit = limit_of(pqcoap_msg_find_opt(all, PQCOAP_OPT_BLOCK2));
     coap_block_b_t blk;
     pqcoap_bw_transfer *t = NULL;
-    if (coap_get_block_b(session, request, COAP_OPTION_BLOCK1, &blk)) {
+    if (pqcoap_msg_find_opt(all, PQCOAP_OPT_BLOCK1) &&
+        coap_get_block_b(session, request, COAP_OPTION_BLOCK1, &blk)) {
         t = receive_block(srv, resource, session, request, query, response, &blk, &wire);
-        if (!t)
+        if (!t) {
+            srv->scanned = NULL;
             return;
+        }
         wire.payload = t->body.data;
         wire.payload_len = t->body.len;
     }
     serve(srv, resource, session, request, query, response, &wire);
     if (t)
         pqcoap_bw_done(&srv->bw, t, pqcoap_net_now_ms());
+    srv->scanned = NULL;
 }
 
 /* A notification (RFC 7641 section 4.2): the handler answers the registering request again,
@@ -479,14 +499,18 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
         pqcoap_net_answer_later(session, request, response, pending->ack_due_ms == 0);
         return;
     }
-    uint8_t digest[PQCOAP_NET_DIGEST_LEN];
-    int known = 0;
-    if (pqcoap_net_dedup_answer(&srv->dedup, session, request, response, digest, &known))
+    /* every option read once: for the duplicate detection and the dispatcher */
+    pqcoap_opt all_opts[PQCOAP_NET_MAX_OPTS + 8];
+    pqcoap_msg all;
+    pqcoap_err view_err = pqcoap_net_view_all(request, all_opts, PQCOAP_NET_MAX_OPTS + 8, &all);
+    const pqcoap_msg *key = view_err == PQCOAP_OK ? &all : NULL;
+    uint64_t now = pqcoap_net_now_ms();
+    if (key && pqcoap_net_dedup_answer(&srv->dedup, session, request, key, response, now))
         return;
-    dispatch(srv, resource, session, request, query, response);
+    dispatch(srv, resource, session, request, query, response, &all, view_err);
     pqcoap_obs_served(&srv->obs, session, request, response);
-    if (known)
-        pqcoap_net_dedup_keep(&srv->dedup, session, request, digest, response);
+    if (key)
+        pqcoap_net_dedup_keep(&srv->dedup, session, request, key, response, now);
 }
 
 /* PROTOCOL.md "Observe": with a layer that protects notifications, a registration of an
@@ -578,7 +602,7 @@ static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t 
         if (verdict != PQCOAP_LAYER_HANDLE) {
             pqcoap_msg answer;
             pqcoap_msgbuf_view(&srv->in.b, &answer);
-            put_response(resource, session, request, query, response, &answer);
+            put_response(srv, resource, session, request, query, response, &answer);
             layer_end(srv, srv->state);
             return;
         }
@@ -724,6 +748,8 @@ static void drain_completions(pqcoap_server *srv)
  * separately) and returns the time the next one is due (0: none). */
 static uint64_t send_due_acks(pqcoap_server *srv)
 {
+    if (!srv->tickets)
+        return 0; /* no clock read when nothing is deferred */
     uint64_t now = pqcoap_net_now_ms(), next = 0;
     for (ticket *t = srv->tickets; t; t = t->next) {
         if (t->ack_due_ms && t->ack_due_ms <= now) {
@@ -1086,7 +1112,7 @@ pqcoap_err pqcoap_server_step(pqcoap_server *srv, int timeout_ms)
     if (atomic_load(&srv->stop))
         return PQCOAP_ERR_STATE;
     struct epoll_event ev[4];
-    uint64_t ack_due = send_due_acks(srv), now = pqcoap_net_now_ms();
+    uint64_t ack_due = send_due_acks(srv), now = ack_due ? pqcoap_net_now_ms() : 0;
     uint64_t ack_wait = ack_due > now ? ack_due - now : 0;
     if (ack_due && (timeout_ms < 0 || ack_wait < (uint64_t)timeout_ms))
         timeout_ms = (int)ack_wait; /* below cfg.ack_delay_ms */
