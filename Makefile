@@ -3,7 +3,7 @@
 #   make            release build in build/release
 #   make test       sanitizer build (ASan+UBSan, -Werror, clang) and every test (LABEL=x for one label)
 #   make demo       post-quantum secured CoAP exchange on loopback
-#   make bench      optimised build, benchmarks, bench/results.{md,json} and a chart
+#   make bench      optimised build, benchmarks, bench/results.{md,json} and two charts
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make memcheck   integration tests under valgrind memcheck
 #   make install    installs into PREFIX (default /usr/local)
@@ -38,7 +38,8 @@ test: bootstrap
 demo: release
 	@scripts/demo.sh $(BUILD)/release
 
-bench: bootstrap
+bench:
+	@scripts/bootstrap.sh --bench
 	@cmake -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release -DPQCOAP_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD)/bench -j $(JOBS)
 	@bench/run.sh $(BUILD)/bench

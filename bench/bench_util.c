@@ -75,6 +75,18 @@ uint64_t bench_proc_rss(pid_t pid)
     return kb * 1024u;
 }
 
+uint64_t bench_alloc_count(const char *path)
+{
+    uint64_t n = 0;
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f)
+        return 0;
+    if (fread(&n, sizeof n, 1, f) != 1)
+        n = 0;
+    fclose(f);
+    return n;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -31,6 +31,9 @@ uint64_t bench_thread_cpu_ns(void);
 uint64_t bench_proc_cpu_ns(pid_t pid);
 /** Resident set size of process `pid` in bytes (VmRSS of /proc/pid/status); 0 if unreadable. */
 uint64_t bench_proc_rss(pid_t pid);
+/** Allocations counted so far by bench_alloc_count.so in the counter file `path` (its
+ *  first 8 bytes, host order); 0 if path is NULL or the file unreadable. */
+uint64_t bench_alloc_count(const char *path);
 
 /** Sorts v[0..n) and returns the q-quantile (0..1) by the nearest-rank method; 0 if n = 0. */
 double bench_quantile(double *v, size_t n, double q);

@@ -10,7 +10,9 @@
  *   sides pay one signature per message), 0 = not needed; PACE_US = least time between two
  *   sends (a fixed request rate for latency measurements). sign2:ALG loads bench_server
  *   sign2:ALG as its ML-DSA-44 device: each request goes in Block1 blocks, each response
- *   larger than a block comes back in Block2 blocks. */
+ *   larger than a block comes back in Block2 blocks. With BENCH_ALLOC_FILE set (the
+ *   counter file of a server run under bench_alloc_count.so), also the server's heap
+ *   allocations per answered request over the same span as its CPU time. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -716,9 +718,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_load: %s set-up failed\n", g.mode->name);
         return 1;
     }
+    const char *alloc_file = getenv("BENCH_ALLOC_FILE");
+    uint64_t alloc0 = bench_alloc_count(alloc_file);
     uint64_t cpu0 = bench_proc_cpu_ns(server_pid), self0 = bench_thread_cpu_ns();
     run(&g, seconds);
     uint64_t cpu1 = bench_proc_cpu_ns(server_pid), self1 = bench_thread_cpu_ns();
+    uint64_t alloc1 = bench_alloc_count(alloc_file);
     double span = (double)(g.measure_end - g.measure_start) / 1e9;
     /* the generator's and the server's CPU are over the whole run (warm-up and drain too) */
     double whole = (double)(bench_now_ns() - (g.measure_start - WARMUP_NS)) / 1e9;
@@ -734,8 +739,11 @@ int main(int argc, char **argv)
     OUT("resp_bytes", g.done ? (double)g.resp_bytes / (double)g.done : 0);
     OUT("server_cpu", whole > 0 ? (double)(cpu1 - cpu0) / 1e9 / whole : 0);
     OUT("server_cpu_us_per_req", g.all_ok ? (double)(cpu1 - cpu0) / 1000.0 / (double)g.all_ok : 0);
+    OUT("answered", (double)g.all_ok);
     OUT("handshakes", (double)g.handshakes);
     OUT("generator_cpu", whole > 0 ? (double)(self1 - self0) / 1e9 / whole : 0);
+    if (alloc_file && g.all_ok)
+        OUT("allocs_per_req", (double)(alloc1 - alloc0) / (double)g.all_ok);
 #undef OUT
     close(g.fd);
     pqcoap_client_free(g.hs);

@@ -7,7 +7,9 @@
 # BENCH_HANDSHAKES (200), BENCH_SUITE_HANDSHAKES per suite (40), BENCH_SESSIONS idle
 # sessions for the memory section (10000), BENCH_PROXY_WINDOW requests in flight through the
 # proxy pair (16, its queue limit), BENCH_ALG_SECONDS timed phase of each Mode A v2 round per
-# signature algorithm (1).
+# signature algorithm (1), BENCH_FILL sessions made on the server before the throughput
+# rounds with a full table (1023, the table holds 1024), BENCH_PROFILER perf | callgrind |
+# none (perf when it works, else callgrind) for the profile of the Mode B server.
 set -eu
 
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
@@ -21,6 +23,8 @@ SUITE_HANDSHAKES=${BENCH_SUITE_HANDSHAKES:-40}
 SESSIONS=${BENCH_SESSIONS:-10000}
 PROXY_WINDOW=${BENCH_PROXY_WINDOW:-16}
 ALG_SECS=${BENCH_ALG_SECONDS:-1}
+FILL=${BENCH_FILL:-1023}
+PROFILER=${BENCH_PROFILER:-}
 PQ=$BUILD/tools/pqcoap/pqcoap
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pqcoap-bench.XXXXXX")
@@ -38,19 +42,32 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-note() { echo "bench: $*" >&2; }
+START=$(date +%s)
+note() { echo "bench: [$(($(date +%s) - START)) s] $*" >&2; }
 record() { tee -a "$RAW" >&2; }     # result lines go to the raw file and the terminal
 value() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$RAW"; }
+# sign_rate ALG: signatures per second of ALG (falcon512, mldsa65, ...) at the fastest the
+# library signs: with the expanded key where the primitive table measures it
+sign_rate() {
+    rate=$(value "prim_$1_sign_expanded")
+    [ -n "$rate" ] || rate=$(value "prim_$1_sign")
+    echo "$rate"
+}
 
-# start_server NAME MODE: starts bench_server MODE, sets <NAME>_PID and <NAME>_PORT.
+# start_server NAME MODE [WRAPPER...]: starts bench_server MODE (under WRAPPER, a command
+# that execs it in the same process, e.g. env or valgrind), sets <NAME>_PID and <NAME>_PORT.
 start_server() {
     out=$TMP/$1.out
+    name=$1
+    mode=$2
+    shift 2
     rm -f "$out" # an earlier server of the same name must not lend its port
-    "$BIN/bench_server" "$2" >"$out" 2>"$TMP/$1.err" &
+    "$@" "$BIN/bench_server" "$mode" >"$out" 2>"$TMP/$name.err" &
     pid=$!
     RUNNING="$RUNNING $pid"
+    set -- "$name" "$mode"
     i=0
-    while [ $i -lt 100 ]; do
+    while [ $i -lt 300 ]; do
         port=$(awk '$1 == "port" { print $2 }' "$out" 2>/dev/null || true)
         if [ -n "$port" ]; then
             eval "$1_PID=$pid $1_PORT=$port"
@@ -140,6 +157,18 @@ fresh_oscore_secret() {
 }
 MODES_O=""
 if have_mode oscore && start_server pqoscore pqoscore; then MODES_O=oscore; fi
+# Mode B with a full table: FILL sessions of other initiators made first, so that the
+# generator's session is the last of 1024 live ones (lookups must not grow with the table)
+FULL=""
+if [ -n "$MODES_B" ] && start_server full session; then
+    note "$FILL sessions on the full-table server"
+    if "$BIN/bench_session" fill "$full_PORT" "$full_PID" "$FILL" | record; then
+        FULL=yes
+    else
+        note "filling the session table failed: full-table rounds skipped"
+        stop_pid "$full_PID"
+    fi
+fi
 r=1
 while [ $r -le "$ROUNDS" ]; do
     note "throughput round $r/$ROUNDS"
@@ -149,6 +178,10 @@ while [ $r -le "$ROUNDS" ]; do
     if [ -n "$MODES_B" ]; then
         load session session tp_session
         ratio session_vs_plain_throughput tp_session_rps tp_plain_rps
+    fi
+    if [ -n "$FULL" ]; then
+        load full session tp_session_1024
+        ratio session_vs_plain_throughput_1024 tp_session_1024_rps tp_plain_rps
     fi
     if [ -n "$MODES_O" ]; then
         fresh_oscore_secret
@@ -163,6 +196,104 @@ while [ $r -le "$ROUNDS" ]; do
     r=$((r + 1))
 done
 [ -z "$MODES_O" ] || stop_pid "$pqoscore_PID"
+[ -z "$FULL" ] || stop_pid "$full_PID"
+
+# heap allocations per request on the server: each server once more under the counting
+# preload (bench_alloc_count.so), one short round each
+ALLOC_SO=$BIN/bench_alloc_count.so
+if [ -f "$ALLOC_SO" ]; then
+    note "allocations per request"
+    for m in plain session oscore pqoscore; do
+        have_mode "$m" || continue
+        [ "$m" = oscore ] && fresh_oscore_secret
+        counter=$TMP/alloc-$m
+        rm -f "$counter"
+        if start_server counted "$m" env LD_PRELOAD="$ALLOC_SO" BENCH_ALLOC_FILE="$counter"; then
+            BENCH_ALLOC_FILE=$counter "$BIN/bench_load" "$m" "$counted_PORT" "$counted_PID" 1 \
+                "$WINDOW" "alloc_$m" | record || note "allocation round $m failed"
+            stop_pid "$counted_PID"
+        fi
+    done
+    a=$(value alloc_session_allocs_per_req)
+    [ -z "$a" ] || echo "allocations_per_protected_request $a" | record
+    for m in plain oscore pqoscore; do
+        a=$(value "alloc_${m}_allocs_per_req")
+        [ -z "$a" ] || echo "allocations_per_request_$m $a" | record
+    done
+else
+    note "bench_alloc_count.so not built: allocation counts skipped"
+fi
+
+# profile of the Mode B server during a throughput round: perf (samples of the CPU clock,
+# self time per function) when it works here, else callgrind (instructions per function)
+profile_tool() {
+    case $PROFILER in
+    perf | callgrind | none) echo "$PROFILER"; return ;;
+    esac
+    if command -v perf >/dev/null 2>&1 &&
+        perf record -q -e cpu-clock -o "$TMP/perf.probe" -- true >/dev/null 2>&1; then
+        echo perf
+    elif command -v valgrind >/dev/null 2>&1 && command -v callgrind_annotate >/dev/null 2>&1; then
+        echo callgrind
+    else
+        echo none
+    fi
+}
+PROF=none
+[ -n "$MODES_B" ] && PROF=$(profile_tool)
+case $PROF in
+perf)
+    note "profile of the Mode B server (perf)"
+    if start_server prof session; then
+        # the generator's handshake comes first; the samples cover its requests only
+        "$BIN/bench_load" session "$prof_PORT" "$prof_PID" "$SECS" "$WINDOW" prof >"$TMP/prof.txt" &
+        load_pid=$!
+        RUNNING="$RUNNING $load_pid"
+        sleep 0.2
+        perf record -q -e cpu-clock -F 4999 -p "$prof_PID" -o "$TMP/perf.data" -- sleep "$SECS" \
+            >/dev/null 2>"$TMP/perf.err" || note "perf record: $(cat "$TMP/perf.err")"
+        wait "$load_pid" || note "profile round failed"
+        stop_pid "$load_pid"
+        record <"$TMP/prof.txt"
+        stop_pid "$prof_PID"
+        # "self% command object symbol" lines, the functions of 0.5 % and more
+        perf report -i "$TMP/perf.data" --stdio --no-children --sort dso,symbol \
+            --percent-limit 0.5 -q 2>/dev/null |
+            awk 'NF >= 4 && $1 ~ /%$/ { p = $1; sub("%", "", p); printf "profile_row %s %s %s\n", p, $2, $4 }' \
+            >"$TMP/profile.txt"
+        # and the self time by object (kernel, libcrypto, libc, the server, libcoap)
+        perf report -i "$TMP/perf.data" --stdio --no-children --sort dso -q 2>/dev/null |
+            awk 'NF >= 2 && $1 ~ /%$/ { p = $1; sub("%", "", p); printf "profile_object %s %s\n", p, $2 }' \
+            >>"$TMP/profile.txt"
+        [ -s "$TMP/profile.txt" ] && echo "profile_tool perf" >>"$RAW"
+    fi
+    ;;
+callgrind)
+    note "profile of the Mode B server (callgrind)"
+    # instructions of the I/O thread only (pqcoap_server_run and what it calls): the
+    # handshake, on the handshake thread, is not counted
+    if start_server prof session valgrind --tool=callgrind --collect-atstart=no \
+        --toggle-collect=pqcoap_server_run --callgrind-out-file="$TMP/callgrind.out"; then
+        # a few requests in flight: the server runs some 50x slower under valgrind
+        "$BIN/bench_load" session "$prof_PORT" "$prof_PID" "$SECS" 4 prof | record ||
+            note "profile round failed"
+        stop_pid "$prof_PID"
+        # "instructions-per-request object function" of the 25 largest (self)
+        callgrind_annotate --inclusive=no "$TMP/callgrind.out" 2>/dev/null |
+            awk -v n="$(value prof_answered)" '/PROGRAM TOTALS/ && n > 0 {
+                t = $1; gsub(",", "", t); printf "profile_total %.1f\n", t / n }
+            /^ *[0-9,]+ .*:/ && n > 0 && ++k <= 25 {
+                ir = $1; gsub(",", "", ir); obj = $NF; gsub(/[][]/, "", obj); sub(/.*\//, "", obj)
+                fn = $0; sub(/^ *[0-9,]+ +(\([^)]*\) +)?/, "", fn); sub(/ +\[[^]]*\]$/, "", fn); sub(/^[^:]*:/, "", fn)
+                printf "profile_row %.1f %s %s\n", ir / n, obj, fn }' >"$TMP/profile.txt"
+        [ -s "$TMP/profile.txt" ] && echo "profile_tool callgrind" >>"$RAW"
+    fi
+    ;;
+*)
+    note "neither perf nor valgrind works here: no profile"
+    ;;
+esac
+[ -s "$TMP/profile.txt" ] || echo "profile_tool none" >>"$RAW"
 for v in 1 2; do
     m=sign$v
     if have_mode "$m" && start_server "$m" "$m"; then
@@ -172,7 +303,7 @@ for v in 1 2; do
             # v2 requests are signed before the timed phase (the generator would otherwise
             # be the bottleneck: each side pays one Falcon signature per message): enough
             # for the server's signing rate over warm-up and phase, with a margin.
-            presigned=$(awk -v s="$(value prim_falcon512_sign)" -v t="$SECS" -v w="$WINDOW" \
+            presigned=$(awk -v s="$(sign_rate falcon512)" -v t="$SECS" -v w="$WINDOW" \
                 'BEGIN { printf "%d", s * (t + 0.3) * 1.3 + w }')
         fi
         load "$m" "$m" "tp_$m" $presigned
@@ -189,7 +320,7 @@ done
 for alg in falcon-512 falcon-1024 ml-dsa-44 ml-dsa-65 ml-dsa-87; do
     if have_mode "sign2:$alg" && start_server signalg "sign2:$alg"; then
         note "Mode A v2, server key $alg"
-        presigned=$(awk -v s="$(value "prim_$(echo "$alg" | tr -d -)_sign")" -v t="$ALG_SECS" \
+        presigned=$(awk -v s="$(sign_rate "$(echo "$alg" | tr -d -)")" -v t="$ALG_SECS" \
             -v w="$WINDOW" 'BEGIN { printf "%d", s * (t + 0.3) * 1.3 + w }')
         "$BIN/bench_load" "sign2:$alg" "$signalg_PORT" "$signalg_PID" "$ALG_SECS" "$WINDOW" \
             "tp_sign2_$alg" "$presigned" | record || note "load sign2:$alg failed"
@@ -236,7 +367,7 @@ if [ -n "$MODES_B" ]; then
     # without a flood of handshakes from presigned INITs of distinct initiators.
     pace=2000
     flood_secs=$(awk -v t="$SECS" 'BEGIN { print t + 2 }')
-    inits=$(awk -v s="$(value prim_falcon512_sign)" -v t="$flood_secs" \
+    inits=$(awk -v s="$(sign_rate falcon512)" -v t="$flood_secs" \
         'BEGIN { printf "%d", s * t * 1.3 + 8 }')
     slots $((inits + 64))
     start_server session session
@@ -316,10 +447,13 @@ else
 fi
 
 echo "loadavg_end $(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
-sh "$DIR/assemble.sh" "$RAW" "$DIR" "$TMP/chart.dat"
+touch "$TMP/profile.txt"
+sh "$DIR/assemble.sh" "$RAW" "$DIR" "$TMP/chart.dat" "$TMP/profile.txt" "$DIR/baseline.json"
 if command -v gnuplot >/dev/null 2>&1; then
     gnuplot -e "datafile='$TMP/chart.dat'; outfile='$DIR/results.png'" "$DIR/plot.gp"
+    gnuplot -e "suites='$TMP/chart.dat.suites'; algs='$TMP/chart.dat.algs'; outfile='$DIR/results_suites.png'" \
+        "$DIR/plot_suites.gp"
 else
     note "gnuplot not found: no chart"
 fi
-note "wrote $DIR/results.md, $DIR/results.json, $DIR/results.png"
+note "wrote $DIR/results.md, $DIR/results.json, $DIR/results.png, $DIR/results_suites.png"
