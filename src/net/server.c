@@ -568,7 +568,7 @@ static void notify_secured(pqcoap_server *srv, pqcoap_obs *o)
     if (pdu && coap_add_token(pdu, o->token_len, o->token)) {
         coap_string_t *query = coap_get_query(o->request);
         pqcoap_msgbuf_view(&srv->wire.b, &w);
-        put_response(srv->dispatcher, o->sess, o->request, query, pdu, &w);
+        put_response(srv, srv->dispatcher, o->sess, o->request, query, pdu, &w);
         coap_delete_string(query);
         coap_send(o->sess, pdu); /* takes the PDU */
     } else {
