@@ -50,6 +50,7 @@ expect_exit 2 "--peer" get "$base/sensors/temp" --mode session --key dev.key
 # (the session is gone) and so is its handshake (INIT at the persisted floor, its RESP no
 # longer cached); the next pqcoap call handshakes again (-v) and is served.
 : >captured
+: >tap.out # exists before the relay starts, so the wait below can read it at once
 python3 "$tap" relay 127.0.0.1 127.0.0.1 "$PORT" captured >tap.out &
 SERVER_PIDS+=("$!")
 for _ in $(seq 1 100); do
