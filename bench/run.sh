@@ -84,11 +84,13 @@ start_server() {
 
 # libcoap's example server on a port below the ephemeral range (so no test's ephemeral
 # socket holds it); a few candidates in case one is taken.
+# Arguments, if any, go before the program (e.g. env LD_PRELOAD=...; env execs it, so the
+# pid stays the server's).
 start_libcoap() {
     base=$((20000 + $$ % 9000))
     for k in 0 1 2 3 4 5 6 7; do
         port=$((base + k * 97))
-        coap-server-notls -A 127.0.0.1 -p "$port" -v 0 >/dev/null 2>&1 &
+        "$@" coap-server-notls -A 127.0.0.1 -p "$port" -v 0 >/dev/null 2>&1 &
         pid=$!
         RUNNING="$RUNNING $pid"
         sleep 0.3
@@ -214,9 +216,17 @@ if [ -f "$ALLOC_SO" ]; then
             stop_pid "$counted_PID"
         fi
     done
+    # libcoap's own server under the same counter: what libcoap allocates by itself
+    counter=$TMP/alloc-libcoap
+    rm -f "$counter"
+    if start_libcoap env LD_PRELOAD="$ALLOC_SO" BENCH_ALLOC_FILE="$counter"; then
+        BENCH_ALLOC_FILE=$counter "$BIN/bench_load" plain "$libcoap_PORT" "$libcoap_PID" 1 \
+            "$WINDOW" alloc_libcoap | record || note "allocation round libcoap failed"
+        stop_pid "$libcoap_PID"
+    fi
     a=$(value alloc_session_allocs_per_req)
     [ -z "$a" ] || echo "allocations_per_protected_request $a" | record
-    for m in plain oscore pqoscore; do
+    for m in plain oscore pqoscore libcoap; do
         a=$(value "alloc_${m}_allocs_per_req")
         [ -z "$a" ] || echo "allocations_per_request_$m $a" | record
     done
