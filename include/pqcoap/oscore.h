@@ -55,10 +55,20 @@ typedef struct pqcoap_oscore_params {
 #define PQCOAP_OSCORE_PARAMS_INIT {NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, \
     PQCOAP_COSE_AES_CCM_16_64_128, PQCOAP_COSE_HKDF_SHA256, PQCOAP_OSCORE_WINDOW_DEFAULT}
 
-/** A derived security context (RFC 8613 section 3.1). Plain data owned by the caller; its
- *  keys are secret: wipe it with pqcoap_oscore_wipe. The Sender Sequence Number is not
- *  here: the caller hands one to each protection, reserved durably beforehand
- *  (Appendix B.1.1, pqcoap_seq_counter). */
+/** Room for the keyed AEAD state of one key (opaque): the AES key schedule and, for
+ *  A256GCM, GHASH's key table. A Sender or Recipient Key is fixed for the life of its
+ *  context (section 3.2), so this is made once, by pqcoap_oscore_derive, and each message
+ *  does only the work of its nonce. */
+#define PQCOAP_OSCORE_AEAD_KEY_WORDS 544
+typedef struct pqcoap_oscore_aead_key {
+    uint64_t opaque[PQCOAP_OSCORE_AEAD_KEY_WORDS];
+} pqcoap_oscore_aead_key;
+
+/** A derived security context (RFC 8613 section 3.1). Plain data owned by the caller (it
+ *  may be copied; about 8.9 KB, most of it the keyed AEAD states); its keys are secret:
+ *  wipe it with pqcoap_oscore_wipe. The Sender Sequence Number is not here: the caller
+ *  hands one to each protection, reserved durably beforehand (Appendix B.1.1,
+ *  pqcoap_seq_counter). */
 typedef struct pqcoap_oscore_ctx {
     int aead_alg;
     uint8_t common_iv[13];
@@ -76,6 +86,8 @@ typedef struct pqcoap_oscore_ctx {
     unsigned window_size;
     /** 0 after a restart until the window is re-established (Appendix B.1.2, Echo). */
     int window_valid;
+    pqcoap_oscore_aead_key sender_aead;     /**< sender_key, keyed */
+    pqcoap_oscore_aead_key recipient_aead;  /**< recipient_key, keyed */
 } pqcoap_oscore_ctx;
 
 /** Derives the Sender Key, Recipient Key and Common IV of section 3.2.1 into *out (the

@@ -14,6 +14,22 @@
 #define CODE_CONTENT PQCOAP_CODE(2, 5)
 #define AAD_MAX (64 + PQCOAP_OSCORE_ID_MAX + PQCOAP_OSCORE_PIV_MAX)
 
+/* The context's room for a keyed AEAD state holds the crypto layer's (plain data, no
+ * pointers into itself, so contexts may be copied). */
+_Static_assert(sizeof(pqcoap_cose_aead_key) <= sizeof(pqcoap_oscore_aead_key) &&
+               _Alignof(pqcoap_cose_aead_key) <= _Alignof(pqcoap_oscore_aead_key),
+               "pqcoap_oscore_aead_key too small for the keyed AEAD state");
+
+static pqcoap_cose_aead_key *aead_key(pqcoap_oscore_aead_key *room)
+{
+    return (pqcoap_cose_aead_key *)(void *)room->opaque;
+}
+
+static const pqcoap_cose_aead_key *aead_key_c(const pqcoap_oscore_aead_key *room)
+{
+    return (const pqcoap_cose_aead_key *)(const void *)room->opaque;
+}
+
 /* ---- CBOR, only what the info and Enc_structure need (RFC 8949 section 3) ---- */
 
 static void cbor_head(pqcoap_writer *w, uint8_t major, uint64_t v)
@@ -113,6 +129,11 @@ pqcoap_err pqcoap_oscore_derive(const pqcoap_oscore_params *p, pqcoap_oscore_ctx
     if (err == PQCOAP_OK)
         err = derive_one(prk, p, NULL, 0, "IV", out->common_iv, alg->nonce_len);
     pqcoap_wipe(prk, sizeof prk);
+    /* The keys are fixed for the life of the context: their AEAD state is made once. */
+    if (err == PQCOAP_OK)
+        err = pqcoap_cose_key_set(aead_key(&out->sender_aead), alg, out->sender_key);
+    if (err == PQCOAP_OK)
+        err = pqcoap_cose_key_set(aead_key(&out->recipient_aead), alg, out->recipient_key);
     if (err != PQCOAP_OK) {
         pqcoap_oscore_wipe(out);
         return err;
@@ -348,7 +369,8 @@ static pqcoap_err seal(const pqcoap_oscore_ctx *ctx, const pqcoap_cose_aead *alg
     uint8_t aad[AAD_MAX];
     size_t aad_len;
     PQCOAP_TRY(pqcoap_oscore_aad(ctx, bind, aad, sizeof aad, &aad_len));
-    PQCOAP_TRY(pqcoap_cose_seal(alg, ctx->sender_key, nonce, aad, aad_len, pt, pt_len, pt));
+    PQCOAP_TRY(pqcoap_cose_key_seal(aead_key_c(&ctx->sender_aead), nonce, aad, aad_len, pt,
+                                    pt_len, pt));
     /* Outer options in order, the OSCORE option (9) among them. */
     size_t n = 0;
     int oscore_done = 0;
@@ -380,7 +402,11 @@ static pqcoap_err check_args(const pqcoap_oscore_ctx *ctx, const pqcoap_msg *in,
         (in->payload_len > 0 && in->payload == NULL))
         return PQCOAP_ERR_ARG;
     *alg = pqcoap_cose_aead_find(ctx->aead_alg);
-    return *alg != NULL ? PQCOAP_OK : PQCOAP_ERR_ARG;
+    /* a context derived (keyed for its algorithm), not wiped */
+    return *alg != NULL && aead_key_c(&ctx->sender_aead)->alg == *alg &&
+                   aead_key_c(&ctx->recipient_aead)->alg == *alg
+               ? PQCOAP_OK
+               : PQCOAP_ERR_ARG;
 }
 
 pqcoap_err pqcoap_oscore_protect_request(const pqcoap_oscore_ctx *ctx, uint64_t ssn,
@@ -478,8 +504,8 @@ static pqcoap_err open_msg(const pqcoap_oscore_ctx *ctx, const pqcoap_cose_aead 
     uint8_t aad[AAD_MAX];
     size_t aad_len;
     PQCOAP_TRY(pqcoap_oscore_aad(ctx, bind, aad, sizeof aad, &aad_len));
-    PQCOAP_TRY(pqcoap_cose_open(alg, ctx->recipient_key, nonce, aad, aad_len, in->payload,
-                                in->payload_len, room->buf));
+    PQCOAP_TRY(pqcoap_cose_key_open(aead_key_c(&ctx->recipient_aead), nonce, aad, aad_len,
+                                    in->payload, in->payload_len, room->buf));
     /* Inner options go to the end of room->opts, then are merged with the outer ones from
      * the start; the merge never overtakes the inner entries it still has to read. */
     pqcoap_reader r;

@@ -9,6 +9,10 @@
 #include "pqcoap/error.h"
 #include "pqcoap/rng.h"
 
+#include <nettle/aes.h>
+#include <nettle/ccm.h>
+#include <nettle/gcm.h>
+
 /** A borrowed piece of a longer input; inputs given as pieces are processed as if the pieces
  *  were concatenated in order. */
 typedef struct pqcoap_span {
@@ -179,21 +183,52 @@ pqcoap_err pqcoap_aead_open(const uint8_t key[32], const uint8_t nonce[12],
 #define PQCOAP_COSE_TAG_MAX 16
 
 /** An AEAD algorithm named by its COSE identifier (RFC 8152 section 10): AES-CCM-16-64-128
- *  (10), AES-CCM-16-128-256 (31) and A256GCM (3). Both functions take the whole AAD in one
- *  piece (CCM needs it so) and work in place (out may equal the input). */
+ *  (10), AES-CCM-16-128-256 (31) and A256GCM (3). The functions below take the whole AAD in
+ *  one piece (CCM needs it so) and work in place (out may equal the input). */
 typedef struct pqcoap_cose_aead {
     int id;
     size_t key_len, nonce_len, tag_len;
 } pqcoap_cose_aead;
 
+/** The keyed state of one key of a COSE AEAD: the AES key schedule and, for A256GCM, GHASH's
+ *  key table (4.3 KB), made once by pqcoap_cose_key_set and only read by seal and open, so
+ *  one key's fixed work is done once (an OSCORE Sender or Recipient Key lives as long as its
+ *  context). Plain data without pointers into itself (it may be copied); secret: wipe it
+ *  with pqcoap_wipe. alg is NULL until set. */
+typedef struct pqcoap_cose_aead_key {
+    const pqcoap_cose_aead *alg;
+    union {
+        struct aes128_ctx aes128;       /* AES-CCM-16-64-128 */
+        struct aes256_ctx aes256;       /* AES-CCM-16-128-256 */
+        struct {
+            struct gcm_key h;
+            struct aes256_ctx aes;
+        } gcm;                          /* A256GCM */
+    } u;
+} pqcoap_cose_aead_key;
+
 /** The algorithm with COSE identifier `id`, or NULL if unsupported. */
 const pqcoap_cose_aead *pqcoap_cose_aead_find(int id);
-/** Encrypts pt[0..pt_len) into out: ciphertext then tag (pt_len + tag_len bytes). */
+/** Sets *k to key[0..alg->key_len) of algorithm alg. PQCOAP_ERR_UNSUPPORTED for an
+ *  algorithm not in the table, PQCOAP_ERR_ARG on NULL. */
+pqcoap_err pqcoap_cose_key_set(pqcoap_cose_aead_key *k, const pqcoap_cose_aead *alg,
+                               const uint8_t *key);
+/** Encrypts pt[0..pt_len) under key state k into out: ciphertext then tag (pt_len +
+ *  tag_len bytes). PQCOAP_ERR_ARG for a key state never set (or wiped). */
+pqcoap_err pqcoap_cose_key_seal(const pqcoap_cose_aead_key *k, const uint8_t *nonce,
+                                const uint8_t *aad, size_t aad_len, const uint8_t *pt,
+                                size_t pt_len, uint8_t *out);
+/** Decrypts ct[0..ct_len) (ciphertext || tag) under key state k into out (ct_len - tag_len
+ *  bytes). PQCOAP_ERR_AUTH on a wrong tag (out wiped, k unchanged as always),
+ *  PQCOAP_ERR_MALFORMED if ct_len < tag_len. */
+pqcoap_err pqcoap_cose_key_open(const pqcoap_cose_aead_key *k, const uint8_t *nonce,
+                                const uint8_t *aad, size_t aad_len, const uint8_t *ct,
+                                size_t ct_len, uint8_t *out);
+/** pqcoap_cose_key_seal with a key state made for this one call. */
 pqcoap_err pqcoap_cose_seal(const pqcoap_cose_aead *alg, const uint8_t *key,
                             const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
                             const uint8_t *pt, size_t pt_len, uint8_t *out);
-/** Decrypts ct[0..ct_len) (ciphertext || tag) into out (ct_len - tag_len bytes).
- *  PQCOAP_ERR_AUTH on a wrong tag (out wiped), PQCOAP_ERR_MALFORMED if ct_len < tag_len. */
+/** pqcoap_cose_key_open with a key state made for this one call. */
 pqcoap_err pqcoap_cose_open(const pqcoap_cose_aead *alg, const uint8_t *key,
                             const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
                             const uint8_t *ct, size_t ct_len, uint8_t *out);
