@@ -105,6 +105,11 @@ typedef struct pqcoap_exchange {
     socklen_t peer_len;
     uint16_t mid;                   /**< CoAP message ID of the request (first block) */
     int confirmable;                /**< 1 for a CON request, 0 for NON */
+    /** The server's monotonic clock in milliseconds, read once per request: when it took the
+     *  request (check_request, protect_response) or, for a deferred response or a
+     *  notification, when it sends it. 0 where the transport did not read it (the client):
+     *  the layer reads the clock itself. */
+    uint64_t now_ms;
 } pqcoap_exchange;
 
 /** Decision of check_request. */

@@ -252,7 +252,7 @@ pqcoap_err pqcoap_hkdf_expand(const uint8_t *prk, size_t prk_len,
 
 /* ---- wiping and constant-time compare (util.c) ---- */
 
-/** Overwrites n bytes at p with zeros in a way the compiler keeps (OPENSSL_cleanse). */
+/** Overwrites n bytes at p with zeros in a way the compiler keeps (explicit_bzero). */
 void pqcoap_wipe(void *p, size_t n);
 /** 1 if a and b are equal over n bytes, else 0; time depends only on n. */
 int pqcoap_ct_equal(const void *a, const void *b, size_t n);

@@ -353,6 +353,7 @@ static void send_deferred(pqcoap_server *srv, ticket *t, const pqcoap_msg *resp)
         if (pqcoap_msgbuf_copy_opts(&srv->out.b, resp) != PQCOAP_OK ||
             pqcoap_msgbuf_set_payload(&srv->out.b, resp->payload, resp->payload_len) != PQCOAP_OK)
             pqcoap_msgbuf_error(&srv->out.b, PQCOAP_CODE(5, 0), "deferred response too large");
+        t->x.now_ms = pqcoap_net_now_ms(); /* protected now, not when it came */
         protect_and_put(srv, t->state, &t->x, &srv->out.b, srv->dispatcher, t->sess, t->request,
                         query, pdu);
         coap_send(t->sess, pdu); /* takes the PDU */
@@ -411,13 +412,15 @@ static pqcoap_bw_transfer *receive_block(pqcoap_server *srv, coap_resource_t *re
 
 static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
                   const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response,
-                  const pqcoap_msg *wire);
+                  const pqcoap_msg *wire, uint64_t now);
 
 /* Every request that is not a duplicate: answers it, or defers it. `all` is its view with
- * every option (pqcoap_net_view_all), or `view_err` why there is none. */
+ * every option (pqcoap_net_view_all), or `view_err` why there is none; `now` the clock read
+ * when it came. */
 static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
                      const coap_pdu_t *request, const coap_string_t *query,
-                     coap_pdu_t *response, const pqcoap_msg *all, pqcoap_err view_err)
+                     coap_pdu_t *response, const pqcoap_msg *all, pqcoap_err view_err,
+                     uint64_t now)
 {
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
     pqcoap_msg wire;
@@ -447,7 +450,7 @@ static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session
         wire.payload = t->body.data;
         wire.payload_len = t->body.len;
     }
-    serve(srv, resource, session, request, query, response, &wire);
+    serve(srv, resource, session, request, query, response, &wire, now);
     if (t)
         pqcoap_bw_done(&srv->bw, t, pqcoap_net_now_ms());
     srv->scanned = NULL;
@@ -463,6 +466,7 @@ static void serve_notification(pqcoap_server *srv, coap_resource_t *resource,
     pqcoap_msg req;
     pqcoap_exchange x;
     pqcoap_net_exchange(&x, coap_session_get_addr_remote(session), request);
+    x.now_ms = pqcoap_net_now_ms();
     if (pqcoap_net_view(request, opts, PQCOAP_NET_MAX_OPTS, &req) != PQCOAP_OK) {
         coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
         return;
@@ -507,7 +511,7 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     uint64_t now = pqcoap_net_now_ms();
     if (key && pqcoap_net_dedup_answer(&srv->dedup, session, request, key, response, now))
         return;
-    dispatch(srv, resource, session, request, query, response, &all, view_err);
+    dispatch(srv, resource, session, request, query, response, &all, view_err, now);
     pqcoap_obs_served(&srv->obs, session, request, response);
     if (key)
         pqcoap_net_dedup_keep(&srv->dedup, session, request, key, response, now);
@@ -545,6 +549,7 @@ static void notify_secured(pqcoap_server *srv, pqcoap_obs *o)
     pqcoap_exchange x = o->x;
     x.mid = (uint16_t)coap_new_message_id(o->sess);
     x.confirmable = 1;
+    x.now_ms = pqcoap_net_now_ms();
     memcpy(srv->state, o->state, srv->layer.state_size); /* pqcoap_server_req_peer */
     pqcoap_server_req rq = {srv, &x, o->sess, o->request, 0, NULL, 1};
     run_handler(srv, &o->plain.msg, &rq);
@@ -579,13 +584,15 @@ static void notify_secured(pqcoap_server *srv, pqcoap_obs *o)
         pqcoap_obs_end(&srv->obs, o);
 }
 
-/* Runs the layer's check, the handler and protect_response for the request `wire`. */
+/* Runs the layer's check, the handler and protect_response for the request `wire`, which
+ * came at `now`. */
 static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
                   const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response,
-                  const pqcoap_msg *wire)
+                  const pqcoap_msg *wire, uint64_t now)
 {
     pqcoap_exchange x;
     pqcoap_net_exchange(&x, coap_session_get_addr_remote(session), request);
+    x.now_ms = now;
     if (srv->state)
         memset(srv->state, 0, srv->layer.state_size);
     const pqcoap_msg *req = wire;
@@ -1127,7 +1134,8 @@ pqcoap_err pqcoap_server_step(pqcoap_server *srv, int timeout_ms)
             break;
         }
     }
-    pqcoap_bw_expire(&srv->bw, pqcoap_net_now_ms());
+    if (srv->bw.transfers) /* no clock read while no block-wise transfer is open or kept */
+        pqcoap_bw_expire(&srv->bw, pqcoap_net_now_ms());
     send_due_acks(srv);
     if (coap_io_process(srv->ctx, COAP_IO_NO_WAIT) < 0)
         return PQCOAP_ERR_IO;

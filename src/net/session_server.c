@@ -160,6 +160,13 @@ static void keep(pqcoap_session_server *ss, const pqcoap_req_ctx *ctx,
 
 /* ---- the layer ---------------------------------------------------------------------- */
 
+/* The time of exchange x: the server's one clock read for it, or the clock now if the
+ * transport gave none. */
+static uint64_t now_of(const pqcoap_exchange *x)
+{
+    return x->now_ms ? x->now_ms : pqcoap_net_now_ms();
+}
+
 int pqcoap_net_is_init_path(const pqcoap_msg *m)
 {
     static const char *const seg[] = {"pqc", "session", "init"};
@@ -186,7 +193,7 @@ static pqcoap_err check_request(void *ctx, void *state, const pqcoap_exchange *x
     if (pqcoap_net_is_init_path(wire))
         return copy_msg(out, wire);
 
-    uint64_t now = pqcoap_net_now_ms();
+    uint64_t now = now_of(x);
     pqcoap_req_ctx rc;
     size_t len = 0;
     pthread_mutex_lock(&ss->lock);
@@ -234,7 +241,7 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
     if (!st->protected)
         return copy_msg(wire, resp); /* the handshake's answer, or an error made before */
     PQCOAP_TRY(pqcoap_msgbuf_copy_opts(wire, resp));
-    uint64_t now = pqcoap_net_now_ms();
+    uint64_t now = now_of(x);
     pthread_mutex_lock(&ss->lock);
     pqcoap_err err = pqcoap_responder_protect(&ss->r, &st->ctx, resp, now, wire->payload,
                                               wire->payload_cap, &wire->payload_len);
@@ -254,14 +261,13 @@ static pqcoap_err protect_response(void *ctx, void *state, const pqcoap_exchange
 static pqcoap_err protect_notification(void *ctx, void *obs_state, const pqcoap_exchange *x,
                                        const pqcoap_msg *resp, pqcoap_msgbuf *wire)
 {
-    (void)x;
     pqcoap_session_server *ss = ctx;
     const srv_state *st = obs_state;
     if (!st->protected)
         return PQCOAP_ERR_STATE;
     PQCOAP_TRY(pqcoap_msgbuf_copy_opts(wire, resp));
     pthread_mutex_lock(&ss->lock);
-    pqcoap_err err = pqcoap_responder_protect(&ss->r, &st->ctx, resp, pqcoap_net_now_ms(),
+    pqcoap_err err = pqcoap_responder_protect(&ss->r, &st->ctx, resp, now_of(x),
                                               wire->payload, wire->payload_cap,
                                               &wire->payload_len);
     pthread_mutex_unlock(&ss->lock);

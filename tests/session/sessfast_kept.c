@@ -1,7 +1,11 @@
 /* The Mode B session server's kept protected responses, through its layer (no sockets): a
  * retransmission (same request bytes, message ID and address) gets exactly the response
  * kept for it when the slot's buffer is reused for a larger and then a smaller response;
- * another request under the same n gets 4.01 "rejected", not the kept response. */
+ * another request under the same n gets 4.01 "rejected", not the kept response. The layer
+ * takes the time from the exchange (the server's one clock read per request): a kept
+ * response answers only within EXCHANGE_LIFETIME (247 s) of its request, a request that
+ * comes after the session's lifetime is refused, and a response protected after it is an
+ * error. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -16,6 +20,12 @@ static const pqcoap_layer *layer;
 static pqcoap_responder *resp;
 static pqcoap_net_scratch in, out, wire;
 static uint8_t state[512];
+/* the exchange's time at check_request and at protect_response (0: the layer reads the
+ * clock) */
+static uint64_t check_ms, protect_ms;
+
+#define LIFETIME_MS (3600u * 1000u) /* the session server's default lifetime */
+#define EXCHANGE_LIFETIME_MS 247000u
 
 /* What the layer answered: the code and the payload on the wire. */
 typedef struct answer {
@@ -46,6 +56,7 @@ static void serve(const uint8_t *prot, size_t len, uint16_t mid, size_t body_len
     pqcoap_exchange x;
     pqcoap_layer_verdict verdict;
     exchange(mid, &x);
+    x.now_ms = check_ms;
     pqcoap_msg m = fx_request(PQCOAP_GET, (const uint8_t *)"tk", 2, prot, len);
     memset(state, 0, layer->state_size);
     pqcoap_net_scratch_start(&in, m.code, m.token, m.token_len);
@@ -60,6 +71,7 @@ static void serve(const uint8_t *prot, size_t len, uint16_t mid, size_t body_len
         pqcoap_msg r;
         pqcoap_msgbuf_view(&out.b, &r);
         pqcoap_net_scratch_start(&wire, r.code, r.token, r.token_len);
+        x.now_ms = protect_ms;
         CHECK_EQ_INT(layer->protect_response(layer->ctx, state, &x, &r, &wire.b), PQCOAP_OK);
         w = &wire.b;
     }
@@ -79,6 +91,11 @@ static uint64_t request(pqcoap_session *c, size_t k, uint8_t prot[64], size_t *l
     CHECK_EQ_INT(pqcoap_session_protect_request(c, &m, pqcoap_net_now_ms(), prot, 64, len, &n),
                  PQCOAP_OK);
     return n;
+}
+
+static int says(const answer *a, uint8_t code, const char *text)
+{
+    return a->code == code && a->len == strlen(text) && memcmp(a->payload, text, a->len) == 0;
 }
 
 /* The client opens a: body_len bytes of fill. */
@@ -116,6 +133,22 @@ static void answered_and_resent(pqcoap_session *c, size_t k, uint16_t mid, size_
     opens(c, n, &again, body_len, (uint8_t)k);
 }
 
+/* A session of client c with the layer's responder, made at now (seq: its session_seq; it
+ * replaces the client's session before). */
+static void session(pqcoap_session *c, uint64_t seq, uint64_t now)
+{
+    static pqcoap_initiator st;
+    static uint8_t init[PQCOAP_INIT_MAX], resp_msg[PQCOAP_RESP_MAX];
+    size_t init_len, resp_len;
+    pqcoap_initiator_cfg icfg = fx_initiator_cfg(&fx, &fx.client, "client");
+    CHECK_EQ_INT(pqcoap_initiator_start(&st, &icfg, seq, now, &fx.rng, init, sizeof init,
+                                        &init_len), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_responder_handshake(resp, init, init_len, now, resp_msg,
+                                            sizeof resp_msg, &resp_len), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_initiator_finish(&st, resp_msg, resp_len, now, c), PQCOAP_OK);
+    pqcoap_initiator_wipe(&st);
+}
+
 int main(void)
 {
     fx_setup(&fx, "sessfast-kept", FX_SLOTS, 0, 0, 0);
@@ -135,18 +168,9 @@ int main(void)
     CHECK_EQ_INT(pqcoap_net_scratch_alloc(&wire, 1200), PQCOAP_OK);
 
     /* a session with the layer's responder, made at the clock the layer reads */
-    static pqcoap_initiator st;
-    static uint8_t init[PQCOAP_INIT_MAX], resp_msg[PQCOAP_RESP_MAX];
-    size_t init_len, resp_len;
     pqcoap_session c;
     uint64_t now = pqcoap_net_now_ms();
-    pqcoap_initiator_cfg icfg = fx_initiator_cfg(&fx, &fx.client, "client");
-    CHECK_EQ_INT(pqcoap_initiator_start(&st, &icfg, 60, now, &fx.rng, init, sizeof init,
-                                        &init_len), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_responder_handshake(resp, init, init_len, now, resp_msg,
-                                            sizeof resp_msg, &resp_len), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_initiator_finish(&st, resp_msg, resp_len, now, &c), PQCOAP_OK);
-    pqcoap_initiator_wipe(&st);
+    session(&c, 60, now);
 
     /* the slot's kept buffer: small, then larger (it grows), then small again */
     answered_and_resent(&c, 1, 0x100, 10);
@@ -168,6 +192,35 @@ int main(void)
     CHECK(b.len == strlen("rejected") && memcmp(b.payload, "rejected", b.len) == 0);
     serve(pa, la, 0x104, 300, 0xee, &b); /* the genuine copy still gets the kept one */
     CHECK(!b.handled && b.len == a.len && memcmp(b.payload, a.payload, a.len) == 0);
+
+    /* the exchange's time: the kept response until EXCHANGE_LIFETIME after the request,
+     * then a replay */
+    CHECK_EQ_INT(cfg.lifetime_s * 1000u, LIFETIME_MS);
+    uint64_t at = pqcoap_net_now_ms() + 1;
+    check_ms = protect_ms = at;
+    na = request(&c, 7, pa, &la);
+    serve(pa, la, 0x105, 20, 7, &a);
+    CHECK(a.handled);
+    check_ms = at + EXCHANGE_LIFETIME_MS - 1;
+    serve(pa, la, 0x105, 20, 0xee, &b);
+    CHECK(!b.handled && b.len == a.len && memcmp(b.payload, a.payload, a.len) == 0);
+    check_ms = at + EXCHANGE_LIFETIME_MS;
+    serve(pa, la, 0x105, 20, 0xee, &b);
+    CHECK(!b.handled && says(&b, PQCOAP_CODE(4, 1), "rejected"));
+    /* a request taken in time whose response is protected after the lifetime: an error */
+    session(&c, 61, now);
+    check_ms = now + LIFETIME_MS - 1;
+    protect_ms = now + LIFETIME_MS;
+    request(&c, 8, pa, &la);
+    serve(pa, la, 0x106, 20, 8, &a);
+    CHECK(a.handled && says(&a, PQCOAP_CODE(4, 1), "unknown session"));
+    /* a request that comes after the lifetime (the check ends every session whose lifetime
+     * is over: this one comes last) */
+    session(&c, 62, now);
+    check_ms = now + LIFETIME_MS;
+    request(&c, 9, pa, &la);
+    serve(pa, la, 0x107, 20, 9, &a);
+    CHECK(!a.handled && says(&a, PQCOAP_CODE(4, 1), "unknown session"));
 
     pqcoap_session_wipe(&fork);
     pqcoap_session_wipe(&c);
