@@ -3,7 +3,8 @@
  * Content-Format is a new transfer (not "4.08 Content-Format mismatch" from state kept after
  * the first). A Block2 response's later blocks come from the kept response, with block 0's
  * ETag and without running the handler again, also when asked for after a pause, twice, or
- * after the last one was sent. After 300 handshakes of distinct initiators the session
+ * after the last one was sent; a handshake completes when its client asks for block 1 of the
+ * RESP late, and when every datagram arrives twice. After 300 handshakes of distinct initiators the session
  * server keeps at most max_transfers responses and Block1 bodies, and protected requests,
  * small and block-wise, still work. */
 #include <poll.h>
@@ -12,6 +13,7 @@
 
 #include "check.h"
 #include "snet.h"
+#include "udp_proxy.h"
 #include "net/blockwise_internal.h"
 
 #define HANDSHAKES 300
@@ -255,6 +257,42 @@ static void plain_server_tests(void)
 
 /* ---- handshakes of distinct initiators --------------------------------------------------- */
 
+static atomic_int held; /* the tap held a request for block 1 back */
+
+/* The tap: holds the first request for block 1 of a response back for 1.5 s. */
+static void hold_block1(void *arg, int to_target, uint8_t *data, size_t len)
+{
+    coap_block_t b;
+    (void)arg;
+    if (!to_target || atomic_load(&held))
+        return;
+    coap_pdu_t *pdu = coap_pdu_init(0, 0, 0, len + 16);
+    if (pdu && coap_pdu_parse(COAP_PROTO_UDP, data, len, pdu) &&
+        coap_get_block(pdu, COAP_OPTION_BLOCK2, &b) && b.num == 1) {
+        struct timespec ts = {1, 500000000L};
+        atomic_store(&held, 1);
+        nanosleep(&ts, NULL);
+    }
+    coap_delete_pdu(pdu);
+}
+
+/* A handshake of `id` (key who) through a proxy with faults `pc` and tap `tap`, then a
+ * protected request: 1 if both worked. */
+static int handshake_through(uint16_t server_port, const udp_proxy_cfg *pc, udp_proxy_tap tap,
+                             const char *id, const pqcoap_identity *who, pqcoap_store *cstore,
+                             udp_proxy_stats *st)
+{
+    uint16_t port = 0;
+    udp_proxy *p = udp_proxy_start_tap(pc, tap, NULL, server_port, &port);
+    snet_must(p != NULL, "proxy");
+    pqcoap_session_client_config cc = snet_client_cfg(id, who, &id_server, cstore);
+    pqcoap_session_client *sc = snet_client(port, &cc);
+    int ok = snet_echo(sc, PQCOAP_POST, id) && snet_echo(sc, PQCOAP_GET, "then");
+    pqcoap_session_client_free(sc);
+    udp_proxy_stop(p, st);
+    return ok;
+}
+
 static void test_many_handshakes(void)
 {
     pqcoap_store cstore;
@@ -270,7 +308,7 @@ static void test_many_handshakes(void)
     }
     pqcoap_session_server_config cfg = snet_server_cfg(&trust, 0);
     cfg.handshakes_per_s = 100000; /* all from 127.0.0.1 */
-    cfg.max_sessions = HANDSHAKES;
+    cfg.max_sessions = HANDSHAKES + 2;
     snet_server_start(&t, &cfg);
     pqcoap_session_client *last = NULL;
     int ok = 1;
@@ -288,6 +326,12 @@ static void test_many_handshakes(void)
     CHECK(ok);
     CHECK(last && snet_echo(last, PQCOAP_GET, "after"));
     CHECK(last && snet_big_bodies(last));
+    udp_proxy_cfg clean = {0, 0, 0, 0, 0, 1}, twice = {0, 100, 0, 0, 0, 2};
+    udp_proxy_stats st;
+    CHECK(handshake_through(t.port, &clean, hold_block1, "other", &id_other, &cstore, &st));
+    CHECK_EQ_INT(atomic_load(&held), 1);
+    CHECK(handshake_through(t.port, &twice, NULL, "client", &id_client, &cstore, &st));
+    CHECK(st.duplicated > 0);
     pqcoap_server *srv = pqcoap_session_server_coap(t.ss);
     pqcoap_server_stop(srv);
     pthread_join(t.thread, NULL);
