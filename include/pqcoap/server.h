@@ -30,7 +30,8 @@ typedef struct pqcoap_server_config {
     unsigned peer_idle_s;       /**< an idle peer is forgotten after this; default 60 s */
     unsigned max_transfers;     /**< block-wise (Block1) requests being received, all peers
                                      together; a new one over it gets 5.03 with Max-Age;
-                                     default 64 */
+                                     also block-wise responses kept for their later blocks
+                                     (the oldest goes); default 64 */
     unsigned max_transfers_per_peer; /**< the same per peer address (IP and port);
                                           default 4 */
     unsigned transfer_timeout_s; /**< a block-wise request without a new block for this long

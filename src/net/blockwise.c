@@ -1,5 +1,6 @@
-/* Block1 reassembly of the server: the table of block-wise requests being received and the
- * answer to each block (see blockwise_internal.h). */
+/* Block-wise transfers of the server: the table of block-wise requests being received and
+ * the answer to each block, and the block-wise responses being sent (see
+ * blockwise_internal.h). */
 #include "net/blockwise_internal.h"
 
 #include <stdlib.h>
@@ -47,6 +48,19 @@ void pqcoap_bw_done(pqcoap_bw_table *tab, pqcoap_bw_transfer *t, uint64_t now_ms
         transfer_free(tab, oldest);
 }
 
+static void reply_free(pqcoap_bw_table *tab, pqcoap_bw_reply *r)
+{
+    for (pqcoap_bw_reply **pp = &tab->replies; *pp; pp = &(*pp)->next) {
+        if (*pp == r) {
+            *pp = r->next;
+            tab->n_replies--;
+            break;
+        }
+    }
+    pqcoap_reply_free(&r->resp);
+    free(r);
+}
+
 void pqcoap_bw_expire(pqcoap_bw_table *tab, uint64_t now_ms)
 {
     pqcoap_bw_transfer *t = tab->transfers;
@@ -56,6 +70,65 @@ void pqcoap_bw_expire(pqcoap_bw_table *tab, uint64_t now_ms)
             transfer_free(tab, t);
         t = next;
     }
+    pqcoap_bw_reply *r = tab->replies;
+    while (r) {
+        pqcoap_bw_reply *next = r->next;
+        uint64_t keep = r->all_sent ? PQCOAP_BW_SENT_KEEP_MS : (uint64_t)tab->timeout_s * 1000;
+        if (now_ms - r->last_ms >= keep)
+            reply_free(tab, r);
+        r = next;
+    }
+}
+
+pqcoap_bw_reply *pqcoap_bw_find_reply(pqcoap_bw_table *tab, const coap_address_t *peer,
+                                      const char *target)
+{
+    for (pqcoap_bw_reply *r = tab->replies; r; r = r->next)
+        if (strcmp(r->target, target) == 0 && coap_address_equals(&r->peer, peer))
+            return r;
+    return NULL;
+}
+
+pqcoap_err pqcoap_bw_keep_reply(pqcoap_bw_table *tab, const coap_address_t *peer,
+                                const char *target, const pqcoap_msg *resp, unsigned szx,
+                                uint64_t now_ms, pqcoap_bw_reply **out)
+{
+    *out = NULL;
+    if (strnlen(target, PQCOAP_BW_PATH_LEN) == PQCOAP_BW_PATH_LEN || tab->max_transfers == 0)
+        return PQCOAP_ERR_ARG;
+    pqcoap_bw_reply *r = pqcoap_bw_find_reply(tab, peer, target);
+    if (r)
+        reply_free(tab, r);
+    if (tab->n_replies >= tab->max_transfers) {
+        pqcoap_bw_reply *oldest = tab->replies;
+        for (pqcoap_bw_reply *o = tab->replies; o; o = o->next)
+            if (o->last_ms < oldest->last_ms)
+                oldest = o;
+        reply_free(tab, oldest);
+    }
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return PQCOAP_ERR_NOMEM;
+    pqcoap_err err = pqcoap_reply_copy(&r->resp, resp);
+    if (err != PQCOAP_OK) {
+        free(r);
+        return err;
+    }
+    coap_address_copy(&r->peer, peer);
+    memcpy(r->target, target, strlen(target) + 1);
+    r->szx = szx;
+    r->last_ms = now_ms;
+    r->next = tab->replies;
+    tab->replies = r;
+    tab->n_replies++;
+    *out = r;
+    return PQCOAP_OK;
+}
+
+void pqcoap_bw_reply_sent(pqcoap_bw_reply *r, size_t end, uint64_t now_ms)
+{
+    r->last_ms = now_ms;
+    r->all_sent = end >= r->resp.msg.payload_len;
 }
 
 size_t pqcoap_bw_bytes(const pqcoap_bw_table *tab)
@@ -63,6 +136,8 @@ size_t pqcoap_bw_bytes(const pqcoap_bw_table *tab)
     size_t n = 0;
     for (const pqcoap_bw_transfer *t = tab->transfers; t; t = t->next)
         n += t->body.cap;
+    for (const pqcoap_bw_reply *r = tab->replies; r; r = r->next)
+        n += r->resp.msg.payload_len;
     return n;
 }
 
@@ -70,6 +145,8 @@ void pqcoap_bw_clear(pqcoap_bw_table *tab)
 {
     while (tab->transfers)
         transfer_free(tab, tab->transfers);
+    while (tab->replies)
+        reply_free(tab, tab->replies);
 }
 
 /* The transfer of `peer` for `path` and Request-Tag `rtag` (RFC 9175 section 3.3: blocks

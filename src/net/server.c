@@ -99,12 +99,6 @@ struct pqcoap_server_req {
 
 /* ---- responses ---------------------------------------------------------------------- */
 
-static void release_body(coap_session_t *session, void *app_ptr)
-{
-    (void)session;
-    free(app_ptr);
-}
-
 /* Largest block the peer may receive: its Block2 request (RFC 7959 section 2.4: SZX in the
  * last byte; an empty value is block 0 of SZX 0) or, without one, 1024. SZX 7 is no block
  * size over UDP (RFC 8323 BERT); libcoap then sends 1024-byte blocks. */
@@ -125,66 +119,154 @@ static size_t block_limit(const pqcoap_server *srv, const coap_pdu_t *request)
     return limit_of(o ? &b2 : NULL);
 }
 
-/* True if ETag `o` survives libcoap's block-wise sending, which carries it as an integer. */
-static int etag_is_uint(const pqcoap_opt *o)
+/* The target of a request as kept block-wise responses are found by: each Uri-Path option
+ * after a '/', then '?' and the query when there is one; 0 if it does not fit. */
+static int target_of(const coap_pdu_t *request, const coap_string_t *query, char *out, size_t cap)
 {
-    return o && o->len >= 1 && o->len <= 8 && o->value[0] != 0;
+    coap_opt_filter_t f;
+    coap_opt_iterator_t it;
+    coap_option_filter_clear(&f);
+    coap_option_filter_set(&f, COAP_OPTION_URI_PATH);
+    coap_option_iterator_init(request, &it, &f);
+    size_t n = 0;
+    for (coap_opt_t *o; (o = coap_option_next(&it));) {
+        size_t len = coap_opt_length(o);
+        if (n + len + 2 > cap)
+            return 0;
+        out[n++] = '/';
+        memcpy(out + n, coap_opt_value(o), len);
+        n += len;
+    }
+    if (query && query->length) {
+        if (n + query->length + 2 > cap)
+            return 0;
+        out[n++] = '?';
+        memcpy(out + n, query->s, query->length);
+        n += query->length;
+    }
+    out[n] = '\0';
+    return 1;
 }
 
-/* Fills libcoap's response PDU from the wire view `w`. */
-static void put_response(const pqcoap_server *srv, coap_resource_t *resource,
-                         coap_session_t *session, const coap_pdu_t *request,
+/* Puts block `num` of 2^(szx+4) bytes of the whole response `m` into `response` (RFC 7959
+ * section 2.4): m's code and options (Observe on block 0 only, section 2.6), Block2, Size2
+ * on block 0 (section 4) and that part of the body; 4.02 for a block past the body. Returns
+ * the body offset where the block ends. */
+static size_t put_block(coap_pdu_t *response, const pqcoap_msg *m, unsigned szx, uint32_t num)
+{
+    size_t bs = (size_t)16 << szx, off = (size_t)num * bs; /* num < 2^20 */
+    uint8_t buf[8];
+    if (off >= m->payload_len) {
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_BAD_OPTION);
+        coap_add_data(response, sizeof("no such block") - 1, (const uint8_t *)"no such block");
+        return 0;
+    }
+    size_t len = m->payload_len - off < bs ? m->payload_len - off : bs;
+    unsigned more = off + len < m->payload_len;
+    coap_pdu_set_code(response, (coap_pdu_code_t)m->code);
+    if (pqcoap_net_put_opts(response, m, num ? PQCOAP_OPT_OBSERVE : 0) != PQCOAP_OK ||
+        !coap_add_option(response, COAP_OPTION_BLOCK2,
+                         coap_encode_var_safe(buf, sizeof(buf), num << 4 | more << 3 | szx), buf) ||
+        (num == 0 && !coap_add_option(response, COAP_OPTION_SIZE2,
+                                      coap_encode_var_safe8(buf, sizeof(buf), m->payload_len),
+                                      buf)) ||
+        !coap_add_data(response, len, m->payload + off))
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return off + len;
+}
+
+/* The largest block size (as SZX) the peer takes (block_limit) with which a block and the
+ * options of `m` fit into one datagram to it. */
+static unsigned block_szx(const pqcoap_server *srv, coap_session_t *session,
+                          const coap_pdu_t *request, const pqcoap_msg *m)
+{
+    size_t limit = block_limit(srv, request), max_pdu = coap_session_max_pdu_size(session);
+    /* header, token and options, Block2 and Size2 (at most 6 bytes each), payload marker */
+    size_t head = pqcoap_net_msg_size(m) - (m->payload_len ? 1 + m->payload_len : 0) + 13;
+    unsigned szx = 6;
+    while (szx > 0 && (((size_t)16 << szx) > limit || head + ((size_t)16 << szx) > max_pdu))
+        szx--;
+    return szx;
+}
+
+/* Fills libcoap's response PDU from the wire view `w`. A body over one block goes
+ * block-wise (RFC 7959 section 2.4): the whole response is kept (blockwise.c) with an ETag,
+ * so that the peer's requests for later blocks are answered from it (answer_kept_block) and
+ * every block carries the ETag; the block the request asks for is sent. */
+static void put_response(pqcoap_server *srv, coap_session_t *session, const coap_pdu_t *request,
                          const coap_string_t *query, coap_pdu_t *response, const pqcoap_msg *w)
 {
-    coap_pdu_set_code(response, (coap_pdu_code_t)w->code);
     if (w->payload_len <= block_limit(srv, request)) {
+        coap_pdu_set_code(response, (coap_pdu_code_t)w->code);
         if (pqcoap_net_put_opts(response, w, 0) != PQCOAP_OK ||
             (w->payload_len && !coap_add_data(response, w->payload_len, w->payload)))
             coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
         return;
     }
-    /* Block-wise (RFC 7959 section 2.3): libcoap writes the ETag from an integer. */
-    const pqcoap_opt *etag = pqcoap_msg_find_opt(w, PQCOAP_OPT_ETAG);
-    uint64_t etag_val = 0;
-    for (size_t i = 0; etag_is_uint(etag) && i < etag->len; i++)
-        etag_val = (etag_val << 8) | etag->value[i];
-    if (etag_val == 0) {
+    pqcoap_opt opts[PQCOAP_NET_MAX_OPTS + 1];
+    uint8_t etag[8];
+    pqcoap_msg whole = *w;
+    if (!pqcoap_msg_find_opt(w, PQCOAP_OPT_ETAG)) {
         /* No ETag on the wire (OSCORE encrypts the handler's): one from the body itself, so
          * that the blocks of one body carry the same ETag however often it is sent. */
-        etag_val = 14695981039346656037u; /* FNV-1a 64 */
+        uint64_t v = 14695981039346656037u; /* FNV-1a 64 */
         for (size_t i = 0; i < w->payload_len; i++)
-            etag_val = (etag_val ^ w->payload[i]) * 1099511628211u;
-        etag_val |= UINT64_C(1) << 63; /* 8 bytes, no leading zero byte */
+            v = (v ^ w->payload[i]) * 1099511628211u;
+        for (size_t i = 0; i < sizeof(etag); i++)
+            etag[i] = (uint8_t)(v >> (56 - 8 * i));
+        if (w->n_opts > PQCOAP_NET_MAX_OPTS) {
+            coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+            return;
+        }
+        if (w->n_opts)
+            memcpy(opts, w->opts, w->n_opts * sizeof(opts[0]));
+        opts[w->n_opts] = (pqcoap_opt){PQCOAP_OPT_ETAG, etag, sizeof(etag)};
+        whole.opts = opts;
+        whole.n_opts = w->n_opts + 1;
     }
-    /* A request for a later block (RFC 7959 section 2.4) that reaches the server (libcoap
-     * serves later blocks itself only while it holds the body for the same resource, method
-     * and query): libcoap 4.3.1 then sends that block alone, without the ETag it writes for
-     * block 0, so it is added here (first: the lowest option); the client checks every
-     * block against block 0's. */
-    coap_block_b_t req_blk;
-    uint8_t etag_buf[8];
-    if (coap_get_block_b(session, request, COAP_OPTION_BLOCK2, &req_blk) && req_blk.num != 0)
-        coap_add_option(response, COAP_OPTION_ETAG,
-                        coap_encode_var_safe8(etag_buf, sizeof(etag_buf), etag_val), etag_buf);
-    uint8_t *body = malloc(w->payload_len);
-    if (!body || pqcoap_net_put_opts(response, w, PQCOAP_OPT_ETAG) != PQCOAP_OK) {
-        free(body);
-        coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
-        return;
+    unsigned szx = block_szx(srv, session, request, &whole);
+    coap_block_b_t blk;
+    uint32_t num = 0;
+    if (coap_get_block_b(session, request, COAP_OPTION_BLOCK2, &blk) && blk.num) {
+        num = blk.num; /* a later block that reached the handler: in the peer's block size */
+        szx = blk.szx < szx ? blk.szx : szx;
     }
-    memcpy(body, w->payload, w->payload_len);
-    /* media type 0 adds nothing: the Content-Format option, if any, is already there. */
-    if (!coap_add_data_large_response(resource, session, request, response, query, 0, -1,
-                                      etag_val, w->payload_len, body, release_body, body))
-        coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    char target[PQCOAP_BW_PATH_LEN];
+    pqcoap_bw_reply *r = NULL;
+    uint64_t now = pqcoap_net_now_ms();
+    if (target_of(request, query, target, sizeof(target)))
+        pqcoap_bw_keep_reply(&srv->bw, coap_session_get_addr_remote(session), target, &whole,
+                             szx, now, &r);
+    size_t end = put_block(response, &whole, szx, num);
+    if (r)
+        pqcoap_bw_reply_sent(r, end, now);
+}
+
+/* RFC 7959 section 2.4: a request for a later block of a response this server keeps
+ * (put_response) is answered from it, without the handler; 0 if there is none. */
+static int answer_kept_block(pqcoap_server *srv, coap_session_t *session,
+                             const coap_pdu_t *request, const coap_string_t *query,
+                             coap_pdu_t *response)
+{
+    coap_block_b_t blk;
+    char target[PQCOAP_BW_PATH_LEN];
+    if (!coap_get_block_b(session, request, COAP_OPTION_BLOCK2, &blk) || blk.num == 0 ||
+        !target_of(request, query, target, sizeof(target)))
+        return 0;
+    pqcoap_bw_reply *r = pqcoap_bw_find_reply(&srv->bw, coap_session_get_addr_remote(session),
+                                              target);
+    if (!r || blk.szx > r->szx)
+        return 0;
+    size_t end = put_block(response, &r->resp.msg, blk.szx, blk.num);
+    pqcoap_bw_reply_sent(r, end, pqcoap_net_now_ms());
+    return 1;
 }
 
 /* Sends an unprotected error answer made before or instead of the layer, with option
  * `opt` = `val` when opt is not 0. */
-static void put_error(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
-                      const coap_pdu_t *request, const coap_string_t *query,
-                      coap_pdu_t *response, uint8_t code, const char *diag, uint16_t opt,
-                      uint32_t val)
+static void put_error(pqcoap_server *srv, coap_session_t *session, const coap_pdu_t *request,
+                      const coap_string_t *query, coap_pdu_t *response, uint8_t code,
+                      const char *diag, uint16_t opt, uint32_t val)
 {
     coap_bin_const_t tok = coap_pdu_get_token(request);
     pqcoap_net_scratch_start(&srv->wire, code, tok.s, tok.length);
@@ -193,7 +275,7 @@ static void put_error(pqcoap_server *srv, coap_resource_t *resource, coap_sessio
         pqcoap_msgbuf_add_uint(&srv->wire.b, opt, val);
     pqcoap_msg w;
     pqcoap_msgbuf_view(&srv->wire.b, &w);
-    put_response(srv, resource, session, request, query, response, &w);
+    put_response(srv, session, request, query, response, &w);
 }
 
 /* Gives a response that may go block-wise an ETag libcoap can carry, before the layer
@@ -213,8 +295,8 @@ static void add_etag_if_blockwise(pqcoap_server *srv, pqcoap_msgbuf *b, const co
 
 /* Protects the plaintext response `resp` (state from check_request) and sends it. */
 static void protect_and_put(pqcoap_server *srv, void *state, const pqcoap_exchange *x,
-                            pqcoap_msgbuf *resp, coap_resource_t *resource,
-                            coap_session_t *session, const coap_pdu_t *request,
+                            pqcoap_msgbuf *resp, coap_session_t *session,
+                            const coap_pdu_t *request,
                             const coap_string_t *query, coap_pdu_t *response)
 {
     add_etag_if_blockwise(srv, resp, request);
@@ -229,7 +311,7 @@ static void protect_and_put(pqcoap_server *srv, void *state, const pqcoap_exchan
     } else {
         w = plain;
     }
-    put_response(srv, resource, session, request, query, response, &w);
+    put_response(srv, session, request, query, response, &w);
 }
 
 static void layer_end(pqcoap_server *srv, void *state)
@@ -354,7 +436,7 @@ static void send_deferred(pqcoap_server *srv, ticket *t, const pqcoap_msg *resp)
             pqcoap_msgbuf_set_payload(&srv->out.b, resp->payload, resp->payload_len) != PQCOAP_OK)
             pqcoap_msgbuf_error(&srv->out.b, PQCOAP_CODE(5, 0), "deferred response too large");
         t->x.now_ms = pqcoap_net_now_ms(); /* protected now, not when it came */
-        protect_and_put(srv, t->state, &t->x, &srv->out.b, srv->dispatcher, t->sess, t->request,
+        protect_and_put(srv, t->state, &t->x, &srv->out.b, t->sess, t->request,
                         query, pdu);
         coap_send(t->sess, pdu); /* takes the PDU */
     } else {
@@ -367,21 +449,19 @@ static void send_deferred(pqcoap_server *srv, ticket *t, const pqcoap_msg *resp)
 /* ---- block-wise requests ------------------------------------------------------------ */
 
 /* RFC 7959 section 2.9.3: 4.13 with Size1 = the largest body accepted. */
-static void too_large(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
-                      const coap_pdu_t *request, const coap_string_t *query,
-                      coap_pdu_t *response)
+static void too_large(pqcoap_server *srv, coap_session_t *session, const coap_pdu_t *request,
+                      const coap_string_t *query, coap_pdu_t *response)
 {
-    put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 13),
+    put_error(srv, session, request, query, response, PQCOAP_CODE(4, 13),
               "request body too large", PQCOAP_OPT_SIZE1,
               srv->cfg.max_body > UINT32_MAX ? UINT32_MAX : (uint32_t)srv->cfg.max_body);
 }
 
 /* Block1 (RFC 7959 section 2.5): hands the block to the transfer table (blockwise.c) and
- * answers 2.31 to all but the last (libcoap has put the Block1 option into the response)
- * or the table's error. Returns the transfer holding the whole body after the last block,
- * NULL when the answer is in `response`. */
-static pqcoap_bw_transfer *receive_block(pqcoap_server *srv, coap_resource_t *resource,
-                                         coap_session_t *session, const coap_pdu_t *request,
+ * answers 2.31 to all but the last or the table's error. Returns the transfer holding the
+ * whole body after the last block, NULL when the answer is in `response`. */
+static pqcoap_bw_transfer *receive_block(pqcoap_server *srv, coap_session_t *session,
+                                         const coap_pdu_t *request,
                                          const coap_string_t *query, coap_pdu_t *response,
                                          const coap_block_b_t *blk, const pqcoap_msg *wire)
 {
@@ -402,22 +482,27 @@ static pqcoap_bw_transfer *receive_block(pqcoap_server *srv, coap_resource_t *re
     pqcoap_bw_transfer *t = pqcoap_bw_receive(&srv->bw, &b, pqcoap_net_now_ms(), &ans);
     if (t)
         return t;
-    if (ans.code == PQCOAP_CODE(2, 31))
-        coap_pdu_set_code(response, COAP_RESPONSE_CODE(231)); /* 2.31 Continue */
-    else
-        put_error(srv, resource, session, request, query, response, ans.code, ans.diag,
+    if (ans.code == PQCOAP_CODE(2, 31)) {
+        /* 2.31 Continue with the Block1 option of the block taken (RFC 7959 section 2.3) */
+        uint8_t buf[4];
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE(231));
+        coap_add_option(response, COAP_OPTION_BLOCK1,
+                        coap_encode_var_safe(buf, sizeof(buf), blk->num << 4 | 8u | blk->szx),
+                        buf);
+    } else
+        put_error(srv, session, request, query, response, ans.code, ans.diag,
                   ans.opt, ans.val);
     return NULL;
 }
 
-static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
+static void serve(pqcoap_server *srv, coap_session_t *session,
                   const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response,
                   const pqcoap_msg *wire, uint64_t now);
 
 /* Every request that is not a duplicate: answers it, or defers it. `all` is its view with
  * every option (pqcoap_net_view_all), or `view_err` why there is none; `now` the clock read
  * when it came. */
-static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
+static void dispatch(pqcoap_server *srv, coap_session_t *session,
                      const coap_pdu_t *request, const coap_string_t *query,
                      coap_pdu_t *response, const pqcoap_msg *all, pqcoap_err view_err,
                      uint64_t now)
@@ -427,13 +512,13 @@ static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session
     if (view_err == PQCOAP_OK)
         view_err = pqcoap_net_visible(all, opts, PQCOAP_NET_MAX_OPTS, &wire);
     if (view_err != PQCOAP_OK) {
-        put_error(srv, resource, session, request, query, response, PQCOAP_CODE(4, 0),
+        put_error(srv, session, request, query, response, PQCOAP_CODE(4, 0),
                   view_err == PQCOAP_ERR_TOO_LARGE ? "too many options" : "malformed options",
                   0, 0);
         return;
     }
     if (wire.payload_len > srv->cfg.max_body + srv->layer.overhead) {
-        too_large(srv, resource, session, request, query, response);
+        too_large(srv, session, request, query, response);
         return;
     }
     srv->scanned = request;
@@ -442,7 +527,7 @@ static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session
     pqcoap_bw_transfer *t = NULL;
     if (pqcoap_msg_find_opt(all, PQCOAP_OPT_BLOCK1) &&
         coap_get_block_b(session, request, COAP_OPTION_BLOCK1, &blk)) {
-        t = receive_block(srv, resource, session, request, query, response, &blk, &wire);
+        t = receive_block(srv, session, request, query, response, &blk, &wire);
         if (!t) {
             srv->scanned = NULL;
             return;
@@ -450,7 +535,7 @@ static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session
         wire.payload = t->body.data;
         wire.payload_len = t->body.len;
     }
-    serve(srv, resource, session, request, query, response, &wire, now);
+    serve(srv, session, request, query, response, &wire, now);
     if (t)
         pqcoap_bw_done(&srv->bw, t, pqcoap_net_now_ms());
     srv->scanned = NULL;
@@ -458,8 +543,8 @@ static void dispatch(pqcoap_server *srv, coap_resource_t *resource, coap_session
 
 /* A notification (RFC 7641 section 4.2): the handler answers the registering request again,
  * which libcoap kept; the response goes as libcoap prepared it (CON, Observe, token). */
-static void serve_notification(pqcoap_server *srv, coap_resource_t *resource,
-                               coap_session_t *session, const coap_pdu_t *request,
+static void serve_notification(pqcoap_server *srv, coap_session_t *session,
+                               const coap_pdu_t *request,
                                const coap_string_t *query, coap_pdu_t *response)
 {
     pqcoap_opt opts[PQCOAP_NET_MAX_OPTS];
@@ -474,7 +559,7 @@ static void serve_notification(pqcoap_server *srv, coap_resource_t *resource,
     pqcoap_server_req rq = {srv, &x, session, request, 0, NULL, 1};
     run_handler(srv, &req, &rq); /* pqcoap_server_defer refuses a notification */
     pqcoap_msgbuf_remove_opt(&srv->out.b, PQCOAP_OPT_OBSERVE); /* libcoap's is there */
-    protect_and_put(srv, NULL, &x, &srv->out.b, resource, session, request, query, response);
+    protect_and_put(srv, NULL, &x, &srv->out.b, session, request, query, response);
 }
 
 /* The one libcoap request handler: every method, every path. A duplicate (RFC 7252 section
@@ -492,7 +577,7 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     if (call == PQCOAP_OBS_PURGE)
         return;
     if (call == PQCOAP_OBS_NOTIFY) {
-        serve_notification(srv, resource, session, request, query, response);
+        serve_notification(srv, session, request, query, response);
         pqcoap_obs_served(&srv->obs, session, request, response);
         return;
     }
@@ -511,8 +596,10 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     uint64_t now = pqcoap_net_now_ms();
     if (key && pqcoap_net_dedup_answer(&srv->dedup, session, request, key, response, now))
         return;
-    dispatch(srv, resource, session, request, query, response, &all, view_err, now);
-    pqcoap_obs_served(&srv->obs, session, request, response);
+    if (!answer_kept_block(srv, session, request, query, response)) {
+        dispatch(srv, session, request, query, response, &all, view_err, now);
+        pqcoap_obs_served(&srv->obs, session, request, response);
+    }
     if (key)
         pqcoap_net_dedup_keep(&srv->dedup, session, request, key, response, now);
 }
@@ -573,7 +660,7 @@ static void notify_secured(pqcoap_server *srv, pqcoap_obs *o)
     if (pdu && coap_add_token(pdu, o->token_len, o->token)) {
         coap_string_t *query = coap_get_query(o->request);
         pqcoap_msgbuf_view(&srv->wire.b, &w);
-        put_response(srv, srv->dispatcher, o->sess, o->request, query, pdu, &w);
+        put_response(srv, o->sess, o->request, query, pdu, &w);
         coap_delete_string(query);
         coap_send(o->sess, pdu); /* takes the PDU */
     } else {
@@ -586,7 +673,7 @@ static void notify_secured(pqcoap_server *srv, pqcoap_obs *o)
 
 /* Runs the layer's check, the handler and protect_response for the request `wire`, which
  * came at `now`. */
-static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t *session,
+static void serve(pqcoap_server *srv, coap_session_t *session,
                   const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response,
                   const pqcoap_msg *wire, uint64_t now)
 {
@@ -609,7 +696,7 @@ static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t 
         if (verdict != PQCOAP_LAYER_HANDLE) {
             pqcoap_msg answer;
             pqcoap_msgbuf_view(&srv->in.b, &answer);
-            put_response(srv, resource, session, request, query, response, &answer);
+            put_response(srv, session, request, query, response, &answer);
             layer_end(srv, srv->state);
             return;
         }
@@ -625,7 +712,7 @@ static void serve(pqcoap_server *srv, coap_resource_t *resource, coap_session_t 
         return;
     }
     pqcoap_obs *o = register_secured(srv, session, request, req, &x);
-    protect_and_put(srv, srv->state, &x, &srv->out.b, resource, session, request, query, response);
+    protect_and_put(srv, srv->state, &x, &srv->out.b, session, request, query, response);
     if (o && (srv->wire.b.code >> 5) == 2) /* protected: the observation's state */
         memcpy(o->state, srv->state, srv->layer.state_size);
     else if (o)
@@ -850,9 +937,12 @@ static pqcoap_err server_setup(pqcoap_server *srv, char *msg, size_t cap)
         pqcoap_net_msg(msg, cap, "cannot create a libcoap context");
         return PQCOAP_ERR_IO;
     }
-    /* Without COAP_BLOCK_SINGLE_BODY libcoap hands each Block1 block to the dispatcher,
-     * which collects them itself under the limits (receive_block). */
-    coap_context_set_block_mode(srv->ctx, COAP_BLOCK_USE_LIBCOAP);
+    /* No block-wise handling by libcoap: each Block1 block reaches the dispatcher, which
+     * collects them under the limits (receive_block), and Block2 responses are kept and
+     * sent by put_response. libcoap 4.3.1 would keep its own state per transfer on the
+     * session, every Block1 body until MAX_TRANSMIT_WAIT after its last block, and walk
+     * all of it on every pass of its I/O loop. */
+    coap_context_set_block_mode(srv->ctx, 0);
     coap_context_set_max_idle_sessions(srv->ctx, srv->cfg.max_peers);
     coap_context_set_session_timeout(srv->ctx, srv->cfg.peer_idle_s);
     pqcoap_net_register_opts(srv->ctx, srv->has_layer ? &srv->layer : NULL);
@@ -1105,6 +1195,14 @@ pqcoap_err pqcoap_server_notify(pqcoap_server *srv, const char *path)
     if (write(srv->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
         return PQCOAP_ERR_IO;
     return PQCOAP_OK;
+}
+
+void pqcoap_server_bw_counts(const pqcoap_server *srv, unsigned *replies, unsigned *transfers)
+{
+    *replies = srv->bw.n_replies;
+    *transfers = 0;
+    for (const pqcoap_bw_transfer *t = srv->bw.transfers; t; t = t->next)
+        ++*transfers;
 }
 
 int pqcoap_server_fd(const pqcoap_server *srv)
