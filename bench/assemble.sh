@@ -263,6 +263,17 @@ END {
         printf "GET `time` through `pqcoap proxy device` and `pqcoap proxy gateway` (Mode B, one session between them) to our plain server, against the same server directly, same generator, 1 s per round. One request in flight: p50 %.3f ms direct, %.3f ms through the pair (%.0f us added: two more CoAP hops, a protected exchange and the hand-offs between I/O and forwarding thread in each proxy). %d in flight: %s requests/s direct, %s through the pair, proxy_chain_vs_plain_throughput = %.3f (each proxy forwards one request at a time, as NSTART = 1 asks).\n", v["proxy_direct_w1_p50_us"] / 1000, v["proxy_chain_w1_p50_us"] / 1000, v["proxy_chain_added_latency_us"], v["window_proxy"], fmt(v["proxy_direct_w" v["window_proxy"] "_rps"]), fmt(v["proxy_chain_w" v["window_proxy"] "_rps"]), v["proxy_chain_vs_plain_throughput"] > md
     else print "Not measured (the pqcoap CLI or Mode B not available).\n" > md
 
+    print "\n## 7b. Observe notifications\n" > md
+    if (has("observe_notifications_per_s_plain")) {
+        print "One observer on 127.0.0.1 (bench_observe, 1.5 s per mode): the server notifies again as soon as the observer has taken the last notification, each a CON message, so the next one leaves once the ACK is back; verified notifications delivered to the client per second (keys observe_notifications_per_s_<mode> in results.json).\n" > md
+        print "| mode | notifications/s |\n|---|---|" > md
+        split("plain sign_v2 session oscore", om, " ")
+        split("plain CoAP|Mode A v2|Mode B|OSCORE (provisioned context)", ol, "|")
+        for (i = 1; i <= 4; i++)
+            if (has("observe_notifications_per_s_" om[i]))
+                printf "| %s | %s |\n", ol[i], fmt(v["observe_notifications_per_s_" om[i]]) > md
+    } else print "Not measured.\n" > md
+
     print "\n## 8. Profile of one protected request (Mode B server)\n" > md
     np = 0
     ptotal = ""

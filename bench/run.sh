@@ -456,6 +456,10 @@ else
     note "pqcoap CLI or Mode B not available: proxy section skipped"
 fi
 
+# 7b. Observe: verified notifications per second per mode, 1.5 s each
+note "observe notifications"
+"$BIN/bench_observe" 1.5 | record || note "observe section failed"
+
 echo "loadavg_end $(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
 touch "$TMP/profile.txt"
 sh "$DIR/assemble.sh" "$RAW" "$DIR" "$TMP/chart.dat" "$TMP/profile.txt" "$DIR/baseline.json"

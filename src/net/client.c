@@ -432,6 +432,12 @@ static pqcoap_err session_refresh(pqcoap_client *cl)
     return session_open(cl);
 }
 
+void pqcoap_client_new_session(pqcoap_client *cl)
+{
+    if (session_refresh(cl) != PQCOAP_OK)
+        session_close(cl); /* the next request opens one */
+}
+
 /* ---- open / free -------------------------------------------------------------------- */
 
 static pqcoap_err resolve(pqcoap_client *cl, const coap_uri_t *uri, char *msg, size_t cap)

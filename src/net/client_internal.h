@@ -186,6 +186,10 @@ uint64_t pqcoap_client_obs_service(pqcoap_client *cl, uint64_t now_ms);
  * re-registers. */
 void pqcoap_client_obs_moved(pqcoap_client *cl);
 
+/* client.c, called by observe_client.c: opens the UDP session anew (a new local port) when
+ * no request is in flight; every observation then re-registers (pqcoap_client_obs_moved). */
+void pqcoap_client_new_session(pqcoap_client *cl);
+
 /* Live observations. */
 size_t pqcoap_client_obs_count(const pqcoap_client *cl);
 

@@ -5,6 +5,7 @@
 #include "pqcoap/oscore_endpoint.h"
 #include "pqcoap/sign_endpoint.h"
 #include "net/client_internal.h"
+#include "net/observe_internal.h"
 #include "net/net_internal.h"
 
 #include <stdlib.h>
@@ -179,8 +180,12 @@ static void take_registration(pqcoap_client *cl, pqcoap_client_slot *s, uint64_t
         if (s->err == PQCOAP_OK && success)
             deliver(o, PQCOAP_OK, m, 0, cl->last_received);
     } else if (s->err == PQCOAP_ERR_TIMEOUT || s->err == PQCOAP_ERR_IO ||
-               s->err == PQCOAP_ERR_NOMEM || (s->err == PQCOAP_OK && success)) {
-        /* no answer, or not observed this time (e.g. the server's limit): again later */
+               s->err == PQCOAP_ERR_NOMEM || s->err == PQCOAP_ERR_AUTH ||
+               s->err == PQCOAP_ERR_REPLAY || s->err == PQCOAP_ERR_UNAUTHENTICATED ||
+               (s->err == PQCOAP_OK && success)) {
+        /* no answer, an answer the layer did not verify (a datagram anyone could send with
+         * the token, or the answer to a duplicate of the request), or not observed this
+         * time (e.g. the server's limit): again later */
         o->rereg_at_ms = now + RETRY_MS;
     } else {
         memcpy(cl->err, s->msg, sizeof(cl->err));
@@ -215,7 +220,13 @@ uint64_t pqcoap_client_obs_service(pqcoap_client *cl, uint64_t now)
             continue;
         }
         /* RFC 7641 section 3.3.1: not fresh any more (or the server forgot us): register
-         * again, transparently */
+         * again, transparently. When no notification came for Max-Age, from a new port:
+         * libcoap 4.3.1 drops a retransmitted CON notification without acknowledging it
+         * again, so after a lost ACK the server retransmits it with its later
+         * notifications queued behind it (NSTART 1) until it gives up; a registration from
+         * a new port has a server session of its own. */
+        if (now >= o->fresh_until_ms)
+            pqcoap_client_new_session(cl);
         pqcoap_client_slot *s;
         if (obs_send(cl, o, 0, &s) == PQCOAP_OK) {
             o->rereg_inflight = 1;
@@ -435,20 +446,21 @@ pqcoap_err pqcoap_client_observe_forget(pqcoap_client *cl, uint32_t id)
 pqcoap_err pqcoap_sign_client_observe(pqcoap_sign_client *c, const pqcoap_req *req,
                                       pqcoap_observe_fn fn, void *user, uint32_t *id)
 {
-    return c ? pqcoap_client_observe(pqcoap_sign_client_net(c), req, fn, user, id)
-             : PQCOAP_ERR_ARG;
+    if (!c)
+        return PQCOAP_ERR_ARG;
+    pqcoap_client *cl = pqcoap_sign_client_net(c);
+    if (!pqcoap_sign_client_layer(c)->check_notification) { /* PROTOCOL.md "Observe" */
+        pqcoap_net_msg(cl->err, sizeof(cl->err), "Mode A v1 cannot observe: a v1 signature "
+                       "binds no request and no sequence number, so a notification could not "
+                       "be verified as fresh and as this observation's (use Mode A v2)");
+        return PQCOAP_ERR_UNSUPPORTED;
+    }
+    return pqcoap_client_observe(cl, req, fn, user, id);
 }
 
 pqcoap_err pqcoap_sign_client_observe_cancel(pqcoap_sign_client *c, uint32_t id)
 {
     return c ? pqcoap_client_observe_cancel(pqcoap_sign_client_net(c), id) : PQCOAP_ERR_ARG;
-}
-
-pqcoap_err pqcoap_oscore_client_observe(pqcoap_oscore_client *c, const pqcoap_req *req,
-                                        pqcoap_observe_fn fn, void *user, uint32_t *id)
-{
-    return c ? pqcoap_client_observe(pqcoap_oscore_client_net(c), req, fn, user, id)
-             : PQCOAP_ERR_ARG;
 }
 
 pqcoap_err pqcoap_oscore_client_observe_cancel(pqcoap_oscore_client *c, uint32_t id)

@@ -22,6 +22,8 @@ struct pqcoap_oscore_client {
     pqcoap_oscore_binding last;     /* kid and Partial IV of the last request */
     pqcoap_oscore_rekey *rekey;     /* keyed by a handshake: how to make it again */
     int lost;                       /* the last answer: 4.01 "Security context not found" */
+    uint8_t echo[40];               /* the Echo value of the last protected 4.01, if any */
+    size_t echo_len;
     char err[ERR_LEN];
 };
 
@@ -116,6 +118,11 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     if (err == PQCOAP_OK) {
         pqcoap_msgbuf_remove_opt(plain, PQCOAP_OPT_BLOCK2);
         pqcoap_msgbuf_remove_opt(plain, PQCOAP_OPT_SIZE2);
+        const pqcoap_opt *echo = pqcoap_msg_find_opt(&out, PQCOAP_OPT_ECHO);
+        c->echo_len = out.code == PQCOAP_CODE(4, 1) && echo && echo->len <= sizeof c->echo
+                          ? echo->len : 0;
+        if (c->echo_len)
+            memcpy(c->echo, echo->value, c->echo_len);
     }
     if (err != PQCOAP_OK)
         snprintf(c->err, sizeof c->err, "response not accepted: %s%s", pqcoap_strerror(err),
@@ -273,29 +280,38 @@ void pqcoap_oscore_client_free(pqcoap_oscore_client *c)
     free(c);
 }
 
+/* RFC 9175 section 2.4 / RFC 8613 Appendix B.1.2: *again is req with the Echo value of the
+ * server's last protected 4.01 (kept in value[] and opts[]), to be sent once more as a new
+ * request (new Sender Sequence Number). 0 when there is none. */
+static int with_echo(const pqcoap_oscore_client *c, const pqcoap_req *req, uint8_t value[40],
+                     pqcoap_opt opts[33], pqcoap_req *again)
+{
+    if (c->echo_len == 0 || req->n_opts >= 32)
+        return 0;
+    memcpy(value, c->echo, c->echo_len);
+    for (size_t i = 0; i < req->n_opts; i++)
+        opts[i] = req->opts[i];
+    opts[req->n_opts] = (pqcoap_opt){PQCOAP_OPT_ECHO, value, c->echo_len};
+    *again = *req;
+    again->opts = opts;
+    again->n_opts = req->n_opts + 1;
+    return 1;
+}
+
 /* Sends req, and once more with the server's Echo value if it asks for one. */
 static pqcoap_err request_echo(pqcoap_oscore_client *c, const pqcoap_req *req,
                                pqcoap_reply *reply)
 {
     c->err[0] = '\0';
     c->lost = 0;
+    c->echo_len = 0;
     pqcoap_err err = pqcoap_client_request(c->net, req, reply);
-    const pqcoap_opt *echo = err == PQCOAP_OK && reply->msg.code == PQCOAP_CODE(4, 1)
-                                 ? pqcoap_msg_find_opt(&reply->msg, PQCOAP_OPT_ECHO) : NULL;
-    if (echo == NULL || echo->len == 0 || echo->len > 40 || req->n_opts >= 32)
-        return err;
-    /* RFC 9175 section 2.4 / RFC 8613 Appendix B.1.2: repeat once, with the Echo value,
-     * as a new request (new Sender Sequence Number). */
     uint8_t value[40];
-    size_t len = echo->len;
-    memcpy(value, echo->value, len);
     pqcoap_opt opts[33];
-    for (size_t i = 0; i < req->n_opts; i++)
-        opts[i] = req->opts[i];
-    opts[req->n_opts] = (pqcoap_opt){PQCOAP_OPT_ECHO, value, len};
-    pqcoap_req again = *req;
-    again.opts = opts;
-    again.n_opts = req->n_opts + 1;
+    pqcoap_req again;
+    if (err != PQCOAP_OK || reply->msg.code != PQCOAP_CODE(4, 1) ||
+        !with_echo(c, req, value, opts, &again))
+        return err;
     pqcoap_reply_free(reply);
     return pqcoap_client_request(c->net, &again, reply);
 }
@@ -324,6 +340,23 @@ pqcoap_err pqcoap_oscore_client_request(pqcoap_oscore_client *c, const pqcoap_re
         snprintf(c->err, sizeof c->err, "the server answered 4.01 \"Security context not "
                  "found\" again right after a new handshake: giving up");
     return err;
+}
+
+pqcoap_err pqcoap_oscore_client_observe(pqcoap_oscore_client *c, const pqcoap_req *req,
+                                        pqcoap_observe_fn fn, void *user, uint32_t *id)
+{
+    if (!c || !req)
+        return PQCOAP_ERR_ARG;
+    c->err[0] = '\0';
+    c->echo_len = 0;
+    pqcoap_err err = pqcoap_client_observe(c->net, req, fn, user, id);
+    uint8_t value[40];
+    pqcoap_opt opts[33];
+    pqcoap_req again;
+    /* a server just started asks for its Echo value first (RFC 8613 Appendix B.1.2) */
+    if (err != PQCOAP_ERR_COAP || !with_echo(c, req, value, opts, &again))
+        return err;
+    return pqcoap_client_observe(c->net, &again, fn, user, id);
 }
 
 pqcoap_client *pqcoap_oscore_client_net(pqcoap_oscore_client *c)

@@ -386,6 +386,10 @@ pqcoap_err cli_client_observe(cli_client *c, const pqcoap_req *req, pqcoap_obser
 {
     if (c->mode == CLI_MODE_SESSION)
         return pqcoap_session_client_observe(c->obj, req, fn, user, id);
+    if (c->mode == CLI_MODE_SIGN || c->mode == CLI_MODE_SIGN_V1)
+        return pqcoap_sign_client_observe(c->obj, req, fn, user, id);
+    if (c->mode == CLI_MODE_OSCORE)
+        return pqcoap_oscore_client_observe(c->obj, req, fn, user, id);
     return pqcoap_client_observe(cli_client_net(c), req, fn, user, id);
 }
 
