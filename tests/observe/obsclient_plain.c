@@ -226,12 +226,26 @@ static pqcoap_client *observe_started(const char *uri, seen *s, uint32_t *id)
     return cl;
 }
 
-/* A server process on `port` notifying every 100 ms with Max-Age 1, until killed. */
+/* A server process on `port` notifying every 100 ms with Max-Age 1, until killed. Returns
+ * once the process holds the port (it writes one byte to a pipe then), so that no socket
+ * opened after, such as the client's own, can be given the same port. */
 static pid_t fork_server(uint16_t port, int gen)
 {
+    int ready[2];
+    if (pipe(ready) != 0)
+        return -1;
     pid_t pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
+        close(ready[1]);
+        char c;
+        if (pid < 0 || read(ready[0], &c, 1) != 1) { /* EOF: the child failed to start */
+            close(ready[0]);
+            return -1;
+        }
+        close(ready[0]);
         return pid;
+    }
+    close(ready[0]);
     generation = gen;
     max_age = 1;
     pqcoap_server_config cfg = PQCOAP_SERVER_CONFIG_INIT;
@@ -243,8 +257,9 @@ static pid_t fork_server(uint16_t port, int gen)
         pqcoap_server_observable(srv, "obs", 0) != PQCOAP_OK)
         _exit(1);
     test_server ts = {srv, 0, 0};
-    if (!test_server_start(&ts))
+    if (!test_server_start(&ts) || write(ready[1], "r", 1) != 1)
         _exit(1);
+    close(ready[1]);
     for (int i = 0; i < 600; i++) { /* at most 60 s */
         atomic_fetch_add(&value, 1);
         pqcoap_server_notify(srv, "obs");
