@@ -410,7 +410,11 @@ static pqcoap_client_obs *obs_by_id(pqcoap_client *cl, uint32_t id)
     return NULL;
 }
 
-pqcoap_err pqcoap_client_observe_cancel(pqcoap_client *cl, uint32_t id)
+/* Ends observation `id`; with `deregister`, first sends the deregistration (RFC 7641
+ * section 3.6: a GET with Observe 1 and the registration's token) and waits for its answer
+ * (bounded by the request timeout). Without it, or when that cannot be sent, the next
+ * notification is answered with Reset. */
+static pqcoap_err obs_stop(pqcoap_client *cl, uint32_t id, int deregister)
 {
     if (!cl)
         return PQCOAP_ERR_ARG;
@@ -418,11 +422,10 @@ pqcoap_err pqcoap_client_observe_cancel(pqcoap_client *cl, uint32_t id)
     if (!o)
         return PQCOAP_ERR_NOT_FOUND;
     pqcoap_client_slot *s = NULL;
-    /* RFC 7641 section 3.6: a GET with Observe 1 and the registration's token */
-    pqcoap_err err = obs_send(cl, o, 1, &s);
+    pqcoap_err err = deregister ? obs_send(cl, o, 1, &s) : PQCOAP_ERR_ARG;
     obs_end(cl, o, PQCOAP_OK, NULL);
     if (err != PQCOAP_OK)
-        return PQCOAP_OK; /* the next notification is answered with Reset */
+        return PQCOAP_OK;
     uint32_t slot_id = s->id;
     while (s->state == PQCOAP_SLOT_PENDING && s->id == slot_id)
         if (pqcoap_client_pump(cl, s->deadline_ms) != PQCOAP_OK)
@@ -430,15 +433,14 @@ pqcoap_err pqcoap_client_observe_cancel(pqcoap_client *cl, uint32_t id)
     return PQCOAP_OK;
 }
 
+pqcoap_err pqcoap_client_observe_cancel(pqcoap_client *cl, uint32_t id)
+{
+    return obs_stop(cl, id, 1);
+}
+
 pqcoap_err pqcoap_client_observe_forget(pqcoap_client *cl, uint32_t id)
 {
-    if (!cl)
-        return PQCOAP_ERR_ARG;
-    pqcoap_client_obs *o = obs_by_id(cl, id);
-    if (!o)
-        return PQCOAP_ERR_NOT_FOUND;
-    obs_end(cl, o, PQCOAP_OK, NULL);
-    return PQCOAP_OK;
+    return obs_stop(cl, id, 0);
 }
 
 /* ---- the modes' own client objects ----------------------------------------------------- */
