@@ -231,21 +231,10 @@ static pqcoap_client *observe_started(const char *uri, seen *s, uint32_t *id)
  * opened after, such as the client's own, can be given the same port. */
 static pid_t fork_server(uint16_t port, int gen)
 {
-    int ready[2];
-    if (pipe(ready) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid != 0) {
-        close(ready[1]);
-        char c;
-        if (pid < 0 || read(ready[0], &c, 1) != 1) { /* EOF: the child failed to start */
-            close(ready[0]);
-            return -1;
-        }
-        close(ready[0]);
+    int ready;
+    pid_t pid = proc_fork_ready(&ready);
+    if (pid != 0)
         return pid;
-    }
-    close(ready[0]);
     generation = gen;
     max_age = 1;
     pqcoap_server_config cfg = PQCOAP_SERVER_CONFIG_INIT;
@@ -257,9 +246,9 @@ static pid_t fork_server(uint16_t port, int gen)
         pqcoap_server_observable(srv, "obs", 0) != PQCOAP_OK)
         _exit(1);
     test_server ts = {srv, 0, 0};
-    if (!test_server_start(&ts) || write(ready[1], "r", 1) != 1)
+    if (!test_server_start(&ts) || write(ready, "r", 1) != 1)
         _exit(1);
-    close(ready[1]);
+    close(ready);
     for (int i = 0; i < 600; i++) { /* at most 60 s */
         atomic_fetch_add(&value, 1);
         pqcoap_server_notify(srv, "obs");

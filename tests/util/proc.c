@@ -28,3 +28,23 @@ int proc_run(char *const argv[])
         return -1;
     return WEXITSTATUS(status);
 }
+
+pid_t proc_fork_ready(int *ready)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        *ready = fd[1];
+        return 0;
+    }
+    close(fd[1]);
+    char c;
+    int ok = pid > 0 && read(fd[0], &c, 1) == 1; /* EOF: the child ended first */
+    close(fd[0]);
+    if (!ok && pid > 0)
+        waitpid(pid, NULL, 0);
+    return ok ? pid : -1;
+}
