@@ -1,9 +1,9 @@
 /* Secured Observe across a server restart, through the library's client API over real UDP
  * on loopback: the server process is killed (SIGKILL) and started again on the same port
- * with the same keys and the same SQLite store file; the client registers again by itself
- * and the new process's notifications reach the same observation. Mode A v2 always;
- * OSCORE with a static context, Mode B and OSCORE keyed by the handshake with
- * OBSRESTART_ALL=1. */
+ * with the same keys and the same SQLite store file; the client registers again by itself,
+ * the new process's notifications reach the same observation in order, and cancel stops
+ * them. Mode A v2 always (its response counter goes on from the file); OSCORE with a static
+ * context, Mode B and OSCORE keyed by the handshake with OBSRESTART_ALL=1. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS in <sys/mman.h> */
 #include <signal.h>
 #include <stdatomic.h>
@@ -16,6 +16,7 @@
 #include "proc.h"
 #include "../session/snet.h"
 #include "net/net_test.h"
+#include "net/sign_internal.h"
 #include "pqcoap/oscore_endpoint.h"
 #include "pqcoap/sign_endpoint.h"
 
@@ -284,6 +285,22 @@ static pqcoap_err client_sync(kind k, void *c)
     return err;
 }
 
+/* Mode A v2: the next value of the server's response sequence counter in the store file
+ * `db` (PROTOCOL.md: reserved ahead of use); 0 if it cannot be read. */
+static uint64_t sign_counter(const char *db)
+{
+    char name[PQCOAP_SIGN_NAME_LEN];
+    pqcoap_sign_name(id_server.pub.kid, name);
+    pqcoap_store store;
+    uint64_t next = 0;
+    if (pqcoap_store_open_sqlite(db, &store) != PQCOAP_OK)
+        return 0;
+    if (pqcoap_store_seq_peek(&store, name, &next) != PQCOAP_OK)
+        next = 0;
+    pqcoap_store_close(&store);
+    return next;
+}
+
 /* Notifications of server process 2 among those delivered from index `from` on. */
 static int gen2_count(const seen *s, int from)
 {
@@ -373,6 +390,9 @@ static void server_restart(kind k, const char *dir)
     kill(a, SIGKILL);
     waitpid(a, NULL, 0);
     int n_before = s.n;
+    uint64_t counter1 = k == SIGN ? sign_counter(db) : 0;
+    if (k == SIGN)
+        CHECK(counter1 > 1); /* the first process reserved numbers in the file */
 
     /* the second process, same keys, same store file, same port */
     pid_t b = fork_server(k, db, port, 2);
@@ -416,6 +436,8 @@ static void server_restart(kind k, const char *dir)
         kill(b, SIGKILL);
         waitpid(b, NULL, 0);
     }
+    if (k == SIGN) /* the second one reserved after them: it never reused one */
+        CHECK(sign_counter(db) > counter1);
     client_free(k, c);
     pqcoap_store_close(&cstore);
     const char *const ext[] = {"", "-wal", "-shm"};
