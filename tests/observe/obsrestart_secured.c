@@ -159,6 +159,7 @@ typedef struct seen {
     int n;                      /* delivered */
     int gen[MAX_SEEN];
     int val[MAX_SEEN];
+    uint32_t seq[MAX_SEEN];     /* their Observe numbers */
     int wrong;                  /* deliveries of another id or unreadable */
     int ended;                  /* the callback got an error */
 } seen;
@@ -191,6 +192,7 @@ static void on_note(void *user, const pqcoap_notification *n)
     if (s->n < MAX_SEEN) {
         s->gen[s->n] = g;
         s->val[s->n] = v;
+        s->seq[s->n] = n->seq;
     }
     s->n++;
 }
@@ -326,15 +328,17 @@ static void poll_while(pqcoap_client *cl, const seen *s, int from, int want_gen2
     }
 }
 
-/* Values from index `from` on, of generation g, strictly increase. */
-static int increasing(const seen *s, int from, int g)
+/* The notifications of generation g from index `from` on come in order: their Observe
+ * numbers strictly increase and their values never go down (two may carry the same value
+ * when the server's I/O thread runs behind its counter, as under valgrind). */
+static int in_order(const seen *s, int from, int g)
 {
-    int last = -1, ok = 1;
+    int ok = 1, last = -1;
     for (int i = from; i < s->n && i < MAX_SEEN; i++) {
         if (s->gen[i] != g)
             continue;
-        ok &= s->val[i] > last;
-        last = s->val[i];
+        ok &= last < 0 || (s->seq[i] > s->seq[last] && s->val[i] >= s->val[last]);
+        last = i;
     }
     return ok;
 }
@@ -386,7 +390,7 @@ static void server_restart(kind k, const char *dir)
     poll_while(cl, &s, 0, 0, 4, 100);
     CHECK(s.n >= 4);
     CHECK_EQ_INT(gen2_count(&s, 0), 0);
-    CHECK(increasing(&s, 0, 1));
+    CHECK(in_order(&s, 0, 1));
     kill(a, SIGKILL);
     waitpid(a, NULL, 0);
     int n_before = s.n;
@@ -407,7 +411,7 @@ static void server_restart(kind k, const char *dir)
     CHECK(!s.ended);
     CHECK_EQ_INT(s.wrong, 0);
     CHECK_EQ_INT(s.id, id);
-    CHECK(increasing(&s, n_before, 2));
+    CHECK(in_order(&s, n_before, 2));
     /* once the new process answered, nothing of the old one */
     int first2 = n_before;
     while (first2 < s.n && first2 < MAX_SEEN && s.gen[first2] != 2)
