@@ -126,6 +126,7 @@ typedef struct pqcoap_client_obs {
     uint64_t fresh_until_ms;    /* Max-Age of the latest notification plus a margin */
     uint64_t rereg_at_ms;       /* re-register then (0: not due) */
     int rereg_inflight;
+    int moved;                  /* went to a new UDP session since the last notification */
 } pqcoap_client_obs;
 
 struct pqcoap_client {
@@ -151,6 +152,12 @@ struct pqcoap_client {
     size_t last_sent;           /* CoAP message sizes of the last request and response */
     size_t last_received;
     pqcoap_client_obs *obs;     /* cfg.max_observe observations */
+    /* A security layer's upkeep before a re-registration (session_client.c): a new
+     * handshake when its session is gone or out of step, setting *renewed; an error ends
+     * the observations unless it is transient. NULL: none. */
+    pqcoap_err (*renew)(void *ctx, int *renewed);
+    void *renew_ctx;
+    int renewing;               /* renew runs (its handshake pumps this client) */
     char err[PQCOAP_CLIENT_MSG_LEN];
 };
 
