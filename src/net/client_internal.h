@@ -152,10 +152,12 @@ struct pqcoap_client {
     size_t last_sent;           /* CoAP message sizes of the last request and response */
     size_t last_received;
     pqcoap_client_obs *obs;     /* cfg.max_observe observations */
-    /* A security layer's upkeep before a re-registration (session_client.c): a new
-     * handshake when its session is gone or out of step, setting *renewed; an error ends
-     * the observations unless it is transient. NULL: none. */
-    pqcoap_err (*renew)(void *ctx, int *renewed);
+    /* A security layer's upkeep for observations (session_client.c, oscore_client.c):
+     * `stale` says that its session or context is over or out of step with the server's,
+     * `renew` makes a new one (a handshake) before a re-registration; its error ends the
+     * observation unless it is transient. NULL: none. */
+    int (*stale)(void *ctx);
+    pqcoap_err (*renew)(void *ctx);
     void *renew_ctx;
     int renewing;               /* renew runs (its handshake pumps this client) */
     char err[PQCOAP_CLIENT_MSG_LEN];

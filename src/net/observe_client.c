@@ -138,6 +138,25 @@ void pqcoap_client_obs_keep_state(pqcoap_client *cl, pqcoap_client_slot *s,
     o->new_kept = 1;
 }
 
+/* 1 when the layer's session or context needs a new one (client_internal.h). */
+static int layer_stale(const pqcoap_client *cl)
+{
+    return cl->stale && cl->stale(cl->renew_ctx);
+}
+
+/* The layer's upkeep before a re-registration: a new session or context when the old one is
+ * stale, and then every observation registers again in it. */
+static pqcoap_err renew(pqcoap_client *cl)
+{
+    if (!layer_stale(cl))
+        return PQCOAP_OK;
+    cl->renewing = 1;
+    pqcoap_err err = cl->renew(cl->renew_ctx);
+    cl->renewing = 0;
+    pqcoap_client_obs_moved(cl);
+    return err;
+}
+
 /* A registration (first or again) of slot s finished. */
 static void take_registration(pqcoap_client *cl, pqcoap_client_slot *s, uint64_t now)
 {
@@ -183,11 +202,11 @@ static void take_registration(pqcoap_client *cl, pqcoap_client_slot *s, uint64_t
     } else if (s->err == PQCOAP_ERR_TIMEOUT || s->err == PQCOAP_ERR_IO ||
                s->err == PQCOAP_ERR_NOMEM || s->err == PQCOAP_ERR_AUTH ||
                s->err == PQCOAP_ERR_REPLAY || s->err == PQCOAP_ERR_UNAUTHENTICATED ||
-               s->err == PQCOAP_ERR_UNKNOWN_SESSION || (s->err == PQCOAP_OK && success)) {
+               (s->err == PQCOAP_OK && success) || layer_stale(cl)) {
         /* no answer, an answer the layer did not verify (a datagram anyone could send with
-         * the token, or the answer to a duplicate of the request), a session the server no
-         * longer knows (renew makes a new one), or not observed this time (e.g. the
-         * server's limit): again later */
+         * the token, or the answer to a duplicate of the request), not observed this time
+         * (e.g. the server's limit), or the layer's session or context is gone (renew
+         * makes a new one): again later */
         o->rereg_at_ms = now + RETRY_MS;
     } else {
         memcpy(cl->err, s->msg, sizeof(cl->err));
@@ -197,21 +216,6 @@ static void take_registration(pqcoap_client *cl, pqcoap_client_slot *s, uint64_t
     if (o)
         end_state(cl, o->new_state, &o->new_kept);
     pqcoap_client_slot_release(s);
-}
-
-/* The layer's upkeep before a re-registration (client_internal.h); a new session of the
- * layer has every observation register again in it. */
-static pqcoap_err renew(pqcoap_client *cl)
-{
-    if (!cl->renew)
-        return PQCOAP_OK;
-    int renewed = 0;
-    cl->renewing = 1;
-    pqcoap_err err = cl->renew(cl->renew_ctx, &renewed);
-    cl->renewing = 0;
-    if (renewed)
-        pqcoap_client_obs_moved(cl);
-    return err;
 }
 
 uint64_t pqcoap_client_obs_service(pqcoap_client *cl, uint64_t now)

@@ -3,6 +3,7 @@
  * accepts only a response that verifies under it for that request; repeats a request
  * once with the server's Echo value after the server restarted (RFC 8613 Appendix B.1.2). */
 #include "pqcoap/oscore_endpoint.h"
+#include "net/client_internal.h"
 #include "net/observe_internal.h"
 #include "net/oscore_internal.h"
 #include "common/buf_internal.h"
@@ -219,9 +220,32 @@ pqcoap_err pqcoap_oscore_client_set_context(pqcoap_oscore_client *c,
     return set_context(c, p, &c->ssn.store, c->ssn.block);
 }
 
+/* The observations' upkeep (client_internal.h): the server answered 4.01 "Security context
+ * not found", and a new handshake makes a new context. */
+static int stale(void *ctx)
+{
+    const pqcoap_oscore_client *c = ctx;
+    return c->lost;
+}
+
+static pqcoap_err renew(void *ctx)
+{
+    pqcoap_oscore_client *c = ctx;
+    char why[ERR_LEN];
+    pqcoap_err err = pqcoap_oscore_client_rekey(c, c->rekey, why, sizeof why);
+    if (err != PQCOAP_OK)
+        pqcoap_net_msg(c->net->err, sizeof c->net->err, "the server no longer holds the "
+                       "security context and a new handshake failed: %.80s", why);
+    c->lost = 0;
+    return err;
+}
+
 void pqcoap_oscore_client_set_rekey(pqcoap_oscore_client *c, pqcoap_oscore_rekey *rk)
 {
     c->rekey = rk;
+    c->net->stale = stale;
+    c->net->renew = renew;
+    c->net->renew_ctx = c;
 }
 
 pqcoap_err pqcoap_oscore_client_open_params(const char *uri, const pqcoap_oscore_params *p,

@@ -247,15 +247,16 @@ static int session_fresh(const pqcoap_session_client *sc, uint64_t now)
         && s->max_msgs - s->send.n > s->max_msgs / 8;
 }
 
-/* The client's upkeep before an observation registers again (client_internal.h): a new
- * handshake when the session is over, near its end or out of step with the server's. */
-static pqcoap_err renew(void *ctx, int *renewed)
+/* The observations' upkeep (client_internal.h): the session is over, near its end or out of
+ * step with the server's, and a new handshake makes a new one. */
+static int stale(void *ctx)
+{
+    return !session_fresh(ctx, pqcoap_net_now_ms());
+}
+
+static pqcoap_err renew(void *ctx)
 {
     pqcoap_session_client *sc = ctx;
-    *renewed = 0;
-    if (session_fresh(sc, pqcoap_net_now_ms()))
-        return PQCOAP_OK;
-    *renewed = 1;
     pqcoap_err err = pqcoap_session_client_connect(sc);
     if (err != PQCOAP_OK)
         pqcoap_net_msg(sc->cl->err, sizeof sc->cl->err, "%s", sc->err);
@@ -418,6 +419,7 @@ pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_clie
             err = pqcoap_client_open(uri, &ccfg, &sc->cl, msg, msg_cap);
     }
     if (err == PQCOAP_OK) {
+        sc->cl->stale = stale;
         sc->cl->renew = renew;
         sc->cl->renew_ctx = sc;
     }
