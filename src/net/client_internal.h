@@ -160,6 +160,8 @@ struct pqcoap_client {
     pqcoap_err (*renew)(void *ctx);
     void *renew_ctx;
     int renewing;               /* renew runs (its handshake pumps this client) */
+    uint8_t next_token[8];      /* where a new UDP session's tokens go on from, so that */
+    size_t next_token_len;      /* no token is used twice while the client lives */
     char err[PQCOAP_CLIENT_MSG_LEN];
 };
 

@@ -330,8 +330,9 @@ static void not_found_ends(void)
 }
 
 /* Stale notifications (Max-Age 1 passed), and the server answers the re-registration
- * without Observe (not observed this time): the client moves to a new port once, then
- * asks again every 2 s from that port, not at once and not from yet another port. */
+ * without Observe (not observed this time): the client moves to a new port once, with a
+ * token never used before, then asks again every 2 s from that port, not at once and not
+ * from yet another port. */
 static void stale_retries_paced(void)
 {
     raw r;
@@ -342,10 +343,13 @@ static void stale_retries_paced(void)
     rx reg;
     CHECK(recv_msg(&r, &reg) && reg.observe == 0);
     uint16_t first_port = peer_port(&r);
+    rx first = reg;
     send_resp(&r, 2, PQCOAP_CODE(2, 5), reg.mid, reg.token, reg.token_len, 1, 1, -1, "a");
     CHECK(recv_msg(&r, &reg) && reg.observe == 0); /* after Max-Age and the margin */
     uint16_t moved_port = peer_port(&r);
     CHECK(moved_port != first_port);
+    /* the new UDP session's tokens go on from the old one's */
+    CHECK(reg.token_len != first.token_len || memcmp(reg.token, first.token, reg.token_len) != 0);
     int asked = 1, same_port = 1;
     for (int i = 0; i < 500 && asked < 50; i++) { /* 5 s of 10 ms polls, or 50 requests */
         if (reg.observe == 0) {
