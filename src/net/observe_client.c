@@ -153,7 +153,8 @@ static pqcoap_err renew(pqcoap_client *cl)
     cl->renewing = 1;
     pqcoap_err err = cl->renew(cl->renew_ctx);
     cl->renewing = 0;
-    pqcoap_client_obs_moved(cl);
+    if (err == PQCOAP_OK)
+        pqcoap_client_obs_moved(cl);
     return err;
 }
 
