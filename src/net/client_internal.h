@@ -159,7 +159,8 @@ struct pqcoap_client {
     int (*stale)(void *ctx);
     pqcoap_err (*renew)(void *ctx);
     void *renew_ctx;
-    int renewing;               /* renew runs (its handshake pumps this client) */
+    int layer_busy;             /* the layer runs an exchange of its own (a handshake) on
+                                   this client: no re-registration meanwhile */
     uint8_t next_token[8];      /* where a new UDP session's tokens go on from, so that */
     size_t next_token_len;      /* no token is used twice while the client lives */
     char err[PQCOAP_CLIENT_MSG_LEN];

@@ -150,9 +150,7 @@ static pqcoap_err renew(pqcoap_client *cl)
 {
     if (!layer_stale(cl))
         return PQCOAP_OK;
-    cl->renewing = 1;
     pqcoap_err err = cl->renew(cl->renew_ctx);
-    cl->renewing = 0;
     if (err == PQCOAP_OK)
         pqcoap_client_obs_moved(cl);
     return err;
@@ -241,8 +239,8 @@ uint64_t pqcoap_client_obs_service(pqcoap_client *cl, uint64_t now)
             next = due < next ? due : next;
             continue;
         }
-        if (cl->renewing)
-            continue; /* a handshake of renew pumps the client: after it */
+        if (cl->layer_busy)
+            continue; /* the layer's handshake pumps the client: after it */
         /* RFC 7641 section 3.3.1: not fresh any more (or the server forgot us): register
          * again, transparently. When no notification came for Max-Age, from a new port:
          * libcoap 4.3.1 drops a retransmitted CON notification without acknowledging it

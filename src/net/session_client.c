@@ -180,8 +180,12 @@ static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
     req.payload = sc->init;
     req.payload_len = init_len;
     pqcoap_reply reply = {PQCOAP_MSG_INIT, NULL};
+    /* no re-registration goes out while the handshake pumps the client: protect_request
+     * would send it as the INIT, unprotected */
     sc->hs_active = 1;
+    sc->cl->layer_busy = 1;
     err = pqcoap_client_request(sc->cl, &req, &reply);
+    sc->cl->layer_busy = 0;
     sc->hs_active = 0;
     pqcoap_client_last_bytes(sc->cl, &sc->info.handshake_bytes_sent,
                              &sc->info.handshake_bytes_received);

@@ -539,7 +539,8 @@ static uint64_t handshakes(const pqcoap_session_client *sc)
 /* PROTOCOL.md "Errors": once the server sent more than W messages the client never got
  * (notifications while it was away), every later answer lies beyond the client's window.
  * The client makes one new handshake and repeats a GET once, does not repeat a POST
- * (session lost), and an observation registers again in a new session and goes on. */
+ * (session lost), and an observation registers again in a new session and goes on; also
+ * when a handshake runs while it is due. */
 static void mode_b_out_of_step(void)
 {
     pqcoap_store cstore;
@@ -602,6 +603,22 @@ static void mode_b_out_of_step(void)
     CHECK_EQ_INT(handshakes(sc), 4);
     CHECK_EQ_INT(pqcoap_session_client_observe_cancel(sc, id), PQCOAP_OK);
     close(o.sock);
+
+    /* a handshake while the observation is due to register again: the registration waits
+     * for the new session (never sent meanwhile, when nothing could protect it) */
+    count = 0;
+    CHECK_EQ_INT(pqcoap_session_client_observe(sc, &req, count_note, &count, &id), PQCOAP_OK);
+    struct timespec stale = {3, 500 * 1000 * 1000}; /* Max-Age 1 and the 2 s margin */
+    nanosleep(&stale, NULL);
+    CHECK_EQ_INT(pqcoap_session_client_connect(sc), PQCOAP_OK);
+    for (int i = 0; i < 200 && count >= 0 && count < 3; i++) { /* at most 20 s */
+        CHECK_EQ_INT(pqcoap_server_notify(srv, "tick"), PQCOAP_OK);
+        pqcoap_completion c;
+        int done = 0;
+        CHECK_EQ_INT(pqcoap_client_poll(net, 100, &c, &done), PQCOAP_OK);
+    }
+    CHECK(count >= 3);
+    CHECK_EQ_INT(pqcoap_session_client_observe_cancel(sc, id), PQCOAP_OK);
 
     pqcoap_session_client_free(sc);
     snet_server_stop(&t);
