@@ -1,7 +1,9 @@
 # Entry points users type; every target first runs scripts/bootstrap.sh (installs what is
 # missing on Debian 12, fetches and checks PQClean).
 #   make            release build in build/release
-#   make test       sanitizer build (ASan+UBSan, -Werror, clang) and every test (LABEL=x for one label)
+#   make test       the release build first (what make and make demo build: the system compiler,
+#                   -Werror), then the sanitizer build (ASan+UBSan, -Werror, clang) and every
+#                   test (LABEL=x for one label)
 #   make demo       post-quantum secured CoAP exchange on loopback
 #   make bench      optimised build, benchmarks, bench/results.{md,json} and two charts
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
@@ -29,7 +31,7 @@ release: bootstrap
 	@cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DPQCOAP_TESTS=ON >/dev/null
 	@cmake --build $(BUILD)/release -j $(JOBS)
 
-test: bootstrap
+test: release
 	@cmake -S . -B $(BUILD)/test -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DPQCOAP_SANITIZE=ON -DPQCOAP_FUZZ=ON >/dev/null
 	@cmake --build $(BUILD)/test -j $(JOBS)
 	@cd $(BUILD)/test && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \

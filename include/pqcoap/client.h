@@ -163,12 +163,16 @@ typedef void (*pqcoap_observe_fn)(void *user, const pqcoap_notification *n);
  *  PQCOAP_ERR_UNSUPPORTED (a registration's block-wise response is fetched as for any
  *  request). The client re-registers by itself, with a fresh token and a new layer
  *  exchange, when no notification came for Max-Age (default 60 s) plus 2 s (then from a
- *  new UDP session, so that a server stuck retransmitting an earlier notification sees a
- *  new peer), when a notification comes without Observe (the server dropped the
- *  observation, e.g. it restarted), or when its UDP session had to be opened anew; the
- *  sequence rule starts again from the new registration's response. A re-registration
- *  that gets no answer, or an answer the layer does not verify, is tried again 2 s later;
- *  one answered with an error ends the observation (`fn` gets the error). Returns PQCOAP_OK; PQCOAP_ERR_UNSUPPORTED when the layer cannot check
+ *  new UDP session, once until a notification comes again, so that a server stuck
+ *  retransmitting an earlier notification sees a new peer), when a notification comes
+ *  without Observe (the server dropped the observation, e.g. it restarted), or when its
+ *  UDP session had to be opened anew; the sequence rule starts again from the new
+ *  registration's response. A re-registration that gets no answer, an answer the layer
+ *  does not verify or a Mode B "unknown session" is tried again 2 s later (Mode B first
+ *  makes a new handshake when its session is over or out of step, and every observation
+ *  then registers again in it); one answered with an error, or whose new handshake is
+ *  refused, ends the observation (`fn` gets the error). Returns PQCOAP_OK;
+ *  PQCOAP_ERR_UNSUPPORTED when the layer cannot check
  *  notifications (no check_notification) or when the server answered without Observe
  *  (the resource is not observable, or its observer limit is reached: RFC 7641 section
  *  4.1; `fn` got that answer); PQCOAP_ERR_LIMIT when cfg.max_observe observations live;

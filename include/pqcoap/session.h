@@ -291,6 +291,14 @@ pqcoap_err pqcoap_session_unprotect_notification(pqcoap_session *s, uint64_t req
                                                  uint8_t *out, size_t cap, size_t *out_len,
                                                  uint64_t *n);
 
+/** Client: 1 when `resp` is a protected response whose n lies more than W ahead of the
+ *  session's receive window (PROTOCOL.md "Receive rules"), so that no later response of
+ *  this session can be opened either: the responder sent more than W messages that never
+ *  arrived, e.g. notifications while the client was away. Says nothing about who sent it
+ *  (nothing is verified); the client's answer is a new handshake (PROTOCOL.md "Errors").
+ *  0 otherwise, and for anything that is not a protected response of a live session. */
+int pqcoap_session_beyond_window(const pqcoap_session *s, const pqcoap_msg *resp);
+
 /** PQCOAP_OK if the client session can still send at now_ms; PQCOAP_ERR_EXPIRED if its
  *  lifetime is over or max_msgs requests were sent; PQCOAP_ERR_ARG if it is not live. */
 pqcoap_err pqcoap_session_usable(const pqcoap_session *s, uint64_t now_ms);

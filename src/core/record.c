@@ -255,6 +255,14 @@ pqcoap_err pqcoap_session_unprotect_response(pqcoap_session *s, uint64_t request
     return open_transactional(s, v.n, &aad, v.ct, v.ct_len, out, cap, out_len);
 }
 
+int pqcoap_session_beyond_window(const pqcoap_session *s, const pqcoap_msg *resp)
+{
+    protected_view v;
+    if (!s || !s->live || !resp || decode_protected(resp, PQCOAP_TYPE_RESPONSE, &v) != PQCOAP_OK)
+        return 0;
+    return v.n > s->recv.next && v.n - s->recv.next > s->recv.w;
+}
+
 pqcoap_err pqcoap_session_unprotect_notification(pqcoap_session *s, uint64_t request_n,
                                                  int seen, uint64_t last_n,
                                                  const pqcoap_msg *resp, uint64_t now_ms,

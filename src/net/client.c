@@ -403,6 +403,10 @@ static pqcoap_err session_open(pqcoap_client *cl)
     if (!cl->sess)
         return PQCOAP_ERR_IO;
     coap_session_set_app_data(cl->sess, cl);
+    /* libcoap counts tokens from 0 in every session: this one goes on from the last one's
+     * (an observation of the old session may still hold one of its tokens) */
+    if (cl->next_token_len)
+        coap_session_init_token(cl->sess, cl->next_token_len, cl->next_token);
     uint32_t ack_ms = ack_timeout_of(&cl->cfg);
     coap_fixed_point_t ack = {(uint16_t)(ack_ms / 1000), (uint16_t)(ack_ms % 1000)};
     coap_session_set_ack_timeout(cl->sess, ack);
@@ -414,6 +418,7 @@ static pqcoap_err session_open(pqcoap_client *cl)
 static void session_close(pqcoap_client *cl)
 {
     if (cl->sess) {
+        coap_session_new_token(cl->sess, &cl->next_token_len, cl->next_token);
         coap_session_set_app_data(cl->sess, NULL);
         coap_session_release(cl->sess);
         cl->sess = NULL;

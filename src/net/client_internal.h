@@ -126,6 +126,7 @@ typedef struct pqcoap_client_obs {
     uint64_t fresh_until_ms;    /* Max-Age of the latest notification plus a margin */
     uint64_t rereg_at_ms;       /* re-register then (0: not due) */
     int rereg_inflight;
+    int moved;                  /* went to a new UDP session since the last notification */
 } pqcoap_client_obs;
 
 struct pqcoap_client {
@@ -151,6 +152,17 @@ struct pqcoap_client {
     size_t last_sent;           /* CoAP message sizes of the last request and response */
     size_t last_received;
     pqcoap_client_obs *obs;     /* cfg.max_observe observations */
+    /* A security layer's upkeep for observations (session_client.c, oscore_client.c):
+     * `stale` says that its session or context is over or out of step with the server's,
+     * `renew` makes a new one (a handshake) before a re-registration; its error ends the
+     * observation unless it is transient. NULL: none. */
+    int (*stale)(void *ctx);
+    pqcoap_err (*renew)(void *ctx);
+    void *renew_ctx;
+    int layer_busy;             /* the layer runs an exchange of its own (a handshake) on
+                                   this client: no re-registration meanwhile */
+    uint8_t next_token[8];      /* where a new UDP session's tokens go on from, so that */
+    size_t next_token_len;      /* no token is used twice while the client lives */
     char err[PQCOAP_CLIENT_MSG_LEN];
 };
 

@@ -138,6 +138,24 @@ void pqcoap_client_obs_keep_state(pqcoap_client *cl, pqcoap_client_slot *s,
     o->new_kept = 1;
 }
 
+/* 1 when the layer's session or context needs a new one (client_internal.h). */
+static int layer_stale(const pqcoap_client *cl)
+{
+    return cl->stale && cl->stale(cl->renew_ctx);
+}
+
+/* The layer's upkeep before a re-registration: a new session or context when the old one is
+ * stale, and then every observation registers again in it. */
+static pqcoap_err renew(pqcoap_client *cl)
+{
+    if (!layer_stale(cl))
+        return PQCOAP_OK;
+    pqcoap_err err = cl->renew(cl->renew_ctx);
+    if (err == PQCOAP_OK)
+        pqcoap_client_obs_moved(cl);
+    return err;
+}
+
 /* A registration (first or again) of slot s finished. */
 static void take_registration(pqcoap_client *cl, pqcoap_client_slot *s, uint64_t now)
 {
@@ -167,6 +185,7 @@ static void take_registration(pqcoap_client *cl, pqcoap_client_slot *s, uint64_t
         o->seq_ms = now;
         o->fresh_until_ms = fresh_until(m, NULL, now);
         o->rereg_at_ms = 0;
+        o->moved = 0;
         o->live = 1;
         deliver(o, PQCOAP_OK, m, (uint32_t)v, cl->last_received);
     } else if (!o->live) {
@@ -182,10 +201,11 @@ static void take_registration(pqcoap_client *cl, pqcoap_client_slot *s, uint64_t
     } else if (s->err == PQCOAP_ERR_TIMEOUT || s->err == PQCOAP_ERR_IO ||
                s->err == PQCOAP_ERR_NOMEM || s->err == PQCOAP_ERR_AUTH ||
                s->err == PQCOAP_ERR_REPLAY || s->err == PQCOAP_ERR_UNAUTHENTICATED ||
-               (s->err == PQCOAP_OK && success)) {
+               (s->err == PQCOAP_OK && success) || layer_stale(cl)) {
         /* no answer, an answer the layer did not verify (a datagram anyone could send with
-         * the token, or the answer to a duplicate of the request), or not observed this
-         * time (e.g. the server's limit): again later */
+         * the token, or the answer to a duplicate of the request), not observed this time
+         * (e.g. the server's limit), or the layer's session or context is gone (renew
+         * makes a new one): again later */
         o->rereg_at_ms = now + RETRY_MS;
     } else {
         memcpy(cl->err, s->msg, sizeof(cl->err));
@@ -213,26 +233,38 @@ uint64_t pqcoap_client_obs_service(pqcoap_client *cl, uint64_t now)
         pqcoap_client_obs *o = &cl->obs[i];
         if (!o->used || !o->live || o->rereg_inflight)
             continue;
-        uint64_t due = o->rereg_at_ms && o->rereg_at_ms < o->fresh_until_ms ? o->rereg_at_ms
-                                                                            : o->fresh_until_ms;
+        /* a retry waits its turn, also once the notifications are stale */
+        uint64_t due = o->rereg_at_ms ? o->rereg_at_ms : o->fresh_until_ms;
         if (now < due) {
             next = due < next ? due : next;
             continue;
         }
+        if (cl->layer_busy)
+            continue; /* the layer's handshake pumps the client: after it */
         /* RFC 7641 section 3.3.1: not fresh any more (or the server forgot us): register
          * again, transparently. When no notification came for Max-Age, from a new port:
          * libcoap 4.3.1 drops a retransmitted CON notification without acknowledging it
          * again, so after a lost ACK the server retransmits it with its later
          * notifications queued behind it (NSTART 1) until it gives up; a registration from
          * a new port has a server session of its own. */
-        if (now >= o->fresh_until_ms)
+        if (now >= o->fresh_until_ms && !o->moved) {
+            o->moved = 1;
             pqcoap_client_new_session(cl);
+        }
+        pqcoap_err err = renew(cl);
+        if (!o->used || !o->live)
+            continue; /* ended meanwhile (renew's handshake pumped the client) */
+        if (err != PQCOAP_OK && err != PQCOAP_ERR_TIMEOUT && err != PQCOAP_ERR_IO &&
+            err != PQCOAP_ERR_BUSY && err != PQCOAP_ERR_NOMEM) {
+            obs_end(cl, o, err, NULL); /* e.g. the server refuses a new handshake */
+            continue;
+        }
         pqcoap_client_slot *s;
-        if (obs_send(cl, o, 0, &s) == PQCOAP_OK) {
+        if (err == PQCOAP_OK && obs_send(cl, o, 0, &s) == PQCOAP_OK) {
             o->rereg_inflight = 1;
             o->rereg_at_ms = 0;
         } else {
-            o->rereg_at_ms = now + RETRY_MS;
+            o->rereg_at_ms = pqcoap_net_now_ms() + RETRY_MS;
             next = o->rereg_at_ms < next ? o->rereg_at_ms : next;
         }
     }
@@ -295,6 +327,7 @@ int pqcoap_client_obs_notification(pqcoap_client *cl, const coap_pdu_t *pdu)
         return 1; /* older or the same: dropped (RFC 7641 section 3.4) */
     o->seq = (uint32_t)v;
     o->seq_ms = now;
+    o->moved = 0;
     o->fresh_until_ms = fresh_until(shown, &wire, now);
     cl->last_received = wire_len;
     deliver(o, PQCOAP_OK, shown, (uint32_t)v, wire_len);

@@ -3,6 +3,7 @@
  * accepts only a response that verifies under it for that request; repeats a request
  * once with the server's Echo value after the server restarted (RFC 8613 Appendix B.1.2). */
 #include "pqcoap/oscore_endpoint.h"
+#include "net/client_internal.h"
 #include "net/observe_internal.h"
 #include "net/oscore_internal.h"
 #include "common/buf_internal.h"
@@ -35,6 +36,32 @@ typedef struct cl_state {
     uint64_t number;                /* its Notification Number (RFC 8613 section 7.4.1) */
 } cl_state;
 
+/* RFC 9175 section 2.4 / RFC 8613 Appendix B.1.2: req, with the Echo value of the server's
+ * last protected 4.01 among its options (in ascending order, in opts[0..cap)) when there is
+ * one and req carries none. */
+static const pqcoap_msg *with_echo(const pqcoap_oscore_client *c, const pqcoap_msg *req,
+                                   pqcoap_opt *opts, size_t cap, pqcoap_msg *with)
+{
+    if (c->echo_len == 0 || req->n_opts >= cap || pqcoap_msg_find_opt(req, PQCOAP_OPT_ECHO))
+        return req;
+    const pqcoap_opt echo = {PQCOAP_OPT_ECHO, c->echo, c->echo_len};
+    size_t n = 0;
+    int placed = 0;
+    for (size_t i = 0; i < req->n_opts; i++) {
+        if (!placed && req->opts[i].number > PQCOAP_OPT_ECHO) {
+            opts[n++] = echo;
+            placed = 1;
+        }
+        opts[n++] = req->opts[i];
+    }
+    if (!placed)
+        opts[n++] = echo;
+    *with = *req;
+    with->opts = opts;
+    with->n_opts = n;
+    return with;
+}
+
 static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange *x,
                                   const pqcoap_msg *req, pqcoap_msgbuf *wire)
 {
@@ -45,7 +72,9 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
     pqcoap_err err = pqcoap_seq_next(&c->ssn, &ssn);
     pqcoap_opt opts[PQCOAP_OSCORE_LAYER_OPTS];
     pqcoap_oscore_out room = pqcoap_oscore_room(wire, opts, PQCOAP_OSCORE_LAYER_OPTS);
-    pqcoap_msg out;
+    pqcoap_msg out, echoed;
+    pqcoap_opt req_opts[PQCOAP_NET_MAX_OPTS];
+    req = with_echo(c, req, req_opts, PQCOAP_NET_MAX_OPTS, &echoed);
     if (err == PQCOAP_OK)
         err = pqcoap_oscore_protect_request(&c->ctx, ssn, c->ctx.has_id_context, req, &room,
                                             &out, &st->bind);
@@ -58,6 +87,7 @@ static pqcoap_err protect_request(void *ctx, void *state, const pqcoap_exchange 
     }
     st->protected_ = 1;
     c->last = st->bind;
+    c->echo_len = 0; /* sent once */
     return PQCOAP_OK;
 }
 
@@ -219,6 +249,29 @@ pqcoap_err pqcoap_oscore_client_set_context(pqcoap_oscore_client *c,
     return set_context(c, p, &c->ssn.store, c->ssn.block);
 }
 
+/* The observations' upkeep (client_internal.h): the server asked for an Echo value (it
+ * restarted: the next request carries it), or a keyed client got 4.01 "Security context not
+ * found" and a new handshake makes a new context. */
+static int stale(void *ctx)
+{
+    const pqcoap_oscore_client *c = ctx;
+    return c->echo_len || (c->lost && c->rekey);
+}
+
+static pqcoap_err renew(void *ctx)
+{
+    pqcoap_oscore_client *c = ctx;
+    if (!c->lost || !c->rekey)
+        return PQCOAP_OK;
+    char why[ERR_LEN];
+    pqcoap_err err = pqcoap_oscore_client_rekey(c, c->rekey, why, sizeof why);
+    if (err != PQCOAP_OK)
+        pqcoap_net_msg(c->net->err, sizeof c->net->err, "the server no longer holds the "
+                       "security context and a new handshake failed: %.80s", why);
+    c->lost = 0;
+    return err;
+}
+
 void pqcoap_oscore_client_set_rekey(pqcoap_oscore_client *c, pqcoap_oscore_rekey *rk)
 {
     c->rekey = rk;
@@ -266,6 +319,9 @@ pqcoap_err pqcoap_oscore_client_open_params(const char *uri, const pqcoap_oscore
         pqcoap_oscore_client_free(c);
         return err;
     }
+    c->net->stale = stale;
+    c->net->renew = renew;
+    c->net->renew_ctx = c;
     *out = c;
     return PQCOAP_OK;
 }
@@ -280,25 +336,8 @@ void pqcoap_oscore_client_free(pqcoap_oscore_client *c)
     free(c);
 }
 
-/* RFC 9175 section 2.4 / RFC 8613 Appendix B.1.2: *again is req with the Echo value of the
- * server's last protected 4.01 (kept in value[] and opts[]), to be sent once more as a new
- * request (new Sender Sequence Number). 0 when there is none. */
-static int with_echo(const pqcoap_oscore_client *c, const pqcoap_req *req, uint8_t value[40],
-                     pqcoap_opt opts[33], pqcoap_req *again)
-{
-    if (c->echo_len == 0 || req->n_opts >= 32)
-        return 0;
-    memcpy(value, c->echo, c->echo_len);
-    for (size_t i = 0; i < req->n_opts; i++)
-        opts[i] = req->opts[i];
-    opts[req->n_opts] = (pqcoap_opt){PQCOAP_OPT_ECHO, value, c->echo_len};
-    *again = *req;
-    again->opts = opts;
-    again->n_opts = req->n_opts + 1;
-    return 1;
-}
-
-/* Sends req, and once more with the server's Echo value if it asks for one. */
+/* Sends req, and once more (a new request: new Sender Sequence Number) with the server's
+ * Echo value if it asks for one: protect_request adds it. */
 static pqcoap_err request_echo(pqcoap_oscore_client *c, const pqcoap_req *req,
                                pqcoap_reply *reply)
 {
@@ -306,14 +345,10 @@ static pqcoap_err request_echo(pqcoap_oscore_client *c, const pqcoap_req *req,
     c->lost = 0;
     c->echo_len = 0;
     pqcoap_err err = pqcoap_client_request(c->net, req, reply);
-    uint8_t value[40];
-    pqcoap_opt opts[33];
-    pqcoap_req again;
-    if (err != PQCOAP_OK || reply->msg.code != PQCOAP_CODE(4, 1) ||
-        !with_echo(c, req, value, opts, &again))
+    if (err != PQCOAP_OK || reply->msg.code != PQCOAP_CODE(4, 1) || c->echo_len == 0)
         return err;
     pqcoap_reply_free(reply);
-    return pqcoap_client_request(c->net, &again, reply);
+    return pqcoap_client_request(c->net, req, reply);
 }
 
 pqcoap_err pqcoap_oscore_client_request(pqcoap_oscore_client *c, const pqcoap_req *req,
@@ -350,13 +385,10 @@ pqcoap_err pqcoap_oscore_client_observe(pqcoap_oscore_client *c, const pqcoap_re
     c->err[0] = '\0';
     c->echo_len = 0;
     pqcoap_err err = pqcoap_client_observe(c->net, req, fn, user, id);
-    uint8_t value[40];
-    pqcoap_opt opts[33];
-    pqcoap_req again;
     /* a server just started asks for its Echo value first (RFC 8613 Appendix B.1.2) */
-    if (err != PQCOAP_ERR_COAP || !with_echo(c, req, value, opts, &again))
+    if (err != PQCOAP_ERR_COAP || c->echo_len == 0)
         return err;
-    return pqcoap_client_observe(c->net, &again, fn, user, id);
+    return pqcoap_client_observe(c->net, req, fn, user, id);
 }
 
 pqcoap_client *pqcoap_oscore_client_net(pqcoap_oscore_client *c)

@@ -3,6 +3,7 @@
  * and the "unknown session" rule of PROTOCOL.md "Errors". */
 #include "pqcoap/session_endpoint.h"
 #include "pqcoap/keys.h"
+#include "net/client_internal.h"
 #include "net/observe_internal.h"
 #include "net/net_internal.h"
 #include "core/session_internal.h"
@@ -47,6 +48,8 @@ struct pqcoap_session_client {
     uint64_t generation;            /* changes with every new or dropped session */
     uint64_t session_seq;
     uint64_t lifetime_ms;           /* of the current session, as the client saw it */
+    int out_of_step;                /* the server answered "unknown session", or beyond the
+                                       window: the session needs a new handshake */
     int hs_active;                  /* the request in flight is the handshake */
     pqcoap_session_client_info info;
     pqcoap_initiator st;
@@ -72,6 +75,7 @@ static void drop_session(pqcoap_session_client *sc)
 {
     pqcoap_session_wipe(&sc->sess);
     sc->session_seq = 0;
+    sc->out_of_step = 0;
     sc->generation++;
 }
 
@@ -108,13 +112,23 @@ static pqcoap_err check_response(void *ctx, void *state, const pqcoap_exchange *
     }
     if (st->generation != sc->generation || !sc->sess.live)
         return PQCOAP_ERR_STATE; /* the session it was sent in is gone */
-    if (wire->payload_len && wire->payload[0] == PQCOAP_TYPE_RESPONSE)
-        return pqcoap_session_unprotect_response(&sc->sess, st->request_n, wire,
-                                                 pqcoap_net_now_ms(), plain->payload,
-                                                 plain->payload_cap, &plain->payload_len);
+    pqcoap_err err;
+    if (wire->payload_len && wire->payload[0] == PQCOAP_TYPE_RESPONSE) {
+        err = pqcoap_session_unprotect_response(&sc->sess, st->request_n, wire,
+                                                pqcoap_net_now_ms(), plain->payload,
+                                                plain->payload_cap, &plain->payload_len);
+        /* PROTOCOL.md "Errors": an answer to our request beyond the window means the
+         * server sent more than W messages we never got; no later one opens either */
+        if (err == PQCOAP_ERR_REPLAY && pqcoap_session_beyond_window(&sc->sess, wire))
+            sc->out_of_step = 1;
+        return err;
+    }
     /* PROTOCOL.md "Errors": the listed session errors come unprotected; anything else
      * (an application result, a success) without protection is not the server's word */
-    return pqcoap_error_from_coap(wire->code, wire->payload, wire->payload_len);
+    err = pqcoap_error_from_coap(wire->code, wire->payload, wire->payload_len);
+    if (err == PQCOAP_ERR_UNKNOWN_SESSION)
+        sc->out_of_step = 1;
+    return err;
 }
 
 /* PROTOCOL.md "Observe": a notification of the observation registered by request_n, in
@@ -166,8 +180,12 @@ static pqcoap_err handshake_exchange(pqcoap_session_client *sc, uint64_t seq)
     req.payload = sc->init;
     req.payload_len = init_len;
     pqcoap_reply reply = {PQCOAP_MSG_INIT, NULL};
+    /* no re-registration goes out while the handshake pumps the client: protect_request
+     * would send it as the INIT, unprotected */
     sc->hs_active = 1;
+    sc->cl->layer_busy = 1;
     err = pqcoap_client_request(sc->cl, &req, &reply);
+    sc->cl->layer_busy = 0;
     sc->hs_active = 0;
     pqcoap_client_last_bytes(sc->cl, &sc->info.handshake_bytes_sent,
                              &sc->info.handshake_bytes_received);
@@ -227,10 +245,26 @@ pqcoap_err pqcoap_session_client_connect(pqcoap_session_client *sc)
 static int session_fresh(const pqcoap_session_client *sc, uint64_t now)
 {
     const pqcoap_session *s = &sc->sess;
-    if (pqcoap_session_usable(s, now) != PQCOAP_OK)
+    if (sc->out_of_step || pqcoap_session_usable(s, now) != PQCOAP_OK)
         return 0;
     return s->expires_ms - now > sc->lifetime_ms / 8
         && s->max_msgs - s->send.n > s->max_msgs / 8;
+}
+
+/* The observations' upkeep (client_internal.h): the session is over, near its end or out of
+ * step with the server's, and a new handshake makes a new one. */
+static int stale(void *ctx)
+{
+    return !session_fresh(ctx, pqcoap_net_now_ms());
+}
+
+static pqcoap_err renew(void *ctx)
+{
+    pqcoap_session_client *sc = ctx;
+    pqcoap_err err = pqcoap_session_client_connect(sc);
+    if (err != PQCOAP_OK)
+        pqcoap_net_msg(sc->cl->err, sizeof sc->cl->err, "%s", sc->err);
+    return err;
 }
 
 /* ---- requests ----------------------------------------------------------------------- */
@@ -240,6 +274,12 @@ static int idempotent(uint8_t method)
     /* RFC 7252 section 5.1 and RFC 8132: GET, PUT, DELETE, FETCH are idempotent */
     return method == PQCOAP_GET || method == PQCOAP_PUT || method == PQCOAP_DELETE ||
            method == PQCOAP_FETCH;
+}
+
+/* 1 if a request failed with `err` because the session is out of step with the server's. */
+static int needs_new_session(const pqcoap_session_client *sc, pqcoap_err err)
+{
+    return sc->out_of_step && (err == PQCOAP_ERR_UNKNOWN_SESSION || err == PQCOAP_ERR_REPLAY);
 }
 
 static pqcoap_err send_protected(pqcoap_session_client *sc, const pqcoap_req *req,
@@ -262,15 +302,16 @@ pqcoap_err pqcoap_session_client_request(pqcoap_session_client *sc, const pqcoap
     if (!session_fresh(sc, pqcoap_net_now_ms()))
         PQCOAP_TRY(pqcoap_session_client_connect(sc));
     pqcoap_err err = send_protected(sc, req, reply);
-    if (err != PQCOAP_ERR_UNKNOWN_SESSION)
+    if (!needs_new_session(sc, err))
         return err;
-    /* PROTOCOL.md "Errors": "unknown session" -> re-handshake once; repeat an idempotent
-     * request once; never repeat a POST/PATCH silently */
+    /* PROTOCOL.md "Errors": "unknown session" or an answer beyond the window -> re-handshake
+     * once; repeat an idempotent request once; never repeat a POST/PATCH silently */
     pqcoap_reply_free(reply);
     PQCOAP_TRY(pqcoap_session_client_connect(sc));
     if (!idempotent(req->method)) {
         pqcoap_net_msg(sc->err, sizeof sc->err, "session lost: the server no longer knew the "
-                       "session; the request was not repeated (it may have been executed)");
+                       "session, or its answer lay beyond the window; the request was not "
+                       "repeated (it may have been executed)");
         return PQCOAP_ERR_SESSION_LOST;
     }
     return send_protected(sc, req, reply);
@@ -381,6 +422,11 @@ pqcoap_err pqcoap_session_client_open(const char *uri, const pqcoap_session_clie
         else
             err = pqcoap_client_open(uri, &ccfg, &sc->cl, msg, msg_cap);
     }
+    if (err == PQCOAP_OK) {
+        sc->cl->stale = stale;
+        sc->cl->renew = renew;
+        sc->cl->renew_ctx = sc;
+    }
     if (err != PQCOAP_OK) {
         pqcoap_session_client_free(sc);
         return err;
@@ -437,11 +483,12 @@ pqcoap_err pqcoap_session_client_observe(pqcoap_session_client *sc, const pqcoap
     int can = sc->layer.check_notification != NULL; /* else refused before a handshake */
     pqcoap_err err = PQCOAP_OK;
     for (int attempt = 0; attempt < 2; attempt++) {
-        /* a registration is a GET or FETCH: repeated once after "unknown session" */
+        /* a registration is a GET or FETCH: repeated once after "unknown session" or an
+         * answer beyond the window */
         if (can && (attempt || !session_fresh(sc, pqcoap_net_now_ms())))
             PQCOAP_TRY(pqcoap_session_client_connect(sc));
         err = pqcoap_client_observe(sc->cl, req, fn, user, id);
-        if (err != PQCOAP_ERR_UNKNOWN_SESSION)
+        if (!needs_new_session(sc, err))
             break;
     }
     if (err != PQCOAP_OK)

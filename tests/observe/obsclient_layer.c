@@ -38,6 +38,8 @@ typedef struct tlayer {
     int bad_state;              /* calls with a state that was not a registration's */
     int ended;                  /* end_observation calls */
     uint32_t ended_request;     /* the state's request at end_observation */
+    int checks;                 /* check_response calls */
+    int fail_check;             /* the one that refuses its response (0: none) */
 } tlayer;
 
 static pqcoap_err copy_msg(const pqcoap_msg *m, pqcoap_msgbuf *out)
@@ -60,8 +62,11 @@ static pqcoap_err t_protect(void *ctx, void *state, const pqcoap_exchange *x,
 static pqcoap_err t_check(void *ctx, void *state, const pqcoap_exchange *x,
                           const pqcoap_msg *wire, pqcoap_msgbuf *plain)
 {
-    (void)ctx, (void)x;
+    (void)x;
+    tlayer *t = ctx;
     lstate *st = state;
+    if (++t->checks == t->fail_check)
+        return PQCOAP_ERR_AUTH; /* as for an answer anyone could have sent with the token */
     st->accepted = 1;
     return copy_msg(wire, plain);
 }
@@ -95,11 +100,14 @@ static void t_end_observation(void *ctx, void *obs_state)
 typedef struct seen {
     int n;
     int val[64];
+    pqcoap_err ended;
 } seen;
 
 static void on_note(void *user, const pqcoap_notification *n)
 {
     seen *s = user;
+    if (n->err != PQCOAP_OK)
+        s->ended = n->err;
     if (n->err != PQCOAP_OK || s->n >= 64)
         return;
     char text[16] = "";
@@ -122,15 +130,23 @@ static pqcoap_layer test_layer(tlayer *t, int with_notifications)
     return l;
 }
 
+/* A plain server on 127.0.0.1 whose observable `path` is answered by `get`; uri[96] is
+ * the path's URI. */
+static void observable_server(test_server *ts, const char *path, pqcoap_handler_fn get,
+                              char *uri)
+{
+    CHECK(test_server_new(ts, "127.0.0.1", NULL, 0) != NULL);
+    CHECK_EQ_INT(pqcoap_server_handle(ts->srv, path, PQCOAP_GET, get, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_observable(ts->srv, path, 0), PQCOAP_OK);
+    CHECK(test_server_start(ts));
+    test_uri(uri, 96, "127.0.0.1", ts, path);
+}
+
 static void run(void)
 {
     test_server ts;
-    CHECK(test_server_new(&ts, "127.0.0.1", NULL, 0) != NULL);
-    CHECK_EQ_INT(pqcoap_server_handle(ts.srv, "obs", PQCOAP_GET, obs_get, NULL), PQCOAP_OK);
-    CHECK_EQ_INT(pqcoap_server_observable(ts.srv, "obs", 0), PQCOAP_OK);
-    CHECK(test_server_start(&ts));
     char uri[96];
-    test_uri(uri, sizeof(uri), "127.0.0.1", &ts, "obs");
+    observable_server(&ts, "obs", obs_get, uri);
     pqcoap_req req = PQCOAP_REQ_INIT;
     seen s = {0};
     uint32_t id = 0;
@@ -262,8 +278,50 @@ static void blockwise_registration(void)
     test_server_end(&ts);
 }
 
+/* "tick": Max-Age 1, never notified here: the client's observation goes stale at once. */
+static pqcoap_err tick_get(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
+                           pqcoap_msgbuf *resp)
+{
+    (void)arg, (void)rq, (void)req;
+    pqcoap_err err = pqcoap_msgbuf_add_uint(resp, PQCOAP_OPT_MAX_AGE, 1);
+    return err != PQCOAP_OK ? err : pqcoap_msgbuf_set_payload(resp, (const uint8_t *)"7", 1);
+}
+
+/* The answer to a re-registration does not verify (check_response refuses it: a datagram
+ * anyone could send with the token): the observation goes on, and the client registers
+ * again 2 s later. */
+static void unverified_rereg_retried(void)
+{
+    test_server ts;
+    char uri[96];
+    observable_server(&ts, "tick", tick_get, uri);
+    tlayer t = {0};
+    t.fail_check = 2; /* the first re-registration's answer */
+    pqcoap_layer l = test_layer(&t, 1);
+    pqcoap_client_config cfg = PQCOAP_CLIENT_CONFIG_INIT;
+    cfg.layer = &l;
+    pqcoap_client *cl = test_client(uri, &cfg);
+    CHECK(cl != NULL);
+    pqcoap_req req = PQCOAP_REQ_INIT;
+    seen s = {0};
+    uint32_t id = 0;
+    CHECK_EQ_INT(pqcoap_client_observe(cl, &req, on_note, &s, &id), PQCOAP_OK);
+    for (int i = 0; i < 150 && s.n < 2 && s.ended == PQCOAP_OK; i++) { /* at most 15 s */
+        pqcoap_completion c;
+        int done = 0;
+        CHECK_EQ_INT(pqcoap_client_poll(cl, 100, &c, &done), PQCOAP_OK);
+    }
+    CHECK_EQ_INT(s.ended, PQCOAP_OK);
+    CHECK_EQ_INT(s.n, 2); /* the registration's answer, then the second re-registration's */
+    CHECK_EQ_INT(t.checks, 3);
+    CHECK_EQ_INT(pqcoap_client_observe_cancel(cl, id), PQCOAP_OK);
+    pqcoap_client_free(cl);
+    test_server_end(&ts);
+}
+
 int main(void)
 {
+    unverified_rereg_retried();
     run();
     blockwise_registration();
     return check_done();

@@ -90,12 +90,12 @@ static void send_resp(raw *r, int type, uint8_t code, uint16_t mid, const uint8_
     CHECK(sendto(r->fd, m, n, 0, (struct sockaddr *)&r->peer, r->peer_len) == (ssize_t)n);
 }
 
-/* Waits (bounded: 10 s) for a datagram from the client; 0 if none. */
-static int recv_msg(raw *r, rx *x)
+/* Waits (bounded: wait_ms) for a datagram from the client; 0 if none. */
+static int recv_msg_within(raw *r, rx *x, int wait_ms)
 {
     struct pollfd p = {r->fd, POLLIN, 0};
     uint8_t m[1500];
-    if (poll(&p, 1, 10000) != 1)
+    if (poll(&p, 1, wait_ms) != 1)
         return 0;
     r->peer_len = sizeof(r->peer);
     ssize_t n = recvfrom(r->fd, m, sizeof(m), 0, (struct sockaddr *)&r->peer, &r->peer_len);
@@ -130,6 +130,13 @@ static int recv_msg(raw *r, rx *x)
         i += l;
     }
     return 1;
+}
+
+static int recv_msg(raw *r, rx *x) { return recv_msg_within(r, x, 10000); }
+
+static uint16_t peer_port(const raw *r)
+{
+    return ntohs(((const struct sockaddr_in *)&r->peer)->sin_port);
 }
 
 /* What the client delivered. */
@@ -322,9 +329,62 @@ static void not_found_ends(void)
     pthread_mutex_destroy(&s.lock);
 }
 
+/* Stale notifications (Max-Age 1 passed), and the server answers the re-registration
+ * without Observe (not observed this time): the client moves to a new port once, with a
+ * token never used before, then asks again every 2 s from that port, not at once and not
+ * from yet another port. */
+static void stale_retries_paced(void)
+{
+    raw r;
+    seen s;
+    client_run c;
+    pthread_t th;
+    start_pair(&r, 0x6000, &s, &c, &th);
+    rx reg;
+    CHECK(recv_msg(&r, &reg) && reg.observe == 0);
+    uint16_t first_port = peer_port(&r);
+    rx first = reg;
+    send_resp(&r, 2, PQCOAP_CODE(2, 5), reg.mid, reg.token, reg.token_len, 1, 1, -1, "a");
+    CHECK(recv_msg(&r, &reg) && reg.observe == 0); /* after Max-Age and the margin */
+    uint16_t moved_port = peer_port(&r);
+    CHECK(moved_port != first_port);
+    /* the new UDP session's tokens go on from the old one's */
+    CHECK(reg.token_len != first.token_len || memcmp(reg.token, first.token, reg.token_len) != 0);
+    int asked = 1, same_port = 1;
+    for (int i = 0; i < 500 && asked < 50; i++) { /* 5 s of 10 ms polls, or 50 requests */
+        if (reg.observe == 0) {
+            send_resp(&r, 2, PQCOAP_CODE(2, 5), reg.mid, reg.token, reg.token_len, NO_OBS, 1,
+                      -1, "plain");
+            reg.observe = NO_OBS;
+        }
+        if (recv_msg_within(&r, &reg, 10) && reg.observe == 0) {
+            asked++;
+            same_port &= peer_port(&r) == moved_port;
+        }
+    }
+    fprintf(stderr, "re-registrations in 5 s after going stale: %d\n", asked);
+    CHECK(asked >= 2 && asked <= 4);
+    CHECK(same_port);
+    /* observed again: it goes on */
+    if (reg.observe != 0)
+        CHECK(recv_msg(&r, &reg) && reg.observe == 0);
+    send_resp(&r, 2, PQCOAP_CODE(2, 5), reg.mid, reg.token, reg.token_len, 7, 60, -1, "b");
+    for (int i = 0; i < 100 && delivered(&s) < 3; i++) { /* bounded */
+        struct pollfd p = {r.fd, 0, 0};
+        poll(&p, 1, 10);
+    }
+    atomic_store(&c.stop, 1);
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(s.ended, PQCOAP_OK);
+    CHECK(delivered(&s) >= 2);
+    close(r.fd);
+    pthread_mutex_destroy(&s.lock);
+}
+
 int main(void)
 {
     run();
     not_found_ends();
+    stale_retries_paced();
     return check_done();
 }

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define RELAY_KEEP 16
-#define RELAY_FLOWS 8
+#define RELAY_FLOWS 32
 
 typedef struct relay_dgram {
     uint8_t b[2048];

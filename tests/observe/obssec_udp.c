@@ -496,6 +496,135 @@ static void mode_b(void)
     pqcoap_store_close(&cstore);
 }
 
+/* "tick": Max-Age 1, so that an observer whose notifications stop registers again soon. */
+static pqcoap_err tick_get(void *arg, pqcoap_server_req *rq, const pqcoap_msg *req,
+                           pqcoap_msgbuf *resp)
+{
+    (void)arg, (void)rq, (void)req;
+    PQCOAP_TRY(pqcoap_msgbuf_add_uint(resp, PQCOAP_OPT_MAX_AGE, 1));
+    return pqcoap_msgbuf_set_payload(resp, (const uint8_t *)"tick", 4);
+}
+
+static void count_note(void *user, const pqcoap_notification *n)
+{
+    int *count = user;
+    if (n->err != PQCOAP_OK) {
+        fprintf(stderr, "observation ended: %s\n", pqcoap_strerror(n->err));
+        *count = -1000;
+        return;
+    }
+    (*count)++;
+}
+
+/* The server sends `count` notifications of "obs" to the raw observer o (registered now in
+ * the client's current session), which acknowledges them; the session client never sees
+ * them, so its window over the server's numbers stays behind by `count`. */
+static void numbers_lost(pqcoap_server *srv, observer *o, int count)
+{
+    static dgram d;
+    register_ok(o);
+    for (int i = 0; i < count; i++) {
+        CHECK_EQ_INT(pqcoap_server_notify(srv, "obs"), PQCOAP_OK);
+        next_notification(o, &d, 2);
+    }
+}
+
+static uint64_t handshakes(const pqcoap_session_client *sc)
+{
+    pqcoap_session_client_info info;
+    CHECK_EQ_INT(pqcoap_session_client_info_get(sc, &info), PQCOAP_OK);
+    return info.handshakes;
+}
+
+/* PROTOCOL.md "Errors": once the server sent more than W messages the client never got
+ * (notifications while it was away), every later answer lies beyond the client's window.
+ * The client makes one new handshake and repeats a GET once, does not repeat a POST
+ * (session lost), and an observation registers again in a new session and goes on; also
+ * when a handshake runs while it is due. */
+static void mode_b_out_of_step(void)
+{
+    pqcoap_store cstore;
+    CHECK_EQ_INT(pqcoap_store_open_memory(&cstore), PQCOAP_OK);
+    pqcoap_session_server_config cfg = snet_server_cfg(&trust, 0);
+    snet_server t;
+    CHECK_EQ_INT(pqcoap_session_server_create(&cfg, &t.ss, NULL, 0), PQCOAP_OK);
+    pqcoap_server *srv = pqcoap_session_server_coap(t.ss);
+    obs_resource(srv, 1);
+    CHECK_EQ_INT(pqcoap_server_handle(srv, "tick", PQCOAP_GET, tick_get, NULL), PQCOAP_OK);
+    CHECK_EQ_INT(pqcoap_server_observable(srv, "tick", 0), PQCOAP_OK);
+    t.port = pqcoap_server_port(srv);
+    CHECK(pthread_create(&t.thread, NULL, snet_server_main, &t) == 0);
+    /* "other": mode_b's client "client" raised its session_seq floor on this server */
+    pqcoap_session_client_config ccfg = snet_client_cfg("other", &id_other, &id_server,
+                                                        &cstore);
+    ccfg.window = 8;
+    pqcoap_session_client *sc = snet_client(t.port, &ccfg);
+    CHECK(snet_echo(sc, PQCOAP_POST, "first"));
+    CHECK_EQ_INT(handshakes(sc), 1);
+    observer o;
+
+    /* a GET: one new handshake, repeated once */
+    observer_open(&o, pqcoap_session_client_layer(sc), t.port, 0x5);
+    numbers_lost(srv, &o, 9);
+    pqcoap_reply r;
+    CHECK_EQ_INT(snet_req(sc, PQCOAP_GET, "tick", NULL, 0, &r), PQCOAP_OK);
+    CHECK_EQ_INT(r.msg.code, PQCOAP_CODE(2, 5));
+    pqcoap_reply_free(&r);
+    CHECK_EQ_INT(handshakes(sc), 2);
+    close(o.sock);
+
+    /* a POST: one new handshake, not repeated */
+    observer_open(&o, pqcoap_session_client_layer(sc), t.port, 0x6);
+    numbers_lost(srv, &o, 9);
+    CHECK_EQ_INT(snet_req(sc, PQCOAP_POST, "echo", "x", 1, &r), PQCOAP_ERR_SESSION_LOST);
+    pqcoap_reply_free(&r);
+    CHECK(strstr(pqcoap_session_client_last_error(sc), "beyond the window") != NULL);
+    CHECK_EQ_INT(handshakes(sc), 3);
+    CHECK(snet_echo(sc, PQCOAP_POST, "then"));
+    close(o.sock);
+
+    /* an observation: its notifications stop verifying, it registers again by itself */
+    int count = 0;
+    uint32_t id = 0;
+    pqcoap_req req = PQCOAP_REQ_INIT;
+    req.path = "tick";
+    CHECK_EQ_INT(pqcoap_session_client_observe(sc, &req, count_note, &count, &id), PQCOAP_OK);
+    observer_open(&o, pqcoap_session_client_layer(sc), t.port, 0x7);
+    numbers_lost(srv, &o, 9);
+    int before = count;
+    pqcoap_client *net = pqcoap_session_client_net(sc);
+    for (int i = 0; i < 200 && count >= 0 && count < before + 3; i++) { /* at most 20 s */
+        CHECK_EQ_INT(pqcoap_server_notify(srv, "tick"), PQCOAP_OK);
+        pqcoap_completion c;
+        int done = 0;
+        CHECK_EQ_INT(pqcoap_client_poll(net, 100, &c, &done), PQCOAP_OK);
+    }
+    CHECK(count >= before + 3);
+    CHECK_EQ_INT(handshakes(sc), 4);
+    CHECK_EQ_INT(pqcoap_session_client_observe_cancel(sc, id), PQCOAP_OK);
+    close(o.sock);
+
+    /* a handshake while the observation is due to register again: the registration waits
+     * for the new session (never sent meanwhile, when nothing could protect it) */
+    count = 0;
+    CHECK_EQ_INT(pqcoap_session_client_observe(sc, &req, count_note, &count, &id), PQCOAP_OK);
+    struct timespec stale = {3, 500 * 1000 * 1000}; /* Max-Age 1 and the 2 s margin */
+    nanosleep(&stale, NULL);
+    CHECK_EQ_INT(pqcoap_session_client_connect(sc), PQCOAP_OK);
+    for (int i = 0; i < 200 && count >= 0 && count < 3; i++) { /* at most 20 s */
+        CHECK_EQ_INT(pqcoap_server_notify(srv, "tick"), PQCOAP_OK);
+        pqcoap_completion c;
+        int done = 0;
+        CHECK_EQ_INT(pqcoap_client_poll(net, 100, &c, &done), PQCOAP_OK);
+    }
+    CHECK(count >= 3);
+    CHECK_EQ_INT(pqcoap_session_client_observe_cancel(sc, id), PQCOAP_OK);
+
+    pqcoap_session_client_free(sc);
+    snet_server_stop(&t);
+    pqcoap_store_close(&cstore);
+}
+
 /* ---- OSCORE ---------------------------------------------------------------------------- */
 
 static const char server_conf[] =
@@ -607,6 +736,7 @@ int main(void)
     mode_a_blockwise();
     mode_a_v1();
     mode_b();
+    mode_b_out_of_step();
     oscore();
     oscore_keyed();
     snet_fini();

@@ -165,7 +165,7 @@ static void test_stores(void)
 
     /* a store of schema version 1 (before usage): its peers become general on opening */
     snprintf(path, sizeof path, "%s/schema1.db", dir);
-    char sql[4096], hex[2 * PQCOAP_PK_MAX + 1];
+    char hex[2 * PQCOAP_PK_MAX + 1], sql[sizeof hex + 1024];
     for (size_t i = 0; i < general.pub.pk_len; i++)
         snprintf(hex + 2 * i, 3, "%02x", general.pub.pk[i]);
     char kid[2 * PQCOAP_KID_LEN + 1];
