@@ -184,7 +184,8 @@ pqcoap_err pqcoap_client_observe(pqcoap_client *cl, const pqcoap_req *req, pqcoa
 
 /** Ends observation `id`: its kept layer state is released (end_observation) and wiped, and
  *  the client deregisters (RFC 7641 section 3.6: the same request with Observe 1 and the
- *  registration's token), waiting for the answer at most the configured timeout; a
+ *  registration's token), waiting for the answer at most the configured timeout (a
+ *  notification that crosses it with the same token is not taken for the answer); a
  *  notification that comes later is answered with Reset. `fn` is not called again. Returns
  *  PQCOAP_OK (also when the deregistration got no answer: the server then drops the
  *  observation at its next notification, answered with Reset), PQCOAP_ERR_NOT_FOUND for an

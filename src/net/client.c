@@ -332,6 +332,14 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
     pqcoap_client *cl = coap_session_get_app_data(session);
     coap_bin_const_t tok = coap_pdu_get_token(received);
     pqcoap_client_slot *s = cl ? slot_by_token(cl, tok.s, tok.length) : NULL;
+    /* a deregistration carries its observation's token (RFC 7641 section 3.6): a
+     * notification that crosses it (a CON or NON with Observe) is not its answer, and the
+     * observation is over: acknowledged and dropped */
+    coap_opt_iterator_t it;
+    if (s && s->kind == PQCOAP_SLOT_DEREGISTER &&
+        coap_pdu_get_type(received) != COAP_MESSAGE_ACK &&
+        coap_check_option(received, COAP_OPTION_OBSERVE, &it))
+        return COAP_RESPONSE_OK;
     /* unknown or abandoned: Reset (RFC 7252 section 4.2) */
     if (s) {
         slot_response(cl, s, received);

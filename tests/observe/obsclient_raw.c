@@ -381,8 +381,81 @@ static void stale_retries_paced(void)
     pthread_mutex_destroy(&s.lock);
 }
 
+/* The client of cancel_waits_for_answer: observes, then cancels when told to and notes
+ * whether the server had answered the deregistration by the time cancel returned. */
+typedef struct cancel_run {
+    char uri[96];
+    seen *s;
+    atomic_int go;              /* set by the server side: cancel now */
+    atomic_int answered;        /* set by the server side right before it answers */
+    int answered_at_return;
+    pqcoap_err cancel_err;
+} cancel_run;
+
+static void *cancel_main(void *arg)
+{
+    cancel_run *c = arg;
+    pqcoap_client_config cfg = PQCOAP_CLIENT_CONFIG_INIT;
+    cfg.timeout_ms = 5000;
+    pqcoap_client *cl = test_client(c->uri, &cfg);
+    pqcoap_req req = PQCOAP_REQ_INIT;
+    uint32_t id = 0;
+    c->cancel_err = PQCOAP_ERR_IO;
+    if (!cl || pqcoap_client_observe(cl, &req, on_note, c->s, &id) != PQCOAP_OK) {
+        pqcoap_client_free(cl);
+        return NULL;
+    }
+    for (int i = 0; i < 1000 && !atomic_load(&c->go); i++) { /* at most 10 s */
+        struct pollfd p = {-1, 0, 0};
+        poll(&p, 0, 10);
+    }
+    c->cancel_err = pqcoap_client_observe_cancel(cl, id);
+    c->answered_at_return = atomic_load(&c->answered);
+    pqcoap_client_free(cl);
+    return NULL;
+}
+
+/* A notification crosses the deregistration (it has the same token, RFC 7641 section 3.6):
+ * it is not the deregistration's answer, so cancel returns only once the server answered. */
+static void cancel_waits_for_answer(void)
+{
+    raw r;
+    seen s;
+    uint16_t port = 0;
+    r.fd = loopback_socket(AF_INET, &port);
+    r.mid = 0x7000;
+    CHECK(r.fd >= 0);
+    memset(&s, 0, sizeof(s));
+    pthread_mutex_init(&s.lock, NULL);
+    static cancel_run c;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.uri, sizeof(c.uri), "coap://127.0.0.1:%u/obs", port);
+    c.s = &s;
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, cancel_main, &c) == 0);
+    rx reg, dereg;
+    CHECK(recv_msg(&r, &reg) && reg.observe == 0);
+    send_resp(&r, 2, PQCOAP_CODE(2, 5), reg.mid, reg.token, reg.token_len, 1, -1, -1, "a");
+    atomic_store(&c.go, 1);
+    CHECK(recv_msg(&r, &dereg) && dereg.observe == 1);
+    CHECK(dereg.token_len == reg.token_len && memcmp(dereg.token, reg.token, reg.token_len) == 0);
+    /* a notification sent before the deregistration arrived, then the answer */
+    con_note(&r, reg.token, reg.token_len, 2, "b");
+    struct pollfd p = {-1, 0, 0};
+    poll(&p, 0, 200);
+    atomic_store(&c.answered, 1);
+    send_resp(&r, 2, PQCOAP_CODE(2, 5), dereg.mid, dereg.token, dereg.token_len, NO_OBS, -1, -1,
+              "last");
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(c.cancel_err, PQCOAP_OK);
+    CHECK_EQ_INT(c.answered_at_return, 1);
+    close(r.fd);
+    pthread_mutex_destroy(&s.lock);
+}
+
 int main(void)
 {
+    cancel_waits_for_answer();
     run();
     not_found_ends();
     stale_retries_paced();
