@@ -1232,7 +1232,7 @@ pqcoap_err pqcoap_server_step(pqcoap_server *srv, int timeout_ms)
             break;
         }
     }
-    if (srv->bw.transfers) /* no clock read while no block-wise transfer is open or kept */
+    if (srv->bw.transfers || srv->bw.replies) /* no clock read while nothing is kept */
         pqcoap_bw_expire(&srv->bw, pqcoap_net_now_ms());
     send_due_acks(srv);
     if (coap_io_process(srv->ctx, COAP_IO_NO_WAIT) < 0)
