@@ -464,12 +464,10 @@ static void mode_b(void)
     CHECK_EQ_INT(pqcoap_store_open_memory(&cstore), PQCOAP_OK);
     pqcoap_session_server_config cfg = snet_server_cfg(&trust, 0);
     snet_server t;
-    char msg[160];
-    CHECK_EQ_INT(pqcoap_session_server_create(&cfg, &t.ss, msg, sizeof msg), PQCOAP_OK);
+    snet_server_create(&t, &cfg); /* with "echo" */
     pqcoap_server *srv = pqcoap_session_server_coap(t.ss);
-    obs_resource(srv, 1);
-    t.port = pqcoap_server_port(srv);
-    CHECK(pthread_create(&t.thread, NULL, snet_server_main, &t) == 0);
+    obs_resource(srv, 0);
+    snet_server_run(&t);
     pqcoap_session_client_config ccfg = snet_client_cfg("client", &id_client, &id_server,
                                                         &cstore);
     pqcoap_session_client *sc = snet_client(t.port, &ccfg);
@@ -547,13 +545,12 @@ static void mode_b_out_of_step(void)
     CHECK_EQ_INT(pqcoap_store_open_memory(&cstore), PQCOAP_OK);
     pqcoap_session_server_config cfg = snet_server_cfg(&trust, 0);
     snet_server t;
-    CHECK_EQ_INT(pqcoap_session_server_create(&cfg, &t.ss, NULL, 0), PQCOAP_OK);
+    snet_server_create(&t, &cfg); /* with "echo" */
     pqcoap_server *srv = pqcoap_session_server_coap(t.ss);
-    obs_resource(srv, 1);
+    obs_resource(srv, 0);
     CHECK_EQ_INT(pqcoap_server_handle(srv, "tick", PQCOAP_GET, tick_get, NULL), PQCOAP_OK);
     CHECK_EQ_INT(pqcoap_server_observable(srv, "tick", 0), PQCOAP_OK);
-    t.port = pqcoap_server_port(srv);
-    CHECK(pthread_create(&t.thread, NULL, snet_server_main, &t) == 0);
+    snet_server_run(&t);
     /* "other": mode_b's client "client" raised its session_seq floor on this server */
     pqcoap_session_client_config ccfg = snet_client_cfg("other", &id_other, &id_server,
                                                         &cstore);

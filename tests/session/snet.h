@@ -103,8 +103,9 @@ static inline pqcoap_session_server_config snet_server_cfg(const pqcoap_store *s
     return cfg;
 }
 
-/* Creates the server with the "echo" and "big" resources and serves it on a thread. */
-static inline void snet_server_start(snet_server *t, const pqcoap_session_server_config *cfg)
+/* Creates the server with the "echo" and "big" resources (a test may add its own before
+ * snet_server_run). */
+static inline void snet_server_create(snet_server *t, const pqcoap_session_server_config *cfg)
 {
     char msg[160];
     pqcoap_err err = pqcoap_session_server_create(cfg, &t->ss, msg, sizeof msg);
@@ -115,8 +116,20 @@ static inline void snet_server_start(snet_server *t, const pqcoap_session_server
     for (uint8_t m = PQCOAP_GET; m <= PQCOAP_FETCH; m++)
         snet_must(pqcoap_server_handle(srv, "echo", m, h_echo, NULL) == PQCOAP_OK, "handle");
     snet_must(pqcoap_server_handle(srv, "big", PQCOAP_GET, h_big, NULL) == PQCOAP_OK, "handle");
-    t->port = pqcoap_server_port(srv);
+}
+
+/* Serves the created server on a thread. */
+static inline void snet_server_run(snet_server *t)
+{
+    t->port = pqcoap_server_port(pqcoap_session_server_coap(t->ss));
     snet_must(pthread_create(&t->thread, NULL, snet_server_main, t) == 0, "thread");
+}
+
+/* Creates the server with the "echo" and "big" resources and serves it on a thread. */
+static inline void snet_server_start(snet_server *t, const pqcoap_session_server_config *cfg)
+{
+    snet_server_create(t, cfg);
+    snet_server_run(t);
 }
 
 static inline void snet_server_stop(snet_server *t)
