@@ -372,7 +372,8 @@ static void run_mode(mode *m)
     CHECK(!s1.ended && !s2.ended);
 
     /* a new observation, then 200 notifications through faults (the proxy drops,
-     * duplicates and reorders): those delivered strictly increase, the last one comes */
+     * duplicates and reorders): those delivered never go back (a value comes twice only
+     * when a re-registration's answer repeats the current one), the last one comes */
     memset(&s1, 0, sizeof s1);
     s1.tag = 'A';
     atomic_store(&value, 20);
@@ -390,10 +391,13 @@ static void run_mode(mode *m)
         poll_until(m, &s1, s1.n + 1, 1, 100);
     CHECK_EQ_INT(last_val(&s1), 220);
     CHECK(s1.n <= MAX_SEEN);
-    int increasing = 1;
+    int in_order = 1;
     for (int i = 1; i < s1.n && i < MAX_SEEN; i++)
-        increasing &= s1.val[i] > s1.val[i - 1];
-    CHECK(increasing);
+        if (s1.val[i] < s1.val[i - 1]) {
+            fprintf(stderr, "delivered %d after %d\n", s1.val[i], s1.val[i - 1]);
+            in_order = 0;
+        }
+    CHECK(in_order);
     CHECK_EQ_INT(s1.wrong, 0);
     CHECK(!s1.ended);
     fprintf(stderr, "faults: %d of 200 delivered\n", s1.n - n0);
@@ -433,11 +437,10 @@ static void mode_b(void)
 {
     pqcoap_session_server_config cfg = snet_server_cfg(&trust, 0);
     snet_server t;
-    CHECK_EQ_INT(pqcoap_session_server_create(&cfg, &t.ss, NULL, 0), PQCOAP_OK);
+    snet_server_create(&t, &cfg);
     pqcoap_server *srv = pqcoap_session_server_coap(t.ss);
     resources(srv);
-    t.port = pqcoap_server_port(srv);
-    CHECK(pthread_create(&t.thread, NULL, snet_server_main, &t) == 0);
+    snet_server_run(&t);
     mode m = SESSION;
     m.srv = srv;
     run_mode(&m);
